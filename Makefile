@@ -1,0 +1,40 @@
+# timelens: build, test, bench, demo. See README.md.
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH)
+GO ?= go
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: build test test-host test-root test-sandbox bench demo clean
+
+## build: the timelens binary, static, in bin/
+build:
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o bin/timelens ./cmd/timelens
+
+## test: host unit tests, then the debugger tests inside the Debian test root
+## (built on first use, reused after)
+test: test-host test-sandbox test-root
+
+test-host:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+test-sandbox:
+	scripts/test-sandbox
+
+test-root: build
+	scripts/root-tests
+
+## bench: benchmarks on the host and in the test root
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+	scripts/root-tests --bench
+
+## demo: what timelens sees, on this machine
+demo: build
+	scripts/sandbox build
+	scripts/sandbox run -- bin/timelens doctor
+	@echo "make demo: the recorded race demo is not available yet (issue 7); above is what works on this machine." >&2; exit 3
+
+clean:
+	rm -rf bin
