@@ -1,0 +1,236 @@
+package history
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Event is one line event of a call, with the frame's variables as they
+// were when the line was about to run.
+type Event struct {
+	Time   Time
+	Line   int
+	Locals []Var
+}
+
+// CallWalker is an optional Backend capability: walk the line events of
+// the current call of the frame at depth, from its entry up to upTo, in one
+// request. Backends without it are walked move by move.
+type CallWalker interface {
+	WalkCall(ctx context.Context, depth int, upTo Time) ([]Event, error)
+}
+
+// callHistory is the cached walk of one call.
+type callHistory struct {
+	events []Event
+}
+
+// LineHistory is what the lines of one call did, up to now: the data of
+// inline hints.
+type LineHistory struct {
+	File     string
+	Function string
+	// Depth of the frame in the snapshot it was asked for.
+	Depth int
+	// Lines maps a 1-based line to what it did.
+	Lines map[int]*LineRuns
+}
+
+// LineRuns is what one line did in one call.
+type LineRuns struct {
+	Line int
+	// Runs counts the line's executions before now.
+	Runs int
+	// Assigned lists the variables the line changed, in the order they were
+	// first changed, each with the values it took (oldest first).
+	Assigned []Assigned
+}
+
+// Assigned is one variable a line changed, with every value it gave it.
+type Assigned struct {
+	Name   string
+	Values []string
+}
+
+// Label renders the assignments of a line as an inlay hint:
+// "x = 1, i = 0 → 1 → 2 … → 49 (50×)".
+func (r *LineRuns) Label() string {
+	parts := make([]string, 0, len(r.Assigned))
+	for _, a := range r.Assigned {
+		parts = append(parts, a.Name+" = "+historyText(a.Values))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// historyText renders values as a history, current value last.
+func historyText(vs []string) string {
+	switch n := len(vs); {
+	case n == 1:
+		return vs[0]
+	case n <= 4:
+		return strings.Join(vs, " → ") + fmt.Sprintf(" (%d×)", n)
+	default:
+		return strings.Join(vs[:3], " → ") + " … → " + vs[n-1] + fmt.Sprintf(" (%d×)", n)
+	}
+}
+
+// Lines returns the line history of the current call of the frame at depth
+// of the current snapshot. Time does not change.
+func (t *Timeline) Lines(ctx context.Context, depth int) (*LineHistory, error) {
+	var lh *LineHistory
+	err := t.do(ctx, t.opts.MoveTimeout, func(ctx context.Context) error {
+		snap, err := t.state(ctx)
+		if err != nil {
+			return err
+		}
+		if depth < 0 || depth >= len(snap.Frames) {
+			return fmt.Errorf("%w (frame %d of %d)", ErrNoFrame, depth, len(snap.Frames))
+		}
+		frame := snap.Frames[depth]
+		events, err := t.walkCall(ctx, snap, depth)
+		if err != nil {
+			return err
+		}
+		lh = summarize(frame, depth, events)
+		return nil
+	})
+	return lh, err
+}
+
+// walkCall returns the line events of the call of the frame at depth, from
+// its entry to now; it runs on the backend goroutine and leaves time as it
+// found it.
+func (t *Timeline) walkCall(ctx context.Context, snap *Snapshot, depth int) (events []Event, err error) {
+	now := snap.Time
+	frame := snap.Frames[depth]
+	defer func() {
+		if cur, nerr := t.b.Now(ctx); nerr == nil && cur != now {
+			if gerr := t.b.Goto(ctx, now); gerr != nil && err == nil {
+				err = fmt.Errorf("walking %s: time could not be restored: %w", frame.Function, gerr)
+			}
+		}
+	}()
+	if w, ok := t.b.(CallWalker); ok {
+		return w.WalkCall(ctx, depth, now)
+	}
+	if err := t.b.GotoEntry(ctx, depth); err != nil {
+		return nil, err
+	}
+	entry, err := t.b.Now(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key := string(entry) + "\x00" + frame.File + "\x00" + frame.Function
+	t.mu.Lock()
+	cached, ok := t.calls.get(key)
+	t.mu.Unlock()
+	if ok && len(cached.events) > 0 {
+		last := cached.events[len(cached.events)-1]
+		switch c := t.b.Compare(last.Time, now); {
+		case c == 0:
+			return cached.events, nil
+		case c < 0:
+			// Extend the cached walk from its last event.
+			events = append([]Event(nil), cached.events...)
+			if err := t.b.Goto(ctx, last.Time); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if events == nil {
+		s, err := t.b.State(ctx)
+		if err != nil {
+			return nil, err
+		}
+		top := s.Top()
+		if top == nil {
+			return nil, ErrNoFrame
+		}
+		events = []Event{{Time: entry, Line: top.Line, Locals: top.Locals}}
+	}
+	for {
+		if err := t.b.Move(ctx, Next); err != nil {
+			if _, edge := err.(*EdgeError); edge {
+				break
+			}
+			return nil, err
+		}
+		at, err := t.b.Now(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if t.b.Compare(at, now) > 0 {
+			break
+		}
+		s, err := t.b.State(ctx)
+		if err != nil {
+			return nil, err
+		}
+		top := s.Top()
+		if top == nil || top.Function != frame.Function || top.File != frame.File || len(s.Frames) != len(snap.Frames)-depth {
+			break // the call returned
+		}
+		events = append(events, Event{Time: at, Line: top.Line, Locals: top.Locals})
+		if at == now {
+			break
+		}
+	}
+	t.mu.Lock()
+	t.calls.put(key, &callHistory{events: events})
+	t.mu.Unlock()
+	return events, nil
+}
+
+// summarize turns the events of a call into what each line did: a line's
+// assignments are the variables that are new or different at the next
+// event, limited to those its bytecode stores to (frame.Stores) when the
+// backend knows them, so that an object mutated by a call on that line does
+// not pass for an assignment. An assignment of an equal value is not seen:
+// telling it apart from a line that skipped its store (a for loop's last,
+// exhausted iteration) needs the executed instructions.
+func summarize(frame Frame, depth int, events []Event) *LineHistory {
+	lh := &LineHistory{File: frame.File, Function: frame.Function, Depth: depth, Lines: map[int]*LineRuns{}}
+	for i, ev := range events {
+		r := lh.Lines[ev.Line]
+		if r == nil {
+			r = &LineRuns{Line: ev.Line}
+			lh.Lines[ev.Line] = r
+		}
+		r.Runs++
+		if i+1 == len(events) {
+			break // the current line has not run yet
+		}
+		names, limited := frame.Stores[ev.Line], frame.Stores != nil
+		before := varMap(ev.Locals)
+		for _, v := range events[i+1].Locals {
+			if old, ok := before[v.Name]; ok && old == v.Value {
+				continue
+			}
+			if limited && !slices.Contains(names, v.Name) {
+				continue
+			}
+			r.assign(v.Name, v.Value)
+		}
+	}
+	return lh
+}
+
+func (r *LineRuns) assign(name, value string) {
+	for i := range r.Assigned {
+		if r.Assigned[i].Name == name {
+			r.Assigned[i].Values = append(r.Assigned[i].Values, value)
+			return
+		}
+	}
+	r.Assigned = append(r.Assigned, Assigned{Name: name, Values: []string{value}})
+}
+
+func varMap(vs []Var) map[string]string {
+	m := make(map[string]string, len(vs))
+	for _, v := range vs {
+		m[v.Name] = v.Value
+	}
+	return m
+}

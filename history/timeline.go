@@ -1,0 +1,292 @@
+package history
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Timeline owns one Backend. A single goroutine (run) talks to the backend;
+// every public method hands it a job and waits for the answer or for its own
+// context, whichever comes first. A caller that gives up does not stop the
+// job: the backend's commands are bounded by the timeline's own deadlines,
+// because interrupting a debugger in the middle of a command costs the whole
+// session.
+//
+// Every move bumps the generation; snapshots carry the time they were read
+// at, so a reader can tell a stale one.
+type Timeline struct {
+	b    Backend
+	opts Options
+	jobs chan job
+	quit chan struct{}
+	done chan struct{}
+
+	mu    sync.Mutex
+	now   Time
+	gen   uint64
+	snaps *lru[Time, *Snapshot]
+	calls *lru[string, *callHistory]
+}
+
+// Options tunes a Timeline.
+type Options struct {
+	// MoveTimeout bounds one move in the backend (default 5 minutes).
+	MoveTimeout time.Duration
+	// ReadTimeout bounds one state read (default 30 s).
+	ReadTimeout time.Duration
+	// CacheSize is how many snapshots are kept (default 256).
+	CacheSize int
+}
+
+type job struct {
+	fn    func(ctx context.Context) error
+	limit time.Duration
+	reply chan error
+}
+
+// ErrClosed means the timeline was closed.
+var ErrClosed = errors.New("the recording session has ended")
+
+// New starts a timeline over b at b's current time.
+func New(ctx context.Context, b Backend, opts Options) (*Timeline, error) {
+	if opts.MoveTimeout == 0 {
+		opts.MoveTimeout = 5 * time.Minute
+	}
+	if opts.ReadTimeout == 0 {
+		opts.ReadTimeout = 30 * time.Second
+	}
+	if opts.CacheSize == 0 {
+		opts.CacheSize = 256
+	}
+	t := &Timeline{
+		b:     b,
+		opts:  opts,
+		jobs:  make(chan job),
+		quit:  make(chan struct{}),
+		done:  make(chan struct{}),
+		snaps: newLRU[Time, *Snapshot](opts.CacheSize),
+		calls: newLRU[string, *callHistory](64),
+	}
+	go t.run()
+	err := t.do(ctx, opts.ReadTimeout, func(ctx context.Context) error {
+		now, err := b.Now(ctx)
+		if err == nil {
+			t.setNow(now)
+		}
+		return err
+	})
+	if err != nil {
+		t.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+func (t *Timeline) run() {
+	defer close(t.done)
+	for {
+		select {
+		case <-t.quit:
+			return
+		case j := <-t.jobs:
+			ctx, cancel := context.WithTimeout(context.Background(), j.limit)
+			err := safely(func() error { return j.fn(ctx) })
+			cancel()
+			j.reply <- err
+		}
+	}
+}
+
+// safely turns a panic in a job into an error, so one bad reply cannot take
+// the server down.
+func safely(fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error: %v", r)
+		}
+	}()
+	return fn()
+}
+
+// do runs fn on the backend goroutine and waits for it or for ctx.
+func (t *Timeline) do(ctx context.Context, limit time.Duration, fn func(ctx context.Context) error) error {
+	j := job{fn: fn, limit: limit, reply: make(chan error, 1)}
+	select {
+	case t.jobs <- j:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.done:
+		return ErrClosed
+	}
+	select {
+	case err := <-j.reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (t *Timeline) setNow(now Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if now != t.now {
+		t.gen++
+	}
+	t.now = now
+}
+
+// Now returns the current time and its generation, without asking the
+// backend.
+func (t *Timeline) Now() (Time, uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.now, t.gen
+}
+
+// Snapshot returns the state at the current time (cached per time point).
+func (t *Timeline) Snapshot(ctx context.Context) (*Snapshot, error) {
+	now, _ := t.Now()
+	if s, ok := t.cached(now); ok {
+		return s, nil
+	}
+	var snap *Snapshot
+	err := t.do(ctx, t.opts.ReadTimeout, func(ctx context.Context) error {
+		var err error
+		snap, err = t.state(ctx)
+		return err
+	})
+	return snap, err
+}
+
+func (t *Timeline) cached(now Time) (*Snapshot, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.snaps.get(now)
+}
+
+// state reads (or recalls) the snapshot at the backend's current time; it
+// runs on the backend goroutine.
+func (t *Timeline) state(ctx context.Context) (*Snapshot, error) {
+	now, _ := t.Now()
+	if s, ok := t.cached(now); ok {
+		return s, nil
+	}
+	s, err := t.b.State(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.Time = now
+	t.mu.Lock()
+	t.snaps.put(now, s)
+	t.mu.Unlock()
+	return s, nil
+}
+
+// Where returns the current position.
+func (t *Timeline) Where(ctx context.Context) (Position, error) {
+	s, err := t.Snapshot(ctx)
+	if err != nil {
+		return Position{}, err
+	}
+	return positionOf(s), nil
+}
+
+func positionOf(s *Snapshot) Position {
+	p := Position{Time: s.Time, Thread: s.Thread, Locals: map[string]string{}}
+	if f := s.Top(); f != nil {
+		p.File, p.Line, p.Function, p.Depth = f.File, f.Line, f.Function, len(s.Frames)-1
+		for _, v := range f.Locals {
+			p.Locals[v.Name] = v.Value
+		}
+	}
+	return p
+}
+
+// move runs a backend move, keeps time unchanged when the backend refuses,
+// and returns the new position.
+func (t *Timeline) move(ctx context.Context, name string, fn func(ctx context.Context) error) (Position, error) {
+	var pos Position
+	err := t.do(ctx, t.opts.MoveTimeout, func(ctx context.Context) error {
+		before, _ := t.Now()
+		moveErr := fn(ctx)
+		after, err := t.b.Now(ctx)
+		if err != nil {
+			return err
+		}
+		if moveErr != nil {
+			if after != before {
+				// A refused move must not change time.
+				if err := t.b.Goto(ctx, before); err != nil {
+					return fmt.Errorf("%s failed (%v) and time could not be restored: %w", name, moveErr, err)
+				}
+			}
+			return moveErr
+		}
+		t.setNow(after)
+		s, err := t.state(ctx)
+		if err != nil {
+			return err
+		}
+		pos = positionOf(s)
+		return nil
+	})
+	return pos, err
+}
+
+// Move makes a line-level move.
+func (t *Timeline) Move(ctx context.Context, m Move) (Position, error) {
+	return t.move(ctx, string(m), func(ctx context.Context) error { return t.b.Move(ctx, m) })
+}
+
+// GotoEntry moves to the first line event of the current call of the frame
+// at depth (0: innermost).
+func (t *Timeline) GotoEntry(ctx context.Context, depth int) (Position, error) {
+	return t.move(ctx, "gotoEntry", func(ctx context.Context) error { return t.b.GotoEntry(ctx, depth) })
+}
+
+// Call moves to the first line event of the previous or next call of function.
+func (t *Timeline) Call(ctx context.Context, function string, forward bool) (Position, error) {
+	name := "previousCall"
+	if forward {
+		name = "nextCall"
+	}
+	return t.move(ctx, name, func(ctx context.Context) error { return t.b.Call(ctx, function, forward) })
+}
+
+// Goto moves to a time returned earlier in a Position.
+func (t *Timeline) Goto(ctx context.Context, to Time) (Position, error) {
+	return t.move(ctx, "goto", func(ctx context.Context) error { return t.b.Goto(ctx, to) })
+}
+
+// LastWrite answers who last wrote expr before now, seen from the frame at
+// depth. Time does not change.
+func (t *Timeline) LastWrite(ctx context.Context, depth int, expr string) (Write, error) {
+	var w Write
+	err := t.do(ctx, t.opts.MoveTimeout, func(ctx context.Context) error {
+		before, _ := t.Now()
+		var err error
+		w, err = t.b.LastWrite(ctx, depth, expr)
+		if after, nerr := t.b.Now(ctx); nerr == nil && after != before {
+			if gerr := t.b.Goto(ctx, before); gerr != nil {
+				return fmt.Errorf("last write of %s: time could not be restored: %w", expr, gerr)
+			}
+		}
+		return err
+	})
+	return w, err
+}
+
+// Close ends the timeline and its backend.
+func (t *Timeline) Close() error {
+	select {
+	case <-t.quit:
+		return nil
+	default:
+	}
+	close(t.quit)
+	<-t.done
+	return t.b.Close()
+}

@@ -1,0 +1,183 @@
+"""The ground truth for line-level behaviour: run a program under
+sys.settrace and print every 'line' event of the program's own files as one
+JSON object per line, with the frame's variables rendered by repr().
+
+    python3 settrace.py [--from FUNC] [--out FILE] PROGRAM [ARGS...]
+
+Each event: {"i", "file", "line", "function" (co_qualname), "depth" (0 for the
+outermost traced frame), "call" (an id per call), "locals" {name: repr}}.
+With --from, events start at the first call of FUNC (bare or qualified
+name) and only frames at or inside it count, as timelens's record window.
+"""
+import dis
+import json
+import os
+import runpy
+import sys
+
+MAX = 120
+
+
+BUILTIN_CONTAINERS = (list, tuple, dict, set, frozenset)
+
+
+def _render(v, seen):
+    """repr(), except that instances of classes without their own __repr__
+    render as TypeName(attr=value, ...), as CONTRACT.md says."""
+    t = type(v)
+    if isinstance(v, BUILTIN_CONTAINERS) and t in BUILTIN_CONTAINERS:
+        if id(v) in seen:
+            return {list: "[...]", dict: "{...}"}.get(t, "...")
+        seen = seen | {id(v)}
+        if t is dict:
+            return "{" + ", ".join(_render(k, seen) + ": " + _render(x, seen) for k, x in v.items()) + "}"
+        items = [_render(x, seen) for x in v]
+        if t is list:
+            return "[" + ", ".join(items) + "]"
+        if t is tuple:
+            return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+        if not items:
+            return t.__name__ + "()"
+        body = "{" + ", ".join(items) + "}"
+        return body if t is set else "frozenset(" + body + ")"
+    if t.__repr__ is object.__repr__ and t.__module__ != "builtins":
+        fields = getattr(v, "__dict__", None)
+        if fields is None:
+            slots = [s for c in t.__mro__ for s in getattr(c, "__slots__", ())]
+            fields = {s: getattr(v, s) for s in slots if hasattr(v, s)}
+            if not slots:
+                return repr(v)
+        if id(v) in seen:
+            return t.__name__ + "(...)"
+        seen = seen | {id(v)}
+        return t.__name__ + "(" + ", ".join(k + "=" + _render(x, seen) for k, x in fields.items()) + ")"
+    return repr(v)
+
+
+def render(v):
+    try:
+        r = _render(v, frozenset())
+    except Exception as e:  # a broken __repr__ must not stop the oracle
+        r = "<repr failed: %s>" % type(e).__name__
+    if len(r) > MAX:
+        r = r[: MAX - 1] + "…"
+    return r
+
+
+STORE_OPS = {"STORE_FAST", "STORE_DEREF", "STORE_NAME", "STORE_GLOBAL", "STORE_FAST_STORE_FAST", "STORE_FAST_LOAD_FAST"}
+
+
+def stores(code):
+    """Line -> names the code object's bytecode stores to, in order."""
+    out = {}
+    for ins in dis.get_instructions(code):
+        if ins.opname not in STORE_OPS:
+            continue
+        line = ins.positions.lineno if ins.positions else None
+        if line is None:
+            continue
+        names = ins.argval if isinstance(ins.argval, tuple) else (ins.argval,)
+        if ins.opname == "STORE_FAST_LOAD_FAST":
+            names = names[:1]
+        for n in names:
+            if n not in out.setdefault(str(line), []):
+                out[str(line)].append(n)
+    return out
+
+
+def main():
+    args = sys.argv[1:]
+    start_fn = None
+    out = sys.stdout
+    while args and args[0].startswith("--"):
+        if args[0] == "--from":
+            start_fn = args[1]
+            args = args[2:]
+        elif args[0] == "--out":
+            out = open(args[1], "w")
+            args = args[2:]
+        else:
+            sys.exit("settrace.py: unknown option " + args[0])
+    if not args:
+        sys.exit(__doc__)
+    prog = os.path.abspath(args[0])
+    files = {prog}
+    sys.argv = [prog] + args[1:]
+    sys.path.insert(0, os.path.dirname(prog))
+
+    calls = {}  # id(frame) -> call id, for live frames
+    state = {"n": 0, "call": 0, "base": None, "on": start_fn is None}
+
+    def qualname(frame):
+        return getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
+
+    def depth_of(frame):
+        """Frames of the program's files between frame and the window's base."""
+        d, f = 0, frame
+        while f is not None and f is not state["base"]:
+            f = f.f_back
+            if f is not None and f.f_code.co_filename in files:
+                d += 1
+        return d
+
+    def tracer(frame, event, arg):
+        if frame.f_code.co_filename not in files:
+            return None
+        if event == "call":
+            name = qualname(frame)
+            if not state["on"] and (name == start_fn or name.rsplit(".", 1)[-1] == start_fn):
+                state["on"] = True
+                state["base"] = frame
+            state["call"] += 1
+            calls[id(frame)] = state["call"]
+            return tracer
+        if event == "return":
+            if frame is state["base"]:
+                state["on"] = False
+                state["base"] = False  # no second window
+            return tracer
+        if event != "line" or not state["on"]:
+            return tracer
+        if state["base"] is not None and state["base"] is not False:
+            f, inside = frame, False
+            while f is not None:
+                if f is state["base"]:
+                    inside = True
+                    break
+                f = f.f_back
+            if not inside:
+                return tracer
+        ev = {
+            "i": state["n"],
+            "file": frame.f_code.co_filename,
+            "line": frame.f_lineno,
+            "function": qualname(frame),
+            "depth": depth_of(frame) if state["base"] else _outer_depth(frame),
+            "call": calls.setdefault(id(frame), 0),
+            "locals": {k: render(v) for k, v in frame.f_locals.items()},
+            "stores": stores(frame.f_code),
+        }
+        state["n"] += 1
+        out.write(json.dumps(ev, ensure_ascii=False) + "\n")
+        return tracer
+
+    def _outer_depth(frame):
+        d, f = 0, frame.f_back
+        while f is not None:
+            if f.f_code.co_filename in files:
+                d += 1
+            f = f.f_back
+        return d
+
+    sys.settrace(tracer)
+    try:
+        runpy.run_path(prog, run_name="__main__")
+    except SystemExit:
+        pass
+    finally:
+        sys.settrace(None)
+        out.flush()
+
+
+if __name__ == "__main__":
+    main()
