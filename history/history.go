@@ -134,6 +134,9 @@ type Backend interface {
 	Goto(ctx context.Context, t Time) error
 	// Compare orders two times of this backend: -1, 0 or +1.
 	Compare(a, b Time) int
+	// Eval renders the value of a name or dotted chain (a.b.c) as seen from
+	// the frame at depth, at the current time.
+	Eval(ctx context.Context, depth int, expr string) (string, error)
 	// LastWrite finds the last write before now of expr (a name or a dotted
 	// chain) as seen from the frame at depth.
 	LastWrite(ctx context.Context, depth int, expr string) (Write, error)

@@ -279,6 +279,17 @@ func (t *Timeline) LastWrite(ctx context.Context, depth int, expr string) (Write
 	return w, err
 }
 
+// Eval renders expr (a name or a chain a.b.c) in the frame at depth, now.
+func (t *Timeline) Eval(ctx context.Context, depth int, expr string) (string, error) {
+	var v string
+	err := t.do(ctx, t.opts.ReadTimeout, func(ctx context.Context) error {
+		var err error
+		v, err = t.b.Eval(ctx, depth, expr)
+		return err
+	})
+	return v, err
+}
+
 // Close ends the timeline and its backend.
 func (t *Timeline) Close() error {
 	select {

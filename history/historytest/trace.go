@@ -315,5 +315,63 @@ func (t *Trace) LastWrite(_ context.Context, depth int, expr string) (history.Wr
 	return history.Write{}, fmt.Errorf("no write of %s in the recorded part of this call", expr)
 }
 
+// Eval implements history.Backend for names and for attributes of
+// instances rendered as TypeName(attr=value, ...) one level deep.
+func (t *Trace) Eval(_ context.Context, depth int, expr string) (string, error) {
+	st := t.stack(t.i)
+	if depth >= len(st) {
+		return "", history.ErrNoFrame
+	}
+	ev := t.Events[st[depth]]
+	name, attr, chained := strings.Cut(expr, ".")
+	v, ok := ev.Locals[name]
+	if !ok {
+		return "", fmt.Errorf("%s is not a variable of %s", name, ev.Function)
+	}
+	if !chained {
+		return v, nil
+	}
+	if strings.Contains(attr, ".") {
+		return "", fmt.Errorf("%w: chains deeper than one attribute", history.ErrNotSupported)
+	}
+	// Account(owner='ada', balance=0, history=[]) -> balance -> 0
+	if open := strings.IndexByte(v, '('); open > 0 && strings.HasSuffix(v, ")") {
+		for _, part := range splitTop(v[open+1 : len(v)-1]) {
+			if k, val, ok := strings.Cut(part, "="); ok && strings.TrimSpace(k) == attr {
+				return val, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("%s has no attribute %s here", name, attr)
+}
+
+// splitTop splits "a=1, b=[1, 2]" at top-level commas.
+func splitTop(s string) []string {
+	var parts []string
+	depth, start := 0, 0
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == '\\' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '(' || c == '[' || c == '{':
+			depth++
+		case c == ')' || c == ']' || c == '}':
+			depth--
+		case c == ',' && depth == 0:
+			parts = append(parts, strings.TrimSpace(s[start:i]))
+			start = i + 1
+		}
+	}
+	return append(parts, strings.TrimSpace(s[start:]))
+}
+
 // Close implements history.Backend.
 func (t *Trace) Close() error { return nil }
