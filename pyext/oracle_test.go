@@ -1,0 +1,276 @@
+package pyext
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// oracleFile is what testdata/pyext/oracle.py writes at exit.
+type oracleFile struct {
+	Python  string `json:"python"`
+	Records []struct {
+		Label  string `json:"label"`
+		Frames []struct {
+			Qualname    string `json:"qualname"`
+			File        string `json:"file"`
+			FirstLineno int    `json:"firstlineno"`
+			Line        *int   `json:"line"`
+			Locals      map[string]struct {
+				Value   string `json:"value"`
+				Builtin bool   `json:"builtin"`
+			} `json:"locals"`
+		} `json:"frames"`
+	} `json:"records"`
+}
+
+// stop is what pyext said at one checkpoint.
+type stop struct {
+	frames []Frame
+	locals map[int]LocalsReply // by depth
+	evals  map[string]evalResult
+}
+
+type evalResult struct {
+	reply EvalReply
+	err   string
+	word  string // the pointer stored at reply.Slot, read by gdb
+}
+
+func testdataDir(t testing.TB) string {
+	t.Helper()
+	d, err := filepath.Abs("../testdata/pyext")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// runOracle runs prog under gdb, stopping at every checkpoint, and returns
+// pyext's answers and the oracle's records.
+func runOracle(t *testing.T, gdb, python, prog string, evals map[string][]string) ([]stop, oracleFile) {
+	out := filepath.Join(t.TempDir(), "oracle.json")
+	m := startMI(t, gdb, python, []string{"TIMELENS_ORACLE_OUT=" + out}, filepath.Join(testdataDir(t), prog))
+	var stops []stop
+	reason := m.run("-exec-run")
+	for strings.HasPrefix(reason, "syscall-") {
+		if reason != "syscall-entry" {
+			reason = m.run("-exec-continue")
+			continue
+		}
+		js, ok := m.call("-timelens-frames")
+		if !ok {
+			if strings.Contains(js, "no debug info") {
+				skipOrFail(t, "%s: %s", python, js)
+			}
+			t.Fatalf("-timelens-frames: %s", js)
+		}
+		var fr FramesReply
+		if err := DecodeString(js, &fr); err != nil {
+			t.Fatal(err)
+		}
+		if len(fr.Frames) > 0 && fr.Frames[0].Qualname == "checkpoint" {
+			st := stop{frames: fr.Frames, locals: map[int]LocalsReply{}, evals: map[string]evalResult{}}
+			for _, f := range fr.Frames {
+				js, ok := m.call(fmt.Sprintf("-timelens-locals --depth %d", f.Depth))
+				if !ok {
+					t.Fatalf("-timelens-locals --depth %d: %s", f.Depth, js)
+				}
+				var lr LocalsReply
+				if err := DecodeString(js, &lr); err != nil {
+					t.Fatal(err)
+				}
+				st.locals[f.Depth] = lr
+			}
+			label := ""
+			for _, v := range st.locals[0].Locals {
+				if v.Name == "label" {
+					label, _ = strconv.Unquote(strings.ReplaceAll(v.Value, "'", `"`))
+				}
+			}
+			for _, path := range evals[label] {
+				js, ok := m.call("-timelens-eval --depth 1 " + path)
+				er := evalResult{}
+				if !ok {
+					er.err = js
+				} else if err := DecodeString(js, &er.reply); err != nil {
+					t.Fatal(err)
+				} else {
+					r := m.must("-data-evaluate-expression " + quoteMI("*(unsigned long *)"+er.reply.Slot))
+					v, _ := miField(r, "value")
+					n, _ := strconv.ParseUint(v, 10, 64)
+					er.word = fmt.Sprintf("0x%x", n)
+				}
+				st.evals[path] = er
+			}
+			stops = append(stops, st)
+		}
+		reason = m.run("-exec-continue")
+	}
+	if !strings.HasPrefix(reason, "exited") {
+		t.Fatalf("program stopped for %q", reason)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatalf("oracle output: %v", err)
+	}
+	var of oracleFile
+	if err := json.Unmarshal(raw, &of); err != nil {
+		t.Fatal(err)
+	}
+	return stops, of
+}
+
+// TestOracle compares pyext's frames and locals with what Python itself says
+// at each checkpoint of testdata/pyext/values.py, for every Python found.
+func TestOracle(t *testing.T) {
+	gdb := gdbPath(t)
+	evals := map[string][]string{
+		"instances": {"p.a", "p2.extra", "p2.b", "sl.x", "sc.z", "sc.x", "pt.tags", "sp.y", "child.parent.name",
+			"root.children", "G_INT", "len", "many.attr39", "p4.viadict", "Plain.__init__", "nosuch", "p.nosuch", "mod.sep"},
+		"closure-inner": {"counter", "shared", "step"},
+	}
+	for _, python := range pythons(t) {
+		python := python
+		ver := pythonVersion(t, python)
+		t.Run(ver+"_"+filepath.Base(python), func(t *testing.T) {
+			stops, of := runOracle(t, gdb, python, "values.py", evals)
+			if len(stops) != len(of.Records) {
+				t.Fatalf("%d checkpoints seen by pyext, %d recorded by the oracle", len(stops), len(of.Records))
+			}
+			var c counts
+			for i, rec := range of.Records {
+				c.compare(t, rec.Label, stops[i], rec)
+			}
+			compareEvals(t, &c, stops, of)
+			t.Logf("%s %s: %d/%d checkpoints, %d/%d frames, %d/%d locals agree (builtin %d/%d, other %d/%d), %d/%d evals",
+				ver, python, len(stops), len(of.Records), c.framesOK, c.frames, c.builtinOK+c.otherOK, c.builtin+c.other,
+				c.builtinOK, c.builtin, c.otherOK, c.other, c.evalsOK, c.evals)
+			if c.failures > 0 {
+				t.Errorf("%d disagreements", c.failures)
+			}
+		})
+	}
+}
+
+type counts struct {
+	frames, framesOK     int
+	builtin, builtinOK   int
+	other, otherOK       int
+	evals, evalsOK       int
+	failures, reportLeft int
+}
+
+func (c *counts) fail(t *testing.T, format string, args ...any) {
+	t.Helper()
+	c.failures++
+	if c.failures <= 60 {
+		t.Errorf(format, args...)
+	}
+}
+
+func (c *counts) compare(t *testing.T, label string, st stop, rec struct {
+	Label  string `json:"label"`
+	Frames []struct {
+		Qualname    string `json:"qualname"`
+		File        string `json:"file"`
+		FirstLineno int    `json:"firstlineno"`
+		Line        *int   `json:"line"`
+		Locals      map[string]struct {
+			Value   string `json:"value"`
+			Builtin bool   `json:"builtin"`
+		} `json:"locals"`
+	} `json:"frames"`
+}) {
+	t.Helper()
+	if len(st.frames)-1 != len(rec.Frames) {
+		c.fail(t, "%s: pyext sees %d caller frames, Python %d", label, len(st.frames)-1, len(rec.Frames))
+	}
+	for j, of := range rec.Frames {
+		if j+1 >= len(st.frames) {
+			break
+		}
+		c.frames++
+		pf := st.frames[j+1]
+		line := func(p *int) string {
+			if p == nil {
+				return "None"
+			}
+			return strconv.Itoa(*p)
+		}
+		if pf.Qualname != of.Qualname || pf.File != of.File || pf.FirstLineno != of.FirstLineno || line(pf.Line) != line(of.Line) {
+			c.fail(t, "%s: frame %d: pyext %s %s:%s (first %d), Python %s %s:%s (first %d)", label, j+1,
+				pf.Qualname, filepath.Base(pf.File), line(pf.Line), pf.FirstLineno, of.Qualname, filepath.Base(of.File), line(of.Line), of.FirstLineno)
+		} else {
+			c.framesOK++
+		}
+		got := map[string]Variable{}
+		for _, v := range st.locals[j+1].Locals {
+			got[v.Name] = v
+		}
+		for name, want := range of.Locals {
+			if want.Builtin {
+				c.builtin++
+			} else {
+				c.other++
+			}
+			g, ok := got[name]
+			switch {
+			case !ok:
+				c.fail(t, "%s: %s: local %s missing (Python: %s)", label, of.Qualname, name, want.Value)
+			case g.Value != want.Value:
+				c.fail(t, "%s: %s: local %s:\n  pyext:  %s\n  Python: %s", label, of.Qualname, name, g.Value, want.Value)
+			case want.Builtin:
+				c.builtinOK++
+			default:
+				c.otherOK++
+			}
+			delete(got, name)
+		}
+		for name, g := range got {
+			c.fail(t, "%s: %s: pyext shows %s = %s (%s), Python has no such local", label, of.Qualname, name, g.Value, g.Kind)
+		}
+	}
+}
+
+// compareEvals checks -timelens-eval against the oracle's locals and the
+// storage slot against memory.
+func compareEvals(t *testing.T, c *counts, stops []stop, of oracleFile) {
+	t.Helper()
+	wantErr := map[string]bool{"nosuch": true, "p.nosuch": true}
+	for i, rec := range of.Records {
+		for path, er := range stops[i].evals {
+			c.evals++
+			if wantErr[path] {
+				if er.err == "" {
+					c.fail(t, "eval %s: want an error, got %+v", path, er.reply)
+				} else {
+					c.evalsOK++
+				}
+				continue
+			}
+			if er.err != "" {
+				c.fail(t, "eval %s at %s: %s", path, rec.Label, er.err)
+				continue
+			}
+			word := er.word
+			if er.reply.StackRef {
+				n, _ := strconv.ParseUint(word, 0, 64)
+				word = fmt.Sprintf("0x%x", n&^3)
+			}
+			if word != er.reply.Address {
+				c.fail(t, "eval %s: slot %s holds %s, not the value's address %s", path, er.reply.Slot, er.word, er.reply.Address)
+				continue
+			}
+			if want, ok := rec.Frames[0].Locals[path]; ok && want.Value != er.reply.Value {
+				c.fail(t, "eval %s: pyext %s, Python %s", path, er.reply.Value, want.Value)
+				continue
+			}
+			c.evalsOK++
+		}
+	}
+}

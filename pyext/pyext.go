@@ -1,0 +1,141 @@
+// Package pyext holds the Python code timelens loads into gdb to read CPython
+// 3.11–3.14 state out of a stopped or replayed process, and to answer GDB/MI
+// commands with JSON.
+//
+// The script never runs code in the debugged process (gdb runs with
+// may-call-functions off): it reads memory and decodes CPython's structures,
+// taking struct layouts from the debug info of the Python being debugged and
+// everything else that differs between versions from one table per version
+// (VERSIONS in timelens.py). It needs gdb ≥ 13 (gdb.MICommand).
+//
+// Load it with `source FILE` (write Script to a file first) and use:
+//
+//	-timelens-threads                                   Python threads
+//	-timelens-frames [--thread N]                       Python frames, innermost first
+//	-timelens-locals [--thread N] --depth D [--limit C] locals, cells and free variables of frame D
+//	-timelens-eval   [--thread N] --depth D [--limit C] PATH   a.b.c in frame D, with its storage address
+//	-timelens-render [--limit C] ADDRESS                render the object at ADDRESS
+//
+// Each replies ^done,json="…" with one JSON object (see Reply types below), or
+// ^error,msg="…" with a message for the user. --thread is gdb's own MI option
+// (gdb selects that thread first); gdb also owns --frame, so the Python frame
+// is chosen with --depth, counted over Python frames only, innermost = 0.
+package pyext
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+)
+
+//go:embed timelens.py
+var script string
+
+// Script returns the Python source to load into gdb with `source`.
+func Script() string { return script }
+
+// Commands lists the GDB/MI commands the script defines.
+var Commands = []string{"-timelens-threads", "-timelens-frames", "-timelens-locals", "-timelens-eval", "-timelens-render"}
+
+// Thread is one Python thread state, from -timelens-threads.
+type Thread struct {
+	TState         string `json:"tstate"`
+	Interp         int64  `json:"interp"`
+	ID             int64  `json:"id"`
+	NativeThreadID int64  `json:"native_thread_id"`
+	ThreadID       string `json:"thread_id"`
+	GDBThread      *int   `json:"gdb_thread"` // nil when no gdb thread has that LWP
+	Selected       bool   `json:"selected"`
+	HasFrames      bool   `json:"has_frames"`
+}
+
+// ThreadsReply is the reply of -timelens-threads.
+type ThreadsReply struct {
+	Python  string   `json:"python"`
+	Threads []Thread `json:"threads"`
+}
+
+// Frame is one Python frame, from -timelens-frames.
+type Frame struct {
+	Depth       int    `json:"depth"`
+	Frame       string `json:"frame"` // _PyInterpreterFrame address
+	Code        string `json:"code"`  // code object address
+	File        string `json:"file"`
+	Name        string `json:"name"`
+	Qualname    string `json:"qualname"`
+	FirstLineno int    `json:"firstlineno"`
+	Line        *int   `json:"line"` // 1-based, as f_lineno; nil where the code has no line
+	Lasti       int    `json:"lasti"`
+	Owner       string `json:"owner"` // thread, generator, frame_object
+}
+
+// FramesReply is the reply of -timelens-frames.
+type FramesReply struct {
+	Python string  `json:"python"`
+	Thread int     `json:"thread"`
+	TState string  `json:"tstate"`
+	Frames []Frame `json:"frames"`
+}
+
+// Variable is one local, cell or free variable, rendered.
+type Variable struct {
+	Name    string `json:"name"`
+	Kind    string `json:"kind"` // local, cell, free, hidden (3.12+ inlined comprehension), dict (f_locals)
+	Value   string `json:"value"`
+	Type    string `json:"type"`
+	Address string `json:"address"` // the object
+	Slot    string `json:"slot"`    // where the reference to it is stored
+	// StackRef is true when Slot holds a _PyStackRef (3.14 frame slots): a
+	// pointer with tag bits in its low 2 bits, not a plain PyObject*.
+	StackRef bool `json:"stackref"`
+}
+
+// LocalsReply is the reply of -timelens-locals: the frame and its variables.
+type LocalsReply struct {
+	Frame
+	Locals []Variable `json:"locals"`
+}
+
+// EvalReply is the reply of -timelens-eval.
+type EvalReply struct {
+	Path     string  `json:"path"`
+	Depth    int     `json:"depth"`
+	Value    string  `json:"value"`
+	Type     string  `json:"type"`
+	Address  string  `json:"address"`
+	Slot     string  `json:"slot"`     // the storage of the last link: dict value slot, inline value, __slots__ slot, frame slot or cell
+	Storage  string  `json:"storage"`  // local, cell, free, hidden, dict, inline, slot, class, global, builtin
+	StackRef bool    `json:"stackref"` // Slot holds a tagged _PyStackRef (3.14 frame slots)
+	Owner    *string `json:"owner"`    // object holding the last attribute; nil for a plain name
+}
+
+// RenderReply is the reply of -timelens-render.
+type RenderReply struct {
+	Value   string  `json:"value"`
+	Type    string  `json:"type"`
+	Seconds float64 `json:"seconds"`
+}
+
+// Decode decodes the json field of a -timelens-* reply into v.
+func Decode(payload map[string]any, v any) error {
+	s, ok := payload["json"].(string)
+	if !ok {
+		return fmt.Errorf("pyext: reply has no json field: %v", payload)
+	}
+	return DecodeString(s, v)
+}
+
+// DecodeString decodes the (already unquoted) json field of a reply into v.
+func DecodeString(s string, v any) error {
+	if err := json.Unmarshal([]byte(s), v); err != nil {
+		return fmt.Errorf("pyext: bad reply %q: %w", truncate(s, 200), err)
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
