@@ -39,7 +39,8 @@ type Config struct {
 	Program string
 	Args    []string
 	// Argv, when set, builds the whole debugger command line from the MI flags
-	// the session needs (see Dialect.Argv). It replaces GDB/Program/Args.
+	// the session needs: Dialect.Argv for rr and UDB. It replaces
+	// GDB/Program/Args.
 	Argv func(mi []string) ([]string, error)
 	// Env is added to the debugger's environment (and so the debuggee's),
 	// as KEY=VALUE.
@@ -145,23 +146,20 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	go s.drainTTY()
 
 	mi := []string{"--nx", "--quiet", "--interpreter=mi2", "--tty=" + pts.Name()}
-	var argv []string
-	if cfg.Argv != nil {
-		argv, err = cfg.Argv(mi)
-		if err != nil {
-			s.closeTTY()
-			return nil, err
-		}
-	} else {
+	argvOf := cfg.Argv
+	if argvOf == nil {
 		exe := cfg.GDB
 		if exe == "" {
 			exe = "gdb"
 		}
-		argv = append([]string{exe}, mi...)
-		if cfg.Program != "" {
-			argv = append(argv, "--args", cfg.Program)
-			argv = append(argv, cfg.Args...)
+		argvOf = func(mi []string) ([]string, error) {
+			return gdbArgv(exe, mi, Target{Program: cfg.Program, Args: cfg.Args})
 		}
+	}
+	argv, err := argvOf(mi)
+	if err != nil {
+		s.closeTTY()
+		return nil, err
 	}
 	if _, err := exec.LookPath(argv[0]); err != nil {
 		s.closeTTY()

@@ -86,6 +86,7 @@ func runOracle(t *testing.T, gdb, python, prog string, evals map[string][]string
 				}
 				st.locals[f.Depth] = lr
 			}
+			checkSnapshot(t, m, st)
 			label := ""
 			for _, v := range st.locals[0].Locals {
 				if v.Name == "label" {
@@ -271,6 +272,42 @@ func compareEvals(t *testing.T, c *counts, stops []stop, of oracleFile) {
 				continue
 			}
 			c.evalsOK++
+		}
+	}
+}
+
+// checkSnapshot checks that -timelens-snapshot, the one-round-trip reply the
+// backend uses, says what -timelens-frames and -timelens-locals said.
+func checkSnapshot(t *testing.T, m *mi, st stop) {
+	t.Helper()
+	js, ok := m.call("-timelens-snapshot")
+	if !ok {
+		t.Fatalf("-timelens-snapshot: %s", js)
+	}
+	var sr SnapshotReply
+	if err := DecodeString(js, &sr); err != nil {
+		t.Fatal(err)
+	}
+	if len(sr.Frames) != len(st.frames) {
+		t.Fatalf("snapshot has %d frames, -timelens-frames %d", len(sr.Frames), len(st.frames))
+	}
+	for _, f := range sr.Frames {
+		want := map[string]string{}
+		for _, v := range st.locals[f.Depth].Locals {
+			if v.Kind == "dict" && strings.HasPrefix(v.Name, "__") && strings.HasSuffix(v.Name, "__") {
+				continue
+			}
+			want[v.Name] = v.Value
+		}
+		got := map[string]string{}
+		for _, v := range f.Locals {
+			got[v.Name] = v.Value
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("snapshot frame %d (%s): %v\nwant %v", f.Depth, f.Qualname, got, want)
+		}
+		if f.Qualname == "checkpoint" && len(f.Stores) == 0 {
+			t.Errorf("snapshot frame %d (%s) has no stores for %s", f.Depth, f.Qualname, f.File)
 		}
 	}
 }

@@ -15,6 +15,7 @@
 //	-timelens-locals [--thread N] --depth D [--limit C] locals, cells and free variables of frame D
 //	-timelens-eval   [--thread N] --depth D [--limit C] PATH   a.b.c in frame D, with its storage address
 //	-timelens-render [--limit C] ADDRESS                render the object at ADDRESS
+//	-timelens-snapshot [--thread N] [--limit C]         every frame with its locals, in one reply
 //
 // Each replies ^done,json="…" with one JSON object (see Reply types below), or
 // ^error,msg="…" with a message for the user. --thread is gdb's own MI option
@@ -35,7 +36,7 @@ var script string
 func Script() string { return script }
 
 // Commands lists the GDB/MI commands the script defines.
-var Commands = []string{"-timelens-threads", "-timelens-frames", "-timelens-locals", "-timelens-eval", "-timelens-render"}
+var Commands = []string{"-timelens-threads", "-timelens-frames", "-timelens-locals", "-timelens-eval", "-timelens-render", "-timelens-snapshot"}
 
 // Thread is one Python thread state, from -timelens-threads.
 type Thread struct {
@@ -94,6 +95,22 @@ type Variable struct {
 type LocalsReply struct {
 	Frame
 	Locals []Variable `json:"locals"`
+}
+
+// SnapshotFrame is one frame of -timelens-snapshot: the frame, its
+// variables, and the names each line of its file binds (from the syntax
+// tree), keyed by 1-based line.
+type SnapshotFrame struct {
+	LocalsReply
+	Stores map[string][]string `json:"stores"`
+}
+
+// SnapshotReply is the reply of -timelens-snapshot.
+type SnapshotReply struct {
+	Python string          `json:"python"`
+	Thread int             `json:"thread"`
+	TState string          `json:"tstate"`
+	Frames []SnapshotFrame `json:"frames"`
 }
 
 // EvalReply is the reply of -timelens-eval.

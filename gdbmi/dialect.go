@@ -1,0 +1,771 @@
+package gdbmi
+
+// The one table of what differs between the three time-travel debuggers:
+// how each is started, how it says what time it is, how it moves to a time,
+// and how it says "start" or "end of history". Everything here is pure (argv,
+// CLI command strings, parsing of console text and stop reasons) so that the
+// session code stays the same for all three and this file tests on its own.
+//
+// Sources, per row (the tests cite the exact files):
+//   - gdb: gdb/record-full.c (info_record, record goto) and transcripts
+//     captured from gdb 13.1 (host) and gdb 16.3 (trixie root), in
+//     testdata/dialect/gdb-*.txt.
+//   - rr: github.com/rr-debugger/rr src/ReplayCommand.cc (options, "--"),
+//     src/DebuggerExtensionCommand.cc (when, when-ticks, checkpoint),
+//     src/launch_debugger.cc (seek-ticks, restart), src/GdbServer.cc
+//     (restart_session, synthetic SIGKILL at the end, replaylog:begin at the
+//     start), src/test/*.py. rr cannot record on these machines.
+//   - UDB: docs.undo.io (TimeNotation.html, LoadingRecordings.html,
+//     Commands.html, ConfiguringUDB.html) and github.com/undoio/delve
+//     pkg/proc/gdbserial/undo.go (recording file magic). UDB is not
+//     obtainable here.
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Kind names a debugger backend, as the --backend flag spells it.
+type Kind string
+
+// The three backends.
+const (
+	// KindGDB is gdb's own "record full": record a window of a live process.
+	KindGDB Kind = "gdb"
+	// KindRR is "rr replay" of an rr trace directory.
+	KindRR Kind = "rr"
+	// KindUDB is Undo's UDB replaying a .undo recording.
+	KindUDB Kind = "udb"
+)
+
+// Kinds lists every backend, in the order messages name them.
+func Kinds() []Kind { return []Kind{KindGDB, KindRR, KindUDB} }
+
+// ErrHistoryUnknownBackend means a backend name is none of Kinds().
+var ErrHistoryUnknownBackend = errors.New("unknown backend")
+
+// ErrHistoryNotRecording means a --recording path is neither an rr trace
+// directory nor a UDB recording.
+var ErrHistoryNotRecording = errors.New("not an rr trace directory or a UDB recording")
+
+// ErrHistoryNoBookmarks means the backend cannot name points in time (gdb's
+// record full); callers keep times instead, which every backend can go to.
+var ErrHistoryNoBookmarks = errors.New("this backend has no bookmarks; go to a time instead")
+
+// ErrTimeUnparsable means a debugger's answer to a time query was not in the
+// form the dialect expects; the *TimeOutputError says which commands and text.
+var ErrTimeUnparsable = errors.New("unexpected time output")
+
+// ErrTimeNoRecording means gdb has no recording to report a time in (record
+// full was never started, or was stopped).
+var ErrTimeNoRecording = errors.New("no recording is active: start recording (record full) before asking for the time")
+
+// ErrTimeInvalid means a time string is not one this backend produces (a
+// typo, or a time from another backend's session).
+var ErrTimeInvalid = errors.New("invalid time")
+
+// ErrTimeNotInHistory means the debugger has no such time in its history.
+var ErrTimeNotInHistory = errors.New("time is outside the recorded history")
+
+// TimeOutputError is ErrTimeUnparsable with what was asked and what came back.
+type TimeOutputError struct {
+	Kind     Kind
+	Commands []string // the CLI commands whose output was read
+	Output   string   // their console output, as given
+	Why      string   // what was missing
+}
+
+func (e *TimeOutputError) Error() string {
+	out := e.Output
+	if len(out) > 300 {
+		out = out[:300] + "…"
+	}
+	return fmt.Sprintf("%s: %s: output of %q: %s: %q", e.Kind, ErrTimeUnparsable, strings.Join(e.Commands, "; "), e.Why, out)
+}
+
+// Unwrap makes errors.Is(err, ErrTimeUnparsable) hold.
+func (e *TimeOutputError) Unwrap() error { return ErrTimeUnparsable }
+
+// ParseKind reads a --backend value. The error names the valid ones.
+func ParseKind(s string) (Kind, error) {
+	k := Kind(strings.ToLower(strings.TrimSpace(s)))
+	for _, v := range Kinds() {
+		if k == v {
+			return k, nil
+		}
+	}
+	return "", fmt.Errorf("%w %q: valid backends are %s", ErrHistoryUnknownBackend, s, kindList())
+}
+
+func kindList() string {
+	var names []string
+	for _, k := range Kinds() {
+		names = append(names, string(k))
+	}
+	return strings.Join(names, ", ")
+}
+
+// undoMagic opens every UDB recording (undoio/delve, pkg/proc/gdbserial/undo.go,
+// UndoIsRecording).
+var undoMagic = []byte("HD\x10\x00\x00\x00UndoDB recording")
+
+// DetectKind picks the default backend for --recording PATH (CONTRACT.md): an
+// empty path means gdb (record a live program); a directory holding rr's
+// "version" file (rr src/TraceStream.h, version_path) is an rr trace; a file
+// that starts with UDB's recording magic, or is named *.undo, is a UDB
+// recording. Anything else is an error that says what was expected.
+func DetectKind(recording string) (Kind, error) {
+	if recording == "" {
+		return KindGDB, nil
+	}
+	fi, err := os.Stat(recording)
+	if err != nil {
+		return "", fmt.Errorf("recording %s: %w", recording, err)
+	}
+	if fi.IsDir() {
+		if _, err := os.Stat(filepath.Join(recording, "version")); err == nil {
+			return KindRR, nil
+		}
+		if _, err := os.Stat(filepath.Join(recording, "incomplete")); err == nil {
+			return "", fmt.Errorf("%s: rr trace is incomplete (rr record still running, or it crashed); record it again", recording)
+		}
+		return "", fmt.Errorf("%s: %w (an rr trace directory holds a \"version\" file)", recording, ErrHistoryNotRecording)
+	}
+	f, err := os.Open(recording)
+	if err != nil {
+		return "", fmt.Errorf("recording %s: %w", recording, err)
+	}
+	defer f.Close()
+	head := make([]byte, len(undoMagic))
+	n, _ := io.ReadFull(f, head)
+	if bytes.Equal(head[:n], undoMagic) || strings.HasSuffix(recording, ".undo") {
+		return KindUDB, nil
+	}
+	return "", fmt.Errorf("%s: %w", recording, ErrHistoryNotRecording)
+}
+
+// Target is what the debugger is started on.
+type Target struct {
+	// Program and Args: the program gdb loads (gdb backend only).
+	Program string
+	Args    []string
+	// Recording: the rr trace directory or UDB recording (rr and udb).
+	Recording string
+	// Debugger: the gdb that rr replay runs (rr's -d); empty for rr's default.
+	Debugger string
+}
+
+// Time is a point in a backend's history. Raw is the opaque "time" string of
+// the LSP contract: it round-trips through ParseTimeString and GotoCommands.
+//
+//   - gdb: the record-full instruction number, "1234". The live end of the
+//     recording is the highest recorded number (gdb reports the position after
+//     the last recorded instruction as that number, and "record goto" to it
+//     leaves replay); "record goto begin" is 0.
+//   - rr: "EVENT:TICKS", the last completed event and the current thread's
+//     tick count, "1042:5123456".
+//   - udb: "BBCOUNT:0xPC" (UDB's own notation, without commas), or "BBCOUNT"
+//     for the start of a basic block, "11571:0x5555555552df".
+type Time struct {
+	Kind Kind
+	Raw  string
+}
+
+// String returns Raw.
+func (t Time) String() string { return t.Raw }
+
+// IsZero says the time is unknown (no backend produces an empty Raw).
+func (t Time) IsZero() bool { return t.Raw == "" }
+
+// TimeReport is what a time query says.
+type TimeReport struct {
+	// Now is the current time.
+	Now Time
+	// Last is the latest time in history, when the debugger says (gdb, udb);
+	// zero otherwise (rr).
+	Last Time
+	// Replaying is false when gdb is at the live end of record full, where
+	// forward execution records more; true for rr and udb replays, and for
+	// gdb anywhere before the end.
+	Replaying bool
+}
+
+// HistoryEdge classifies a stop: in the middle of history, or at one end.
+type HistoryEdge int
+
+// The edges of history.
+const (
+	// EdgeNone: an ordinary stop.
+	EdgeNone HistoryEdge = iota
+	// EdgeStart: reverse execution reached the start of history.
+	EdgeStart
+	// EdgeEnd: forward execution reached the end of history (or the
+	// program's exit).
+	EdgeEnd
+)
+
+func (e HistoryEdge) String() string {
+	switch e {
+	case EdgeStart:
+		return "start of history"
+	case EdgeEnd:
+		return "end of history"
+	}
+	return "none"
+}
+
+// StopInfo is the part of a *stopped record that says whether history ended:
+// StopEvent.Reason, Payload["signal-name"], StopEvent.Console, and the
+// direction the command ran.
+type StopInfo struct {
+	Reason  string
+	Signal  string
+	Console string
+	Reverse bool
+}
+
+// Dialect is one row of the table: what a backend needs said differently.
+// Get one with DialectFor; the zero value is not usable.
+type Dialect struct {
+	// Kind is the backend.
+	Kind Kind
+	// Name is how messages name it.
+	Name string
+	// DefaultExe is the executable run when --gdb/--rr/--udb is not given.
+	DefaultExe string
+	// TimeCommands are the CLI commands whose console output, concatenated,
+	// ParseTime reads.
+	TimeCommands []string
+	// StartCommands and EndCommands move to the start / end of history.
+	StartCommands, EndCommands []string
+	// MovesResume says the goto/start/end commands resume the inferior (gdb
+	// answers ^running and later *stopped, so run them as ExecConsole). When
+	// false (gdb's record goto) they answer ^done with the new frame on the
+	// console and no *stopped.
+	MovesResume bool
+	// BookmarkCreate, BookmarkGoto and BookmarkDelete are the commands that
+	// name a point in time, go to it and forget it, each followed by a space
+	// and the bookmark name; empty where the backend has none. rr ignores the
+	// name on create and prints the id it chose (see ParseBookmark).
+	BookmarkCreate, BookmarkGoto, BookmarkDelete string
+
+	// NoHistoryReasons are MI stop reasons meaning "no more history in the
+	// direction of travel".
+	NoHistoryReasons []string
+	// NoHistoryText is console text with that meaning, direction-neutral.
+	NoHistoryText []string
+	// StartText and EndText are console text that names one end.
+	StartText, EndText []string
+	// EndSignals are signals the backend reports, running forward, when it
+	// reaches the end of the recording.
+	EndSignals []string
+	// GotoNoopErrors are goto error messages that mean "already there".
+	GotoNoopErrors []string
+	// GotoRangeErrors are goto error messages that mean "no such time".
+	GotoRangeErrors []string
+
+	argv       func(exe string, mi []string, t Target) ([]string, error)
+	parseTime  func(console string) (TimeReport, error)
+	parseRaw   func(raw string) (a, b uint64, canonical string, err error)
+	gotoCmds   func(a, b uint64) []string
+	bookmarkID *regexp.Regexp
+}
+
+// dialects is the table.
+var dialects = []Dialect{
+	{
+		Kind:         KindGDB,
+		Name:         "gdb record full",
+		DefaultExe:   "gdb",
+		TimeCommands: []string{"info record"},
+		// "record goto begin" lands on instruction 0 and "record goto end"
+		// leaves replay at the live end (gdb 16.3 transcripts).
+		StartCommands:    []string{"record goto begin"},
+		EndCommands:      []string{"record goto end"},
+		MovesResume:      false,
+		NoHistoryReasons: []string{"no-history"},
+		// gdb ≤ 14 prints the first for both directions; gdb 15+ the second,
+		// followed by a line naming the direction.
+		NoHistoryText:   []string{"No more reverse-execution history.", "Reached end of recorded history; stopping."},
+		StartText:       []string{"Backward execution from here not possible."},
+		EndText:         []string{"Following forward execution will be added to history."},
+		GotoNoopErrors:  []string{"Already at target insn."},
+		GotoRangeErrors: []string{"Target insn not found."},
+		argv:            gdbArgv,
+		parseTime:       parseGDBTime,
+		parseRaw:        parseGDBRaw,
+		gotoCmds: func(n, _ uint64) []string {
+			return []string{"record goto " + strconv.FormatUint(n, 10)}
+		},
+	},
+	{
+		Kind:         KindRR,
+		Name:         "rr replay",
+		DefaultExe:   "rr",
+		TimeCommands: []string{"when", "when-ticks"},
+		// "run N" restarts the replay at the first stop after event N
+		// (GdbServer::restart_session); N beyond the trace stops at the
+		// debuggee's exit with a synthetic SIGKILL (src/test/run_end.py).
+		// A bare "run" would reuse the last "run" arguments, so never send one.
+		StartCommands:    []string{"run 1"},
+		EndCommands:      []string{"run 9223372036854775807"},
+		MovesResume:      true,
+		BookmarkCreate:   "checkpoint",
+		BookmarkGoto:     "restart",
+		BookmarkDelete:   "delete checkpoint",
+		NoHistoryReasons: []string{"no-history"},
+		NoHistoryText:    []string{"No more reverse-execution history.", "Reached end of recorded history; stopping."},
+		StartText:        []string{"Backward execution from here not possible."},
+		EndText:          []string{"Following forward execution will be added to history."},
+		EndSignals:       []string{"SIGKILL"},
+		GotoRangeErrors:  []string{"No event found matching specified ticks target"},
+		argv:             rrArgv,
+		parseTime:        parseRRTime,
+		parseRaw:         parseRRRaw,
+		gotoCmds: func(event, ticks uint64) []string {
+			return []string{
+				"run " + strconv.FormatUint(event, 10),
+				"seek-ticks " + strconv.FormatUint(ticks, 10),
+			}
+		},
+		bookmarkID: regexp.MustCompile(`Checkpoint (\d+) at`),
+	},
+	{
+		Kind:             KindUDB,
+		Name:             "UDB",
+		DefaultExe:       "udb",
+		TimeCommands:     []string{"info time -a"},
+		StartCommands:    []string{"ugo start"},
+		EndCommands:      []string{"ugo end"},
+		MovesResume:      true,
+		BookmarkCreate:   "ubookmark",
+		BookmarkGoto:     "ugo bookmark",
+		NoHistoryReasons: []string{"no-history"},
+		NoHistoryText:    []string{"No more reverse-execution history.", "Reached end of recorded history; stopping."},
+		StartText:        []string{"Backward execution from here not possible.", "The debugged program is at the beginning of recorded history."},
+		EndText:          []string{"Have reached end of recorded history.", "Following forward execution will be added to history."},
+		argv:             udbArgv,
+		parseTime:        parseUDBTime,
+		parseRaw:         parseUDBRaw,
+		gotoCmds: func(bb, pc uint64) []string {
+			return []string{"ugo time " + udbRaw(bb, pc)}
+		},
+	},
+}
+
+// DialectFor returns the row for k. The error names the valid kinds.
+func DialectFor(k Kind) (Dialect, error) {
+	for _, d := range dialects {
+		if d.Kind == k {
+			return d, nil
+		}
+	}
+	return Dialect{}, fmt.Errorf("%w %q: valid backends are %s", ErrHistoryUnknownBackend, string(k), kindList())
+}
+
+// Argv is the command line that starts the debugger with GDB/MI on its
+// stdin/stdout. exe is the debugger (DefaultExe when empty); mi holds the MI
+// flags the session adds ("--nx", "--quiet", "--interpreter=mi2",
+// "--tty=/dev/pts/N"). Every path is one argv element: nothing passes
+// through a shell.
+func (d Dialect) Argv(exe string, mi []string, t Target) ([]string, error) {
+	if d.argv == nil {
+		return nil, fmt.Errorf("%w %q: valid backends are %s", ErrHistoryUnknownBackend, string(d.Kind), kindList())
+	}
+	if exe == "" {
+		exe = d.DefaultExe
+	}
+	return d.argv(exe, mi, t)
+}
+
+// ParseTime reads the console output of TimeCommands.
+func (d Dialect) ParseTime(console string) (TimeReport, error) {
+	if d.parseTime == nil {
+		return TimeReport{}, fmt.Errorf("%w %q", ErrHistoryUnknownBackend, string(d.Kind))
+	}
+	return d.parseTime(console)
+}
+
+// ParseTimeString checks a time string from the LSP (the "time" field) and
+// returns it in canonical form (UDB's commas removed).
+func (d Dialect) ParseTimeString(raw string) (Time, error) {
+	if d.parseRaw == nil {
+		return Time{}, fmt.Errorf("%w %q", ErrHistoryUnknownBackend, string(d.Kind))
+	}
+	_, _, canon, err := d.parseRaw(strings.TrimSpace(raw))
+	if err != nil {
+		return Time{}, fmt.Errorf("%w for %s: %q: %v", ErrTimeInvalid, d.Name, raw, err)
+	}
+	return Time{Kind: d.Kind, Raw: canon}, nil
+}
+
+// GotoCommands are the CLI commands, in order, that move to t.
+func (d Dialect) GotoCommands(t Time) ([]string, error) {
+	if t.Kind != "" && t.Kind != d.Kind {
+		return nil, fmt.Errorf("%w for %s: %q is a %s time", ErrTimeInvalid, d.Name, t.Raw, t.Kind)
+	}
+	if d.parseRaw == nil {
+		return nil, fmt.Errorf("%w %q", ErrHistoryUnknownBackend, string(d.Kind))
+	}
+	a, b, _, err := d.parseRaw(t.Raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w for %s: %q: %v", ErrTimeInvalid, d.Name, t.Raw, err)
+	}
+	return d.gotoCmds(a, b), nil
+}
+
+// Compare orders two times of this backend: -1, 0 or +1.
+func (d Dialect) Compare(x, y Time) (int, error) {
+	if d.parseRaw == nil {
+		return 0, fmt.Errorf("%w %q", ErrHistoryUnknownBackend, string(d.Kind))
+	}
+	xa, xb, _, err := d.parseRaw(x.Raw)
+	if err != nil {
+		return 0, fmt.Errorf("%w for %s: %q: %v", ErrTimeInvalid, d.Name, x.Raw, err)
+	}
+	ya, yb, _, err := d.parseRaw(y.Raw)
+	if err != nil {
+		return 0, fmt.Errorf("%w for %s: %q: %v", ErrTimeInvalid, d.Name, y.Raw, err)
+	}
+	switch {
+	case xa < ya || (xa == ya && xb < yb):
+		return -1, nil
+	case xa == ya && xb == yb:
+		return 0, nil
+	}
+	return 1, nil
+}
+
+// Edge says whether a stop is at the start or end of history.
+func (d Dialect) Edge(s StopInfo) HistoryEdge {
+	directional := func() HistoryEdge {
+		if s.Reverse {
+			return EdgeStart
+		}
+		return EdgeEnd
+	}
+	if containsAny(s.Console, d.StartText) {
+		return EdgeStart
+	}
+	if containsAny(s.Console, d.EndText) {
+		return EdgeEnd
+	}
+	for _, r := range d.NoHistoryReasons {
+		if s.Reason == r {
+			return directional()
+		}
+	}
+	if strings.HasPrefix(s.Reason, "exited") {
+		return EdgeEnd
+	}
+	if !s.Reverse && s.Reason == "signal-received" {
+		for _, sig := range d.EndSignals {
+			if s.Signal == sig {
+				return EdgeEnd
+			}
+		}
+	}
+	if containsAny(s.Console, d.NoHistoryText) {
+		return directional()
+	}
+	return EdgeNone
+}
+
+// GotoError reads the error message of a goto command: nil when it means the
+// debugger is already at that time, an error wrapping ErrTimeNotInHistory
+// when the time is not in history, else the message as an error.
+func (d Dialect) GotoError(msg string) error {
+	if containsAny(msg, d.GotoNoopErrors) {
+		return nil
+	}
+	if containsAny(msg, d.GotoRangeErrors) {
+		return fmt.Errorf("%s: %w: %s", d.Name, ErrTimeNotInHistory, strings.TrimSpace(msg))
+	}
+	return fmt.Errorf("%s: %s", d.Name, strings.TrimSpace(msg))
+}
+
+// BookmarkCommand is the CLI command that creates ("create"), goes to
+// ("goto") or deletes ("delete") the bookmark name. It wraps
+// ErrHistoryNoBookmarks where the backend cannot.
+func (d Dialect) BookmarkCommand(op, name string) (string, error) {
+	var prefix string
+	switch op {
+	case "create":
+		prefix = d.BookmarkCreate
+		if d.Kind == KindRR {
+			// rr chooses the id; the argument is only a label it ignores.
+			return prefix, nil
+		}
+	case "goto":
+		prefix = d.BookmarkGoto
+	case "delete":
+		prefix = d.BookmarkDelete
+	default:
+		return "", fmt.Errorf("bookmark operation %q: valid operations are create, goto, delete", op)
+	}
+	if prefix == "" {
+		return "", fmt.Errorf("%s: %w (%s)", d.Name, ErrHistoryNoBookmarks, op)
+	}
+	if name == "" || strings.ContainsAny(name, " \t\r\n\"'\\") {
+		return "", fmt.Errorf("bookmark name %q: use letters, digits and punctuation without spaces or quotes", name)
+	}
+	return prefix + " " + name, nil
+}
+
+// ParseBookmark reads the name of a bookmark just created from the console
+// output of its create command: the id rr chose, or name itself for UDB.
+func (d Dialect) ParseBookmark(console, name string) (string, error) {
+	if d.BookmarkCreate == "" {
+		return "", fmt.Errorf("%s: %w", d.Name, ErrHistoryNoBookmarks)
+	}
+	if d.bookmarkID == nil {
+		return name, nil
+	}
+	m := d.bookmarkID.FindStringSubmatch(console)
+	if m == nil {
+		return "", fmt.Errorf("%s: unexpected output of %q: %q", d.Name, d.BookmarkCreate, console)
+	}
+	return m[1], nil
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, x := range subs {
+		if x != "" && strings.Contains(s, x) {
+			return true
+		}
+	}
+	return false
+}
+
+// notAnOption keeps a path that starts with "-" from being read as a flag.
+func notAnOption(p string) string {
+	if strings.HasPrefix(p, "-") {
+		return "./" + p
+	}
+	return p
+}
+
+// gdbArgv: gdb MI-FLAGS [--args PROGRAM ARGS...], as Start builds by default.
+func gdbArgv(exe string, mi []string, t Target) ([]string, error) {
+	if t.Recording != "" {
+		return nil, fmt.Errorf("gdb record full cannot replay %s: use --backend rr or udb for a recording", t.Recording)
+	}
+	argv := append([]string{exe}, mi...)
+	if t.Program != "" {
+		argv = append(argv, "--args", t.Program)
+		argv = append(argv, t.Args...)
+	}
+	return argv, nil
+}
+
+// rrArgv: rr replay [--tty TTY | -q] [-d GDB] TRACE -- MI-FLAGS.
+// rr replay runs gdb itself; options after "--" go to gdb (ReplayCommand.cc,
+// ReplayCommand::run). The debuggee's replayed writes go to rr's stdout, which
+// is gdb's MI stream, unless --tty sends them elsewhere (rr ≥ 5.5) or -q drops
+// them; so the session's --tty flag becomes rr's.
+func rrArgv(exe string, mi []string, t Target) ([]string, error) {
+	if t.Recording == "" {
+		return nil, errors.New("rr replay needs a trace directory: pass --recording DIR (made by rr record or timelens record)")
+	}
+	if t.Program != "" {
+		return nil, fmt.Errorf("rr replays %s; it cannot also run %s", t.Recording, t.Program)
+	}
+	argv := []string{exe, "replay"}
+	var gdbFlags []string
+	tty := ""
+	for i := 0; i < len(mi); i++ {
+		switch {
+		case strings.HasPrefix(mi[i], "--tty="):
+			tty = strings.TrimPrefix(mi[i], "--tty=")
+		case mi[i] == "--tty" && i+1 < len(mi):
+			tty = mi[i+1]
+			i++
+		default:
+			gdbFlags = append(gdbFlags, mi[i])
+		}
+	}
+	if tty != "" {
+		argv = append(argv, "--tty", tty)
+	} else {
+		argv = append(argv, "-q")
+	}
+	if t.Debugger != "" {
+		argv = append(argv, "-d", t.Debugger)
+	}
+	argv = append(argv, notAnOption(t.Recording), "--")
+	return append(argv, gdbFlags...), nil
+}
+
+// udbArgv: udb MI-FLAGS RECORDING. UDB takes gdb's options and loads a
+// recording named as its last argument (docs.undo.io LoadingRecordings.html).
+func udbArgv(exe string, mi []string, t Target) ([]string, error) {
+	if t.Recording == "" {
+		return nil, errors.New("UDB needs a recording: pass --recording FILE.undo (made by live-record or timelens record)")
+	}
+	if t.Program != "" {
+		return nil, fmt.Errorf("UDB replays %s; it cannot also run %s", t.Recording, t.Program)
+	}
+	argv := append([]string{exe}, mi...)
+	return append(argv, notAnOption(t.Recording)), nil
+}
+
+var (
+	gdbReplayRe  = regexp.MustCompile(`(?m)^Replay mode:$`)
+	gdbRecordRe  = regexp.MustCompile(`(?m)^Record mode:$`)
+	gdbCurrentRe = regexp.MustCompile(`Current instruction number is (\d+)\.`)
+	gdbHighestRe = regexp.MustCompile(`Highest recorded instruction number is (\d+)\.`)
+)
+
+// parseGDBTime reads "info record" under record full (gdb/record-full.c,
+// record_full_base_target::info_record).
+func parseGDBTime(console string) (TimeReport, error) {
+	fail := func(why string) (TimeReport, error) {
+		return TimeReport{}, &TimeOutputError{Kind: KindGDB, Commands: []string{"info record"}, Output: console, Why: why}
+	}
+	if strings.Contains(console, "No recording is currently active.") ||
+		strings.Contains(console, "target record is not active.") {
+		return TimeReport{}, ErrTimeNoRecording
+	}
+	if !strings.Contains(console, "record-full") && !strings.Contains(console, "process record target") {
+		return fail("no record-full target named (another record method?)")
+	}
+	replay := gdbReplayRe.MatchString(console)
+	if !replay && !gdbRecordRe.MatchString(console) {
+		return fail(`neither "Record mode:" nor "Replay mode:"`)
+	}
+	t := func(s string) Time { return Time{Kind: KindGDB, Raw: s} }
+	highest := "0"
+	if m := gdbHighestRe.FindStringSubmatch(console); m != nil {
+		highest = m[1]
+	} else if !strings.Contains(console, "No instructions have been logged.") {
+		return fail("no highest recorded instruction number")
+	}
+	r := TimeReport{Now: t(highest), Last: t(highest), Replaying: replay}
+	if replay {
+		m := gdbCurrentRe.FindStringSubmatch(console)
+		if m == nil {
+			return fail("replay mode without a current instruction number")
+		}
+		r.Now = t(m[1])
+	}
+	return r, nil
+}
+
+func parseGDBRaw(raw string) (uint64, uint64, string, error) {
+	n, err := strconv.ParseUint(raw, 10, 64)
+	if err != nil {
+		return 0, 0, "", errors.New("want an instruction number such as 1234")
+	}
+	return n, 0, strconv.FormatUint(n, 10), nil
+}
+
+var (
+	rrCompletedRe = regexp.MustCompile(`Completed event: (\d+)`)
+	rrCurrentRe   = regexp.MustCompile(`Current event: (\d+)`)
+	rrTickRe      = regexp.MustCompile(`Current tick: (\d+)`)
+)
+
+// parseRRTime reads "when" and "when-ticks" (rr src/DebuggerExtensionCommand.cc).
+// rr ≥ 5.8 prints "Completed event: N"; before, "Current event: N+1" for the
+// same point (rr commit 5435bc41). Either way the time keeps the completed
+// event, which is what "run N" returns to.
+func parseRRTime(console string) (TimeReport, error) {
+	fail := func(why string) (TimeReport, error) {
+		return TimeReport{}, &TimeOutputError{Kind: KindRR, Commands: []string{"when", "when-ticks"}, Output: console, Why: why}
+	}
+	var event uint64
+	if m := rrCompletedRe.FindStringSubmatch(console); m != nil {
+		event, _ = strconv.ParseUint(m[1], 10, 64)
+	} else if m := rrCurrentRe.FindStringSubmatch(console); m != nil {
+		event, _ = strconv.ParseUint(m[1], 10, 64)
+		if event > 0 {
+			event--
+		}
+	} else {
+		return fail(`no "Completed event: N" (is this rr replay, outside a diversion?)`)
+	}
+	m := rrTickRe.FindStringSubmatch(console)
+	if m == nil {
+		return fail(`no "Current tick: N"`)
+	}
+	ticks, err := strconv.ParseUint(m[1], 10, 64)
+	if err != nil {
+		return fail("tick count out of range")
+	}
+	return TimeReport{Now: Time{Kind: KindRR, Raw: rrRaw(event, ticks)}, Replaying: true}, nil
+}
+
+func rrRaw(event, ticks uint64) string {
+	return strconv.FormatUint(event, 10) + ":" + strconv.FormatUint(ticks, 10)
+}
+
+func parseRRRaw(raw string) (uint64, uint64, string, error) {
+	e, t, ok := strings.Cut(raw, ":")
+	event, err1 := strconv.ParseUint(e, 10, 64)
+	ticks, err2 := strconv.ParseUint(t, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return 0, 0, "", errors.New("want EVENT:TICKS such as 1042:5123456")
+	}
+	return event, ticks, rrRaw(event, ticks), nil
+}
+
+var udbTimeRe = regexp.MustCompile(`Current time is: ([0-9,]+)(?::(0x[0-9a-fA-F]+))?(?: \(in recorded range: \[([0-9,]+) - ([0-9,]+)\]\))?`)
+
+// parseUDBTime reads "info time -a" (older UDB: "uinfo time -a"), e.g.
+// "Current time is: 11,571:0x5555555552df (in recorded range: [1 - 228,443])"
+// (docs.undo.io TimeNotation.html).
+func parseUDBTime(console string) (TimeReport, error) {
+	m := udbTimeRe.FindStringSubmatch(console)
+	if m == nil {
+		return TimeReport{}, &TimeOutputError{Kind: KindUDB, Commands: []string{"info time -a"}, Output: console, Why: `no "Current time is: BBCOUNT:0xPC"`}
+	}
+	raw := m[1]
+	if m[2] != "" {
+		raw += ":" + m[2]
+	}
+	_, _, now, err := parseUDBRaw(raw)
+	if err != nil {
+		return TimeReport{}, &TimeOutputError{Kind: KindUDB, Commands: []string{"info time -a"}, Output: console, Why: err.Error()}
+	}
+	r := TimeReport{Now: Time{Kind: KindUDB, Raw: now}, Replaying: true}
+	if m[4] != "" {
+		if _, _, last, err := parseUDBRaw(m[4]); err == nil {
+			r.Last = Time{Kind: KindUDB, Raw: last}
+		}
+	}
+	return r, nil
+}
+
+func udbRaw(bb, pc uint64) string {
+	s := strconv.FormatUint(bb, 10)
+	if pc != 0 {
+		s += ":0x" + strconv.FormatUint(pc, 16)
+	}
+	return s
+}
+
+// parseUDBRaw accepts BBCOUNT or BBCOUNT:0xPC, with or without commas in the
+// bbcount, as UDB does.
+func parseUDBRaw(raw string) (uint64, uint64, string, error) {
+	bbs, pcs, hasPC := strings.Cut(raw, ":")
+	bb, err := strconv.ParseUint(strings.ReplaceAll(bbs, ",", ""), 10, 64)
+	if err != nil || bbs == "" || strings.HasPrefix(bbs, ",") {
+		return 0, 0, "", errors.New("want BBCOUNT or BBCOUNT:0xPC such as 11571:0x5555555552df")
+	}
+	var pc uint64
+	if hasPC {
+		h, ok := strings.CutPrefix(strings.ToLower(pcs), "0x")
+		pc, err = strconv.ParseUint(h, 16, 64)
+		if !ok || err != nil {
+			return 0, 0, "", errors.New("want a program counter in hex after the colon, such as 11571:0x5555555552df")
+		}
+	}
+	return bb, pc, udbRaw(bb, pc), nil
+}

@@ -1,0 +1,1056 @@
+# timelens pyext/navigate.py: PEP 626 line stepping over a CPython process under gdb.
+#
+# Loaded into gdb with `source pyext/navigate.py` (after the other pyext file, whose
+# names it does not need). Defines the MI commands
+#
+#   -timelens-record-window FUNC|--main LIMIT [SECONDS]
+#   -timelens-step step|next|finish [--reverse]
+#   -timelens-goto-entry
+#   -timelens-call previous|next FUNC
+#
+# and never runs code in the debuggee: everything is read from memory.
+#
+# How a line event is found (CPython 3.13, optimized computed-goto builds):
+#   * Every bytecode instruction starts with `frame->instr_ptr = next_instr`.
+#   * sys.settrace 'line' events (3.12+: sys.monitoring LINE + legacy JUMP) happen at
+#     instruction i of a frame, previous instruction p of the same frame, iff
+#       marked(i) and line(i) >= 0 and (line(p) != line(i) or op(p) in {RESUME, JUMP_BACKWARD})
+#     where marked(i) = i starts a line, is a jump target or an exception handler
+#     (Python/instrumentation.c initialize_lines, _Py_call_instrumentation_line,
+#     Python/legacy_tracing.c sys_trace_jump_func).
+#   * A hardware watchpoint on the current frame's instr_ptr carries that rule as a gdb
+#     expression (per-code table in a gdb convenience array), so gdb filters the
+#     per-instruction stores without calling Python; a second watchpoint on
+#     tstate->current_frame reports frame pushes/pops (calls, returns, yields).
+#   * Forward, a stop is right after the store of the event's instruction. Reverse, the
+#     store is undone at the stop; one `stepi` redoes it, so both directions land on the
+#     same machine state.
+import json
+import re
+import signal
+import struct
+import threading
+import time
+import os
+
+import gdb
+
+
+# ---------------------------------------------------------------- version tables
+
+class _V313:
+    """CPython 3.13 constants (Include/opcode_ids.h, pycore_frame.h, code.h)."""
+    version = (3, 13)
+    RESUME = 149
+    JUMP_BACKWARD = 77
+    JUMP_BACKWARD_NO_INTERRUPT = 78
+    JUMP_FORWARD = 79
+    POP_JUMP = (97, 98, 99, 100)  # IF_FALSE, IF_NONE, IF_NOT_NONE, IF_TRUE
+    FOR_ITER = 72
+    SEND = 104
+    END_FOR = 11
+    END_SEND = 12
+    END_ASYNC_FOR = 10
+    EXTENDED_ARG = 71
+    MIN_INSTRUMENTED = 236
+    INSTRUMENTED_LINE = 254
+    OWNED_BY_THREAD = 0
+    OWNED_BY_GENERATOR = 1
+    OWNED_BY_CSTACK = 3
+    CO_GENERATOR_FLAGS = 0x20 | 0x80 | 0x200  # generator, coroutine, async generator
+    CODE_FIELD = "f_executable"
+    IP_FIELD = "instr_ptr"
+    CURRENT_FRAME = "_Py_tss_tstate->current_frame"
+
+
+_VERSIONS = {(3, 13): _V313}
+
+
+class NavError(gdb.GdbError):
+    pass
+
+
+def _inf():
+    return gdb.selected_inferior()
+
+
+def _read(addr, n):
+    return bytes(_inf().read_memory(addr, n))
+
+
+def _u64(addr):
+    return struct.unpack("<Q", _read(addr, 8))[0]
+
+
+def _i64(addr):
+    return struct.unpack("<q", _read(addr, 8))[0]
+
+
+def _i32(addr):
+    return struct.unpack("<i", _read(addr, 4))[0]
+
+
+def _u8(addr):
+    return _read(addr, 1)[0]
+
+
+def _offsets(typename):
+    t = gdb.lookup_type(typename)
+    return {f.name: f.bitpos // 8 for f in t.fields() if f.name}, t.sizeof
+
+
+class _Layout:
+    """Field offsets read from the debuggee's DWARF, once per session."""
+
+    def __init__(self):
+        try:
+            ver = int(gdb.parse_and_eval("(long)Py_Version"))
+        except gdb.error:
+            raise NavError("timelens: no CPython debug symbols in this process (Py_Version unknown)")
+        self.hexversion = ver
+        key = ((ver >> 24) & 0xFF, (ver >> 16) & 0xFF)
+        if key not in _VERSIONS:
+            raise NavError("timelens: navigation supports CPython %s, not %d.%d"
+                           % (", ".join("%d.%d" % k for k in _VERSIONS), key[0], key[1]))
+        self.v = _VERSIONS[key]
+        self.frame, _ = _offsets("struct _PyInterpreterFrame")
+        self.code, _ = _offsets("PyCodeObject")
+        self.ascii, self.ascii_size = _offsets("PyASCIIObject")
+        _, self.compact_size = _offsets("PyCompactUnicodeObject")
+        self.bytes, _ = _offsets("PyBytesObject")
+        self.varobj, _ = _offsets("PyVarObject")
+        self.obj, _ = _offsets("PyObject")
+        self.deopt = _read(int(gdb.parse_and_eval("(long)&_PyOpcode_Deopt")), 256)
+        self.caches = _read(int(gdb.parse_and_eval("(long)&_PyOpcode_Caches")), 256)
+        self.code_type = int(gdb.parse_and_eval("(long)&PyCode_Type"))
+        self.cf_addr = None
+
+    def current_frame_addr(self):
+        # The address of tstate->current_frame; the thread state of the main thread
+        # is static (_PyRuntime), but read it each time to be safe with TLS.
+        return int(gdb.parse_and_eval("(long)&" + self.v.CURRENT_FRAME))
+
+
+_LAYOUT = None
+
+
+def _layout():
+    global _LAYOUT
+    if _LAYOUT is None:
+        _LAYOUT = _Layout()
+    return _LAYOUT
+
+
+def _pystr(addr):
+    L = _layout()
+    if not addr:
+        return None
+    length = _i64(addr + L.ascii["length"])
+    state = struct.unpack("<I", _read(addr + L.ascii["state"], 4))[0]
+    kind = (state >> 2) & 7
+    compact = (state >> 5) & 1
+    ascii_ = (state >> 6) & 1
+    if not compact:
+        return "<non-compact str>"
+    data = addr + (L.ascii_size if ascii_ else L.compact_size)
+    length = min(length, 4096)
+    raw = _read(data, length * kind)
+    return raw.decode({1: "latin-1", 2: "utf-16-le", 4: "utf-32-le"}[kind])
+
+
+def _pybytes(addr):
+    L = _layout()
+    n = _i64(addr + L.varobj["ob_size"])
+    return _read(addr + L.bytes["ob_sval"], n)
+
+
+# ---------------------------------------------------------------- code objects
+
+def _varint(b, pos):
+    r = b[pos] & 63
+    shift = 0
+    while b[pos] & 64:
+        pos += 1
+        shift += 6
+        r |= (b[pos] & 63) << shift
+    return r, pos + 1
+
+
+def _svarint(b, pos):
+    v, pos = _varint(b, pos)
+    return (-(v >> 1) if v & 1 else v >> 1), pos
+
+
+def _decode_lines(table, firstlineno, n):
+    """Line per code unit from a 3.11+ co_linetable (Objects/locations.md); -1 = none."""
+    lines = [-1] * n
+    line = firstlineno
+    pos = 0
+    unit = 0
+    while pos < len(table) and unit < n:
+        first = table[pos]
+        code = (first >> 3) & 15
+        length = (first & 7) + 1
+        pos += 1
+        if code == 15:
+            cur = -1
+        elif code == 14:
+            d, pos = _svarint(table, pos)
+            line += d
+            cur = line
+            _, pos = _varint(table, pos)
+            _, pos = _varint(table, pos)
+            _, pos = _varint(table, pos)
+        elif code == 13:
+            d, pos = _svarint(table, pos)
+            line += d
+            cur = line
+        elif code in (10, 11, 12):
+            line += code - 10
+            cur = line
+            pos += 2
+        else:
+            cur = line
+            pos += 1
+        for k in range(unit, min(n, unit + length)):
+            lines[k] = cur
+        unit += length
+    return lines
+
+
+class CodeInfo:
+    """What navigation needs of one code object."""
+
+    _seq = 0
+
+    def __init__(self, addr):
+        L = _layout()
+        v = L.v
+        c = L.code
+        self.addr = addr
+        self.filename = _pystr(_u64(addr + c["co_filename"]))
+        self.name = _pystr(_u64(addr + c["co_name"]))
+        self.qualname = _pystr(_u64(addr + c["co_qualname"]))
+        self.firstlineno = _i32(addr + c["co_firstlineno"])
+        self.flags = _i32(addr + c["co_flags"])
+        self.firsttraceable = _i32(addr + c["_co_firsttraceable"])
+        self.n = _i64(addr + L.varobj["ob_size"])
+        self.base = addr + c["co_code_adaptive"]
+        raw = _read(self.base, 2 * self.n)
+        linetable = _pybytes(_u64(addr + c["co_linetable"]))
+        self.lines = _decode_lines(linetable, self.firstlineno, self.n)
+        n = self.n
+        ops = [0] * n
+        args = [0] * n
+        starts = []
+        i = 0
+        while i < n:
+            op = raw[2 * i]
+            if op >= v.MIN_INSTRUMENTED:
+                op = self._deinstrument(i, op)
+            op = L.deopt[op] or op
+            ops[i] = op
+            args[i] = raw[2 * i + 1]
+            starts.append(i)
+            i += 1 + L.caches[op]
+        self.ops = ops
+        self.is_start = [False] * n
+        for i in starts:
+            self.is_start[i] = True
+        marked = [False] * n
+        line_of = [-1] * n  # -1 also for cache units (NO_LINE)
+        for i in starts:
+            line_of[i] = self.lines[i]
+        cur = -1
+        for i in starts:
+            if i < self.firsttraceable:
+                continue
+            op = ops[i]
+            ln = self.lines[i]
+            if op in (v.END_ASYNC_FOR, v.END_FOR, v.END_SEND, v.RESUME):
+                marked[i] = False
+            else:
+                marked[i] = (ln != cur and ln >= 0)
+                cur = ln
+        # Jump targets.
+        i = self.firsttraceable
+        while i < n:
+            op = ops[i]
+            oparg = 0
+            while op == v.EXTENDED_ARG:
+                oparg = (oparg << 8) | args[i]
+                i += 1
+                op = ops[i]
+            oparg = (oparg << 8) | args[i]
+            i += 1 + L.caches[op]
+            if op in v.POP_JUMP or op == v.JUMP_FORWARD:
+                target = i + oparg
+            elif op in (v.FOR_ITER, v.SEND):
+                target = i + oparg + 1
+            elif op in (v.JUMP_BACKWARD, v.JUMP_BACKWARD_NO_INTERRUPT):
+                target = i - oparg
+            else:
+                continue
+            if 0 <= target < n and self.is_start[target]:
+                marked[target] = True
+        # Exception handlers.
+        et = _pybytes(_u64(addr + c["co_exceptiontable"]))
+        pos = 0
+        while pos < len(et):
+            start, pos = self._exc_varint(et, pos)
+            size, pos = self._exc_varint(et, pos)
+            handler, pos = self._exc_varint(et, pos)
+            _, pos = self._exc_varint(et, pos)
+            if 0 <= handler < n and self.is_start[handler] and ops[handler] != v.END_ASYNC_FOR:
+                marked[handler] = True
+        self.marked = marked
+        # Table value per code unit: (line+1) << 2 | marked << 1 | special(prev RESUME/JUMP_BACKWARD)
+        tab = []
+        for i in range(n):
+            ln = line_of[i]
+            m = 1 if (marked[i] and ln >= 0 and i >= self.firsttraceable) else 0
+            sp = 1 if (self.is_start[i] and ops[i] in (v.RESUME, v.JUMP_BACKWARD)) else 0
+            tab.append(((ln + 1) << 2) | (m << 1) | sp)
+        self.tab = tab
+        CodeInfo._seq += 1
+        self.gdbvar = "$tl_t%d" % CodeInfo._seq
+        self._gdb_set = False
+
+    @staticmethod
+    def _exc_varint(b, pos):
+        # Exception-table varints: 6 bits per byte, bit 6 = continue, big-endian.
+        val = b[pos] & 63
+        while b[pos] & 64:
+            pos += 1
+            val = (val << 6) | (b[pos] & 63)
+        return val, pos + 1
+
+    def _deinstrument(self, i, op):
+        # The debuggee itself uses sys.monitoring/settrace: recover original opcodes.
+        L = _layout()
+        mon = _u64(self.addr + L.code["_co_monitoring"])
+        if op == L.v.INSTRUMENTED_LINE and mon:
+            lines = _u64(mon + int(gdb.parse_and_eval("(long)&((_PyCoMonitoringData*)0)->lines")))
+            if lines:
+                op = _u8(lines + 2 * i)  # {uint8 original_opcode; int8 line_delta}
+        if op >= L.v.MIN_INSTRUMENTED:
+            # INSTRUMENTED_X -> X is not in _PyOpcode_Deopt; the line rule only needs
+            # RESUME/JUMP_BACKWARD/jumps, whose instrumented forms we map by name.
+            try:
+                name = gdb.parse_and_eval("_PyOpcode_OpName[%d]" % op).string()
+                import opcode as _opcode
+                op = _opcode.opmap.get(name.replace("INSTRUMENTED_", ""), op)
+            except Exception:
+                pass
+        return op
+
+    def index(self, ip):
+        return (ip - self.base) >> 1
+
+    def line_at(self, idx):
+        if 0 <= idx < self.n:
+            ln = self.lines[idx]
+            return ln if ln >= 0 else self.firstlineno
+        return self.firstlineno
+
+    def is_event(self, i, p):
+        if not (0 <= i < self.n and 0 <= p < self.n):
+            return False
+        ti, tp = self.tab[i], self.tab[p]
+        return bool((ti & 2) and (ti >> 2) > 0 and ((ti >> 2) != (tp >> 2) or (tp & 1)))
+
+    def ensure_gdb_table(self):
+        if not self._gdb_set:
+            gdb.execute("set %s = {%s}" % (self.gdbvar, ", ".join(str(x) for x in self.tab)),
+                        to_string=True)
+            self._gdb_set = True
+        return self.gdbvar
+
+
+_CODES = {}
+
+
+def code_info(addr):
+    L = _layout()
+    key = addr
+    ci = _CODES.get(key)
+    if ci is not None:
+        # Guard against a freed and reused code object address.
+        if (_u64(addr + L.code["co_linetable"]) == ci._linetable_ptr
+                and _i64(addr + L.varobj["ob_size"]) == ci.n):
+            return ci
+    ci = CodeInfo(addr)
+    ci._linetable_ptr = _u64(addr + L.code["co_linetable"])
+    _CODES[key] = ci
+    return ci
+
+
+# ---------------------------------------------------------------- frames
+
+def current_frame():
+    return _u64(_layout().current_frame_addr())
+
+
+def frame_code(f):
+    """CodeInfo of a Python frame, or None for C-stack entry frames and non-code frames."""
+    L = _layout()
+    fo = L.frame
+    if not f:
+        return None
+    if _u8(f + fo["owner"]) == L.v.OWNED_BY_CSTACK:
+        return None
+    co = _u64(f + fo[L.v.CODE_FIELD])
+    if not co or _u64(co + L.obj["ob_type"]) != L.code_type:
+        return None
+    return code_info(co)
+
+
+def frame_ip_addr(f):
+    return f + _layout().frame[_layout().v.IP_FIELD]
+
+
+def frame_ip(f):
+    return _u64(frame_ip_addr(f))
+
+
+def frame_previous(f):
+    return _u64(f + _layout().frame["previous"])
+
+
+def python_frames(f=None):
+    """(frame, CodeInfo) from the innermost Python frame outwards."""
+    out = []
+    f = current_frame() if f is None else f
+    seen = 0
+    while f and seen < 10000:
+        ci = frame_code(f)
+        if ci is not None:
+            out.append((f, ci))
+        f = frame_previous(f)
+        seen += 1
+    return out
+
+
+def position():
+    frames = python_frames()
+    if not frames:
+        return {"file": None, "line": None, "function": None, "depth": 0, "frame": None}
+    f, ci = frames[0]
+    return {"file": ci.filename, "line": ci.line_at(ci.index(frame_ip(f))),
+            "function": ci.qualname, "depth": len(frames), "frame": "0x%x" % f}
+
+
+# ---------------------------------------------------------------- gdb plumbing
+
+class _StopTracker:
+    def __init__(self):
+        self.last = None
+        gdb.events.stop.connect(self._on_stop)
+
+    def _on_stop(self, ev):
+        self.last = ev
+
+
+_STOPS = None
+
+
+def _stops():
+    global _STOPS
+    if _STOPS is None:
+        _STOPS = _StopTracker()
+    return _STOPS
+
+
+def _record_state():
+    """(replaying, instruction number or None)."""
+    out = gdb.execute("info record", to_string=True)
+    if "No recording is currently active" in out or "No record target" in out:
+        return None, None
+    m = re.search(r"Current instruction number is (\d+)", out)
+    if m:
+        return True, int(m.group(1))
+    return False, None
+
+
+def _restore(state):
+    replaying, num = state
+    if replaying:
+        gdb.execute("record goto %d" % num, to_string=True)
+    elif replaying is False:
+        gdb.execute("record goto end", to_string=True)
+
+
+def _set_var(name, value):
+    gdb.set_convenience_variable(name, value)
+
+
+def _get_var(name):
+    v = gdb.convenience_variable(name)
+    return None if v is None else int(v)
+
+
+class _Watch:
+    """An internal hardware write watchpoint on 8 bytes at addr."""
+
+    def __init__(self, addr, condition=None):
+        self.addr = addr
+        self.bp = gdb.Breakpoint("*(unsigned long *) 0x%x" % addr, gdb.BP_WATCHPOINT,
+                                 gdb.WP_WRITE, internal=True)
+        self.bp.silent = True
+        if condition:
+            self.bp.condition = condition
+
+    def delete(self):
+        if self.bp is not None and self.bp.is_valid():
+            self.bp.delete()
+        self.bp = None
+
+
+def _ip_watch(f, ci, reverse):
+    """Watch frame f's instr_ptr, stopping only at line events of code ci."""
+    t = ci.ensure_gdb_table()
+    ipa = frame_ip_addr(f)
+    cfa = _layout().current_frame_addr()
+    idx = "((long)(*(unsigned long *) 0x%x) - 0x%x) >> 1" % (ipa, ci.base)
+    ok = lambda v: "(%s >= 0 && %s < %d)" % (v, v, ci.n)
+    ev = lambda i, p: ("((%s[%s] & 2) != 0 && (%s[%s] >> 2) > 0 && ((%s[%s] >> 2) != (%s[%s] >> 2) || (%s[%s] & 1) != 0))"
+                       % (t, i, t, i, t, i, t, p, t, p))
+    guard = "*(unsigned long *) 0x%x == 0x%x" % (cfa, f)
+    if not reverse:
+        _set_var("tl_p", ci.index(frame_ip(f)))
+        cond = ("($tl_n = $tl_n + 1), ($tl_i = %s), ($tl_h = (%s && %s && %s && %s)), ($tl_p = $tl_i), $tl_h"
+                % (idx, guard, ok("$tl_i"), ok("$tl_p"), ev("$tl_i", "$tl_p")))
+    else:
+        cond = ("($tl_n = $tl_n + 1), ($tl_i = %s), ($tl_h = (%s && %s && %s && %s)), ($tl_w = $tl_i), $tl_h"
+                % (idx, guard, ok("$tl_w"), ok("$tl_i"), ev("$tl_w", "$tl_i")))
+    return _Watch(ipa, cond)
+
+
+# Machine addresses right after a store of instr_ptr (learned as we go): being at one
+# of them means the current instruction's store has just happened.
+_POST_STORE_PCS = set()
+
+
+def _pc():
+    return int(gdb.parse_and_eval("(long)$pc"))
+
+
+STATS = {"moves": 0, "stops": 0, "internal": 0, "seconds": 0.0}
+
+
+class Mover:
+    """One navigation move: a loop of (reverse-)continue over two watchpoints."""
+
+    def __init__(self, reverse):
+        self.reverse = reverse
+        self.stops = 0
+        self.w_ip = None
+        self.w_cf = None
+        self.ip_frame = None
+
+    def cleanup(self):
+        for w in (self.w_ip, self.w_cf):
+            if w is not None:
+                w.delete()
+        self.w_ip = self.w_cf = None
+
+    def arm_ip(self, f, first=False):
+        if self.w_ip is not None:
+            self.w_ip.delete()
+            self.w_ip = None
+        self.ip_frame = None
+        ci = frame_code(f)
+        if ci is None:
+            return
+        if self.reverse:
+            if first and _pc() in _POST_STORE_PCS:
+                _set_var("tl_w", -1)  # skip the store we are right after
+            else:
+                _set_var("tl_w", ci.index(frame_ip(f)))
+        self.w_ip = _ip_watch(f, ci, self.reverse)
+        self.ip_frame = f
+
+    def arm_cf(self, condition=None):
+        if self.w_cf is not None:
+            self.w_cf.delete()
+        self.w_cf = _Watch(_layout().current_frame_addr(), condition)
+
+    def go(self):
+        """Resume once; returns 'ip', 'cf' or 'edge'."""
+        _stops().last = None
+        self.stops += 1
+        gdb.execute("reverse-continue" if self.reverse else "continue", to_string=True)
+        ev = _stops().last
+        if isinstance(ev, gdb.BreakpointEvent):
+            hit = ev.breakpoints
+            if self.w_ip is not None and any(b == self.w_ip.bp for b in hit):
+                return "ip"
+            if self.w_cf is not None and any(b == self.w_cf.bp for b in hit):
+                return "cf"
+            return "other"
+        if isinstance(ev, gdb.SignalEvent):
+            return "signal"
+        return "edge"
+
+    def land_ip(self):
+        """At an ip watchpoint stop: make the machine state the forward one."""
+        if self.reverse:
+            self.cleanup()
+            self.stops += 1
+            gdb.execute("stepi", to_string=True)
+        _POST_STORE_PCS.add(_pc())
+
+
+def _check_replayable(reverse):
+    state = _record_state()
+    if state[0] is None:
+        raise NavError("timelens: no recording: use -timelens-record-window first")
+    if not reverse and not state[0]:
+        raise NavError("timelens: end of recorded history: no later line event")
+    return state
+
+
+def _finish_reply(m, t0, edge=None):
+    pos = position()
+    n_int = _get_var("tl_n") or 0
+    pos.update({"edge": edge, "stops": m.stops, "internal_stops": n_int,
+                "ms": round((time.time() - t0) * 1000, 1)})
+    STATS["moves"] += 1
+    STATS["stops"] += m.stops
+    STATS["internal"] += n_int
+    STATS["seconds"] += time.time() - t0
+    return pos
+
+
+def _edge_error(reverse, what):
+    return NavError("timelens: %s of recorded history: %s (time unchanged)"
+                    % ("start" if reverse else "end", what))
+
+
+MAX_STOPS = 1000000
+
+
+def do_step(kind, reverse):
+    if kind not in ("step", "next", "finish"):
+        raise NavError("timelens: step kind must be step, next or finish, not %r" % kind)
+    t0 = time.time()
+    state = _check_replayable(reverse)
+    _set_var("tl_n", 0)
+    m = Mover(reverse)
+    f0 = current_frame()
+    mode = kind
+    fprev = frame_previous(f0) if f0 else 0
+    try:
+        if mode == "step":
+            m.arm_cf()
+            m.arm_ip(f0, first=True)
+        elif mode == "next":
+            m.arm_cf("*(unsigned long *) 0x%x == 0x%x" % (_layout().current_frame_addr(), fprev))
+            m.arm_ip(f0, first=True)
+        else:  # finish
+            if frame_code(f0) is None:
+                raise NavError("timelens: no Python frame to finish")
+            m.arm_cf("*(unsigned long *) 0x%x == 0x%x" % (_layout().current_frame_addr(), fprev))
+        while m.stops < MAX_STOPS:
+            what = m.go()
+            if what == "ip":
+                m.land_ip()
+                return _finish_reply(m, t0)
+            if what == "cf":
+                if mode == "finish":
+                    if python_frames():
+                        return _finish_reply(m, t0)
+                    # Returned to C with no Python frame left: keep going to an event.
+                if mode in ("next", "finish"):
+                    # The frame ended (or, reverse, began): pdb semantics, continue as step.
+                    mode = "step"
+                    m.arm_cf()
+                m.arm_ip(current_frame())
+                continue
+            if what == "edge":
+                m.cleanup()
+                _restore(state)
+                raise _edge_error(reverse, "no %s line event" % ("earlier" if reverse else "later")
+                                  if kind != "finish" else "the frame does not %s in the recording"
+                                  % ("begin" if reverse else "return"))
+            m.cleanup()
+            _restore(state)
+            raise NavError("timelens: move interrupted (%s); time unchanged" % what)
+        m.cleanup()
+        _restore(state)
+        raise NavError("timelens: move gave up after %d stops; time unchanged" % m.stops)
+    finally:
+        m.cleanup()
+
+
+def do_goto_entry():
+    """First line event of the current call (activation) of the current frame."""
+    t0 = time.time()
+    f0 = current_frame()
+    if frame_code(f0) is None:
+        raise NavError("timelens: no Python frame")
+    state = _check_replayable(True)
+    _set_var("tl_n", 0)
+    m = Mover(True)
+    fprev = frame_previous(f0)
+    try:
+        m.arm_cf("*(unsigned long *) 0x%x == 0x%x" % (_layout().current_frame_addr(), fprev))
+        what = m.go()
+        m.cleanup()
+        if what != "cf":
+            # The call began before the recording: its first recorded line event.
+            _restore(state)
+            gdb.execute("record goto begin", to_string=True)
+            return _finish_reply(m, t0, edge="start")
+        # Just before the push of the frame: the next line event is the entry.
+        m.reverse = False
+        m.arm_cf()
+        m.arm_ip(current_frame())
+        while True:
+            what = m.go()
+            if what == "ip":
+                m.land_ip()
+                return _finish_reply(m, t0)
+            if what == "cf":
+                m.arm_ip(current_frame())
+                continue
+            _restore(state)
+            raise NavError("timelens: no line event after the call started (time unchanged)")
+    finally:
+        m.cleanup()
+
+
+def _matches(ci, func):
+    return ci is not None and (ci.qualname == func or ci.name == func)
+
+
+def _fresh(f, ci):
+    """f is at the start of a call of ci (not a resumed generator)."""
+    return ci.index(frame_ip(f)) <= ci.firsttraceable
+
+
+class _CallWatch(gdb.Breakpoint):
+    """current_frame watchpoint whose stop() accepts the start of a call of FUNC."""
+
+    def __init__(self, addr, func, reverse):
+        super().__init__("*(unsigned long *) 0x%x" % addr, gdb.BP_WATCHPOINT, gdb.WP_WRITE,
+                         internal=True)
+        self.silent = True
+        self.func = func
+        self.reverse = reverse
+        self.addr = addr
+        self.last = _u64(addr)
+        self.count = 0
+
+    def stop(self):
+        self.count += 1
+        now = _u64(self.addr)
+        # Forward: the new frame is in memory now. Reverse: the undone store wrote
+        # the value seen at the previous stop.
+        f = self.last if self.reverse else now
+        self.last = now
+        try:
+            ci = frame_code(f)
+            if not _matches(ci, self.func):
+                return False
+            if ci.flags & _layout().v.CO_GENERATOR_FLAGS and \
+                    _u8(f + _layout().frame["owner"]) != _layout().v.OWNED_BY_GENERATOR:
+                return False  # the frame that only creates the generator object
+            return _fresh(f, ci)
+        except gdb.MemoryError:
+            return False
+
+
+def do_call(direction, func):
+    if direction not in ("previous", "next"):
+        raise NavError("timelens: -timelens-call previous|next FUNC")
+    t0 = time.time()
+    reverse = direction == "previous"
+    state = _check_replayable(reverse)
+    _set_var("tl_n", 0)
+    m = Mover(reverse)
+    cw = None
+    try:
+        if reverse:
+            # Leave the current call first if we are at its entry: go back to before its push.
+            pass
+        cw = _CallWatch(_layout().current_frame_addr(), func, reverse)
+        m.w_cf = None
+        _stops().last = None
+        m.stops += 1
+        gdb.execute("reverse-continue" if reverse else "continue", to_string=True)
+        ev = _stops().last
+        internal = cw.count
+        cw.delete()
+        cw = None
+        if not (isinstance(ev, gdb.BreakpointEvent)):
+            _restore(state)
+            raise _edge_error(reverse, "no %s call of %s" % (direction, func))
+        # Forward: just after the push. Reverse: just before it. Either way the next
+        # line event is the first line of the call.
+        m.reverse = False
+        m.arm_cf()
+        m.arm_ip(current_frame())
+        while True:
+            what = m.go()
+            if what == "ip":
+                m.land_ip()
+                r = _finish_reply(m, t0)
+                r["internal_stops"] += internal
+                return r
+            if what == "cf":
+                m.arm_ip(current_frame())
+                continue
+            _restore(state)
+            raise NavError("timelens: no line event in the call of %s (time unchanged)" % func)
+    finally:
+        if cw is not None and cw.is_valid():
+            cw.delete()
+        m.cleanup()
+
+
+# ---------------------------------------------------------------- record window
+
+_END_SYSCALLS = ("exit_group", "exit", "clone3", "clone", "fork", "vfork", "rseq",
+                 "epoll_create1", "epoll_create", "execve")
+
+
+class _ResumeBreak(gdb.Breakpoint):
+    """Breakpoint on the RESUME handlers: stops at the first call of FUNC (or __main__)."""
+
+    def __init__(self, spec, func):
+        super().__init__(spec, internal=True)
+        self.silent = True
+        self.func = func
+        self.hits = 0
+
+    def stop(self):
+        self.hits += 1
+        try:
+            f = current_frame()
+            ci = frame_code(f)
+            if ci is None:
+                return False
+            if self.func is None:
+                ok = ci.name == "<module>" and not ci.filename.startswith("<")
+            else:
+                ok = _matches(ci, self.func)
+            return ok and _fresh(f, ci)
+        except gdb.MemoryError:
+            return False
+
+
+def _inferior_pid():
+    return _inf().pid
+
+
+def do_record_window(target, limit, seconds=600.0):
+    t0 = time.time()
+    if _inferior_pid() == 0:
+        raise NavError("timelens: no live process: start it first (e.g. starti)")
+    if _record_state()[0] is not None:
+        raise NavError("timelens: already recording")
+    func = None if target == "--main" else target
+    stops = 0
+    gdb.execute("set pagination off", to_string=True)
+    gdb.execute("set may-call-functions off", to_string=True)
+    tmp = []
+    try:
+        # Phase 1: start-up at full speed to the main script (no Python frames before).
+        try:
+            started = current_frame() != 0
+        except gdb.error:
+            started = False
+        if not started:
+            b = gdb.Breakpoint("_PyRun_SimpleFileObject", internal=True, temporary=True)
+            b.silent = True
+            stops += 1
+            gdb.execute("continue", to_string=True)
+            if b.is_valid():
+                b.delete()
+        # Phase 2: RESUME handlers, filtered in Python by the code object's name.
+        rb = [_ResumeBreak("_PyEval_EvalFrameDefault:TARGET_RESUME", func),
+              _ResumeBreak("_PyEval_EvalFrameDefault:TARGET_RESUME_CHECK", func)]
+        tmp.extend(rb)
+        t1 = time.time()
+        _stops().last = None
+        stops += 1
+        gdb.execute("continue", to_string=True)
+        hits = sum(b.hits for b in rb)
+        for b in rb:
+            b.delete()
+        tmp = []
+        if not isinstance(_stops().last, gdb.BreakpointEvent):
+            raise NavError("timelens: %s was never called" % (target if func else "the main module"))
+        t_search = time.time() - t1
+        # Phase 3: to the first line event of that frame (a few instructions, live).
+        f = current_frame()
+        ci = frame_code(f)
+        _set_var("tl_n", 0)
+        w = _ip_watch(f, ci, False)
+        try:
+            stops += 1
+            gdb.execute("continue", to_string=True)
+        finally:
+            w.delete()
+        _POST_STORE_PCS.add(_pc())
+        start_pos = position()
+        # Phase 4: record until the program ends, a syscall record full cannot follow,
+        # the instruction limit, or the time bound.
+        gdb.execute("set record full insn-number-max %d" % int(limit), to_string=True)
+        gdb.execute("set record full stop-at-limit on", to_string=True)
+        gdb.execute("record full", to_string=True)
+        cps = []
+        for sc in _END_SYSCALLS:
+            try:
+                out = gdb.execute("catch syscall %s" % sc, to_string=True)
+                m = re.search(r"Catchpoint (\d+)", out)
+                if m:
+                    cps.append(int(m.group(1)))
+            except gdb.error:
+                pass
+        pid = _inferior_pid()
+        timer = threading.Timer(seconds, lambda: os.kill(pid, signal.SIGINT))
+        timer.start()
+        t2 = time.time()
+        _stops().last = None
+        out = ""
+        try:
+            out = gdb.execute("continue", to_string=True)
+        except gdb.error as e:
+            out = str(e)
+        finally:
+            timer.cancel()
+        ev = _stops().last
+        for c in cps:
+            gdb.execute("delete %d" % c, to_string=True)
+        reason = "stopped"
+        if isinstance(ev, gdb.SignalEvent):
+            reason = "time limit (%gs)" % seconds if ev.stop_signal == "SIGINT" else "signal " + ev.stop_signal
+        elif isinstance(ev, gdb.BreakpointEvent):
+            m = re.search(r"syscall (\d+ )?'?([a-z_0-9]+)'?", out)
+            reason = "syscall " + (m.group(2) if m else "?")
+        elif "stopped by user" in out or "limit" in out:
+            reason = "instruction limit"
+        t_rec = time.time() - t2
+        info = gdb.execute("info record", to_string=True)
+        mm = re.search(r"Log contains (\d+) instructions", info)
+        ninsn = int(mm.group(1)) if mm else None
+        low = re.search(r"Lowest recorded instruction number is (\d+)", info)
+        gdb.execute("record goto begin", to_string=True)
+        pos = position()
+        if pos["line"] != start_pos["line"] or pos["frame"] != start_pos["frame"]:
+            reason += "; the window start was lost (instruction limit reached: ring buffer)"
+        pos.update({"window_end": reason, "instructions": ninsn,
+                    "lowest_instruction": int(low.group(1)) if low else None,
+                    "resume_hits": hits, "search_seconds": round(t_search, 3),
+                    "record_seconds": round(t_rec, 3),
+                    "startup_seconds": round(t2 - t0, 3), "stops": stops})
+        return pos
+    finally:
+        for b in tmp:
+            if b.is_valid():
+                b.delete()
+
+
+# ---------------------------------------------------------------- MI commands
+
+def _reply(obj):
+    return {"json": json.dumps(obj)}
+
+
+class _MIStep(gdb.MICommand):
+    def __init__(self):
+        super().__init__("-timelens-step")
+
+    def invoke(self, argv):
+        args = list(argv)
+        reverse = "--reverse" in args
+        args = [a for a in args if a != "--reverse"]
+        if len(args) != 1:
+            raise NavError("usage: -timelens-step step|next|finish [--reverse]")
+        return _reply(do_step(args[0], reverse))
+
+
+class _MIEntry(gdb.MICommand):
+    def __init__(self):
+        super().__init__("-timelens-goto-entry")
+
+    def invoke(self, argv):
+        return _reply(do_goto_entry())
+
+
+class _MICall(gdb.MICommand):
+    def __init__(self):
+        super().__init__("-timelens-call")
+
+    def invoke(self, argv):
+        if len(argv) != 2:
+            raise NavError("usage: -timelens-call previous|next FUNC")
+        return _reply(do_call(argv[0], argv[1]))
+
+
+class _MIWindow(gdb.MICommand):
+    def __init__(self):
+        super().__init__("-timelens-record-window")
+
+    def invoke(self, argv):
+        if len(argv) not in (2, 3):
+            raise NavError("usage: -timelens-record-window FUNC|--main LIMIT [SECONDS]")
+        try:
+            limit = int(argv[1])
+            secs = float(argv[2]) if len(argv) == 3 else 600.0
+        except ValueError:
+            raise NavError("timelens: LIMIT must be an integer number of instructions")
+        return _reply(do_record_window(argv[0], limit, secs))
+
+
+class _MIWhere(gdb.MICommand):
+    def __init__(self):
+        super().__init__("-timelens-where")
+
+    def invoke(self, argv):
+        return _reply(position())
+
+
+class _MINavStats(gdb.MICommand):
+    def __init__(self):
+        super().__init__("-timelens-nav-stats")
+
+    def invoke(self, argv):
+        return _reply(STATS)
+
+
+for _c in (_MIStep, _MIEntry, _MICall, _MIWindow, _MIWhere, _MINavStats):
+    _c()
+
+
+# CLI twins for batch scripts and tests: `tl-nav step step --reverse` prints the JSON.
+class _CLI(gdb.Command):
+    def __init__(self):
+        super().__init__("tl-nav", gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        argv = gdb.string_to_argv(arg)
+        cmd, rest = argv[0], argv[1:]
+        table = {"step": _MIStep, "goto-entry": _MIEntry, "call": _MICall,
+                 "record-window": _MIWindow, "where": _MIWhere, "stats": _MINavStats}
+        try:
+            if cmd == "step":
+                r = do_step(rest[0], "--reverse" in rest)
+            elif cmd == "goto-entry":
+                r = do_goto_entry()
+            elif cmd == "call":
+                r = do_call(rest[0], rest[1])
+            elif cmd == "record-window":
+                r = do_record_window(rest[0], int(rest[1]), float(rest[2]) if len(rest) > 2 else 600.0)
+            elif cmd == "where":
+                r = position()
+            else:
+                r = STATS
+            print("TLNAV " + json.dumps(r))
+        except gdb.GdbError as e:
+            print("TLNAV-ERROR " + str(e))
+
+
+_CLI()
