@@ -24,6 +24,7 @@ test-sandbox:
 
 test-root: build
 	scripts/root-tests
+	scripts/root-tests --suite sid ./pyext
 
 ## bench: benchmarks on the host and in the test root
 bench: build
