@@ -1,0 +1,869 @@
+package main
+
+// timelens doctor: which backends can replay Python on this machine, and
+// for each one that cannot, what fixes it. Every check really exercises the
+// tool (gdb reverse-executes, rr records) rather than trusting version
+// numbers, and every step is bounded in time so that a hanging debugger
+// costs at most its step's timeout.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/timelens/timelens/gdbmi"
+	"go.uber.org/zap"
+)
+
+// status is the outcome of one check.
+type status string
+
+const (
+	statusOK   status = "ok"   // printed ✓
+	statusFail status = "fail" // printed ✗
+	statusSkip status = "skip" // printed -: not run, or optional and absent
+)
+
+func (s status) mark() string {
+	switch s {
+	case statusOK:
+		return "✓"
+	case statusFail:
+		return "✗"
+	}
+	return "-"
+}
+
+// check is one line of the report.
+type check struct {
+	// ID is stable, for tools: gdb, gdb-reverse, python, python-debug-info,
+	// rr, rr-record, udb.
+	ID     string `json:"id"`
+	Title  string `json:"title"`
+	Status status `json:"status"`
+	Detail string `json:"detail"`
+	// Fix is the command or package that fixes a failure.
+	Fix string `json:"fix,omitempty"`
+}
+
+// backendResult says whether one backend can replay Python here.
+type backendResult struct {
+	Name  string `json:"name"`
+	Works bool   `json:"works"`
+	// Why it does not work (empty when it works).
+	Why string `json:"why,omitempty"`
+}
+
+// doctorReport is what doctor prints; --json prints it as is.
+type doctorReport struct {
+	Checks   []check         `json:"checks"`
+	Backends []backendResult `json:"backends"`
+	// Working lists the backends that work here.
+	Working []string `json:"working"`
+	Summary string   `json:"summary"`
+	// OK: the exit status is 0 (at least one backend, or the one --backend
+	// names, can replay Python here).
+	OK   bool       `json:"ok"`
+	Host doctorHost `json:"host"`
+}
+
+// doctorHost holds what doctor learned about the machine.
+type doctorHost struct {
+	AMX           bool   `json:"amx"`
+	GDB           string `json:"gdb,omitempty"`
+	GDBVersion    string `json:"gdbVersion,omitempty"`
+	Python        string `json:"python,omitempty"`
+	PythonVersion string `json:"pythonVersion,omitempty"`
+	RR            string `json:"rr,omitempty"`
+	UDB           string `json:"udb,omitempty"`
+}
+
+// doctorTimeouts bound each step. The checks of gdb, Python debug info, rr
+// and UDB run in parallel after Python is found, so the worst case is
+// Python + max(Version + GDBProbe + close, DebugInfo + close, Version +
+// RRRecord): 10 + 5 + 25 + 5 = 45 s, and Total caps everything.
+type doctorTimeouts struct {
+	Version   time.Duration // one `X --version`
+	Python    time.Duration // finding the interpreter, all candidates together
+	DebugInfo time.Duration // gdb reading CPython's debug info
+	GDBProbe  time.Duration // gdb recording and reverse-executing
+	RRRecord  time.Duration // rr recording /bin/true
+	Total     time.Duration
+}
+
+var defaultDoctorTimeouts = doctorTimeouts{
+	Version:   5 * time.Second,
+	Python:    10 * time.Second,
+	DebugInfo: 15 * time.Second,
+	GDBProbe:  25 * time.Second,
+	RRRecord:  20 * time.Second,
+	Total:     50 * time.Second,
+}
+
+// doctorTimeoutsForTest lets tests shorten the steps.
+var doctorTimeoutsForTest *doctorTimeouts
+
+// minPython and maxPython bound the CPython versions timelens reads.
+var (
+	minPython = [2]int{3, 11}
+	maxPython = [2]int{3, 14}
+)
+
+// sandboxHint is how to run doctor in the project's test root.
+const sandboxHint = "scripts/sandbox run -- ./bin/timelens doctor"
+
+type doctor struct {
+	opts *Options
+	log  *zap.Logger
+	to   doctorTimeouts
+	amx  bool
+}
+
+func runDoctor(inv *invocation) int {
+	d := &doctor{opts: &inv.opts, log: inv.log, to: defaultDoctorTimeouts, amx: cpuHasAMX()}
+	if doctorTimeoutsForTest != nil {
+		d.to = *doctorTimeoutsForTest
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d.to.Total)
+	defer cancel()
+	rep := d.run(ctx)
+	if !inv.set["backend"] {
+		rep.OK = len(rep.Working) > 0
+	} else {
+		rep.OK = slices.Contains(rep.Working, inv.opts.Backend)
+	}
+	if inv.opts.JSON {
+		enc := json.NewEncoder(inv.stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(rep)
+	} else {
+		printReport(inv.stdout, rep)
+	}
+	if !rep.OK {
+		return exitFailure
+	}
+	return exitOK
+}
+
+func printReport(w io.Writer, rep doctorReport) {
+	for _, c := range rep.Checks {
+		line := fmt.Sprintf("%s %s: %s", c.Status.mark(), c.Title, c.Detail)
+		if c.Fix != "" {
+			line += ". Fix: " + c.Fix
+		}
+		fmt.Fprintln(w, line)
+	}
+	mark := statusFail
+	if rep.OK {
+		mark = statusOK
+	}
+	fmt.Fprintf(w, "%s %s\n", mark.mark(), rep.Summary)
+}
+
+// run runs every check.
+func (d *doctor) run(ctx context.Context) doctorReport {
+	rep := doctorReport{Host: doctorHost{AMX: d.amx}}
+	py, pyCheck := d.findPython(ctx)
+	if py != nil {
+		rep.Host.Python, rep.Host.PythonVersion = py.Executable, py.Version
+	}
+
+	var (
+		wg                      sync.WaitGroup
+		gdbChecks, rrChecks     []check
+		debugCheck, udbCheck    check
+		gdbFound                bool
+		gdbPath, gdbVer, rrPath string
+		udbPath                 string
+	)
+	wg.Add(4)
+	go func() {
+		defer wg.Done()
+		gdbChecks, gdbPath, gdbVer = d.checkGDB(ctx, py)
+		gdbFound = gdbPath != ""
+	}()
+	go func() {
+		defer wg.Done()
+		debugCheck = d.checkDebugInfo(ctx, py)
+	}()
+	go func() {
+		defer wg.Done()
+		rrChecks, rrPath = d.checkRR(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		udbCheck, udbPath = d.checkUDB(ctx)
+	}()
+	wg.Wait()
+	rep.Host.GDB, rep.Host.GDBVersion, rep.Host.RR, rep.Host.UDB = gdbPath, gdbVer, rrPath, udbPath
+
+	rep.Checks = append(rep.Checks, gdbChecks...)
+	rep.Checks = append(rep.Checks, pyCheck, debugCheck)
+	rep.Checks = append(rep.Checks, rrChecks...)
+	rep.Checks = append(rep.Checks, udbCheck)
+
+	// Every backend reads CPython's frames through its debug info.
+	pythonWhy := ""
+	switch {
+	case pyCheck.Status != statusOK:
+		pythonWhy = "no supported Python"
+	case debugCheck.Status == statusSkip:
+		pythonWhy = "Python's debug info not checked (" + debugCheck.Detail + ")"
+	case debugCheck.Status != statusOK:
+		pythonWhy = "no debug info for " + py.Executable
+	}
+	byID := map[string]check{}
+	for _, c := range rep.Checks {
+		byID[c.ID] = c
+	}
+	backend := func(name string, needs ...string) backendResult {
+		for _, id := range needs {
+			if c := byID[id]; c.Status != statusOK {
+				why := firstClause(c.Detail)
+				if c.ID != name {
+					why = c.Title + ": " + why
+				}
+				return backendResult{Name: name, Why: why}
+			}
+		}
+		if pythonWhy != "" {
+			return backendResult{Name: name, Why: pythonWhy}
+		}
+		return backendResult{Name: name, Works: true}
+	}
+	rep.Backends = []backendResult{
+		backend("gdb", "gdb", "gdb-reverse"),
+		backend("rr", "rr", "rr-record"),
+		backend("udb", "udb"),
+	}
+	if !gdbFound && rep.Backends[1].Works {
+		// rr replays through gdb.
+		rep.Backends[1] = backendResult{Name: "rr", Why: "rr replays through gdb, which is missing"}
+	}
+	var why []string
+	for _, b := range rep.Backends {
+		if b.Works {
+			rep.Working = append(rep.Working, b.Name)
+		} else {
+			why = append(why, b.Name+": "+b.Why)
+		}
+	}
+	if len(rep.Working) > 0 {
+		rep.Summary = "backends that can replay Python here: " + strings.Join(rep.Working, ", ")
+		if len(why) > 0 {
+			rep.Summary += " (not " + strings.Join(why, "; ") + ")"
+		}
+	} else {
+		rep.Summary = "no backend can replay Python here (" + strings.Join(why, "; ") + ")"
+	}
+	if ctx.Err() != nil {
+		rep.Summary += fmt.Sprintf("; doctor stopped at its %s limit", d.to.Total)
+	}
+	return rep
+}
+
+// firstClause shortens a detail to its first clause for the summary.
+func firstClause(s string) string {
+	if i := strings.Index(s, " ("); i > 0 {
+		s = s[:i]
+	}
+	if i := strings.Index(s, "; "); i > 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// ---- gdb ----
+
+// gdbVersion is gdb's version, from `gdb --version`.
+type gdbVersion struct {
+	Text         string // the first line
+	Major, Minor int
+}
+
+func (v gdbVersion) String() string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
+
+var reGDBVersion = regexp.MustCompile(`(?m)^GNU gdb .* (\d+)\.(\d+)`)
+
+func parseGDBVersion(out string) (gdbVersion, bool) {
+	v := gdbVersion{Text: firstLine(out)}
+	m := reGDBVersion.FindStringSubmatch(out)
+	if m == nil {
+		return v, false
+	}
+	v.Major, _ = strconv.Atoi(m[1])
+	v.Minor, _ = strconv.Atoi(m[2])
+	return v, true
+}
+
+// checkGDB finds gdb and probes reverse execution. It returns the checks,
+// gdb's path ("" when missing) and version.
+func (d *doctor) checkGDB(ctx context.Context, py *pythonInfo) ([]check, string, string) {
+	found := check{ID: "gdb", Title: "gdb"}
+	probe := check{ID: "gdb-reverse", Title: "gdb reverse execution", Status: statusSkip}
+	path, err := exec.LookPath(d.opts.GDBPath())
+	if err != nil {
+		found.Status, found.Detail = statusFail, fmt.Sprintf("%s not found", d.opts.GDBPath())
+		found.Fix = "apt-get install gdb (gdb ≥ 14: Debian trixie or later), or pass --gdb PATH"
+		probe.Detail = "needs gdb"
+		return []check{found, probe}, "", ""
+	}
+	out, err := d.output(ctx, d.to.Version, path, "--version")
+	v, ok := parseGDBVersion(out)
+	if err != nil || !ok {
+		found.Status, found.Detail = statusFail, fmt.Sprintf("%s --version did not say which gdb it is: %s", path, errText(err, out))
+		found.Fix = "apt-get install gdb, or pass --gdb PATH to a GNU gdb"
+		probe.Detail = "needs a working gdb"
+		return []check{found, probe}, path, ""
+	}
+	found.Status, found.Detail = statusOK, fmt.Sprintf("%s, %s", path, v.Text)
+	probe = d.probeReverse(ctx, path, v, py)
+	return []check{found, probe}, path, v.String()
+}
+
+// probeReverse makes gdb record a few thousand instructions of a real
+// program and execute them backwards: the way timelens uses gdb. With
+// Python available the program is the interpreter itself, stopped at
+// Py_BytesMain: its start-up code writes SSE registers at once, which is
+// where gdb < 14 fails on CPUs with AMX.
+func (d *doctor) probeReverse(ctx context.Context, gdb string, v gdbVersion, py *pythonInfo) check {
+	c := check{ID: "gdb-reverse", Title: "gdb reverse execution"}
+	ctx, cancel := context.WithTimeout(ctx, d.to.GDBProbe)
+	defer cancel()
+	// /bin/true runs about a thousand instructions after __libc_start_main
+	// before it exits; 500 of them reach SSE code too.
+	prog, args, stopAt, n := "/bin/true", []string(nil), "__libc_start_main", 500
+	if py != nil {
+		prog, args, stopAt, n = py.Executable, []string{"-c", "pass"}, "Py_BytesMain", 3000
+	}
+	what := filepath.Base(prog)
+	s, err := gdbmi.Start(ctx, gdbmi.Config{GDB: gdb, Program: prog, Args: args, InferiorEnv: DebuggeeEnv(), Logger: d.log})
+	if err != nil {
+		return d.gdbFailure(c, v, "starting gdb", err, "")
+	}
+	defer s.Close()
+	if err := runTo(ctx, s, stopAt); err != nil {
+		return d.gdbFailure(c, v, "running "+what+" to "+stopAt, err, "")
+	}
+	steps := []struct {
+		cmd  string
+		exec bool
+	}{
+		{"record full", false},
+		{fmt.Sprintf("stepi %d", n), true},
+		// Back over every recorded instruction. "record goto" fails at
+		// once with gdb's message where reverse-stepping would never stop
+		// (gdb 13 under MI repeats the error forever without *stopped).
+		{"record goto begin", false},
+		{"record goto end", false},
+		{"reverse-stepi 100", true},
+		{"info record", false},
+	}
+	var last string
+	for _, st := range steps {
+		var text string
+		var ev gdbmi.StopEvent
+		if st.exec {
+			ev, err = s.ExecConsole(ctx, st.cmd)
+			text = ev.Console
+		} else {
+			text, err = s.Console(ctx, st.cmd)
+		}
+		d.log.Debug("gdb probe", zap.String("command", st.cmd), zap.String("reason", ev.Reason), zap.String("output", text), zap.Error(err))
+		if err != nil || failureText(text) != "" {
+			return d.gdbFailure(c, v, st.cmd, err, text)
+		}
+		if ev.Reason == "exited-normally" || ev.Reason == "exited" {
+			return d.gdbFailure(c, v, st.cmd, errors.New(what+" exited while recording"), text)
+		}
+		last = text
+	}
+	cur, high, ok := parseInfoRecord(last)
+	if !ok || cur > high {
+		detail := strings.TrimSpace(last)
+		if ok {
+			detail = fmt.Sprintf("after reverse-stepi gdb is at instruction %d of %d recorded", cur, high)
+		}
+		return d.gdbFailure(c, v, "info record", fmt.Errorf("gdb lost its place in the recording: %s", detail), "")
+	}
+	c.Status = statusOK
+	c.Detail = fmt.Sprintf("record full works: recorded %d instructions of %s from %s, went back over all of them and reverse-stepped", n, what, stopAt)
+	return c
+}
+
+// runTo runs the program to the first call of function.
+func runTo(ctx context.Context, s *gdbmi.Session, function string) error {
+	if _, err := s.Console(ctx, "set breakpoint pending on"); err != nil {
+		return err
+	}
+	if _, err := s.Console(ctx, "break "+function); err != nil {
+		return err
+	}
+	ev, err := s.Exec(ctx, "-exec-run")
+	if err != nil {
+		return err
+	}
+	if ev.Reason != "breakpoint-hit" {
+		return fmt.Errorf("the program did not reach %s (stopped: %s)", function, orDefault(ev.Reason, "no reason given"))
+	}
+	return nil
+}
+
+var reInfoRecord = regexp.MustCompile(`Current instruction number is (\d+)[\s\S]*Highest recorded instruction number is (\d+)`)
+
+// parseInfoRecord reads the current and highest instruction numbers.
+func parseInfoRecord(out string) (cur, high uint64, ok bool) {
+	m := reInfoRecord.FindStringSubmatch(out)
+	if m == nil {
+		return 0, 0, false
+	}
+	cur, err1 := strconv.ParseUint(m[1], 10, 64)
+	high, err2 := strconv.ParseUint(m[2], 10, 64)
+	return cur, high, err1 == nil && err2 == nil
+}
+
+// gdbFailures are messages gdb prints on a failed step without failing the
+// command, in the order they are looked for.
+var gdbFailures = []string{
+	"Couldn't write extended state status",
+	"Process record does not support instruction",
+	"Process record and replay target doesn't support syscall",
+	"Process record: failed to record execution log",
+}
+
+func failureText(s string) string {
+	for _, f := range gdbFailures {
+		if strings.Contains(s, f) {
+			return f
+		}
+	}
+	return ""
+}
+
+// gdbFailure explains a failed probe step and says what fixes it.
+func (d *doctor) gdbFailure(c check, v gdbVersion, step string, err error, text string) check {
+	c.Status = statusFail
+	msg := strings.TrimSpace(text)
+	var ce *gdbmi.CommandError
+	switch {
+	case errors.As(err, &ce):
+		msg = strings.TrimSpace(ce.Msg + "\n" + msg)
+	case err != nil:
+		msg = strings.TrimSpace(err.Error() + "\n" + msg)
+	}
+	gdbSaid := lastLine(msg)
+	if f := failureText(msg); f != "" {
+		gdbSaid = lineWith(msg, f)
+	}
+	var timeout *gdbmi.TimeoutError
+	var interrupted *gdbmi.InterruptedError
+	switch {
+	case strings.Contains(msg, "Couldn't write extended state status") && v.Major < 14 && d.amx:
+		c.Detail = fmt.Sprintf("gdb %s cannot reverse-execute on this CPU (AMX: gdb < 14 writes a short XSAVE area; gdb said %q)", v, gdbSaid)
+		c.Fix = "install gdb ≥ 14 (Debian trixie or later), or run inside the test root: " + sandboxHint
+	case strings.Contains(msg, "Couldn't write extended state status"):
+		c.Detail = fmt.Sprintf("gdb %s cannot restore the CPU's extended registers when executing backwards (gdb said %q)", v, gdbSaid)
+		c.Fix = "install gdb ≥ 14 (Debian trixie or later)"
+	case strings.Contains(msg, "Process record does not support instruction 0x62"):
+		c.Detail = fmt.Sprintf("record full stopped at an AVX-512 instruction in glibc even with GLIBC_TUNABLES set (gdb said %q)", gdbSaid)
+		c.Fix = "start the program with GLIBC_TUNABLES=" + DebuggeeGlibcTunables + " (timelens does for its debuggees; this glibc ignored it: check that it honours glibc.cpu.hwcaps)"
+	case strings.Contains(msg, "Process record does not support instruction"):
+		c.Detail = fmt.Sprintf("record full cannot record an instruction the program runs (gdb said %q)", gdbSaid)
+		c.Fix = "install a newer gdb (≥ 14), whose record full knows more instructions"
+	case strings.Contains(msg, "ptrace") || strings.Contains(msg, "Operation not permitted"):
+		c.Detail = fmt.Sprintf("gdb may not trace processes here (%s: %s)", step, gdbSaid)
+		c.Fix = "allow ptrace: sysctl kernel.yama.ptrace_scope=0, or run the container with --cap-add=SYS_PTRACE"
+	case errors.As(err, &timeout) || errors.As(err, &interrupted) || errors.Is(err, context.DeadlineExceeded):
+		c.Detail = fmt.Sprintf("gdb did not answer %q within the probe's %s", step, d.to.GDBProbe)
+		c.Fix = "check that this gdb runs programs: gdb -batch -ex run /bin/true; timelens doctor --log-level debug shows the exchange"
+	case errors.Is(err, gdbmi.ErrExited):
+		c.Detail = fmt.Sprintf("gdb died during %q (%s)", step, gdbSaid)
+		c.Fix = "install a gdb that works here (gdb ≥ 14: Debian trixie or later); timelens doctor --log-level debug shows the exchange"
+	default:
+		c.Detail = fmt.Sprintf("%s failed (gdb said %q)", step, gdbSaid)
+		c.Fix = "install gdb ≥ 14 (Debian trixie or later); timelens doctor --log-level debug shows the exchange"
+	}
+	if v.Major < 14 && d.amx && !strings.Contains(c.Detail, "AMX") {
+		c.Detail += "; note: gdb < 14 cannot reverse-execute on CPUs with AMX, which this one has"
+	}
+	return c
+}
+
+// cpuHasAMX reports whether /proc/cpuinfo lists the amx_tile flag.
+func cpuHasAMX() bool {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		key, val, ok := strings.Cut(sc.Text(), ":")
+		if ok && strings.TrimSpace(key) == "flags" {
+			return slices.Contains(strings.Fields(val), "amx_tile")
+		}
+	}
+	return false
+}
+
+// ---- Python ----
+
+// pythonInfo is what the interpreter says about itself.
+type pythonInfo struct {
+	Executable     string `json:"executable"`
+	Version        string `json:"version"`
+	Major          int    `json:"major"`
+	Minor          int    `json:"minor"`
+	Implementation string `json:"implementation"`
+	CFlags         string `json:"cflags"`
+	PyDebug        bool   `json:"pydebug"`
+}
+
+// pythonProbe prints pythonInfo as JSON; sys.executable resolves pyenv shims.
+const pythonProbe = `import json, sys, sysconfig
+print(json.dumps({"executable": sys.executable, "version": "%d.%d.%d" % sys.version_info[:3],
+ "major": sys.version_info[0], "minor": sys.version_info[1],
+ "implementation": sys.implementation.name, "cflags": sysconfig.get_config_var("CFLAGS") or "",
+ "pydebug": bool(sysconfig.get_config_var("Py_DEBUG"))}))`
+
+// pythonCandidates are tried in order when --python is not given.
+var pythonCandidates = []string{"python3.14", "python3.13", "python3.12", "python3.11", "python3", "python"}
+
+func (p *pythonInfo) supported() bool {
+	v := [2]int{p.Major, p.Minor}
+	return p.Implementation == "cpython" && !less(v, minPython) && !less(maxPython, v)
+}
+
+func less(a, b [2]int) bool { return a[0] < b[0] || a[0] == b[0] && a[1] < b[1] }
+
+// optimization describes how the interpreter was compiled.
+func (p *pythonInfo) optimization() string {
+	if p.PyDebug {
+		return "debug build (Py_DEBUG)"
+	}
+	level := ""
+	for _, f := range strings.Fields(p.CFlags) {
+		if strings.HasPrefix(f, "-O") {
+			level = f
+		}
+	}
+	if level == "" || level == "-O0" {
+		return "not optimized"
+	}
+	return "optimized (" + level + ")"
+}
+
+// findPython finds the interpreter: --python, or the newest supported one
+// on PATH. It returns nil when none is usable.
+func (d *doctor) findPython(ctx context.Context) (*pythonInfo, check) {
+	c := check{ID: "python", Title: "python", Status: statusFail}
+	ctx, cancel := context.WithTimeout(ctx, d.to.Python)
+	defer cancel()
+	supported := fmt.Sprintf("timelens reads CPython %d.%d–%d.%d", minPython[0], minPython[1], maxPython[0], maxPython[1])
+	if d.opts.Python != "" {
+		p, err := d.askPython(ctx, d.opts.Python)
+		if err != nil {
+			c.Detail = fmt.Sprintf("--python %s: %v", d.opts.Python, err)
+			c.Fix = "pass --python PATH to a CPython 3.11–3.14 interpreter"
+			return nil, c
+		}
+		if !p.supported() {
+			c.Detail = fmt.Sprintf("%s is %s %s; %s", p.Executable, p.Implementation, p.Version, supported)
+			c.Fix = "apt-get install python3.13 python3.13-dbg, or pass --python PATH to a CPython 3.11–3.14"
+			return nil, c
+		}
+		return p, d.pythonOK(c, p)
+	}
+	var tried []string
+	var unsupported *pythonInfo
+	seen := map[string]bool{}
+	for _, name := range pythonCandidates {
+		if _, err := exec.LookPath(name); err != nil {
+			continue
+		}
+		p, err := d.askPython(ctx, name)
+		if err != nil {
+			// A pyenv shim of a version that is not selected fails here.
+			tried = append(tried, name)
+			continue
+		}
+		if seen[p.Executable] {
+			continue
+		}
+		seen[p.Executable] = true
+		if p.supported() {
+			return p, d.pythonOK(c, p)
+		}
+		tried = append(tried, fmt.Sprintf("%s (%s %s)", name, p.Implementation, p.Version))
+		if unsupported == nil {
+			unsupported = p
+		}
+	}
+	if len(tried) == 0 {
+		c.Detail = "no python3.11 … python3.14, python3 or python on PATH; " + supported
+	} else {
+		c.Detail = "no supported Python on PATH (tried " + strings.Join(tried, ", ") + "); " + supported
+	}
+	c.Fix = "apt-get install python3.13 python3.13-dbg (or another 3.11–3.14 with debug info), or pass --python PATH"
+	return nil, c
+}
+
+func (d *doctor) pythonOK(c check, p *pythonInfo) check {
+	c.Status = statusOK
+	c.Detail = fmt.Sprintf("%s, CPython %s, %s", p.Executable, p.Version, p.optimization())
+	return c
+}
+
+// askPython runs the interpreter's self-description.
+func (d *doctor) askPython(ctx context.Context, exe string) (*pythonInfo, error) {
+	out, err := d.output(ctx, d.to.Python, exe, "-I", "-c", pythonProbe)
+	if err != nil {
+		return nil, fmt.Errorf("%s", errText(err, out))
+	}
+	var p pythonInfo
+	if err := json.Unmarshal([]byte(lastLine(out)), &p); err != nil || p.Executable == "" {
+		if strings.TrimSpace(out) == "" {
+			return nil, errors.New("it printed nothing when asked its version; is it a Python interpreter?")
+		}
+		return nil, fmt.Errorf("cannot read what it says about itself: %q", firstLine(out))
+	}
+	return &p, nil
+}
+
+// checkDebugInfo asks gdb for the type timelens reads every frame through.
+func (d *doctor) checkDebugInfo(ctx context.Context, py *pythonInfo) check {
+	c := check{ID: "python-debug-info", Title: "python debug info", Status: statusSkip}
+	if py == nil {
+		c.Detail = "needs a supported Python"
+		return c
+	}
+	gdb, err := exec.LookPath(d.opts.GDBPath())
+	if err != nil {
+		c.Detail = "needs gdb to read it"
+		return c
+	}
+	ctx, cancel := context.WithTimeout(ctx, d.to.DebugInfo)
+	defer cancel()
+	fix := fmt.Sprintf("install python%d.%d-dbg (Debian/Ubuntu) or a build with -g; debuginfod also works", py.Major, py.Minor)
+	s, err := gdbmi.Start(ctx, gdbmi.Config{GDB: gdb, Program: py.Executable, Args: []string{"-c", "pass"}, InferiorEnv: DebuggeeEnv(), Logger: d.log})
+	if err != nil {
+		c.Status, c.Detail = statusFail, "cannot start gdb: "+err.Error()
+		c.Fix = "check that --gdb names a working gdb (gdb -batch -ex 'info types _PyInterpreterFrame' " + py.Executable + ")"
+		return c
+	}
+	defer s.Close()
+	const query = "ptype struct _PyInterpreterFrame"
+	_, err = s.Console(ctx, query)
+	var ce *gdbmi.CommandError
+	if errors.As(err, &ce) {
+		// libpython may be a shared library, loaded once the program runs.
+		if rerr := runTo(ctx, s, "Py_BytesMain"); rerr == nil {
+			_, err = s.Console(ctx, query)
+		}
+	}
+	if err != nil {
+		c.Status = statusFail
+		if errors.As(err, &ce) {
+			c.Detail = fmt.Sprintf("gdb finds no debug info for CPython %s at %s (%s: %s)", py.Version, py.Executable, query, ce.Msg)
+		} else {
+			c.Detail = fmt.Sprintf("gdb could not read %s: %v", py.Executable, err)
+		}
+		c.Fix = fix
+		return c
+	}
+	c.Status = statusOK
+	c.Detail = "gdb reads struct _PyInterpreterFrame from " + py.Executable
+	return c
+}
+
+// ---- rr ----
+
+// checkRR finds rr and records /bin/true with it.
+func (d *doctor) checkRR(ctx context.Context) ([]check, string) {
+	found := check{ID: "rr", Title: "rr"}
+	rec := check{ID: "rr-record", Title: "rr record", Status: statusSkip}
+	path, err := exec.LookPath(d.opts.RRPath())
+	if err != nil {
+		found.Status, found.Detail = statusFail, fmt.Sprintf("%s not found", d.opts.RRPath())
+		found.Fix = "apt-get install rr (recent CPUs need a recent rr: github.com/rr-debugger/rr/releases), or pass --rr PATH"
+		rec.Detail = "needs rr"
+		return []check{found, rec}, ""
+	}
+	out, err := d.output(ctx, d.to.Version, path, "--version")
+	if err != nil {
+		found.Status, found.Detail = statusFail, fmt.Sprintf("%s --version failed: %s", path, errText(err, out))
+		found.Fix = "reinstall rr (apt-get install rr), or pass --rr PATH"
+		rec.Detail = "needs a working rr"
+		return []check{found, rec}, path
+	}
+	ver := firstLine(out)
+	found.Status, found.Detail = statusOK, fmt.Sprintf("%s, %s", path, ver)
+	return []check{found, d.rrRecord(ctx, path, ver)}, path
+}
+
+// rrRecord records /bin/true into a temporary trace directory.
+func (d *doctor) rrRecord(ctx context.Context, rr, ver string) check {
+	c := check{ID: "rr-record", Title: "rr record", Status: statusFail}
+	dir, err := os.MkdirTemp("", "timelens-doctor-rr-")
+	if err != nil {
+		c.Detail = "cannot make a temporary trace directory: " + err.Error()
+		return c
+	}
+	defer os.RemoveAll(dir)
+	ctx, cancel := context.WithTimeout(ctx, d.to.RRRecord)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, rr, "record", "/bin/true")
+	cmd.Env = append(os.Environ(), "_RR_TRACE_DIR="+dir)
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 2 * time.Second
+	err = cmd.Run()
+	out := buf.String()
+	d.log.Debug("rr record", zap.String("output", out), zap.Error(err))
+	if err == nil {
+		c.Status, c.Detail = statusOK, "recorded /bin/true"
+		return c
+	}
+	said := rrMessage(out)
+	paranoid := readTrim("/proc/sys/kernel/perf_event_paranoid")
+	switch {
+	case ctx.Err() != nil:
+		c.Detail = fmt.Sprintf("rr record /bin/true did not finish within %s", d.to.RRRecord)
+		c.Fix = "run rr record /bin/true by hand to see where it hangs"
+	case regexp.MustCompile(`(?i)cpu .*(unknown|not supported|unsupported)|microarchitecture|unsupported cpu`).MatchString(out):
+		c.Detail = fmt.Sprintf("%s does not know this CPU (rr said %q)", ver, said)
+		c.Fix = "install a newer rr (github.com/rr-debugger/rr/releases) or build it from source"
+	case strings.Contains(out, "perf_event_paranoid"):
+		c.Detail = fmt.Sprintf("the kernel keeps performance counters from rr (kernel.perf_event_paranoid = %s; rr said %q)", paranoid, said)
+		c.Fix = "sysctl kernel.perf_event_paranoid=1"
+	case regexp.MustCompile(`(?i)perf_event_open|performance counter|perf event|pmu`).MatchString(out):
+		c.Detail = fmt.Sprintf("rr needs hardware performance counters and perf_event_open could not open them (rr said %q; kernel.perf_event_paranoid = %s)", said, paranoid)
+		c.Fix = "run on bare metal or in a VM that exposes the CPU's performance counters (KVM: -cpu host; VMware: virtualize CPU performance counters; cloud: a bare-metal instance), with kernel.perf_event_paranoid ≤ 1"
+	case strings.Contains(out, "ptrace"):
+		c.Detail = fmt.Sprintf("rr may not trace processes here (rr said %q)", said)
+		c.Fix = "allow ptrace: sysctl kernel.yama.ptrace_scope=0, or run the container with --cap-add=SYS_PTRACE --security-opt seccomp=unconfined"
+	default:
+		c.Detail = fmt.Sprintf("rr record /bin/true failed: %s", errText(err, said))
+		c.Fix = "see github.com/rr-debugger/rr/wiki/Will-rr-work-on-my-system"
+	}
+	return c
+}
+
+// rrMessage picks the line of rr's output that says what went wrong.
+func rrMessage(out string) string {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for _, l := range lines {
+		l = strings.TrimSpace(l)
+		if strings.Contains(l, "rr:") || strings.Contains(l, "FATAL") || strings.Contains(l, "ERROR") || strings.Contains(l, "->") {
+			return strings.TrimLeft(l, "[]-> ")
+		}
+	}
+	return lastLine(out)
+}
+
+// ---- UDB ----
+
+func (d *doctor) checkUDB(ctx context.Context) (check, string) {
+	c := check{ID: "udb", Title: "udb"}
+	path, err := exec.LookPath(d.opts.UDBPath())
+	if err != nil {
+		c.Status = statusSkip
+		if d.opts.UDB != "" {
+			c.Status = statusFail
+		}
+		c.Detail = fmt.Sprintf("%s not found; UDB is Undo's commercial time-travel debugger; install it and pass --udb PATH", d.opts.UDBPath())
+		return c, ""
+	}
+	out, err := d.output(ctx, d.to.Version, path, "--version")
+	ver := firstLine(out)
+	if err != nil || ver == "" {
+		ver = "version unknown"
+	}
+	c.Status = statusOK
+	c.Detail = fmt.Sprintf("%s, %s (doctor does not record with UDB: that needs its license)", path, ver)
+	return c, path
+}
+
+// ---- helpers ----
+
+// output runs argv (no shell) with a timeout and returns stdout and stderr.
+func (d *doctor) output(ctx context.Context, timeout time.Duration, name string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = time.Second
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		err = fmt.Errorf("%s did not answer within %s", filepath.Base(name), timeout)
+	}
+	d.log.Debug("ran", zap.String("name", name), zap.Strings("args", args), zap.String("output", buf.String()), zap.Error(err))
+	return buf.String(), err
+}
+
+// errText is err with the last line of out, for a one-line report.
+func errText(err error, out string) string {
+	l := lastLine(out)
+	switch {
+	case err == nil:
+		return l
+	case l == "":
+		return err.Error()
+	}
+	return fmt.Sprintf("%v: %s", err, l)
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return strings.TrimSpace(s)
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		s = s[i+1:]
+	}
+	return strings.TrimSpace(s)
+}
+
+// lineWith returns the line of s containing sub.
+func lineWith(s, sub string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return sub
+}
+
+func readTrim(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(b))
+}

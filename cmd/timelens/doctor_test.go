@@ -1,0 +1,332 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/timelens/timelens/gdbmi"
+	"go.uber.org/zap"
+)
+
+// The doctor tests run `timelens doctor` against the debuggers of the
+// machine they run on. On the host (gdb 13, a CPU with AMX) gdb must be
+// reported unable to reverse-execute, with the fix; in the test root
+// (gdb 16, scripts/sandbox) record full must be reported to work.
+
+// requireOrSkip skips, unless the run requires real debuggers
+// (TIMELENS_REQUIRE_DEBUGGER=1, as make test sets it inside the test root).
+func requireOrSkip(t testing.TB, why string) {
+	t.Helper()
+	if os.Getenv("TIMELENS_REQUIRE_DEBUGGER") == "1" {
+		t.Fatalf("required debugger missing: %s", why)
+	}
+	t.Skip(why)
+}
+
+func needGDB(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("gdb"); err != nil {
+		requireOrSkip(t, "no gdb on PATH")
+	}
+}
+
+// doctorJSON runs `timelens doctor --json ARGS...` and decodes the report.
+func doctorJSON(t *testing.T, args ...string) (doctorReport, result, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	r := timelens(t, append([]string{"doctor", "--json"}, args...)...)
+	took := time.Since(start)
+	var rep doctorReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("doctor --json printed no report (%v): %v", err, r)
+	}
+	t.Logf("doctor took %s:\n%s", took.Round(time.Millisecond), r.stdout)
+	return rep, r, took
+}
+
+func (rep doctorReport) check(t *testing.T, id string) check {
+	t.Helper()
+	for _, c := range rep.Checks {
+		if c.ID == id {
+			return c
+		}
+	}
+	t.Fatalf("no check %q in %+v", id, rep.Checks)
+	return check{}
+}
+
+func TestDoctorOnThisMachine(t *testing.T) {
+	needGDB(t)
+	rep, r, took := doctorJSON(t)
+	if took > 60*time.Second {
+		t.Errorf("doctor took %s; it must finish within 60 s", took)
+	}
+	if rep.OK != (r.code == 0) || rep.OK != (len(rep.Working) > 0) {
+		t.Errorf("exit %d, ok %v, working %q: they must agree", r.code, rep.OK, rep.Working)
+	}
+	for _, c := range rep.Checks {
+		if c.Status == statusFail && c.Fix == "" && c.ID != "udb" {
+			t.Errorf("check %s failed without saying what fixes it: %+v", c.ID, c)
+		}
+	}
+	if rep.check(t, "gdb").Status != statusOK {
+		t.Fatalf("gdb is on PATH but doctor says %+v", rep.check(t, "gdb"))
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(rep.Host.GDBVersion, "%d.%d", &major, &minor); err != nil {
+		t.Fatalf("gdb version %q: %v", rep.Host.GDBVersion, err)
+	}
+	reverse := rep.check(t, "gdb-reverse")
+	switch {
+	case major < 14 && cpuHasAMX():
+		if reverse.Status != statusFail ||
+			!strings.Contains(reverse.Detail, fmt.Sprintf("gdb %d.%d cannot reverse-execute on this CPU (AMX: gdb < 14 writes a short XSAVE area", major, minor)) ||
+			!strings.Contains(reverse.Fix, "install gdb ≥ 14 (Debian trixie or later)") ||
+			!strings.Contains(reverse.Fix, "scripts/sandbox run") {
+			t.Errorf("gdb %d.%d on a CPU with AMX: doctor says %+v", major, minor, reverse)
+		}
+		if slices.Contains(rep.Working, "gdb") {
+			t.Errorf("the gdb backend cannot work here, yet doctor lists it: %q", rep.Working)
+		}
+	case major >= 14:
+		if reverse.Status != statusOK || !strings.Contains(reverse.Detail, "record full works") {
+			t.Errorf("gdb %d.%d: doctor says %+v", major, minor, reverse)
+		}
+		if rep.check(t, "python").Status == statusOK && rep.check(t, "python-debug-info").Status == statusOK {
+			if !slices.Contains(rep.Working, "gdb") || r.code != 0 {
+				t.Errorf("gdb %d.%d and a Python with debug info: the gdb backend should work (exit %d, working %q)", major, minor, r.code, rep.Working)
+			}
+		}
+	default:
+		t.Logf("gdb %d.%d on a CPU without AMX: %+v", major, minor, reverse)
+	}
+
+	// The same report as text: one line per check, then the summary.
+	r = timelens(t, "doctor")
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	if len(lines) != len(rep.Checks)+1 {
+		t.Fatalf("want %d lines, got:\n%s", len(rep.Checks)+1, r.stdout)
+	}
+	for i, l := range lines {
+		if !strings.HasPrefix(l, "✓ ") && !strings.HasPrefix(l, "✗ ") && !strings.HasPrefix(l, "- ") {
+			t.Errorf("line %d does not start with ✓, ✗ or -: %q", i+1, l)
+		}
+	}
+	if last := lines[len(lines)-1]; !strings.Contains(last, "backend") {
+		t.Errorf("last line is not the summary: %q", last)
+	}
+}
+
+// A Python without debug info is reported with the package that fixes it.
+func TestDoctorNamesTheDebugPackage(t *testing.T) {
+	needGDB(t)
+	var tried bool
+	for _, py := range []string{"/usr/bin/python3.11", "/usr/bin/python3.12", "/usr/bin/python3.13", "/usr/bin/python3.14"} {
+		if _, err := os.Stat(py); err != nil {
+			continue
+		}
+		rep, _, _ := doctorJSON(t, "--python", py, "--rr", "/nonexistent/rr")
+		c := rep.check(t, "python-debug-info")
+		if c.Status == statusOK {
+			t.Logf("%s has debug info", py)
+			continue
+		}
+		tried = true
+		v := strings.TrimPrefix(py, "/usr/bin/python")
+		if c.Status != statusFail || !strings.Contains(c.Fix, "install python"+v+"-dbg (Debian/Ubuntu) or a build with -g; debuginfod also works") {
+			t.Errorf("%s without debug info: %+v", py, c)
+		}
+		if len(rep.Working) != 0 {
+			t.Errorf("no backend can work without debug info, yet: %q", rep.Working)
+		}
+	}
+	if !tried {
+		t.Skip("every system Python here has debug info")
+	}
+}
+
+// A gdb that never answers costs the doctor its step timeouts, no more.
+func TestDoctorIsBoundedWhenGDBHangs(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(fakeEnv, "hanging-gdb")
+	doctorTimeoutsForTest = &doctorTimeouts{Version: 2 * time.Second, Python: 10 * time.Second,
+		DebugInfo: 2 * time.Second, GDBProbe: 2 * time.Second, RRRecord: 2 * time.Second, Total: 30 * time.Second}
+	defer func() { doctorTimeoutsForTest = nil }()
+
+	rep, r, took := doctorJSON(t, "--gdb", self, "--rr", "/nonexistent/rr", "--udb", "/nonexistent/udb")
+	if took > 25*time.Second {
+		t.Errorf("doctor took %s with a hanging gdb", took)
+	}
+	if r.code != exitFailure {
+		t.Errorf("exit %d, want 1", r.code)
+	}
+	if c := rep.check(t, "gdb"); c.Status != statusOK || !strings.Contains(c.Detail, "GNU gdb (fake) 99.1") {
+		t.Errorf("gdb: %+v", c)
+	}
+	if c := rep.check(t, "gdb-reverse"); c.Status != statusFail || !strings.Contains(c.Detail, "did not answer") || c.Fix == "" {
+		t.Errorf("gdb-reverse: %+v", c)
+	}
+	if c := rep.check(t, "udb"); c.Status != statusFail || !strings.Contains(c.Detail, "UDB is Undo's commercial time-travel debugger; install it and pass --udb PATH") {
+		t.Errorf("udb named on the command line but missing: %+v", c)
+	}
+}
+
+func TestDoctorExplainsRRFailures(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for fake, want := range map[string][]string{
+		"rr-no-counters": {"hardware performance counters", "perf_event_open", "kernel.perf_event_paranoid"},
+		"rr-unknown-cpu": {"rr version 5.6.0 does not know this CPU", "newer rr"},
+	} {
+		t.Setenv(fakeEnv, fake)
+		d := &doctor{opts: &Options{RR: self}, log: zap.NewNop(), to: defaultDoctorTimeouts}
+		checks, _ := d.checkRR(context.Background())
+		if checks[0].Status != statusOK {
+			t.Errorf("%s: rr: %+v", fake, checks[0])
+		}
+		c := checks[1]
+		text := c.Detail + " " + c.Fix
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				t.Errorf("%s: rr record check lacks %q: %+v", fake, w, c)
+			}
+		}
+		if c.Status != statusFail {
+			t.Errorf("%s: %+v", fake, c)
+		}
+	}
+}
+
+func TestDoctorExplainsGDBFailures(t *testing.T) {
+	v13 := gdbVersion{Major: 13, Minor: 1}
+	v16 := gdbVersion{Major: 16, Minor: 3}
+	amx := &doctor{to: defaultDoctorTimeouts, amx: true}
+	noAMX := &doctor{to: defaultDoctorTimeouts}
+	xsave := &gdbmi.CommandError{Op: "record goto begin", Msg: "Couldn't write extended state status: Bad address."}
+	for _, c := range []struct {
+		d    *doctor
+		v    gdbVersion
+		err  error
+		text string
+		want []string
+	}{
+		{amx, v13, xsave, "", []string{"gdb 13.1 cannot reverse-execute on this CPU (AMX: gdb < 14 writes a short XSAVE area", "install gdb ≥ 14 (Debian trixie or later)", sandboxHint}},
+		{noAMX, v13, xsave, "", []string{"cannot restore the CPU's extended registers", "install gdb ≥ 14"}},
+		{amx, v16, nil, "Process record does not support instruction 0x62 at address 0x7ffff7e3f0c0.\n",
+			[]string{"AVX-512", "GLIBC_TUNABLES=" + DebuggeeGlibcTunables}},
+		{amx, v16, &gdbmi.CommandError{Msg: "Process record and replay target doesn't support syscall number 435"}, "", []string{"gdb said"}},
+		{noAMX, v16, &gdbmi.CommandError{Msg: "ptrace: Operation not permitted."}, "", []string{"may not trace", "ptrace_scope", "SYS_PTRACE"}},
+		{noAMX, v16, &gdbmi.TimeoutError{Op: "-interpreter-exec", After: time.Second, Err: context.DeadlineExceeded}, "", []string{"did not answer"}},
+		{amx, v13, &gdbmi.TimeoutError{Op: "-interpreter-exec", After: time.Second, Err: context.DeadlineExceeded}, "", []string{"did not answer", "gdb < 14 cannot reverse-execute on CPUs with AMX"}},
+		{noAMX, v16, fmt.Errorf("%w: boom", gdbmi.ErrExited), "", []string{"gdb died"}},
+		{noAMX, v16, errors.New("something else"), "", []string{"something else", "install gdb ≥ 14"}},
+	} {
+		got := c.d.gdbFailure(check{ID: "gdb-reverse"}, c.v, "record goto begin", c.err, c.text)
+		text := got.Detail + " " + got.Fix
+		if got.Status != statusFail || got.Fix == "" {
+			t.Errorf("%v: %+v", c.err, got)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(text, w) {
+				t.Errorf("gdb %s, AMX %v, %v %q: lacks %q:\n%s", c.v, c.d.amx, c.err, c.text, w, text)
+			}
+		}
+	}
+}
+
+func TestParsers(t *testing.T) {
+	for out, want := range map[string]string{
+		"GNU gdb (Debian 13.1-3) 13.1\nCopyright (C) 2023":  "13.1",
+		"GNU gdb (Debian 16.3-1) 16.3\n":                    "16.3",
+		"GNU gdb (GDB) 14.0.50.20230101-git\n":              "14.0",
+		"GNU gdb (Ubuntu 12.1-0ubuntu1~22.04.2) 12.1\n":     "12.1",
+		"GNU gdb (Fedora Linux) 15.2-4.fc41 (ouch)\nmore\n": "15.2",
+	} {
+		v, ok := parseGDBVersion(out)
+		if !ok || v.String() != want {
+			t.Errorf("parseGDBVersion(%q) = %v, %v; want %s", out, v, ok, want)
+		}
+	}
+	if _, ok := parseGDBVersion("UDB 8.1\n"); ok {
+		t.Error("UDB's banner parsed as a gdb version")
+	}
+
+	info := "Active record target: record-full\nReplay mode:\nLowest recorded instruction number is 1.\nCurrent instruction number is 2900.\nHighest recorded instruction number is 3000.\n"
+	if cur, high, ok := parseInfoRecord(info); !ok || cur != 2900 || high != 3000 {
+		t.Errorf("parseInfoRecord = %d, %d, %v", cur, high, ok)
+	}
+	if _, _, ok := parseInfoRecord("No recording is currently active.\n"); ok {
+		t.Error("parsed an inactive recording")
+	}
+
+	for _, c := range []struct {
+		p    pythonInfo
+		want string
+	}{
+		{pythonInfo{CFlags: "-Wsign-compare -DNDEBUG -g -fwrapv -O3 -Wall"}, "optimized (-O3)"},
+		{pythonInfo{CFlags: "-g -O2 -O0"}, "not optimized"},
+		{pythonInfo{CFlags: ""}, "not optimized"},
+		{pythonInfo{CFlags: "-O2", PyDebug: true}, "debug build (Py_DEBUG)"},
+	} {
+		if got := c.p.optimization(); got != c.want {
+			t.Errorf("optimization(%q) = %q, want %q", c.p.CFlags, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		impl         string
+		major, minor int
+		want         bool
+	}{
+		{"cpython", 3, 10, false}, {"cpython", 3, 11, true}, {"cpython", 3, 14, true},
+		{"cpython", 3, 15, false}, {"pypy", 3, 11, false}, {"cpython", 2, 7, false},
+	} {
+		p := pythonInfo{Implementation: c.impl, Major: c.major, Minor: c.minor}
+		if p.supported() != c.want {
+			t.Errorf("%s %d.%d supported = %v", c.impl, c.major, c.minor, !c.want)
+		}
+	}
+}
+
+// The worst case of the step timeouts, run as doctor runs them, stays
+// under a minute.
+func TestDoctorTimeoutsFitInAMinute(t *testing.T) {
+	to := defaultDoctorTimeouts
+	const closeGrace = 5 * time.Second // gdbmi.Session.Close at worst
+	worst := to.Python + max(to.Version+to.GDBProbe+closeGrace, to.DebugInfo+closeGrace, to.Version+to.RRRecord, to.Version)
+	if worst > to.Total || to.Total+closeGrace+3*time.Second > 60*time.Second {
+		t.Errorf("worst case %s, total %s: doctor could take over a minute", worst, to.Total)
+	}
+}
+
+// runCmd runs argv and returns what it printed.
+func runCmd(t *testing.T, name string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		code = -1
+		errb.WriteString(err.Error())
+	}
+	return result{code, out.String(), errb.String()}
+}

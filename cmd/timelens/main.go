@@ -1,0 +1,437 @@
+// Command timelens is a time-travel debugger for Python that editors talk to
+// over the Language Server Protocol. It drives gdb (record full), rr or
+// Undo's UDB over GDB/MI.
+//
+//	timelens lsp      [flags] [-- PROGRAM ARGS...]
+//	timelens annotate [flags] [--at WHERE] FILE [-- PROGRAM ARGS...]
+//	timelens record   [flags] -o PATH -- PROGRAM ARGS...
+//	timelens doctor   [flags]
+//	timelens version
+//
+// Run "timelens help COMMAND" for a command's flags.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+
+	"go.uber.org/zap"
+)
+
+// Exit statuses.
+const (
+	exitOK = 0
+	// exitFailure: the command ran and failed (doctor: no backend works here).
+	exitFailure = 1
+	// exitUsage: bad command line.
+	exitUsage = 2
+	// exitNotYet: the command is not implemented yet.
+	exitNotYet = 3
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// programArgs says whether a command takes PROGRAM ARGS after "--".
+type programArgs int
+
+const (
+	noProgram programArgs = iota
+	optionalProgram
+	requiredProgram
+)
+
+// command is one subcommand.
+type command struct {
+	name     string
+	summary  string // one line, for the overview and the help
+	synopsis string // after "timelens "
+	// file names the one positional argument, if any ("FILE").
+	file    string
+	program programArgs
+	// shared: takes the shared flags.
+	shared bool
+	// options are the command's own flags.
+	options func(o *Options) []option
+	// check validates what the flags cannot check one by one.
+	check func(inv *invocation) error
+	run   func(inv *invocation) int
+}
+
+// invocation is one parsed command line.
+type invocation struct {
+	cmd  *command
+	opts Options
+	// set holds the names of the flags given on the command line.
+	set map[string]bool
+	// file is the positional argument (annotate's FILE).
+	file string
+	// program is PROGRAM ARGS, after "--".
+	program        []string
+	stdout, stderr io.Writer
+	log            *zap.Logger
+}
+
+// commands in the order the overview lists them.
+var commands []*command
+
+func init() {
+	commands = []*command{
+		{
+			name:     "lsp",
+			summary:  "serve the Language Server Protocol on stdin/stdout",
+			synopsis: "lsp [flags] [-- PROGRAM ARGS...]",
+			program:  optionalProgram,
+			shared:   true,
+			run:      notYet("the language server lands with issue 5"),
+		},
+		{
+			name:     "annotate",
+			summary:  "print FILE with the values `lsp` would show inline",
+			synopsis: "annotate [flags] [--at WHERE] FILE [-- PROGRAM ARGS...]",
+			file:     "FILE",
+			program:  optionalProgram,
+			shared:   true,
+			options: func(o *Options) []option {
+				return []option{{flag: "at", usage: "annotate as of time point `WHERE` (a time string from timelens.where, or FILE:LINE for its first execution; default: the start of the recorded window)",
+					value: nonEmptyValue{&o.At, "a time point"}}}
+			},
+			check: checkAnnotate,
+			run:   notYet("annotate lands with the engine behind the language server (a later issue)"),
+		},
+		{
+			name:     "record",
+			summary:  "make a recording for later replay",
+			synopsis: "record [flags] -o PATH -- PROGRAM ARGS...",
+			program:  requiredProgram,
+			shared:   true,
+			options: func(o *Options) []option {
+				return []option{{flag: "o", usage: "write the recording to `PATH` (an rr trace directory, a UDB .undo file, or a gdb record file)",
+					value: pathValue{&o.Output}}}
+			},
+			check: checkRecord,
+			run:   notYet("recording lands in a later issue"),
+		},
+		{
+			name:     "doctor",
+			summary:  "say which backends work here, and why not",
+			synopsis: "doctor [flags]",
+			shared:   true,
+			options: func(o *Options) []option {
+				return []option{{flag: "json", usage: "print the report as JSON", value: boolValue{&o.JSON}}}
+			},
+			run: runDoctor,
+		},
+		{
+			name:     "version",
+			summary:  "print the version of timelens",
+			synopsis: "version",
+			run:      runVersion,
+		},
+	}
+}
+
+func lookup(name string) *command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func commandNames() string {
+	var names []string
+	for _, c := range commands {
+		names = append(names, c.name)
+	}
+	return strings.Join(append(names, "help"), ", ")
+}
+
+// run is the whole program: it returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		printOverview(stdout)
+		return exitOK
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		if len(args) == 1 {
+			printOverview(stdout)
+			return exitOK
+		}
+		c := lookup(args[1])
+		if c == nil || len(args) > 2 {
+			fmt.Fprintf(stderr, "timelens help: unknown command %q (valid: %s); run 'timelens help'\n", strings.Join(args[1:], " "), commandNames())
+			return exitUsage
+		}
+		c.printUsage(stdout)
+		return exitOK
+	}
+	c := lookup(args[0])
+	if c == nil {
+		fmt.Fprintf(stderr, "timelens: unknown command %q (valid: %s); run 'timelens help'\n", args[0], commandNames())
+		return exitUsage
+	}
+	inv, err := c.parse(args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		c.printUsage(stdout)
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "timelens %s: %v; run 'timelens help %s'\n", c.name, err, c.name)
+		return exitUsage
+	}
+	inv.stdout, inv.stderr = stdout, stderr
+	inv.log = zap.NewNop()
+	if c.shared {
+		log, closeLog, err := newLogger(&inv.opts, stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "timelens %s: %v; run 'timelens help %s'\n", c.name, err, c.name)
+			return exitUsage
+		}
+		defer closeLog()
+		inv.log = log.With(zap.String("command", c.name))
+	}
+	return c.run(inv)
+}
+
+// flags returns the command's own flags, then the shared ones.
+func (c *command) flags(o *Options) (own, shared []option) {
+	if c.options != nil {
+		own = c.options(o)
+	}
+	if c.shared {
+		shared = o.sharedOptions()
+	}
+	return own, shared
+}
+
+// parse reads the command's arguments: flags and the positional argument in
+// any order, then, after "--", PROGRAM ARGS.
+func (c *command) parse(args []string) (*invocation, error) {
+	inv := &invocation{cmd: c, set: map[string]bool{}}
+	fs := flag.NewFlagSet("timelens "+c.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	own, shared := c.flags(&inv.opts)
+	for _, opt := range append(own, shared...) {
+		fs.Var(opt.value, opt.flag, opt.usage)
+	}
+	before, program, dashdash := splitProgram(fs, args)
+	var positional []string
+	for rest := before; ; {
+		if err := fs.Parse(rest); err != nil {
+			return nil, flagError(err)
+		}
+		rest = fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		positional = append(positional, rest[0])
+		rest = rest[1:]
+		if len(rest) == 0 {
+			break
+		}
+	}
+	fs.Visit(func(f *flag.Flag) { inv.set[f.Name] = true })
+
+	switch {
+	case c.file == "" && len(positional) > 0:
+		return nil, fmt.Errorf("unexpected argument %q (PROGRAM ARGS go after --: timelens %s)", positional[0], c.synopsis)
+	case c.file != "" && len(positional) == 0:
+		return nil, fmt.Errorf("missing %s: timelens %s", c.file, c.synopsis)
+	case c.file != "" && len(positional) > 1:
+		return nil, fmt.Errorf("one %s only, got %q (PROGRAM ARGS go after --)", c.file, positional)
+	case c.file != "":
+		inv.file = positional[0]
+	}
+	switch {
+	case c.program == noProgram && dashdash:
+		return nil, fmt.Errorf("takes no PROGRAM (nothing after --)")
+	case c.program == requiredProgram && len(program) == 0:
+		return nil, fmt.Errorf("no PROGRAM given: timelens %s", c.synopsis)
+	}
+	inv.program = program
+
+	if c.check != nil {
+		if err := c.check(inv); err != nil {
+			return nil, err
+		}
+	}
+	if c.shared {
+		if err := inv.opts.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	return inv, nil
+}
+
+// splitProgram splits args at the first "--" that is not the value of a flag.
+func splitProgram(fs *flag.FlagSet, args []string) (before, program []string, dashdash bool) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return args[:i], args[i+1:], true
+		}
+		if len(a) < 2 || a[0] != '-' || strings.Contains(a, "=") {
+			continue
+		}
+		f := fs.Lookup(strings.TrimLeft(a, "-"))
+		if f == nil {
+			continue
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			continue
+		}
+		i++ // the flag's value
+	}
+	return args, nil, false
+}
+
+var (
+	reFlagUndefined = regexp.MustCompile(`^flag provided but not defined: -+(.*)$`)
+	reFlagNeedsArg  = regexp.MustCompile(`^flag needs an argument: -+(.*)$`)
+	reFlagBadValue  = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for (?:flag )?-+([^:]*): (.*)$`)
+)
+
+// flagError rewrites the flag package's messages in the form help shows flags.
+func flagError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	msg := err.Error()
+	if m := reFlagUndefined.FindStringSubmatch(msg); m != nil {
+		return fmt.Errorf("unknown flag %s", dashed(m[1]))
+	}
+	if m := reFlagNeedsArg.FindStringSubmatch(msg); m != nil {
+		return fmt.Errorf("flag %s needs a value", dashed(m[1]))
+	}
+	if m := reFlagBadValue.FindStringSubmatch(msg); m != nil {
+		return fmt.Errorf("bad value for %s: %s", dashed(m[2]), m[3])
+	}
+	return err
+}
+
+// dashed is how a flag is written in help texts: -o, --backend.
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+func printOverview(w io.Writer) {
+	fmt.Fprintf(w, `timelens: time-travel debugging of Python in your editor, over LSP.
+It drives gdb (record full), rr or Undo's UDB.
+
+Usage:
+  timelens COMMAND [flags] [-- PROGRAM ARGS...]
+
+Commands:
+`)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, `  %-9s show this overview, or a command's flags
+
+Run 'timelens help COMMAND' (or 'timelens COMMAND --help') for a command's flags.
+Run 'timelens doctor' to see which debuggers work on this machine.
+`, "help")
+}
+
+// printUsage prints the command's help: description, synopsis and flags.
+func (c *command) printUsage(w io.Writer) {
+	fmt.Fprintf(w, "timelens %s: %s\n\nUsage:\n  timelens %s\n", c.name, c.summary, c.synopsis)
+	var o Options
+	own, shared := c.flags(&o)
+	if len(own) > 0 {
+		fmt.Fprintf(w, "\nFlags:\n")
+		printOptions(w, own)
+	}
+	if len(shared) > 0 {
+		fmt.Fprintf(w, "\nShared flags (also accepted, in camelCase, as LSP initializationOptions;\na flag given on the command line wins):\n")
+		printOptions(w, shared)
+	}
+	fmt.Fprintf(w, "\n%-*s%s\n", usageColumn, "  -h, --help", "print this help")
+}
+
+func printOptions(w io.Writer, opts []option) {
+	for _, opt := range opts {
+		name, usage := flag.UnquoteUsage(&flag.Flag{Name: opt.flag, Usage: opt.usage, Value: opt.value})
+		if c, ok := opt.value.(choiceValue); ok && name == "value" {
+			name = strings.Join(c.choices, "|")
+		}
+		left := "  " + dashed(opt.flag)
+		if name != "" && name != "value" {
+			left += " " + name
+		}
+		lines := wrap(usage, 80-usageColumn)
+		if len(left) >= usageColumn {
+			fmt.Fprintln(w, left)
+		} else {
+			fmt.Fprintf(w, "%-*s%s\n", usageColumn, left, lines[0])
+			lines = lines[1:]
+		}
+		for _, l := range lines {
+			fmt.Fprintf(w, "%*s%s\n", usageColumn, "", l)
+		}
+	}
+}
+
+// usageColumn is where flag descriptions start in help texts.
+const usageColumn = 24
+
+// wrap breaks text into lines of at most width runes, at spaces.
+func wrap(text string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(text) {
+		switch {
+		case line == "":
+			line = word
+		case len([]rune(line))+1+len([]rune(word)) > width:
+			lines = append(lines, line)
+			line = word
+		default:
+			line += " " + word
+		}
+	}
+	return append(lines, line)
+}
+
+// notYet is the run function of a command that a later issue implements.
+func notYet(why string) func(inv *invocation) int {
+	return func(inv *invocation) int {
+		inv.log.Debug("command not available yet")
+		fmt.Fprintf(inv.stderr, "timelens %s: not available yet: %s (see README \"Status\")\n", inv.cmd.name, why)
+		return exitNotYet
+	}
+}
+
+func checkAnnotate(inv *invocation) error {
+	fi, err := os.Stat(inv.file)
+	if err != nil {
+		return fmt.Errorf("FILE: %w", err)
+	}
+	if fi.IsDir() {
+		return fmt.Errorf("FILE %s is a directory; name a Python source file", inv.file)
+	}
+	return nil
+}
+
+func checkRecord(inv *invocation) error {
+	if inv.opts.Output == "" {
+		return errors.New("-o PATH is required (where the recording goes): timelens " + inv.cmd.synopsis)
+	}
+	if inv.opts.Recording != "" {
+		return errors.New("--recording names a recording to replay; record writes one to -o PATH")
+	}
+	return nil
+}

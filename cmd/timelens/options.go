@@ -1,0 +1,349 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Options are the settings of one timelens run. The shared ones are both
+// command-line flags (--record-from) and, under their JSON names
+// (recordFrom), LSP initializationOptions; a flag given on the command line
+// wins over the same option sent by the editor (see MergeJSON).
+//
+// Options are kept as given: an empty field means "the default", which the
+// accessors (BackendName, GDBPath, ...) work out, so that options merged in
+// later still take part in the defaults.
+type Options struct {
+	// Backend is "gdb", "rr" or "udb"; empty means derived from Recording.
+	Backend string `json:"backend,omitempty"`
+	// Recording is an rr trace directory or a UDB .undo file to replay.
+	Recording string `json:"recording,omitempty"`
+	// RecordFrom is the Python function (bare or qualified name) at whose
+	// first call the gdb backend starts recording.
+	RecordFrom string `json:"recordFrom,omitempty"`
+	// RecordLimit bounds the gdb backend's recording, in machine
+	// instructions; 0 means the default bound.
+	RecordLimit int64 `json:"recordLimit,omitempty"`
+	// GDB, RR and UDB are the debugger executables (names or paths).
+	GDB string `json:"gdb,omitempty"`
+	RR  string `json:"rr,omitempty"`
+	UDB string `json:"udb,omitempty"`
+	// Python is the interpreter that runs PROGRAM when it is a .py file.
+	Python string `json:"python,omitempty"`
+	// Log is the file structured logs go to (default: stderr).
+	Log string `json:"log,omitempty"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `json:"logLevel,omitempty"`
+
+	// Flags of single subcommands; command line only.
+
+	// At is annotate's --at WHERE: the time point to annotate.
+	At string `json:"-"`
+	// Output is record's -o PATH: where the recording goes.
+	Output string `json:"-"`
+	// JSON is doctor's --json: print the report as JSON.
+	JSON bool `json:"-"`
+}
+
+// Backends lists the valid values of --backend.
+var Backends = []string{"gdb", "rr", "udb"}
+
+// LogLevels lists the valid values of --log-level.
+var LogLevels = []string{"debug", "info", "warn", "error"}
+
+// option is one flag bound to a field of Options. Its flag.Value checks the
+// value, so a bad value is refused the same way on the command line and in
+// initializationOptions.
+type option struct {
+	// flag is the name on the command line, without dashes.
+	flag string
+	// json is the initializationOptions key; empty for command-line-only flags.
+	json string
+	// usage is the help text; a word in backquotes names the value.
+	usage string
+	value flag.Value
+}
+
+// sharedOptions are the flags every subcommand but version takes.
+func (o *Options) sharedOptions() []option {
+	return []option{
+		{flag: "backend", json: "backend",
+			usage: "the debugger to drive (default: udb for a UDB .undo recording, rr for an rr trace directory, else gdb)",
+			value: choiceValue{&o.Backend, Backends, "backends"}},
+		{"recording", "recording", "replay the recording at `PATH` (an rr trace directory or a UDB .undo file)",
+			pathValue{&o.Recording}},
+		{"record-from", "recordFrom", "gdb backend: run at full speed to the first call of Python function `FUNC` (bare or qualified name) and record from there (default: the first line of the main module)",
+			nonEmptyValue{&o.RecordFrom, "a Python function name"}},
+		{"record-limit", "recordLimit", "gdb backend: stop recording after `N` machine instructions (default: a bound that keeps memory under 4 GiB)",
+			positiveValue{&o.RecordLimit}},
+		{"gdb", "gdb", "run the gdb at `PATH` (default: gdb on PATH)", pathValue{&o.GDB}},
+		{"rr", "rr", "run the rr at `PATH` (default: rr on PATH)", pathValue{&o.RR}},
+		{"udb", "udb", "run the UDB at `PATH` (default: udb on PATH)", pathValue{&o.UDB}},
+		{"python", "python", "run PROGRAM with the interpreter at `PATH` when it is a .py file (default: the newest of python3.14 ... python3.11, python3 on PATH)",
+			pathValue{&o.Python}},
+		{"log", "log", "write structured logs to `FILE` (default: stderr; never stdout)", pathValue{&o.Log}},
+		{"log-level", "logLevel", "`LEVEL` of the logs: debug, info, warn or error (default: info with --log, else warn)",
+			choiceValue{&o.LogLevel, LogLevels, "log levels"}},
+	}
+}
+
+// MergeJSON applies LSP initializationOptions (a JSON object whose keys are
+// the options' JSON names, such as recordFrom) to o. An option whose flag
+// name is in setOnCommandLine (as flag.FlagSet.Visit reports it, such as
+// "record-from") keeps its command-line value: a flag given on the command
+// line wins. JSON null counts as absent; numbers may also be given as strings.
+//
+// Values are checked as on the command line. Unknown keys and bad values are
+// reported together in the returned error, after every valid known key has
+// been applied, so a server can log the error and go on.
+func (o *Options) MergeJSON(raw []byte, setOnCommandLine map[string]bool) error {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return fmt.Errorf("initializationOptions must be a JSON object of timelens options: %w", err)
+	}
+	byJSON := map[string]option{}
+	var known []string
+	for _, opt := range o.sharedOptions() {
+		byJSON[opt.json] = opt
+		known = append(known, opt.json)
+	}
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var errs []error
+	for _, key := range keys {
+		opt, ok := byJSON[key]
+		if !ok {
+			errs = append(errs, fmt.Errorf("unknown option %q (known: %s)", key, strings.Join(known, ", ")))
+			continue
+		}
+		if setOnCommandLine[opt.flag] {
+			continue
+		}
+		text, present, err := jsonScalar(fields[key])
+		if err == nil && present {
+			err = opt.value.Set(text)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("option %s: %w", key, err))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("initializationOptions: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// jsonScalar returns a JSON string or number as text; present is false for null.
+func jsonScalar(raw json.RawMessage) (text string, present bool, err error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return "", false, err
+	}
+	switch v := v.(type) {
+	case nil:
+		return "", false, nil
+	case string:
+		return v, true, nil
+	case json.Number:
+		return v.String(), true, nil
+	default:
+		return "", false, fmt.Errorf("want a string or a number, not %s", raw)
+	}
+}
+
+// Validate checks the options together (each value was checked when set).
+// It does not change o.
+func (o *Options) Validate() error {
+	backend, err := o.BackendName()
+	if err != nil {
+		return err
+	}
+	if backend != "gdb" {
+		if o.RecordFrom != "" {
+			return fmt.Errorf("--record-from applies to the gdb backend only; the %s backend replays a recording made beforehand (drop --record-from or use --backend gdb)", backend)
+		}
+		if o.RecordLimit != 0 {
+			return fmt.Errorf("--record-limit applies to the gdb backend only (drop it or use --backend gdb)")
+		}
+	}
+	return nil
+}
+
+// BackendName is the backend to use: --backend when given, else the kind of
+// --recording (udb for a .undo file, rr for an rr trace directory), else gdb.
+func (o *Options) BackendName() (string, error) {
+	kind := ""
+	if o.Recording != "" {
+		var err error
+		if kind, err = RecordingKind(o.Recording); err != nil {
+			return "", err
+		}
+	}
+	switch {
+	case o.Backend != "" && kind != "" && kind != o.Backend:
+		return "", fmt.Errorf("--backend %s cannot replay %s, which is %s recording (use --backend %s, or leave --backend out)",
+			o.Backend, o.Recording, article(kind), kind)
+	case o.Backend != "":
+		return o.Backend, nil
+	case kind != "":
+		return kind, nil
+	}
+	return "gdb", nil
+}
+
+func article(kind string) string {
+	if kind == "udb" {
+		return "a UDB"
+	}
+	return "an " + kind
+}
+
+// RecordingKind says which backend made the recording at path: "udb" for a
+// UDB .undo file, "rr" for an rr trace directory (one holding rr's "version"
+// file, or "incomplete" while rr records), "" for anything else.
+func RecordingKind(path string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("--recording: %w", err)
+	}
+	if fi.IsDir() {
+		for _, name := range []string{"version", "incomplete"} {
+			if _, err := os.Stat(filepath.Join(path, name)); err == nil {
+				return "rr", nil
+			}
+		}
+		return "", fmt.Errorf("--recording %s is a directory but not an rr trace (it has no rr \"version\" file); name the trace directory itself", path)
+	}
+	if strings.EqualFold(filepath.Ext(path), ".undo") {
+		return "udb", nil
+	}
+	return "", nil
+}
+
+// GDBPath is the gdb to run.
+func (o *Options) GDBPath() string { return orDefault(o.GDB, "gdb") }
+
+// RRPath is the rr to run.
+func (o *Options) RRPath() string { return orDefault(o.RR, "rr") }
+
+// UDBPath is the UDB to run.
+func (o *Options) UDBPath() string { return orDefault(o.UDB, "udb") }
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// choiceValue is a string that must be one of choices.
+type choiceValue struct {
+	p       *string
+	choices []string
+	what    string
+}
+
+func (v choiceValue) String() string { return deref(v.p) }
+
+func (v choiceValue) Set(s string) error {
+	if !slices.Contains(v.choices, s) {
+		return fmt.Errorf("%q is not valid; valid %s are %s", s, v.what, strings.Join(v.choices, ", "))
+	}
+	*v.p = s
+	return nil
+}
+
+// pathValue is a file or executable path; it must not be empty.
+type pathValue struct{ p *string }
+
+func (v pathValue) String() string { return deref(v.p) }
+
+func (v pathValue) Set(s string) error {
+	if s == "" {
+		return errors.New("an empty path is not valid")
+	}
+	*v.p = s
+	return nil
+}
+
+// nonEmptyValue is a string that must not be empty.
+type nonEmptyValue struct {
+	p    *string
+	what string
+}
+
+func (v nonEmptyValue) String() string { return deref(v.p) }
+
+func (v nonEmptyValue) Set(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return fmt.Errorf("want %s, not an empty string", v.what)
+	}
+	*v.p = s
+	return nil
+}
+
+// positiveValue is a whole number > 0.
+type positiveValue struct{ p *int64 }
+
+func (v positiveValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return strconv.FormatInt(*v.p, 10)
+}
+
+func (v positiveValue) Set(s string) error {
+	n, err := strconv.ParseInt(strings.ReplaceAll(s, "_", ""), 10, 64)
+	if err != nil || n <= 0 {
+		return fmt.Errorf("%q is not valid; want a whole number of machine instructions > 0", s)
+	}
+	*v.p = n
+	return nil
+}
+
+// boolValue is a flag without a value (--json).
+type boolValue struct{ p *bool }
+
+func (v boolValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return strconv.FormatBool(*v.p)
+}
+
+func (v boolValue) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return fmt.Errorf("%q is not valid; want true or false", s)
+	}
+	*v.p = b
+	return nil
+}
+
+// IsBoolFlag lets the flag be given without a value.
+func (v boolValue) IsBoolFlag() bool { return true }
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
