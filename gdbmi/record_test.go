@@ -9,10 +9,6 @@ import (
 	"time"
 )
 
-// recordTunables keeps glibc on SSE2 routines and away from rseq, which
-// gdb's record full cannot record on this kind of CPU (FACTS.md).
-const recordTunables = "GLIBC_TUNABLES=glibc.pthread.rseq=0:glibc.cpu.hwcaps=-AVX512F,-AVX512VL,-AVX512BW,-AVX512DQ,-AVX2,-AVX,-EVEX,-AVX_Fast_Unaligned_Load"
-
 // TestRecordPythonAndReverseContinue records a real CPython between two
 // calls of os.getppid (a libc call Python's start-up never makes), then runs
 // the recording backwards to its start and forwards to its end. It needs a
@@ -38,7 +34,7 @@ func TestRecordPythonAndReverseContinue(t *testing.T) {
 	if err := os.WriteFile(file, []byte(prog+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s := start(t, Config{GDB: gdb, Program: py, Args: []string{file}, InferiorEnv: []string{recordTunables}})
+	s := start(t, Config{GDB: gdb, Program: py, Args: []string{file}, InferiorEnv: DebuggeeEnv()})
 	ctx := ctxT(t, 5*time.Minute)
 
 	if _, err := s.MI(ctx, "-break-insert", "-f", "getppid"); err != nil {

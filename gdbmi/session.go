@@ -109,7 +109,7 @@ type Session struct {
 	gdbPid   int
 	console  strings.Builder
 	logText  strings.Builder
-	stops    []StopEvent
+	lastStop *StopEvent    // the latest *stopped not yet taken
 	stopped  chan struct{} // signalled (non-blocking) on each *stopped
 	dead     chan struct{} // closed when gdb is gone
 	deadWhy  string
@@ -252,9 +252,9 @@ func (s *Session) notify(rec map[string]any) {
 	case "exec":
 		if class == "stopped" {
 			s.mu.Lock()
-			ev := StopEvent{Payload: payload, Console: s.console.String()}
+			ev := StopEvent{Payload: payload}
 			ev.Reason, _ = payload["reason"].(string)
-			s.stops = append(s.stops, ev)
+			s.lastStop = &ev // a Python command may stop many times: keep the last
 			s.mu.Unlock()
 			select {
 			case s.stopped <- struct{}{}:
@@ -467,7 +467,7 @@ func (s *Session) Exec(ctx context.Context, op string, args ...string) (StopEven
 	}
 	defer s.release()
 	s.mu.Lock()
-	s.stops = nil
+	s.lastStop = nil
 	s.mu.Unlock()
 	select {
 	case <-s.stopped:
@@ -505,11 +505,11 @@ func (s *Session) ExecConsole(ctx context.Context, command string) (StopEvent, e
 func (s *Session) takeStop() (StopEvent, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.stops) == 0 {
+	if s.lastStop == nil {
 		return StopEvent{}, false
 	}
-	ev := s.stops[len(s.stops)-1]
-	s.stops = nil
+	ev := *s.lastStop
+	s.lastStop = nil
 	ev.Console = s.console.String()
 	return ev, true
 }

@@ -352,7 +352,7 @@ func (d *doctor) probeReverse(ctx context.Context, gdb string, v gdbVersion, py 
 		prog, args, stopAt, n = py.Executable, []string{"-c", "pass"}, "Py_BytesMain", 3000
 	}
 	what := filepath.Base(prog)
-	s, err := gdbmi.Start(ctx, gdbmi.Config{GDB: gdb, Program: prog, Args: args, InferiorEnv: DebuggeeEnv(), Logger: d.log})
+	s, err := gdbmi.Start(ctx, gdbmi.Config{GDB: gdb, Program: prog, Args: args, InferiorEnv: gdbmi.DebuggeeEnv(), Logger: d.log})
 	if err != nil {
 		return d.gdbFailure(c, v, "starting gdb", err, "")
 	}
@@ -481,7 +481,7 @@ func (d *doctor) gdbFailure(c check, v gdbVersion, step string, err error, text 
 		c.Fix = "install gdb ≥ 14 (Debian trixie or later)"
 	case strings.Contains(msg, "Process record does not support instruction 0x62"):
 		c.Detail = fmt.Sprintf("record full stopped at an AVX-512 instruction in glibc even with GLIBC_TUNABLES set (gdb said %q)", gdbSaid)
-		c.Fix = "start the program with GLIBC_TUNABLES=" + DebuggeeGlibcTunables + " (timelens does for its debuggees; this glibc ignored it: check that it honours glibc.cpu.hwcaps)"
+		c.Fix = "start the program with GLIBC_TUNABLES=" + gdbmi.DebuggeeGlibcTunables + " (timelens does for its debuggees; this glibc ignored it: check that it honours glibc.cpu.hwcaps)"
 	case strings.Contains(msg, "Process record does not support instruction"):
 		c.Detail = fmt.Sprintf("record full cannot record an instruction the program runs (gdb said %q)", gdbSaid)
 		c.Fix = "install a newer gdb (≥ 14), whose record full knows more instructions"
@@ -661,7 +661,7 @@ func (d *doctor) checkDebugInfo(ctx context.Context, py *pythonInfo) check {
 	ctx, cancel := context.WithTimeout(ctx, d.to.DebugInfo)
 	defer cancel()
 	fix := fmt.Sprintf("install python%d.%d-dbg (Debian/Ubuntu) or a build with -g; debuginfod also works", py.Major, py.Minor)
-	s, err := gdbmi.Start(ctx, gdbmi.Config{GDB: gdb, Program: py.Executable, Args: []string{"-c", "pass"}, InferiorEnv: DebuggeeEnv(), Logger: d.log})
+	s, err := gdbmi.Start(ctx, gdbmi.Config{GDB: gdb, Program: py.Executable, Args: []string{"-c", "pass"}, InferiorEnv: gdbmi.DebuggeeEnv(), Logger: d.log})
 	if err != nil {
 		c.Status, c.Detail = statusFail, "cannot start gdb: "+err.Error()
 		c.Fix = "check that --gdb names a working gdb (gdb -batch -ex 'info types _PyInterpreterFrame' " + py.Executable + ")"

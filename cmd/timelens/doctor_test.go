@@ -227,7 +227,7 @@ func TestDoctorExplainsGDBFailures(t *testing.T) {
 		{amx, v13, xsave, "", []string{"gdb 13.1 cannot reverse-execute on this CPU (AMX: gdb < 14 writes a short XSAVE area", "install gdb ≥ 14 (Debian trixie or later)", sandboxHint}},
 		{noAMX, v13, xsave, "", []string{"cannot restore the CPU's extended registers", "install gdb ≥ 14"}},
 		{amx, v16, nil, "Process record does not support instruction 0x62 at address 0x7ffff7e3f0c0.\n",
-			[]string{"AVX-512", "GLIBC_TUNABLES=" + DebuggeeGlibcTunables}},
+			[]string{"AVX-512", "GLIBC_TUNABLES=" + gdbmi.DebuggeeGlibcTunables}},
 		{amx, v16, &gdbmi.CommandError{Msg: "Process record and replay target doesn't support syscall number 435"}, "", []string{"gdb said"}},
 		{noAMX, v16, &gdbmi.CommandError{Msg: "ptrace: Operation not permitted."}, "", []string{"may not trace", "ptrace_scope", "SYS_PTRACE"}},
 		{noAMX, v16, &gdbmi.TimeoutError{Op: "-interpreter-exec", After: time.Second, Err: context.DeadlineExceeded}, "", []string{"did not answer"}},

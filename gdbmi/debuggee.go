@@ -1,4 +1,4 @@
-package main
+package gdbmi
 
 // DebuggeeGlibcTunables is the GLIBC_TUNABLES value timelens gives the
 // programs it records with gdb. gdb's `record full` cannot record AVX-512
