@@ -144,6 +144,10 @@ func startMI(t testing.TB, gdb, python string, env []string, args ...string) *mi
 
 func (m *mi) close() {
 	if m.cmd.Process != nil {
+		// Inferior calls stayed refused for the whole session.
+		if r := m.send("-gdb-show may-call-functions"); !strings.Contains(r, `value="off"`) {
+			m.t.Errorf("may-call-functions is not off at the end of the session: %s", r)
+		}
 		fmt.Fprintln(m.in, "-gdb-exit")
 		done := make(chan struct{})
 		go func() { m.cmd.Wait(); close(done) }()

@@ -1561,18 +1561,45 @@ def cmd_render(argv):
     return {"value": s, "type": type_label(r, addr), "seconds": round(time.monotonic() - t0, 6)}
 
 
+# The reply of the last command, kept for -timelens-last-reply: when an MI
+# command resumes the program (navigation does), gdb answers it with ^running
+# and drops the command's own result. It lives on the gdb module so that every
+# timelens script loaded into this gdb shares it.
+if not hasattr(gdb, "_timelens_last_reply"):
+    gdb._timelens_last_reply = {"reply": None, "error": None}
+LAST_REPLY = gdb._timelens_last_reply
+
+
 def _run(fn, argv):
     """Runs a command, turning every failure into gdb.GdbError for an MI error."""
+    LAST_REPLY["reply"], LAST_REPLY["error"] = None, None
     try:
-        return {"json": json.dumps(fn(list(argv)))}
-    except gdb.GdbError:
+        reply = {"json": json.dumps(fn(list(argv)))}
+        LAST_REPLY["reply"] = reply
+        return reply
+    except gdb.GdbError as e:
+        LAST_REPLY["error"] = str(e)
         raise
     except TimelensError as e:
+        LAST_REPLY["error"] = str(e)
         raise gdb.GdbError(str(e))
     except Unreadable as e:
-        raise gdb.GdbError("timelens: %s (is the process at a consistent point?)" % e)
+        LAST_REPLY["error"] = "timelens: %s (is the process at a consistent point?)" % e
+        raise gdb.GdbError(LAST_REPLY["error"])
     except Exception as e:  # never let a Python traceback escape into MI
-        raise gdb.GdbError("timelens internal error: %s: %s" % (type(e).__name__, e))
+        LAST_REPLY["error"] = "timelens internal error: %s: %s" % (type(e).__name__, e)
+        raise gdb.GdbError(LAST_REPLY["error"])
+
+
+def cmd_last_reply(argv):
+    """The result of the previous command, which gdb dropped if it ran the
+    program. Raises its error if it failed."""
+    reply, error = LAST_REPLY["reply"], LAST_REPLY["error"]
+    if error is not None:
+        raise TimelensError(error)
+    if reply is None:
+        raise TimelensError("timelens: no reply kept from the previous command")
+    return json.loads(reply["json"])
 
 
 COMMANDS = {
@@ -1585,6 +1612,16 @@ COMMANDS = {
 }
 
 
+def _register_last_reply():
+    # Not through _run: reading the kept reply must not replace it.
+    def invoke(self, argv):
+        try:
+            return {"json": json.dumps(cmd_last_reply(argv))}
+        except TimelensError as e:
+            raise gdb.GdbError(str(e))
+    type("TimelensMILastReply", (gdb.MICommand,), {"invoke": invoke})("-timelens-last-reply")
+
+
 def _register():
     if not hasattr(gdb, "MICommand"):
         raise gdb.GdbError("timelens needs gdb 13 or newer (gdb.MICommand is missing)")
@@ -1593,6 +1630,7 @@ def _register():
             "invoke": (lambda fn: lambda self, argv: _run(fn, argv))(fn),
         })
         cls(name)
+    _register_last_reply()
 
 
 _register()
