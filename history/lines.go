@@ -79,24 +79,20 @@ func historyText(vs []string) string {
 // Lines returns the line history of the current call of the frame at depth
 // of the current snapshot. Time does not change.
 func (t *Timeline) Lines(ctx context.Context, depth int) (*LineHistory, error) {
-	var lh *LineHistory
-	err := t.do(ctx, t.opts.MoveTimeout, func(ctx context.Context) error {
+	return call(t, ctx, t.opts.MoveTimeout, func(ctx context.Context) (*LineHistory, error) {
 		snap, err := t.state(ctx)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if depth < 0 || depth >= len(snap.Frames) {
-			return fmt.Errorf("%w (frame %d of %d)", ErrNoFrame, depth, len(snap.Frames))
+			return nil, fmt.Errorf("%w (frame %d of %d)", ErrNoFrame, depth, len(snap.Frames))
 		}
-		frame := snap.Frames[depth]
 		events, err := t.walkCall(ctx, snap, depth)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		lh = summarize(frame, depth, events)
-		return nil
+		return summarize(snap.Frames[depth], depth, events), nil
 	})
-	return lh, err
 }
 
 // walkCall returns the line events of the call of the frame at depth, from

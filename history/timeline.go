@@ -42,9 +42,14 @@ type Options struct {
 }
 
 type job struct {
-	fn    func(ctx context.Context) error
+	fn    func(ctx context.Context) (any, error)
 	limit time.Duration
-	reply chan error
+	reply chan result
+}
+
+type result struct {
+	v   any
+	err error
 }
 
 // ErrClosed means the timeline was closed.
@@ -71,12 +76,12 @@ func New(ctx context.Context, b Backend, opts Options) (*Timeline, error) {
 		calls: newLRU[string, *callHistory](64),
 	}
 	go t.run()
-	err := t.do(ctx, opts.ReadTimeout, func(ctx context.Context) error {
+	_, err := call(t, ctx, opts.ReadTimeout, func(ctx context.Context) (Time, error) {
 		now, err := b.Now(ctx)
 		if err == nil {
 			t.setNow(now)
 		}
-		return err
+		return now, err
 	})
 	if err != nil {
 		t.Close()
@@ -93,9 +98,13 @@ func (t *Timeline) run() {
 			return
 		case j := <-t.jobs:
 			ctx, cancel := context.WithTimeout(context.Background(), j.limit)
-			err := safely(func() error { return j.fn(ctx) })
+			var r result
+			r.err = safely(func() (err error) {
+				r.v, err = j.fn(ctx)
+				return err
+			})
 			cancel()
-			j.reply <- err
+			j.reply <- r
 		}
 	}
 }
@@ -111,21 +120,29 @@ func safely(fn func() error) (err error) {
 	return fn()
 }
 
-// do runs fn on the backend goroutine and waits for it or for ctx.
-func (t *Timeline) do(ctx context.Context, limit time.Duration, fn func(ctx context.Context) error) error {
-	j := job{fn: fn, limit: limit, reply: make(chan error, 1)}
+// call runs fn on the backend goroutine and waits for its result or for
+// ctx. The result travels through the job's reply channel, so a caller that
+// gave up never shares a variable with the job still running.
+func call[T any](t *Timeline, ctx context.Context, limit time.Duration, fn func(ctx context.Context) (T, error)) (T, error) {
+	var zero T
+	j := job{
+		fn:    func(ctx context.Context) (any, error) { return fn(ctx) },
+		limit: limit,
+		reply: make(chan result, 1),
+	}
 	select {
 	case t.jobs <- j:
 	case <-ctx.Done():
-		return ctx.Err()
+		return zero, ctx.Err()
 	case <-t.done:
-		return ErrClosed
+		return zero, ErrClosed
 	}
 	select {
-	case err := <-j.reply:
-		return err
+	case r := <-j.reply:
+		v, _ := r.v.(T)
+		return v, r.err
 	case <-ctx.Done():
-		return ctx.Err()
+		return zero, ctx.Err()
 	}
 }
 
@@ -152,13 +169,7 @@ func (t *Timeline) Snapshot(ctx context.Context) (*Snapshot, error) {
 	if s, ok := t.cached(now); ok {
 		return s, nil
 	}
-	var snap *Snapshot
-	err := t.do(ctx, t.opts.ReadTimeout, func(ctx context.Context) error {
-		var err error
-		snap, err = t.state(ctx)
-		return err
-	})
-	return snap, err
+	return call(t, ctx, t.opts.ReadTimeout, t.state)
 }
 
 func (t *Timeline) cached(now Time) (*Snapshot, bool) {
@@ -208,32 +219,29 @@ func positionOf(s *Snapshot) Position {
 // move runs a backend move, keeps time unchanged when the backend refuses,
 // and returns the new position.
 func (t *Timeline) move(ctx context.Context, name string, fn func(ctx context.Context) error) (Position, error) {
-	var pos Position
-	err := t.do(ctx, t.opts.MoveTimeout, func(ctx context.Context) error {
+	return call(t, ctx, t.opts.MoveTimeout, func(ctx context.Context) (Position, error) {
 		before, _ := t.Now()
 		moveErr := fn(ctx)
 		after, err := t.b.Now(ctx)
 		if err != nil {
-			return err
+			return Position{}, err
 		}
 		if moveErr != nil {
 			if after != before {
 				// A refused move must not change time.
 				if err := t.b.Goto(ctx, before); err != nil {
-					return fmt.Errorf("%s failed (%v) and time could not be restored: %w", name, moveErr, err)
+					return Position{}, fmt.Errorf("%s failed (%v) and time could not be restored: %w", name, moveErr, err)
 				}
 			}
-			return moveErr
+			return Position{}, moveErr
 		}
 		t.setNow(after)
 		s, err := t.state(ctx)
 		if err != nil {
-			return err
+			return Position{}, err
 		}
-		pos = positionOf(s)
-		return nil
+		return positionOf(s), nil
 	})
-	return pos, err
 }
 
 // Move makes a line-level move.
@@ -264,30 +272,23 @@ func (t *Timeline) Goto(ctx context.Context, to Time) (Position, error) {
 // LastWrite answers who last wrote expr before now, seen from the frame at
 // depth. Time does not change.
 func (t *Timeline) LastWrite(ctx context.Context, depth int, expr string) (Write, error) {
-	var w Write
-	err := t.do(ctx, t.opts.MoveTimeout, func(ctx context.Context) error {
+	return call(t, ctx, t.opts.MoveTimeout, func(ctx context.Context) (Write, error) {
 		before, _ := t.Now()
-		var err error
-		w, err = t.b.LastWrite(ctx, depth, expr)
+		w, err := t.b.LastWrite(ctx, depth, expr)
 		if after, nerr := t.b.Now(ctx); nerr == nil && after != before {
 			if gerr := t.b.Goto(ctx, before); gerr != nil {
-				return fmt.Errorf("last write of %s: time could not be restored: %w", expr, gerr)
+				return Write{}, fmt.Errorf("last write of %s: time could not be restored: %w", expr, gerr)
 			}
 		}
-		return err
+		return w, err
 	})
-	return w, err
 }
 
 // Eval renders expr (a name or a chain a.b.c) in the frame at depth, now.
 func (t *Timeline) Eval(ctx context.Context, depth int, expr string) (string, error) {
-	var v string
-	err := t.do(ctx, t.opts.ReadTimeout, func(ctx context.Context) error {
-		var err error
-		v, err = t.b.Eval(ctx, depth, expr)
-		return err
+	return call(t, ctx, t.opts.ReadTimeout, func(ctx context.Context) (string, error) {
+		return t.b.Eval(ctx, depth, expr)
 	})
-	return v, err
 }
 
 // Close ends the timeline and its backend.
@@ -298,6 +299,8 @@ func (t *Timeline) Close() error {
 	default:
 	}
 	close(t.quit)
+	// Closing the backend first ends a job stuck in the debugger at once.
+	err := t.b.Close()
 	<-t.done
-	return t.b.Close()
+	return err
 }

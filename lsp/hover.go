@@ -1,0 +1,106 @@
+package lsp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"go.lsp.dev/protocol"
+	"go.uber.org/zap"
+
+	"github.com/timelens/timelens/history"
+)
+
+// Hover implements protocol.Server: on a name or a link of an attribute
+// chain (hovering b in a.b.c means a.b), its value now, as the innermost
+// call of the function around the cursor sees it, and its last write
+// before now with a link that goes there. Keywords, strings, comments, and
+// code not on the stack have no hover.
+func (s *server) Hover(ctx context.Context, params *protocol.HoverParams) (*protocol.Hover, error) {
+	doc, err := s.document(params.TextDocument.URI)
+	if err != nil {
+		s.log.Debug("hover", zap.Error(err))
+		return nil, nil
+	}
+	expr, rng, ok := exprAtPosition(doc, params.Position)
+	if !ok {
+		return nil, nil
+	}
+	line := int(params.Position.Line)
+	return readNow(ctx, s, func(tl *history.Timeline) (*protocol.Hover, error) {
+		depth, err := s.frameFor(ctx, tl, doc, line)
+		if err != nil {
+			s.log.Debug("hover: no frame", zap.String("expr", expr), zap.Error(err))
+			return nil, nil
+		}
+		value, err := tl.Eval(ctx, depth, expr)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			s.log.Debug("hover: eval", zap.String("expr", expr), zap.Error(err))
+			return nil, nil // not a variable here: a builtin, a module, a def name
+		}
+		w, werr := tl.LastWrite(ctx, depth, expr)
+		if werr != nil && ctx.Err() != nil {
+			return nil, werr
+		}
+		md, err := hoverText(s, expr, value, w, werr, doc, params.Position)
+		if err != nil {
+			return nil, err
+		}
+		return &protocol.Hover{
+			Contents: &protocol.MarkupContent{Kind: protocol.MarkupKindMarkdown, Value: md},
+			Range:    &rng,
+		}, nil
+	})
+}
+
+// hoverText renders the hover markdown.
+func hoverText(s *server, expr, value string, w history.Write, werr error, doc *document, at protocol.Position) (string, error) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "```python\n%s = %s\n```\n", expr, value)
+	if werr != nil {
+		note := werr.Error()
+		if errors.Is(werr, history.ErrNotSupported) {
+			note = "not available with this backend (" + note + ")"
+		}
+		fmt.Fprintf(&b, "\n_Last write: %s._\n", escapeMarkdown(note))
+		return b.String(), nil
+	}
+	file := s.paths.toEditor(w.File)
+	fmt.Fprintf(&b, "\nLast write: `%s` at [%s:%d](%s#L%d) in `%s`, time `%s`\n\n",
+		w.Value, filepath.Base(file), w.Line, s.uriOf(file), w.Line, w.Function, w.Time)
+	args, err := json.Marshal([]any{map[string]any{"uri": doc.uri, "position": at}})
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(&b, "[⏪ go to last write](command:%s?%s)\n", cmdLastWrite, encodeURIComponent(string(args)))
+	return b.String(), nil
+}
+
+// encodeURIComponent escapes s as JavaScript's encodeURIComponent does,
+// which is what editors undo on command: links.
+func encodeURIComponent(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-_.!~*'()", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
+}
+
+func escapeMarkdown(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "`", "\\`", "[", `\[`, "]", `\]`, "<", `\<`)
+	return r.Replace(s)
+}

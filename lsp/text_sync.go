@@ -1,0 +1,53 @@
+package lsp
+
+import (
+	"context"
+
+	"go.lsp.dev/protocol"
+	"go.uber.org/zap"
+)
+
+// The text synchronization notifications run on the read loop, in order:
+// features need the editor's text to place hints at line ends (in UTF-16
+// columns) and to find the expression under the cursor.
+
+// DidOpen implements protocol.Server.
+func (s *server) DidOpen(_ context.Context, params *protocol.DidOpenTextDocumentParams) error {
+	td := params.TextDocument
+	d := newDocument(td.URI, editorPath(td.URI), td.Version, td.Text)
+	s.mu.Lock()
+	s.docs[d.path] = d
+	s.mu.Unlock()
+	return nil
+}
+
+// DidChange implements protocol.Server.
+func (s *server) DidChange(_ context.Context, params *protocol.DidChangeTextDocumentParams) error {
+	path := editorPath(params.TextDocument.URI)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.docs[path]
+	if d == nil {
+		s.log.Warn("didChange of a document that is not open", zap.String("uri", string(params.TextDocument.URI)))
+		return nil
+	}
+	for _, c := range params.ContentChanges {
+		next, err := d.apply(params.TextDocument.Version, c)
+		if err != nil {
+			// Out of sync: keep the last good text rather than guess.
+			s.log.Warn("didChange", zap.String("uri", string(d.uri)), zap.Error(err))
+			return nil
+		}
+		d = next
+	}
+	s.docs[path] = d
+	return nil
+}
+
+// DidClose implements protocol.Server.
+func (s *server) DidClose(_ context.Context, params *protocol.DidCloseTextDocumentParams) error {
+	s.mu.Lock()
+	delete(s.docs, editorPath(params.TextDocument.URI))
+	s.mu.Unlock()
+	return nil
+}
