@@ -1548,6 +1548,61 @@ def cmd_eval(argv):
     }
 
 
+def cmd_last_write(argv):
+    """Moves to the last write before now of a name or chain a.b.c seen from
+    frame --depth: a watchpoint on the storage of the final link, run
+    backwards. The storage of an attribute can move (a dict that grew, inline
+    values turned into a dict): where the watchpoint stops in such a copy,
+    the attribute is looked up again at that time and the watch follows it
+    to its older place. The reply says where the write happened; the caller
+    reads the time and goes back."""
+    opts, pos = _parse_args(argv, {"thread", "depth", "limit", "max-stops"}, positional=1)
+    max_stops = _int_opt(opts, "max-stops", 1000)
+    eval_argv = [a for k, v in opts.items() if k != "max-stops" for a in ("--" + k, v)] + pos
+    info = cmd_eval(eval_argv)
+    if info["storage"] == "builtin":
+        raise TimelensError("%s is a builtin: the recording never wrote it" % info["path"])
+    slot = int(info["slot"], 16)
+    owner = int(info["owner"], 16) if info["owner"] else 0
+    attr = info["path"].rsplit(".", 1)[-1]
+    stops = 0
+    moved = 0
+    while True:
+        if stops >= max_stops:
+            raise TimelensError("gave up after %d watchpoint stops looking for the last write of %s" % (stops, info["path"]))
+        wp = gdb.Breakpoint("*(unsigned long *) 0x%x" % slot, gdb.BP_WATCHPOINT, gdb.WP_WRITE, internal=True)
+        try:
+            hits = wp.hit_count
+            out = gdb.execute("reverse-continue", to_string=True)
+            hit = wp.hit_count > hits
+        finally:
+            wp.delete()
+        stops += 1
+        if not hit:
+            if "history" in out or "Reached end" in out:
+                raise TimelensError("no write of %s in the recorded window: it was set before recording started" % info["path"])
+            raise TimelensError("the search for the last write of %s stopped for another reason: %s" % (info["path"], out.strip()[-200:]))
+        if owner:
+            r = Reader()
+            found = _try(lambda: _lookup_attr(r, owner, attr))
+            if found and found[1] != slot:
+                # A copy into the attribute's new storage: follow it back.
+                slot = found[1]
+                moved += 1
+                continue
+        break
+    r = Reader()
+    ts = r.tstate_for_thread(gdb.selected_thread())
+    frames = list(r.python_frames(ts))
+    if not frames:
+        raise TimelensError("the last write of %s was made outside Python code" % info["path"])
+    where = r.frame_info(frames[0])
+    return {
+        "path": info["path"], "value": info["value"], "file": where["file"], "line": where["line"],
+        "function": where["qualname"], "depth": len(frames) - 1, "stops": stops, "moved": moved,
+    }
+
+
 def cmd_render(argv):
     opts, pos = _parse_args(argv, {"limit"}, positional=1)
     limit = max(_int_opt(opts, "limit", DEFAULT_LIMIT), 4)
@@ -1609,6 +1664,7 @@ COMMANDS = {
     "-timelens-eval": cmd_eval,
     "-timelens-render": cmd_render,
     "-timelens-snapshot": cmd_snapshot,
+    "-timelens-last-write": cmd_last_write,
 }
 
 

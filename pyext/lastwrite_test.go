@@ -1,0 +1,99 @@
+package pyext
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/timelens/timelens/gdbmi"
+)
+
+// TestLastWrite records testdata/programs/writes.py between its two
+// os.getppid calls and asks, at the end, who last wrote each expression:
+// stores in a hot loop (specialized STORE_ATTR), __slots__, a dataclass
+// field, a chain written by a callee, a plain local, and an attribute whose
+// storage moved into a dict that grew after the write.
+func TestLastWrite(t *testing.T) {
+	gdb := reverseGDB(t)
+	py := backendPython(t)
+	prog, _ := filepath.Abs(filepath.Join("..", "testdata", "programs", "writes.py"))
+	src, _ := os.ReadFile(prog)
+	lineOf := func(text string) int {
+		for i, l := range strings.Split(string(src), "\n") {
+			if strings.TrimSpace(l) == text {
+				return i + 1
+			}
+		}
+		t.Fatalf("no line %q in writes.py", text)
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	s, err := gdbmi.Start(ctx, gdbmi.Config{GDB: gdb, Program: py, Args: []string{prog}, InferiorEnv: gdbmi.DebuggeeEnv()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	script := filepath.Join(t.TempDir(), "timelens.py")
+	if err := os.WriteFile(script, []byte(Script()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"source " + script, "break getppid"} {
+		if _, err := s.Console(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Exec(ctx, "-exec-run"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"record full", "set record full insn-number-max 20000000"} {
+		if _, err := s.Console(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	began := time.Now()
+	if ev, err := s.Exec(ctx, "-exec-continue"); err != nil || ev.Reason != "breakpoint-hit" {
+		t.Fatalf("recording to the second getppid: %+v %v", ev, err)
+	}
+	t.Logf("recorded in %s", time.Since(began).Round(time.Millisecond))
+	cases := []struct {
+		expr, line, function, value string
+	}{
+		{"c.count", "self.count += 1", "Counter.bump", "40"},
+		{"s.x", "s.x = i", "main", "39"},
+		{"p.x", "p.x = 7", "main", "7"},
+		{"b.inner.y", "b.inner.y = 99", "set_from_callee", "99"},
+		{"total", "total = i", "main", "39"},
+	}
+	for _, c := range cases {
+		res, err := s.MI(ctx, "-timelens-last-write", "--depth", "0", c.expr)
+		if err == nil && res.Class == "running" {
+			res, err = s.MI(ctx, "-timelens-last-reply")
+		}
+		if err != nil {
+			t.Errorf("%s: %v", c.expr, err)
+			continue
+		}
+		var r struct {
+			Value, File, Function string
+			Line                  int
+			Stops, Moved          int
+		}
+		if err := Decode(res.Payload, &r); err != nil {
+			t.Fatal(err)
+		}
+		want := lineOf(c.line)
+		if r.Line != want || r.Function != c.function || r.Value != c.value || r.File != prog {
+			t.Errorf("%s: last write at %s:%d in %s = %s; want line %d (%s) in %s = %s", c.expr, filepath.Base(r.File), r.Line, r.Function, r.Value, want, c.line, c.function, c.value)
+		} else {
+			t.Logf("%s: line %d in %s = %s (%d watchpoint stops, storage moved %d times)", c.expr, r.Line, r.Function, r.Value, r.Stops, r.Moved)
+		}
+		// Back to the end for the next question.
+		if _, err := s.Console(ctx, "record goto end"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
