@@ -2,6 +2,7 @@ package history
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -229,4 +230,59 @@ func varMap(vs []Var) map[string]string {
 		m[v.Name] = v.Value
 	}
 	return m
+}
+
+// LineHint is what inline hints show on one line of a file: the values the
+// line assigned in the current call of its function.
+type LineHint struct {
+	// Line is 1-based.
+	Line     int
+	Label    string
+	Function string
+	// Runs counts the line's executions in that call so far.
+	Runs int
+}
+
+// FileHints returns the hints for the lines of every frame on the current
+// stack whose file matches: the current frame and the callers, each in its
+// own call. A recursive function shows its innermost call, and an inner
+// frame's hint wins a line both annotate. A frame whose history cannot be
+// read is left out and its error returned alongside the other hints.
+func (t *Timeline) FileHints(ctx context.Context, match func(file string) bool) ([]LineHint, error) {
+	snap, err := t.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var hints []LineHint
+	var errs []error
+	taken := map[int]bool{}
+	seen := map[string]bool{}
+	for depth, f := range snap.Frames {
+		if !match(f.File) || seen[f.Function] {
+			continue
+		}
+		seen[f.Function] = true
+		lh, err := t.Lines(ctx, depth)
+		var edge *EdgeError
+		if errors.As(err, &edge) {
+			continue // a caller whose call began before the recorded window
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			errs = append(errs, fmt.Errorf("%s (frame %d): %w", f.Function, depth, err))
+			continue
+		}
+		for line, runs := range lh.Lines {
+			label := runs.Label()
+			if label == "" || taken[line] {
+				continue
+			}
+			taken[line] = true
+			hints = append(hints, LineHint{Line: line, Label: label, Function: lh.Function, Runs: runs.Runs})
+		}
+	}
+	slices.SortFunc(hints, func(a, b LineHint) int { return a.Line - b.Line })
+	return hints, errors.Join(errs...)
 }

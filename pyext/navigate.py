@@ -4,11 +4,46 @@
 # names it does not need). Defines the MI commands
 #
 #   -timelens-record-window FUNC|--main LIMIT [SECONDS]
+#       From a live process that is not recording (after `starti`, or stopped anywhere):
+#       runs at full speed to the first line event of the first call of FUNC (co_qualname
+#       or bare co_name; generator functions: the first resume) or of the main module,
+#       then records with `record full` until the main module returns, a system call
+#       record full cannot follow (catchpoints: exit_group, clone3, clone, fork, vfork,
+#       rseq, epoll_create1, execve), about LIMIT instructions, or SECONDS (default 600)
+#       elapse; then goes back to the window's start. Reply: the position (below) plus
+#       window_end (why it ended), instructions, resume_hits, search_seconds,
+#       record_seconds, startup_seconds.
 #   -timelens-step step|next|finish [--reverse]
+#       step: the next/previous line event (sys.settrace 'line' events, all frames).
+#       next: the next/previous line event of the same frame activation (same frame
+#         address while it stays on the stack, so recursion and address reuse are
+#         safe); when the activation ends first (return, yield, exception), pdb's rule:
+#         continue as step (forward: the next line event after it ends; reverse: the
+#         last line event before it began).
+#       finish: forward, just after the current frame is popped (return, yield or
+#         exception), at the caller's current line (not a line event); reverse, just
+#         before the push that began the current activation, at the caller's line.
 #   -timelens-goto-entry
+#       the first line event of the current activation of the current frame (for a
+#       generator: of its current resume); edge "start" when the activation began
+#       before the recording and the window starts at its first line event.
 #   -timelens-call previous|next FUNC
+#       the first line event of the previous/next call of FUNC, strictly before/after
+#       now (generator resumes are not calls).
+#   -timelens-where   the position, no move.
 #
-# and never runs code in the debuggee: everything is read from memory.
+# Position reply (JSON in ^done,json="..."; also kept in gdb._timelens_last_reply for
+# commands that ran the program and so were answered ^running):
+#   {"file", "line" (1-based), "function" (co_qualname), "depth" (Python frames on the
+#    stack, module = 1), "frame" (address), "edge": null | "start" (the move ended on
+#    the first position of the recorded window), "stops" (resumes this move made),
+#    "internal_stops" (watchpoint triggers gdb filtered with its own condition),
+#    "ms"}
+# A move that cannot happen raises gdb.GdbError ("timelens: start of recorded history:
+# ..." / "timelens: end of recorded history: ..." / "... no previous call of F") and
+# leaves time where it was.
+#
+# It never runs code in the debuggee: everything is read from memory.
 #
 # How a line event is found (CPython 3.13, optimized computed-goto builds):
 #   * Every bytecode instruction starts with `frame->instr_ptr = next_instr`.
@@ -75,6 +110,8 @@ def _inf():
 
 
 def _read(addr, n):
+    if n <= 0:
+        return b""
     return bytes(_inf().read_memory(addr, n))
 
 
@@ -123,6 +160,8 @@ class _Layout:
         self.deopt = _read(int(gdb.parse_and_eval("(long)&_PyOpcode_Deopt")), 256)
         self.caches = _read(int(gdb.parse_and_eval("(long)&_PyOpcode_Caches")), 256)
         self.code_type = int(gdb.parse_and_eval("(long)&PyCode_Type"))
+        tup, _ = _offsets("PyTupleObject")
+        self.tuple_items = tup["ob_item"]
         self.cf_addr = None
 
     def current_frame_addr(self):
@@ -472,12 +511,24 @@ def _record_state():
     return False, None
 
 
+def _replaying():
+    return "Replay mode" in gdb.execute("info record", to_string=True)
+
+
+def _goto_insn(where):
+    try:
+        gdb.execute("record goto %s" % where, to_string=True)
+    except gdb.error as e:
+        if "Already at target" not in str(e):
+            raise
+
+
 def _restore(state):
     replaying, num = state
     if replaying:
-        gdb.execute("record goto %d" % num, to_string=True)
+        _goto_insn(num)
     elif replaying is False:
-        gdb.execute("record goto end", to_string=True)
+        _goto_insn("end")
 
 
 def _set_var(name, value):
@@ -489,6 +540,16 @@ def _get_var(name):
     return None if v is None else int(v)
 
 
+_LIVE = set()  # every breakpoint/watchpoint a move created, deleted when it ends
+
+
+def _sweep():
+    for bp in list(_LIVE):
+        if bp.is_valid():
+            bp.delete()
+    _LIVE.clear()
+
+
 class _Watch:
     """An internal hardware write watchpoint on 8 bytes at addr."""
 
@@ -496,6 +557,7 @@ class _Watch:
         self.addr = addr
         self.bp = gdb.Breakpoint("*(unsigned long *) 0x%x" % addr, gdb.BP_WATCHPOINT,
                                  gdb.WP_WRITE, internal=True)
+        _LIVE.add(self.bp)
         self.bp.silent = True
         if condition:
             self.bp.condition = condition
@@ -503,6 +565,7 @@ class _Watch:
     def delete(self):
         if self.bp is not None and self.bp.is_valid():
             self.bp.delete()
+        _LIVE.discard(self.bp)
         self.bp = None
 
 
@@ -547,6 +610,7 @@ class Mover:
         self.w_ip = None
         self.w_cf = None
         self.ip_frame = None
+        self.cf_want = None
 
     def cleanup(self):
         for w in (self.w_ip, self.w_cf):
@@ -570,24 +634,51 @@ class Mover:
         self.w_ip = _ip_watch(f, ci, self.reverse)
         self.ip_frame = f
 
-    def arm_cf(self, condition=None):
+    def arm_cf(self, want=None):
+        """Watch frame pushes/pops; with want (a frame's `previous`), only the frame's
+        own pop (forward) or push (reverse)."""
         if self.w_cf is not None:
             self.w_cf.delete()
-        self.w_cf = _Watch(_layout().current_frame_addr(), condition)
+        cfa = _layout().current_frame_addr()
+        if want is None:
+            self.cf_want = None
+            self.w_cf = _Watch(cfa)
+            return
+        wants = [want]
+        if self.reverse and want and _u8(want + _layout().frame["owner"]) == _layout().v.OWNED_BY_CSTACK:
+            # A frame entered from C: _PyEval_EvalFrameDefault links it to its C-stack
+            # entry frame but switches current_frame straight from the caller to it, so
+            # before the push current_frame is the entry frame's `previous`.
+            wants.append(frame_previous(want))
+        self.cf_want = set(wants)
+        # Conditional frame-change stops are counted in $tl_n like the ip ones.
+        self.w_cf = _Watch(cfa, "($tl_n = $tl_n + 1), (%s)" % " || ".join(
+            "*(unsigned long *) 0x%x == 0x%x" % (cfa, w) for w in wants))
 
     def go(self):
         """Resume once; returns 'ip', 'cf' or 'edge'."""
+        if not self.reverse and not _replaying():
+            # At the end of the recorded history a forward resume would run the process
+            # live (and record more, or let it exit): never do that while navigating.
+            return "edge"
         _stops().last = None
+        _set_var("tl_h", 0)
+        before = current_frame()
         self.stops += 1
         gdb.execute("reverse-continue" if self.reverse else "continue", to_string=True)
         ev = _stops().last
         if isinstance(ev, gdb.BreakpointEvent):
-            hit = ev.breakpoints
-            if self.w_ip is not None and any(b == self.w_ip.bp for b in hit):
+            # Under record full gdb cannot tell which watchpoint fired, and the event
+            # lists every watchpoint it checked (also at the end of history): decide
+            # from memory. The ip watchpoint's condition leaves $tl_h = 1 when it
+            # accepted; a frame change shows in current_frame.
+            now = current_frame()
+            if self.w_ip is not None and now == self.ip_frame and _get_var("tl_h") == 1:
                 return "ip"
-            if self.w_cf is not None and any(b == self.w_cf.bp for b in hit):
+            if self.w_cf is not None and now != before and \
+                    (self.cf_want is None or now in self.cf_want):
                 return "cf"
-            return "other"
+            return "edge"
         if isinstance(ev, gdb.SignalEvent):
             return "signal"
         return "edge"
@@ -599,6 +690,26 @@ class Mover:
             self.stops += 1
             gdb.execute("stepi", to_string=True)
         _POST_STORE_PCS.add(_pc())
+
+
+# Set by -timelens-record-window: the first recorded position is a line event.
+_WINDOW = {"begin_is_event": False, "function": None, "name": None}
+
+
+def _begin_insn():
+    out = gdb.execute("info record", to_string=True)
+    m = re.search(r"Lowest recorded instruction number is (\d+)", out)
+    return int(m.group(1)) if m else None
+
+
+def _window_start_is_event(state):
+    """True when the recording's first position is a line event and we are later."""
+    if not _WINDOW["begin_is_event"]:
+        return False
+    replaying, num = state
+    if replaying and num is not None and num == _WINDOW.get("begin_insn"):
+        return False
+    return True
 
 
 def _check_replayable(reverse):
@@ -645,12 +756,12 @@ def do_step(kind, reverse):
             m.arm_cf()
             m.arm_ip(f0, first=True)
         elif mode == "next":
-            m.arm_cf("*(unsigned long *) 0x%x == 0x%x" % (_layout().current_frame_addr(), fprev))
+            m.arm_cf(fprev)
             m.arm_ip(f0, first=True)
         else:  # finish
             if frame_code(f0) is None:
                 raise NavError("timelens: no Python frame to finish")
-            m.arm_cf("*(unsigned long *) 0x%x == 0x%x" % (_layout().current_frame_addr(), fprev))
+            m.arm_cf(fprev)
         while m.stops < MAX_STOPS:
             what = m.go()
             if what == "ip":
@@ -669,6 +780,11 @@ def do_step(kind, reverse):
                 continue
             if what == "edge":
                 m.cleanup()
+                if reverse and kind != "finish" and _window_start_is_event(state):
+                    # The first position of a window made by -timelens-record-window is a
+                    # line event (its store is just before the recording began).
+                    _goto_insn("begin")
+                    return _finish_reply(m, t0, edge="start")
                 _restore(state)
                 raise _edge_error(reverse, "no %s line event" % ("earlier" if reverse else "later")
                                   if kind != "finish" else "the frame does not %s in the recording"
@@ -683,6 +799,26 @@ def do_step(kind, reverse):
         m.cleanup()
 
 
+def _step_to_first_event(m, t0, state, what):
+    """From just before/after a frame push, forward to the next line event (the entry)."""
+    m.cleanup()
+    m.reverse = False
+    m.arm_cf()
+    m.arm_ip(current_frame())
+    while True:
+        w = m.go()
+        if w == "ip":
+            m.land_ip()
+            m.cleanup()
+            return _finish_reply(m, t0)
+        if w == "cf":
+            m.arm_ip(current_frame())
+            continue
+        m.cleanup()
+        _restore(state)
+        raise NavError("timelens: no line event after the start of %s (time unchanged)" % what)
+
+
 def do_goto_entry():
     """First line event of the current call (activation) of the current frame."""
     t0 = time.time()
@@ -692,30 +828,20 @@ def do_goto_entry():
     state = _check_replayable(True)
     _set_var("tl_n", 0)
     m = Mover(True)
-    fprev = frame_previous(f0)
     try:
-        m.arm_cf("*(unsigned long *) 0x%x == 0x%x" % (_layout().current_frame_addr(), fprev))
+        m.arm_cf(frame_previous(f0))
         what = m.go()
         m.cleanup()
         if what != "cf":
-            # The call began before the recording: its first recorded line event.
             _restore(state)
-            gdb.execute("record goto begin", to_string=True)
-            return _finish_reply(m, t0, edge="start")
+            if _WINDOW["begin_is_event"] and _WINDOW.get("frame") == "0x%x" % f0:
+                # The call began before the recording, whose first position is the
+                # call's first line event.
+                _goto_insn("begin")
+                return _finish_reply(m, t0, edge="start")
+            raise NavError("timelens: the current call began before the recorded history")
         # Just before the push of the frame: the next line event is the entry.
-        m.reverse = False
-        m.arm_cf()
-        m.arm_ip(current_frame())
-        while True:
-            what = m.go()
-            if what == "ip":
-                m.land_ip()
-                return _finish_reply(m, t0)
-            if what == "cf":
-                m.arm_ip(current_frame())
-                continue
-            _restore(state)
-            raise NavError("timelens: no line event after the call started (time unchanged)")
+        return _step_to_first_event(m, t0, state, "the call")
     finally:
         m.cleanup()
 
@@ -735,12 +861,14 @@ class _CallWatch(gdb.Breakpoint):
     def __init__(self, addr, func, reverse):
         super().__init__("*(unsigned long *) 0x%x" % addr, gdb.BP_WATCHPOINT, gdb.WP_WRITE,
                          internal=True)
+        _LIVE.add(self)
         self.silent = True
         self.func = func
         self.reverse = reverse
         self.addr = addr
         self.last = _u64(addr)
         self.count = 0
+        self.matched = False
 
     def stop(self):
         self.count += 1
@@ -756,7 +884,8 @@ class _CallWatch(gdb.Breakpoint):
             if ci.flags & _layout().v.CO_GENERATOR_FLAGS and \
                     _u8(f + _layout().frame["owner"]) != _layout().v.OWNED_BY_GENERATOR:
                 return False  # the frame that only creates the generator object
-            return _fresh(f, ci)
+            self.matched = _fresh(f, ci)
+            return self.matched
         except gdb.MemoryError:
             return False
 
@@ -767,52 +896,156 @@ def do_call(direction, func):
     t0 = time.time()
     reverse = direction == "previous"
     state = _check_replayable(reverse)
+    start = state[1] if state[0] else None
     _set_var("tl_n", 0)
     m = Mover(reverse)
-    cw = None
+    internal = 0
     try:
-        if reverse:
-            # Leave the current call first if we are at its entry: go back to before its push.
-            pass
-        cw = _CallWatch(_layout().current_frame_addr(), func, reverse)
-        m.w_cf = None
-        _stops().last = None
-        m.stops += 1
-        gdb.execute("reverse-continue" if reverse else "continue", to_string=True)
-        ev = _stops().last
-        internal = cw.count
-        cw.delete()
-        cw = None
-        if not (isinstance(ev, gdb.BreakpointEvent)):
-            _restore(state)
-            raise _edge_error(reverse, "no %s call of %s" % (direction, func))
-        # Forward: just after the push. Reverse: just before it. Either way the next
-        # line event is the first line of the call.
-        m.reverse = False
-        m.arm_cf()
-        m.arm_ip(current_frame())
         while True:
-            what = m.go()
-            if what == "ip":
-                m.land_ip()
-                r = _finish_reply(m, t0)
-                r["internal_stops"] += internal
-                return r
-            if what == "cf":
-                m.arm_ip(current_frame())
-                continue
-            _restore(state)
-            raise NavError("timelens: no line event in the call of %s (time unchanged)" % func)
+            if not reverse and not _replaying():
+                matched = False
+            else:
+                cw = _CallWatch(_layout().current_frame_addr(), func, reverse)
+                m.stops += 1
+                try:
+                    gdb.execute("reverse-continue" if reverse else "continue", to_string=True)
+                finally:
+                    internal += cw.count
+                    matched = cw.matched
+                    cw.delete()
+            if not matched:
+                if reverse and _WINDOW["begin_is_event"] and _WINDOW.get("function") is not None \
+                        and (_WINDOW["function"] == func or _WINDOW["function"].rsplit(".", 1)[-1] == func) \
+                        and _window_start_is_event(state):
+                    _goto_insn("begin")
+                    r = _finish_reply(m, t0, edge="start")
+                    r["internal_stops"] += internal
+                    return r
+                _restore(state)
+                raise _edge_error(reverse, "no %s call of %s" % (direction, func))
+            # Forward: just after the push. Reverse: just before it. Either way the next
+            # line event is the first line of the call.
+            push = _record_state()
+            r = _step_to_first_event(m, t0, state, "the call of %s" % func)
+            if reverse and start is not None:
+                now = _record_state()[1]
+                if now is not None and now >= start:
+                    # That was the call we are in (or at): search on before its start.
+                    m = Mover(True)
+                    m.stops = r["stops"]
+                    _restore(push)
+                    continue
+            r["internal_stops"] += internal
+            return r
     finally:
-        if cw is not None and cw.is_valid():
-            cw.delete()
         m.cleanup()
+
+
+def _move(fn):
+    def wrapped(*a):
+        _sweep()
+        try:
+            return fn(*a)
+        finally:
+            _sweep()
+    wrapped.__name__ = fn.__name__
+    wrapped.__doc__ = fn.__doc__
+    return wrapped
+
+
+do_step = _move(do_step)
+do_goto_entry = _move(do_goto_entry)
+do_call = _move(do_call)
+
+
+# The measuring baseline (not for navigation): the original UDB extensions' approach
+# transposed to a computed-goto build, one debugger stop per bytecode of the current frame
+# (an unconditional instr_ptr watchpoint) and per frame change, Python deciding.
+def baseline_step(kind, reverse):
+    """The article's approach on a computed-goto build: stop at every bytecode of the
+    current frame (an unconditional watchpoint on instr_ptr) and at every frame change,
+    and decide in Python whether a line event was reached."""
+    t0 = time.time()
+    stops = 0
+    st = _record_state()
+    cfa = _layout().current_frame_addr()
+    wcf = _Watch(cfa)
+    wip = None
+    f = current_frame()
+    ci = frame_code(f)
+    prev = ci.index(frame_ip(f)) if ci else None
+    if reverse and _pc() in _POST_STORE_PCS:
+        prev = None  # skip the store we are right after
+    try:
+        while True:
+            if wip is None and ci is not None:
+                wip = _Watch(frame_ip_addr(f))
+            if not reverse and not _replaying():
+                raise NavError("timelens: end of recorded history")
+            _stops().last = None
+            stops += 1
+            gdb.execute("reverse-continue" if reverse else "continue", to_string=True)
+            if not isinstance(_stops().last, gdb.BreakpointEvent):
+                _restore(st)
+                raise NavError("timelens: edge of recorded history")
+            cur = current_frame()
+            if cur != f:
+                if wip is not None:
+                    wip.delete()
+                    wip = None
+                f = cur
+                ci = frame_code(f)
+                prev = ci.index(frame_ip(f)) if ci else None
+                continue
+            i = ci.index(frame_ip(f))
+            if not reverse:
+                hit = prev is not None and ci.is_event(i, prev)
+                prev = i
+            else:
+                hit = prev is not None and ci.is_event(prev, i)
+                prev = i
+            if hit:
+                if reverse:
+                    wcf.delete()
+                    wip.delete()
+                    wip = None
+                    stops += 1
+                    gdb.execute("stepi", to_string=True)
+                pos = position()
+                pos.update({"stops": stops, "ms": (time.time() - t0) * 1000})
+                return pos
+    finally:
+        wcf.delete()
+        if wip is not None:
+            wip.delete()
 
 
 # ---------------------------------------------------------------- record window
 
 _END_SYSCALLS = ("exit_group", "exit", "clone3", "clone", "fork", "vfork", "rseq",
                  "epoll_create1", "epoll_create", "execve")
+
+
+def _find_codes(code_addr, func, depth=0, out=None):
+    """Code objects named func among the constants of a code object, recursively."""
+    L = _layout()
+    out = [] if out is None else out
+    if depth > 20:
+        return out
+    consts = _u64(code_addr + L.code["co_consts"])
+    if not consts:
+        return out
+    n = _i64(consts + L.varobj["ob_size"])
+    items = consts + L.tuple_items
+    for k in range(min(n, 100000)):
+        o = _u64(items + 8 * k)
+        if o and _u64(o + L.obj["ob_type"]) == L.code_type:
+            q = _pystr(_u64(o + L.code["co_qualname"]))
+            nm = _pystr(_u64(o + L.code["co_name"]))
+            if q == func or nm == func:
+                out.append(code_info(o))
+            _find_codes(o, func, depth + 1, out)
+    return out
 
 
 class _ResumeBreak(gdb.Breakpoint):
@@ -823,6 +1056,7 @@ class _ResumeBreak(gdb.Breakpoint):
         self.silent = True
         self.func = func
         self.hits = 0
+        self.matched = False
 
     def stop(self):
         self.hits += 1
@@ -835,9 +1069,18 @@ class _ResumeBreak(gdb.Breakpoint):
                 ok = ci.name == "<module>" and not ci.filename.startswith("<")
             else:
                 ok = _matches(ci, self.func)
-            return ok and _fresh(f, ci)
+            self.matched = ok and _fresh(f, ci)
+            return self.matched
         except gdb.MemoryError:
             return False
+
+
+_CHECK_SECONDS = 0.25
+
+
+def _log_size():
+    m = re.search(r"Log contains (\d+) instructions", gdb.execute("info record", to_string=True))
+    return int(m.group(1)) if m else None
 
 
 def _inferior_pid():
@@ -868,20 +1111,77 @@ def do_record_window(target, limit, seconds=600.0):
             gdb.execute("continue", to_string=True)
             if b.is_valid():
                 b.delete()
-        # Phase 2: RESUME handlers, filtered in Python by the code object's name.
-        rb = [_ResumeBreak("_PyEval_EvalFrameDefault:TARGET_RESUME", func),
-              _ResumeBreak("_PyEval_EvalFrameDefault:TARGET_RESUME_CHECK", func)]
-        tmp.extend(rb)
+        # Phase 2: the RESUME handlers (every frame start runs RESUME or RESUME_CHECK).
+        # First the main module's frame, filtered in Python (a handful of hits) ...
+        resume_labels = ["_PyEval_EvalFrameDefault:TARGET_RESUME",
+                         "_PyEval_EvalFrameDefault:TARGET_RESUME_CHECK"]
         t1 = time.time()
-        _stops().last = None
+        hits = 0
+
+        def run_python_filtered(name):
+            rb = [_ResumeBreak(spec, name) for spec in resume_labels]
+            tmp.extend(rb)
+            _stops().last = None
+            try:
+                gdb.execute("continue", to_string=True)
+            finally:
+                n = sum(b.hits for b in rb)
+                for b in rb:
+                    b.delete()
+                    tmp.remove(b)
+            if not isinstance(_stops().last, gdb.BreakpointEvent) or not any(b.matched for b in rb):
+                raise NavError("timelens: %s was never called" % (name or "the main module"))
+            return n
+
         stops += 1
-        gdb.execute("continue", to_string=True)
-        hits = sum(b.hits for b in rb)
-        for b in rb:
-            b.delete()
-        tmp = []
-        if not isinstance(_stops().last, gdb.BreakpointEvent):
-            raise NavError("timelens: %s was never called" % (target if func else "the main module"))
+        if current_frame() == 0 or func is None:
+            hits += run_python_filtered(None)
+        if func is not None:
+            # ... then FUNC. When its code objects are constants of the main module
+            # (nested at any depth), gdb compares the starting frame's code object
+            # with them itself: no Python per frame start.
+            codes = []
+            outer = python_frames()
+            if outer:
+                codes = _find_codes(outer[-1][1].addr, func)
+            v = _layout().v
+            codes = [c for c in codes if c.firsttraceable < c.n and
+                     _u8(c.base + 2 * c.firsttraceable) == v.RESUME]
+            if codes and len(codes) <= 3:
+                # The first execution of a code object's RESUME quickens it in place
+                # (RESUME -> RESUME_CHECK, bytecodes.c): a 1-byte hardware watchpoint on
+                # that opcode fires exactly at the first call, with no stop before.
+                wps = []
+                for c in codes:
+                    wp = gdb.Breakpoint("*(unsigned char *) 0x%x" % (c.base + 2 * c.firsttraceable),
+                                        gdb.BP_WATCHPOINT, gdb.WP_WRITE, internal=True)
+                    wp.silent = True
+                    wps.append(wp)
+                    tmp.append(wp)
+                found = False
+                try:
+                    for _ in range(100):
+                        _stops().last = None
+                        stops += 1
+                        hits += 1
+                        gdb.execute("continue", to_string=True)
+                        if not isinstance(_stops().last, gdb.BreakpointEvent):
+                            break
+                        f = current_frame()
+                        ci = frame_code(f)
+                        if ci is not None and any(ci.addr == c.addr for c in codes):
+                            found = True
+                            break
+                finally:
+                    for wp in wps:
+                        if wp.is_valid():
+                            wp.delete()
+                        tmp.remove(wp)
+                if not found:
+                    raise NavError("timelens: %s was never called" % target)
+            else:
+                stops += 1
+                hits += run_python_filtered(func)
         t_search = time.time() - t1
         # Phase 3: to the first line event of that frame (a few instructions, live).
         f = current_frame()
@@ -909,24 +1209,56 @@ def do_record_window(target, limit, seconds=600.0):
                     cps.append(int(m.group(1)))
             except gdb.error:
                 pass
+        # End the window when the outermost Python frame (the main module) returns:
+        # interpreter finalization is long and of no interest.
+        outer = python_frames()[-1][0]
+        wend = _Watch(_layout().current_frame_addr(),
+                      "*(unsigned long *) 0x%x == 0x%x" % (_layout().current_frame_addr(),
+                                                           frame_previous(outer)))
+        # gdb answers its "log full" query itself when not on a terminal (yes: drop the
+        # oldest entries), which would lose the window start. So gdb's own limit is a
+        # guard well above LIMIT, and the recording is interrupted every CHECK seconds
+        # (SIGINT, which gdb keeps from the program) to compare the log size with LIMIT.
+        gdb.execute("set record full insn-number-max %d" % (int(limit) + max(200000, int(limit) // 2)),
+                    to_string=True)
         pid = _inferior_pid()
-        timer = threading.Timer(seconds, lambda: os.kill(pid, signal.SIGINT))
-        timer.start()
         t2 = time.time()
-        _stops().last = None
         out = ""
-        try:
-            out = gdb.execute("continue", to_string=True)
-        except gdb.error as e:
-            out = str(e)
-        finally:
-            timer.cancel()
+        interrupts = 0
+        while True:
+            timer = threading.Timer(_CHECK_SECONDS, lambda: os.kill(pid, signal.SIGINT))
+            timer.start()
+            _stops().last = None
+            try:
+                out = gdb.execute("continue", to_string=True)
+            except gdb.error as e:
+                out = str(e)
+            finally:
+                timer.cancel()
+            ev = _stops().last
+            if isinstance(ev, gdb.SignalEvent) and ev.stop_signal == "SIGINT":
+                interrupts += 1
+                n = _log_size()
+                if n is not None and n >= limit:
+                    break
+                if time.time() - t2 > seconds:
+                    break
+                continue
+            break
         ev = _stops().last
+        main_returned = isinstance(ev, gdb.BreakpointEvent) and wend.bp in ev.breakpoints
+        wend.delete()
         for c in cps:
             gdb.execute("delete %d" % c, to_string=True)
         reason = "stopped"
-        if isinstance(ev, gdb.SignalEvent):
-            reason = "time limit (%gs)" % seconds if ev.stop_signal == "SIGINT" else "signal " + ev.stop_signal
+        if isinstance(ev, gdb.SignalEvent) and ev.stop_signal == "SIGINT":
+            n = _log_size()
+            reason = ("instruction limit (%d)" % limit) if n is not None and n >= limit \
+                else "time limit (%gs)" % seconds
+        elif isinstance(ev, gdb.SignalEvent):
+            reason = "signal " + ev.stop_signal
+        elif main_returned:
+            reason = "main module returned"
         elif isinstance(ev, gdb.BreakpointEvent):
             m = re.search(r"syscall (\d+ )?'?([a-z_0-9]+)'?", out)
             reason = "syscall " + (m.group(2) if m else "?")
@@ -937,14 +1269,19 @@ def do_record_window(target, limit, seconds=600.0):
         mm = re.search(r"Log contains (\d+) instructions", info)
         ninsn = int(mm.group(1)) if mm else None
         low = re.search(r"Lowest recorded instruction number is (\d+)", info)
-        gdb.execute("record goto begin", to_string=True)
+        _goto_insn("begin")
         pos = position()
-        if pos["line"] != start_pos["line"] or pos["frame"] != start_pos["frame"]:
-            reason += "; the window start was lost (instruction limit reached: ring buffer)"
+        lost = pos["line"] != start_pos["line"] or pos["frame"] != start_pos["frame"]
+        _WINDOW.update({"begin_is_event": not lost, "function": start_pos["function"],
+                        "frame": start_pos["frame"], "begin_insn": _record_state()[1]})
+        if not lost:
+            _POST_STORE_PCS.add(_pc())
+        if lost:
+            reason += "; the window start was lost (gdb's log limit was reached)"
         pos.update({"window_end": reason, "instructions": ninsn,
                     "lowest_instruction": int(low.group(1)) if low else None,
                     "resume_hits": hits, "search_seconds": round(t_search, 3),
-                    "record_seconds": round(t_rec, 3),
+                    "record_seconds": round(t_rec, 3), "interrupts": interrupts,
                     "startup_seconds": round(t2 - t0, 3), "stops": stops})
         return pos
     finally:
@@ -955,14 +1292,41 @@ def do_record_window(target, limit, seconds=600.0):
 
 # ---------------------------------------------------------------- MI commands
 
+# Shared with the reader script (pyext/timelens.py): a command that runs the program is
+# answered ^running by gdb's MI, which drops its result; -timelens-last-reply (or
+# `python print(gdb._timelens_last_reply)`) fetches it afterwards.
+if not hasattr(gdb, "_timelens_last_reply"):
+    gdb._timelens_last_reply = {"reply": None, "error": None}
+_LAST = gdb._timelens_last_reply
+
+
 def _reply(obj):
-    return {"json": json.dumps(obj)}
+    r = {"json": json.dumps(obj)}
+    _LAST["reply"] = r
+    return r
+
+
+def _mi(fn):
+    """Runs an MI command body: keeps its reply or error, never leaks a traceback."""
+    def invoke(self, argv):
+        _LAST["reply"], _LAST["error"] = None, None
+        try:
+            return fn(self, list(argv))
+        except gdb.GdbError as e:
+            _LAST["error"] = str(e)
+            raise
+        except Exception as e:
+            _sweep()
+            _LAST["error"] = "timelens internal error: %s: %s" % (type(e).__name__, e)
+            raise gdb.GdbError(_LAST["error"])
+    return invoke
 
 
 class _MIStep(gdb.MICommand):
     def __init__(self):
         super().__init__("-timelens-step")
 
+    @_mi
     def invoke(self, argv):
         args = list(argv)
         reverse = "--reverse" in args
@@ -976,6 +1340,7 @@ class _MIEntry(gdb.MICommand):
     def __init__(self):
         super().__init__("-timelens-goto-entry")
 
+    @_mi
     def invoke(self, argv):
         return _reply(do_goto_entry())
 
@@ -984,6 +1349,7 @@ class _MICall(gdb.MICommand):
     def __init__(self):
         super().__init__("-timelens-call")
 
+    @_mi
     def invoke(self, argv):
         if len(argv) != 2:
             raise NavError("usage: -timelens-call previous|next FUNC")
@@ -994,6 +1360,7 @@ class _MIWindow(gdb.MICommand):
     def __init__(self):
         super().__init__("-timelens-record-window")
 
+    @_mi
     def invoke(self, argv):
         if len(argv) not in (2, 3):
             raise NavError("usage: -timelens-record-window FUNC|--main LIMIT [SECONDS]")
@@ -1009,6 +1376,7 @@ class _MIWhere(gdb.MICommand):
     def __init__(self):
         super().__init__("-timelens-where")
 
+    @_mi
     def invoke(self, argv):
         return _reply(position())
 
@@ -1017,6 +1385,7 @@ class _MINavStats(gdb.MICommand):
     def __init__(self):
         super().__init__("-timelens-nav-stats")
 
+    @_mi
     def invoke(self, argv):
         return _reply(STATS)
 

@@ -89,7 +89,7 @@ func init() {
 			synopsis: "lsp [flags] [-- PROGRAM ARGS...]",
 			program:  optionalProgram,
 			shared:   true,
-			run:      notYet("the language server lands with issue 5"),
+			run:      runLSP,
 		},
 		{
 			name:     "annotate",
@@ -103,7 +103,7 @@ func init() {
 					value: nonEmptyValue{&o.At, "a time point"}}}
 			},
 			check: checkAnnotate,
-			run:   notYet("annotate lands with the engine behind the language server (a later issue)"),
+			run:   runAnnotate,
 		},
 		{
 			name:     "record",

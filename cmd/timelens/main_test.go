@@ -21,6 +21,10 @@ const fakeEnv = "TIMELENS_TEST_FAKE"
 
 func TestMain(m *testing.M) {
 	switch os.Getenv(fakeEnv) {
+	case "timelens":
+		// The test binary stands in for the timelens binary (the end-to-end
+		// tests run where no Go toolchain is, inside the test root).
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	case "hanging-gdb":
 		// Answers --version, then never says a word on MI.
 		if slices.Contains(os.Args, "--version") {
@@ -279,10 +283,6 @@ func TestCommandsNotAvailableYet(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, args := range [][]string{
-		{"lsp"},
-		{"lsp", "--backend", "gdb", "--", "python3", file},
-		{"annotate", file},
-		{"annotate", "--at", "1", file, "--", "python3", file},
 		{"record", "-o", filepath.Join(t.TempDir(), "rec"), "--", "python3", file},
 	} {
 		r := timelens(t, args...)
@@ -290,9 +290,6 @@ func TestCommandsNotAvailableYet(t *testing.T) {
 		if r.code != exitNotYet || r.stdout != "" || !strings.HasPrefix(r.stderr, want) || !strings.Contains(r.stderr, `README "Status"`) {
 			t.Errorf("timelens %q: want exit 3 and %q..., got %v", args, want, r)
 		}
-	}
-	if r := timelens(t, "lsp"); !strings.Contains(r.stderr, "issue 5") {
-		t.Errorf("lsp should say which issue brings it: %q", r.stderr)
 	}
 }
 
@@ -319,8 +316,15 @@ func TestVersion(t *testing.T) {
 }
 
 func TestLogsGoToTheLogFileNeverStdout(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "prog.py")
+	if err := os.WriteFile(file, []byte("x = 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	record := func(flags ...string) []string {
+		return append(append([]string{"record"}, flags...), "-o", filepath.Join(t.TempDir(), "rec"), "--", "python3", file)
+	}
 	logFile := filepath.Join(t.TempDir(), "timelens.log")
-	r := timelens(t, "lsp", "--log", logFile, "--log-level", "debug")
+	r := timelens(t, record("--log", logFile, "--log-level", "debug")...)
 	if r.code != exitNotYet || r.stdout != "" {
 		t.Fatal(r)
 	}
@@ -328,16 +332,16 @@ func TestLogsGoToTheLogFileNeverStdout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(data), `"msg":"command not available yet"`) || !strings.Contains(string(data), `"command":"lsp"`) {
+	if !strings.Contains(string(data), `"msg":"command not available yet"`) || !strings.Contains(string(data), `"command":"record"`) {
 		t.Errorf("log file holds %q", data)
 	}
 	// Without --log, debug logs go to stderr.
-	r = timelens(t, "lsp", "--log-level=debug")
+	r = timelens(t, record("--log-level=debug")...)
 	if r.stdout != "" || !strings.Contains(r.stderr, "command not available yet") {
 		t.Errorf("debug log without --log: %v", r)
 	}
 	// The default level is quiet on stderr.
-	if r := timelens(t, "lsp"); strings.Contains(r.stderr, "DEBUG") {
+	if r := timelens(t, record()...); strings.Contains(r.stderr, "DEBUG") {
 		t.Errorf("debug log at the default level: %v", r)
 	}
 }
@@ -361,7 +365,8 @@ func TestBinary(t *testing.T) {
 	if r := runCmd(t, exe, "lsp", "--backend", "lldb"); r.code != exitUsage || !strings.Contains(r.stderr, "gdb, rr, udb") {
 		t.Errorf("bad backend: %v", r)
 	}
-	if r := runCmd(t, exe, "lsp"); r.code != exitNotYet {
-		t.Errorf("lsp: %v", r)
+	// An editor that goes away without shutdown: exit status 1, as LSP asks.
+	if r := runCmd(t, exe, "lsp"); r.code != 1 || !strings.Contains(r.stderr, "without shutdown") {
+		t.Errorf("lsp with stdin closed: %v", r)
 	}
 }

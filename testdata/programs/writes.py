@@ -50,6 +50,7 @@ def main():
     for k in range(40):
         setattr(c, "extra%d" % k, k)
     total = i
+    seen = c.count
     os.getppid()
 
 

@@ -1,0 +1,381 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/timelens/timelens/history/historytest"
+)
+
+// The end-to-end sessions: `timelens lsp --backend gdb --record-from main --
+// python3.13 PROGRAM` over stdio, driven as an editor drives it, against a
+// real gdb and a real CPython. They need a gdb that can reverse-execute, so
+// they run in the test root.
+
+// editor is a minimal LSP client over a child process's stdio: it answers
+// the server's requests and keeps its notifications.
+type editor struct {
+	t   *testing.T
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	mu  sync.Mutex
+	id  int
+	res map[int]chan rpcMessage
+	// notes holds notifications and server requests, by method.
+	notes map[string][]json.RawMessage
+	done  chan struct{}
+}
+
+type rpcMessage struct {
+	ID     *json.RawMessage `json:"id,omitempty"`
+	Method string           `json:"method,omitempty"`
+	Params json.RawMessage  `json:"params,omitempty"`
+	Result json.RawMessage  `json:"result,omitempty"`
+	Error  *struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	} `json:"error,omitempty"`
+}
+
+func startEditor(t *testing.T, args ...string) *editor {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self, args...)
+	cmd.Env = append(os.Environ(), fakeEnv+"=timelens")
+	in, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	e := &editor{t: t, cmd: cmd, in: in, res: map[int]chan rpcMessage{}, notes: map[string][]json.RawMessage{}, done: make(chan struct{})}
+	go e.read(bufio.NewReader(out))
+	t.Cleanup(func() {
+		in.Close()
+		select {
+		case <-e.done:
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+		}
+		cmd.Wait()
+	})
+	return e
+}
+
+func (e *editor) write(m map[string]any) {
+	m["jsonrpc"] = "2.0"
+	data, _ := json.Marshal(m)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	fmt.Fprintf(e.in, "Content-Length: %d\r\n\r\n%s", len(data), data)
+}
+
+func (e *editor) read(r *bufio.Reader) {
+	defer close(e.done)
+	for {
+		n := 0
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			line = strings.TrimSpace(line)
+			if line == "" {
+				break
+			}
+			if v, ok := strings.CutPrefix(line, "Content-Length: "); ok {
+				n, _ = strconv.Atoi(v)
+			}
+		}
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return
+		}
+		var m rpcMessage
+		if json.Unmarshal(body, &m) != nil {
+			continue
+		}
+		switch {
+		case m.Method != "" && m.ID != nil: // a request from the server
+			e.mu.Lock()
+			e.notes[m.Method] = append(e.notes[m.Method], m.Params)
+			e.mu.Unlock()
+			var result any
+			if m.Method == "window/showDocument" {
+				result = map[string]bool{"success": true}
+			}
+			e.write(map[string]any{"id": m.ID, "result": result})
+		case m.Method != "":
+			e.mu.Lock()
+			e.notes[m.Method] = append(e.notes[m.Method], m.Params)
+			e.mu.Unlock()
+		case m.ID != nil:
+			var id int
+			json.Unmarshal(*m.ID, &id)
+			e.mu.Lock()
+			ch := e.res[id]
+			e.mu.Unlock()
+			if ch != nil {
+				ch <- m
+			}
+		}
+	}
+}
+
+// call sends a request and waits for its answer; it returns the error
+// message when the server refused.
+func (e *editor) call(method string, params any, out any) string {
+	e.t.Helper()
+	e.mu.Lock()
+	e.id++
+	id := e.id
+	ch := make(chan rpcMessage, 1)
+	e.res[id] = ch
+	e.mu.Unlock()
+	e.write(map[string]any{"id": id, "method": method, "params": params})
+	select {
+	case m := <-ch:
+		if m.Error != nil {
+			return m.Error.Message
+		}
+		if out != nil {
+			if err := json.Unmarshal(m.Result, out); err != nil {
+				e.t.Fatalf("%s: %v in %s", method, err, m.Result)
+			}
+		}
+		return ""
+	case <-e.done:
+		e.t.Fatalf("%s: the server went away", method)
+	case <-time.After(5 * time.Minute):
+		e.t.Fatalf("%s: no answer in 5 minutes", method)
+	}
+	return ""
+}
+
+func (e *editor) notify(method string, params any) {
+	e.write(map[string]any{"method": method, "params": params})
+}
+
+func (e *editor) count(method string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.notes[method])
+}
+
+// position is the result of the navigation commands.
+type position struct {
+	Time     string            `json:"time"`
+	URI      string            `json:"uri"`
+	Line     int               `json:"line"`
+	Function string            `json:"function"`
+	Locals   map[string]string `json:"locals"`
+}
+
+func e2eSession(t *testing.T, prog string) (*editor, string, string) {
+	t.Helper()
+	gdb, err := exec.LookPath("gdb")
+	if err != nil || gdbMajorOf(gdb) < 14 {
+		requireOrSkip(t, "needs a gdb that can reverse-execute here (the test root)")
+	}
+	py, err := exec.LookPath("python3.13")
+	if err != nil {
+		requireOrSkip(t, "needs python3.13 with debug info (the test root)")
+	}
+	path, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "programs", prog))
+	e := startEditor(t, "lsp", "--backend", "gdb", "--record-from", "main", "--", py, path)
+	caps := map[string]any{
+		"workspace": map[string]any{"inlayHint": map[string]any{"refreshSupport": true}, "codeLens": map[string]any{"refreshSupport": true}},
+		"window":    map[string]any{"showDocument": map[string]any{"support": true}, "workDoneProgress": true},
+	}
+	var init struct {
+		Capabilities struct {
+			ExecuteCommandProvider struct{ Commands []string } `json:"executeCommandProvider"`
+		} `json:"capabilities"`
+	}
+	if msg := e.call("initialize", map[string]any{"processId": os.Getpid(), "rootUri": "file://" + filepath.Dir(path), "capabilities": caps}, &init); msg != "" {
+		t.Fatal(msg)
+	}
+	e.notify("initialized", map[string]any{})
+	src, _ := os.ReadFile(path)
+	uri := "file://" + path
+	e.notify("textDocument/didOpen", map[string]any{"textDocument": map[string]any{"uri": uri, "languageId": "python", "version": 1, "text": string(src)}})
+	return e, uri, py
+}
+
+// hintValues parses "x = 1, i = 0 → 1 → 2 … → 4 (5×)" into name -> last value.
+func hintValues(label string) map[string]string {
+	out := map[string]string{}
+	for _, part := range strings.Split(label, ", ") {
+		name, val, ok := strings.Cut(part, " = ")
+		if !ok || !regexp.MustCompile(`^\w+$`).MatchString(name) {
+			continue
+		}
+		if i := strings.LastIndex(val, " → "); i >= 0 {
+			val = val[i+len(" → "):]
+		}
+		val = regexp.MustCompile(` \(\d+×\)$`).ReplaceAllString(val, "")
+		out[name] = val
+	}
+	return out
+}
+
+// TestLSPEndToEndStepsWithHints steps through loop.py's main in a real
+// timelens lsp and checks, at every line event, the position against the
+// sys.settrace oracle and that the inlay hints name every local the current
+// call assigned, with its current value; then steps back.
+func TestLSPEndToEndStepsWithHints(t *testing.T) {
+	e, uri, py := e2eSession(t, "loop.py")
+	oracle, err := historytest.Record(py, strings.TrimPrefix(uri, "file://"), "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pos position
+	if msg := e.call("workspace/executeCommand", map[string]any{"command": "timelens.where"}, &pos); msg != "" {
+		t.Fatal(msg)
+	}
+	params := map[string]string{}
+	for k := range oracle.Events[0].Locals {
+		params[k] = ""
+	}
+	checked, hinted := 0, 0
+	for i, ev := range oracle.Events {
+		if ev.Function != "main" || i == 0 {
+			goto move
+		}
+		if pos.Line != ev.Line-1 || pos.Function != ev.Function {
+			t.Fatalf("event %d: at line %d %s, settrace says %d %s", i, pos.Line+1, pos.Function, ev.Line, ev.Function)
+		}
+		{
+			var hints []struct {
+				Position struct{ Line int }
+				Label    string
+			}
+			if msg := e.call("textDocument/inlayHint", map[string]any{"textDocument": map[string]any{"uri": uri},
+				"range": map[string]any{"start": map[string]int{"line": 0, "character": 0}, "end": map[string]int{"line": 1000, "character": 0}}}, &hints); msg != "" {
+				t.Fatalf("inlay hints at event %d: %s", i, msg)
+			}
+			shown := map[string]string{}
+			for _, h := range hints {
+				for k, v := range hintValues(h.Label) {
+					shown[k] = v
+				}
+			}
+			for name, want := range ev.Locals {
+				if _, param := params[name]; param {
+					continue
+				}
+				checked++
+				got, ok := shown[name]
+				if !ok {
+					t.Errorf("event %d (line %d): no hint shows %s (hints %v)", i, ev.Line, name, hints)
+					continue
+				}
+				// A mutable object mutated after its assignment shows as it
+				// was assigned; scalars must match exactly.
+				if !strings.ContainsAny(want[:1], "[{(") && !strings.Contains(want, "(") && got != want {
+					t.Errorf("event %d (line %d): hint %s = %s, settrace says %s", i, ev.Line, name, got, want)
+					continue
+				}
+				hinted++
+			}
+		}
+	move:
+		if i == len(oracle.Events)-1 {
+			break
+		}
+		if msg := e.call("workspace/executeCommand", map[string]any{"command": "timelens.step"}, &pos); msg != "" {
+			t.Fatalf("step after event %d: %s", i, msg)
+		}
+	}
+	t.Logf("%d line events, %d/%d locals of main shown in the hints", len(oracle.Events), hinted, checked)
+	if e.count("workspace/inlayHint/refresh") == 0 || e.count("workspace/codeLens/refresh") == 0 || e.count("window/showDocument") == 0 {
+		t.Errorf("after moves the server must ask for refreshes and show the line: %d %d %d",
+			e.count("workspace/inlayHint/refresh"), e.count("workspace/codeLens/refresh"), e.count("window/showDocument"))
+	}
+	for i := len(oracle.Events) - 2; i >= len(oracle.Events)-10 && i >= 0; i-- {
+		if msg := e.call("workspace/executeCommand", map[string]any{"command": "timelens.reverseStep"}, &pos); msg != "" {
+			t.Fatalf("reverse step to event %d: %s", i, msg)
+		}
+		if ev := oracle.Events[i]; pos.Line != ev.Line-1 || pos.Function != ev.Function {
+			t.Fatalf("reverse step to event %d: line %d %s, settrace says %d %s", i, pos.Line+1, pos.Function, ev.Line, ev.Function)
+		}
+	}
+	if msg := e.call("shutdown", nil, nil); msg != "" {
+		t.Fatal(msg)
+	}
+	e.notify("exit", nil)
+}
+
+// TestLSPEndToEndHoverNamesTheLastWrite moves to the end of writes.py's
+// main and hovers c.count, whose last write is a specialized store in a hot
+// loop in another frame.
+func TestLSPEndToEndHoverNamesTheLastWrite(t *testing.T) {
+	e, uri, _ := e2eSession(t, "writes.py")
+	src, _ := os.ReadFile(strings.TrimPrefix(uri, "file://"))
+	lines := strings.Split(string(src), "\n")
+	find := func(text string) int {
+		for i, l := range lines {
+			if strings.TrimSpace(l) == text {
+				return i
+			}
+		}
+		t.Fatalf("no line %q", text)
+		return 0
+	}
+	target := find("seen = c.count")
+	var pos position
+	for n := 0; ; n++ {
+		if msg := e.call("workspace/executeCommand", map[string]any{"command": "timelens.next"}, &pos); msg != "" {
+			t.Fatalf("next %d: %s", n, msg)
+		}
+		if pos.Line == target+1 { // seen has been assigned: the line after
+			break
+		}
+		if n > 500 {
+			t.Fatal("never reached the end of main")
+		}
+	}
+	col := strings.Index(lines[target], "count")
+	var hover struct {
+		Contents struct{ Value string }
+	}
+	if msg := e.call("textDocument/hover", map[string]any{"textDocument": map[string]any{"uri": uri},
+		"position": map[string]int{"line": target, "character": col + 1}}, &hover); msg != "" {
+		t.Fatal(msg)
+	}
+	want := fmt.Sprintf("writes.py:%d", find("self.count += 1")+1)
+	if !strings.Contains(hover.Contents.Value, "40") || !strings.Contains(hover.Contents.Value, want) || !strings.Contains(hover.Contents.Value, "Counter.bump") {
+		t.Fatalf("hover on c.count:\n%s\nwant the value 40 and the last write at %s in Counter.bump", hover.Contents.Value, want)
+	}
+	t.Logf("hover on c.count:\n%s", hover.Contents.Value)
+	e.call("shutdown", nil, nil)
+	e.notify("exit", nil)
+}
+
+// gdbMajorOf returns gdb's major version, 0 when unknown.
+func gdbMajorOf(gdb string) int {
+	out, err := exec.Command(gdb, "--version").Output()
+	if err != nil {
+		return 0
+	}
+	m := regexp.MustCompile(`(?m)^GNU gdb .* (\d+)\.\d+`).FindSubmatch(out)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	return n
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"go.uber.org/zap"
+
+	"github.com/timelens/timelens/history"
+	"github.com/timelens/timelens/lsp"
+)
+
+// stdio joins stdin and stdout into the LSP stream.
+type stdio struct {
+	io.Reader
+	io.Writer
+}
+
+func (stdio) Close() error { return os.Stdin.Close() }
+
+// runLSP serves LSP on stdin/stdout. The recording starts after initialize,
+// with the client's initializationOptions under the command line's flags.
+func runLSP(inv *invocation) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg := lsp.Config{
+		Logger:  inv.log,
+		Version: version,
+		Start: func(ctx context.Context, init json.RawMessage, progress func(string, int)) (*history.Timeline, error) {
+			o := inv.opts
+			if len(init) > 0 && string(init) != "null" {
+				if err := o.MergeJSON(init, inv.set); err != nil {
+					inv.log.Warn("initializationOptions", zap.Error(err))
+				}
+				if err := o.Validate(); err != nil {
+					return nil, err
+				}
+			}
+			return openTimeline(ctx, o, inv.program, inv.log, func(msg string) { progress(msg, -1) })
+		},
+	}
+	err := lsp.Serve(ctx, stdio{os.Stdin, inv.stdout}, cfg)
+	switch {
+	case errors.Is(err, lsp.ErrExitWithoutShutdown):
+		return 1
+	case err != nil:
+		fmt.Fprintf(inv.stderr, "timelens lsp: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// runAnnotate prints FILE with the hints the editor would show, at the time
+// --at names.
+func runAnnotate(inv *invocation) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fail := func(err error) int {
+		fmt.Fprintf(inv.stderr, "timelens annotate: %v\n", err)
+		return 1
+	}
+	file, err := filepath.Abs(inv.file)
+	if err != nil {
+		return fail(err)
+	}
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return fail(err)
+	}
+	program := inv.program
+	if len(program) == 0 && inv.opts.Recording == "" {
+		program = []string{file} // annotate a program by recording it
+	}
+	tl, err := openTimeline(ctx, inv.opts, program, inv.log, func(msg string) { fmt.Fprintf(inv.stderr, "timelens: %s…\n", msg) })
+	if err != nil {
+		return fail(err)
+	}
+	defer tl.Close()
+	if inv.opts.At != "" {
+		if err := goTo(ctx, tl, inv.opts.At); err != nil {
+			return fail(err)
+		}
+	}
+	pos, err := tl.Where(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	hints, err := tl.FileHints(ctx, func(f string) bool { return f == file })
+	if err != nil && hints == nil {
+		return fail(err)
+	}
+	if err != nil {
+		inv.log.Warn("some frames have no hints", zap.Error(err))
+	}
+	current := 0
+	if pos.File == file {
+		current = pos.Line
+	}
+	fmt.Fprintf(inv.stdout, "%s at time %s, in %s (%s:%d)\n", filepath.Base(file), pos.Time, pos.Function, filepath.Base(pos.File), pos.Line)
+	fmt.Fprint(inv.stdout, history.Annotate(string(src), hints, current))
+	return 0
+}
+
+// goTo moves to WHERE: a time string, or FILE:LINE for that line's first
+// line event from the start of the window.
+func goTo(ctx context.Context, tl *history.Timeline, where string) error {
+	file, line, isLine := strings.Cut(where, ":")
+	n, err := strconv.Atoi(line)
+	if !isLine || err != nil || !strings.HasSuffix(file, ".py") {
+		_, err := tl.Goto(ctx, history.Time(where))
+		return err
+	}
+	abs, _ := filepath.Abs(file)
+	for {
+		p, err := tl.Where(ctx)
+		if err != nil {
+			return err
+		}
+		if p.Line == n && (p.File == abs || filepath.Base(p.File) == filepath.Base(file)) {
+			return nil
+		}
+		if _, err := tl.Move(ctx, history.Step); err != nil {
+			var edge *history.EdgeError
+			if errors.As(err, &edge) {
+				return fmt.Errorf("%s never runs in the recorded window", where)
+			}
+			return err
+		}
+	}
+}

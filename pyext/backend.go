@@ -1,0 +1,424 @@
+package pyext
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/timelens/timelens/gdbmi"
+	"github.com/timelens/timelens/history"
+	"go.uber.org/zap"
+)
+
+//go:embed navigate.py
+var navigateScript string
+
+// DefaultRecordLimit bounds a gdb recording, in machine instructions: record
+// full keeps a log entry per instruction, and this keeps it under 4 GiB.
+const DefaultRecordLimit = 10_000_000
+
+// Options says what a Backend replays.
+type Options struct {
+	// Kind is the debugger: gdb (record full), rr or udb.
+	Kind gdbmi.Kind
+	// Debugger is the debugger executable (default: the dialect's).
+	Debugger string
+	// GDB is the gdb that rr replay runs (rr only; optional).
+	GDB string
+	// Python runs Program when it is a .py file (default python3).
+	Python string
+	// Program and Args: what the gdb backend runs and records.
+	Program string
+	Args    []string
+	// Recording: an rr trace directory or a UDB recording.
+	Recording string
+	// RecordFrom: the Python function whose first call starts the recorded
+	// window (gdb backend); empty for the main module's first line.
+	RecordFrom string
+	// RecordLimit bounds the recording in machine instructions.
+	RecordLimit int
+	// Logger receives debug logs.
+	Logger *zap.Logger
+	// Progress, when set, hears what the backend is doing while it starts.
+	Progress func(msg string)
+}
+
+// Backend is a history.Backend over one debugger session: it moves with the
+// navigation commands of navigate.py and reads state with timelens.py's.
+type Backend struct {
+	s   *gdbmi.Session
+	d   gdbmi.Dialect
+	dir string
+	log *zap.Logger
+	// Window describes the recorded window (gdb backend): why it ended and
+	// how long recording took.
+	Window map[string]any
+}
+
+// ErrNotPython means the program to record is not something timelens can run
+// under CPython.
+var ErrNotPython = errors.New("not a Python program")
+
+// Open starts the debugger, loads the Python extension into it and, for the
+// gdb backend, records the window; time is then at the window's first line
+// event.
+func Open(ctx context.Context, o Options) (*Backend, error) {
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	progress := o.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	if o.Kind == "" {
+		k, err := gdbmi.DetectKind(o.Recording)
+		if err != nil {
+			return nil, err
+		}
+		o.Kind = k
+	}
+	d, err := gdbmi.DialectFor(o.Kind)
+	if err != nil {
+		return nil, err
+	}
+	target := gdbmi.Target{Recording: o.Recording, Debugger: o.GDB}
+	if o.Kind == gdbmi.KindGDB {
+		target.Program, target.Args, err = pythonCommand(o)
+		if err != nil {
+			return nil, err
+		}
+	}
+	exe := o.Debugger
+	if exe == "" {
+		exe = d.DefaultExe
+	}
+	dir, err := os.MkdirTemp("", "timelens-pyext-")
+	if err != nil {
+		return nil, err
+	}
+	b := &Backend{d: d, dir: dir, log: o.Logger}
+	progress(fmt.Sprintf("starting %s", exe))
+	b.s, err = gdbmi.Start(ctx, gdbmi.Config{
+		Argv:        func(mi []string) ([]string, error) { return d.Argv(exe, mi, target) },
+		InferiorEnv: gdbmi.DebuggeeEnv(),
+		Logger:      o.Logger,
+	})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	if err := b.load(ctx); err != nil {
+		b.Close()
+		return nil, err
+	}
+	if o.Kind == gdbmi.KindGDB {
+		if err := b.recordWindow(ctx, o, progress); err != nil {
+			b.Close()
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// pythonCommand turns PROGRAM ARGS into the command gdb runs.
+func pythonCommand(o Options) (string, []string, error) {
+	if o.Program == "" {
+		return "", nil, fmt.Errorf("no program to record: give one after -- (timelens lsp -- python3 prog.py), or --recording")
+	}
+	if strings.HasSuffix(o.Program, ".py") {
+		if _, err := os.Stat(o.Program); err != nil {
+			return "", nil, fmt.Errorf("%s: %w", o.Program, err)
+		}
+		py := o.Python
+		if py == "" {
+			py = "python3"
+		}
+		return py, append([]string{o.Program}, o.Args...), nil
+	}
+	return o.Program, o.Args, nil
+}
+
+// load writes the extension's scripts into a directory and imports each
+// as its own module, so that their names cannot clash.
+func (b *Backend) load(ctx context.Context) error {
+	scripts := []struct{ module, text string }{{"timelens_reader", Script()}, {"timelens_navigate", navigateScript}}
+	for _, f := range scripts {
+		if err := os.WriteFile(filepath.Join(b.dir, f.module+".py"), []byte(f.text), 0o600); err != nil {
+			return err
+		}
+	}
+	py := fmt.Sprintf("python import sys; sys.path.insert(0, %q); import %s, %s", b.dir, scripts[0].module, scripts[1].module)
+	if _, err := b.s.Console(ctx, py); err != nil {
+		return fmt.Errorf("loading timelens into the debugger: %w", err)
+	}
+	return nil
+}
+
+// call runs one pyext command and returns its reply. A command that ran the
+// program is answered ^running by gdb, which drops its result: the result is
+// then fetched with -timelens-last-reply, which gdb runs once the command is
+// over.
+func (b *Backend) call(ctx context.Context, op string, args ...string) (map[string]any, error) {
+	res, err := b.s.MI(ctx, op, args...)
+	if err != nil {
+		return nil, err
+	}
+	if res.Class == "running" {
+		if res, err = b.s.MI(ctx, "-timelens-last-reply"); err != nil {
+			return nil, err
+		}
+	}
+	return res.Payload, nil
+}
+
+// recordWindow runs the program at full speed to where recording starts and
+// records the window.
+func (b *Backend) recordWindow(ctx context.Context, o Options, progress func(string)) error {
+	if _, err := b.s.ExecConsole(ctx, "starti"); err != nil {
+		return fmt.Errorf("starting the program: %w", err)
+	}
+	from := o.RecordFrom
+	if from == "" {
+		from = "--main"
+	}
+	limit := o.RecordLimit
+	if limit <= 0 {
+		limit = DefaultRecordLimit
+	}
+	progress("running to " + strings.TrimPrefix(from, "--") + " and recording")
+	payload, err := b.call(ctx, "-timelens-record-window", from, strconv.Itoa(limit))
+	if err != nil {
+		return fmt.Errorf("recording: %w", userError(err))
+	}
+	var w map[string]any
+	if err := Decode(payload, &w); err != nil {
+		return err
+	}
+	b.Window = w
+	b.log.Info("recorded window", zap.Any("window", w))
+	return nil
+}
+
+// Session returns the debugger session (for tests and diagnostics).
+func (b *Backend) Session() *gdbmi.Session { return b.s }
+
+// Now implements history.Backend.
+func (b *Backend) Now(ctx context.Context) (history.Time, error) {
+	var out strings.Builder
+	for _, c := range b.d.TimeCommands {
+		text, err := b.s.Console(ctx, c)
+		if err != nil {
+			return "", err
+		}
+		out.WriteString(text)
+	}
+	rep, err := b.d.ParseTime(out.String())
+	if err != nil {
+		return "", err
+	}
+	return history.Time(rep.Now.Raw), nil
+}
+
+// Compare implements history.Backend.
+func (b *Backend) Compare(x, y history.Time) int {
+	tx, err1 := b.d.ParseTimeString(string(x))
+	ty, err2 := b.d.ParseTimeString(string(y))
+	if err1 != nil || err2 != nil {
+		return strings.Compare(string(x), string(y))
+	}
+	c, err := b.d.Compare(tx, ty)
+	if err != nil {
+		return strings.Compare(string(x), string(y))
+	}
+	return c
+}
+
+// Goto implements history.Backend.
+func (b *Backend) Goto(ctx context.Context, t history.Time) error {
+	tm, err := b.d.ParseTimeString(string(t))
+	if err != nil {
+		return err
+	}
+	cmds, err := b.d.GotoCommands(tm)
+	if err != nil {
+		return err
+	}
+	for _, c := range cmds {
+		if b.d.MovesResume {
+			_, err = b.s.ExecConsole(ctx, c)
+		} else {
+			_, err = b.s.Console(ctx, c)
+		}
+		var ce *gdbmi.CommandError
+		if errors.As(err, &ce) {
+			err = b.d.GotoError(ce.Msg)
+		}
+		if err != nil {
+			return fmt.Errorf("going to time %s: %w", t, err)
+		}
+	}
+	return nil
+}
+
+// State implements history.Backend with one -timelens-snapshot round trip.
+func (b *Backend) State(ctx context.Context) (*history.Snapshot, error) {
+	res, err := b.s.MI(ctx, "-timelens-snapshot")
+	if err != nil {
+		return nil, err
+	}
+	var sr SnapshotReply
+	if err := Decode(res.Payload, &sr); err != nil {
+		return nil, err
+	}
+	snap := &history.Snapshot{Thread: sr.Thread}
+	for _, f := range sr.Frames {
+		fr := history.Frame{File: f.File, Function: f.Qualname, FirstLine: f.FirstLineno, Depth: f.Depth}
+		if f.Line != nil {
+			fr.Line = *f.Line
+		}
+		for _, v := range f.Locals {
+			fr.Locals = append(fr.Locals, history.Var{Name: v.Name, Value: v.Value, Kind: v.Kind})
+		}
+		if f.Stores != nil {
+			fr.Stores = map[int][]string{}
+			for k, names := range f.Stores {
+				if n, err := strconv.Atoi(k); err == nil {
+					fr.Stores[n] = names
+				}
+			}
+		}
+		snap.Frames = append(snap.Frames, fr)
+	}
+	return snap, nil
+}
+
+// Eval implements history.Backend.
+func (b *Backend) Eval(ctx context.Context, depth int, expr string) (string, error) {
+	res, err := b.s.MI(ctx, "-timelens-eval", "--depth", strconv.Itoa(depth), expr)
+	if err != nil {
+		return "", userError(err)
+	}
+	var er EvalReply
+	if err := Decode(res.Payload, &er); err != nil {
+		return "", err
+	}
+	return er.Value, nil
+}
+
+// Move implements history.Backend.
+func (b *Backend) Move(ctx context.Context, m history.Move) error {
+	args := []string{m.Kind()}
+	if m.Reverse() {
+		args = append(args, "--reverse")
+	}
+	return b.navigate(ctx, string(m), "-timelens-step", args...)
+}
+
+// GotoEntry implements history.Backend.
+func (b *Backend) GotoEntry(ctx context.Context, depth int) error {
+	if depth != 0 {
+		// navigate.py enters the innermost frame's call; an outer frame's
+		// entry is the caller's call found by finishing out first.
+		for i := 0; i < depth; i++ {
+			if err := b.navigate(ctx, "gotoEntry", "-timelens-step", "finish", "--reverse"); err != nil {
+				return err
+			}
+		}
+	}
+	return b.navigate(ctx, "gotoEntry", "-timelens-goto-entry")
+}
+
+// Call implements history.Backend.
+func (b *Backend) Call(ctx context.Context, function string, forward bool) error {
+	dir := "previous"
+	if forward {
+		dir = "next"
+	}
+	return b.navigate(ctx, dir+"Call", "-timelens-call", dir, function)
+}
+
+// LastWrite implements history.Backend.
+// It leaves time at the write; the Timeline goes back.
+func (b *Backend) LastWrite(ctx context.Context, depth int, expr string) (history.Write, error) {
+	payload, err := b.call(ctx, "-timelens-last-write", "--depth", strconv.Itoa(depth), expr)
+	if err != nil {
+		return history.Write{}, userError(err)
+	}
+	var r struct {
+		Value    string `json:"value"`
+		File     string `json:"file"`
+		Line     *int   `json:"line"`
+		Function string `json:"function"`
+	}
+	if err := Decode(payload, &r); err != nil {
+		return history.Write{}, err
+	}
+	now, err := b.Now(ctx)
+	if err != nil {
+		return history.Write{}, err
+	}
+	w := history.Write{Time: now, File: r.File, Function: r.Function, Value: r.Value}
+	if r.Line != nil {
+		w.Line = *r.Line
+	}
+	return w, nil
+}
+
+// navigate runs one navigation command and maps its refusals.
+func (b *Backend) navigate(ctx context.Context, move, op string, args ...string) error {
+	payload, err := b.call(ctx, op, args...)
+	if err != nil {
+		return moveError(move, err)
+	}
+	var reply struct {
+		Edge *string `json:"edge"`
+	}
+	if err := Decode(payload, &reply); err == nil && reply.Edge != nil && *reply.Edge != "" {
+		b.log.Debug("move reached an edge", zap.String("move", move), zap.String("edge", *reply.Edge))
+	}
+	return nil
+}
+
+// moveError turns navigate.py's refusals into history's named errors.
+func moveError(move string, err error) error {
+	var ce *gdbmi.CommandError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	msg := ce.Msg
+	switch {
+	case strings.Contains(msg, "start of recorded history"):
+		return &history.EdgeError{Edge: history.Start, Move: move}
+	case strings.Contains(msg, "end of recorded history"):
+		return &history.EdgeError{Edge: history.End, Move: move}
+	case strings.Contains(msg, "call of") || strings.Contains(msg, "never called"):
+		return fmt.Errorf("%w: %s", history.ErrNoSuchCall, strings.TrimPrefix(msg, "timelens: "))
+	}
+	return userError(err)
+}
+
+// userError drops gdb's framing from a pyext refusal.
+func userError(err error) error {
+	var ce *gdbmi.CommandError
+	if errors.As(err, &ce) {
+		return errors.New(strings.TrimPrefix(ce.Msg, "timelens: "))
+	}
+	return err
+}
+
+// Close implements history.Backend.
+func (b *Backend) Close() error {
+	var err error
+	if b.s != nil {
+		err = b.s.Close()
+	}
+	os.RemoveAll(b.dir)
+	return err
+}
+
+var _ history.Backend = (*Backend)(nil)
