@@ -1,0 +1,49 @@
+package main
+
+import (
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// TestAnnotateGolden records loop.py from main with a real gdb and CPython,
+// goes to line 28 (main's last line) and compares the annotated source with
+// testdata/annotate_loop.golden: the hints rendered into the source text.
+func TestAnnotateGolden(t *testing.T) {
+	gdb, err := exec.LookPath("gdb")
+	if err != nil || gdbMajorOf(gdb) < 14 {
+		requireOrSkip(t, "needs a gdb that can reverse-execute here (the test root)")
+	}
+	py, err := exec.LookPath("python3.13")
+	if err != nil {
+		requireOrSkip(t, "needs python3.13 with debug info (the test root)")
+	}
+	prog, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "programs", "loop.py"))
+	r := timelens(t, "annotate", "--record-from", "main", "--at", "loop.py:28", prog, "--", py, prog)
+	if r.code != 0 {
+		t.Fatal(r)
+	}
+	// The first line names the time, which depends on the machine.
+	_, body, _ := strings.Cut(r.stdout, "\n")
+	golden := filepath.Join("testdata", "annotate_loop.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != string(want) {
+		t.Errorf("annotate loop.py at line 28:\n%s\nwant:\n%s", body, want)
+	}
+	if !strings.Contains(r.stdout, "in main (loop.py:28)") {
+		t.Errorf("header: %q", strings.SplitN(r.stdout, "\n", 2)[0])
+	}
+}
