@@ -31,11 +31,9 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	scripts/root-tests --bench
 
-## demo: what timelens sees, on this machine
+## demo: record testdata/race.py and show the lost update and the line that caused it
 demo: build
-	scripts/sandbox build
-	scripts/sandbox run -- bin/timelens doctor
-	@echo "make demo: the recorded race demo is not available yet (issue 7); above is what works on this machine." >&2; exit 3
+	scripts/demo
 
 clean:
 	rm -rf bin

@@ -47,3 +47,31 @@ func TestAnnotateGolden(t *testing.T) {
 		t.Errorf("header: %q", strings.SplitN(r.stdout, "\n", 2)[0])
 	}
 }
+
+// TestRaceDemo is what make demo shows: race.py's assertion fails, and the
+// last write of the balance is the unlocked task's read-modify-write, made
+// from a stale read.
+func TestRaceDemo(t *testing.T) {
+	gdb, err := exec.LookPath("gdb")
+	if err != nil || gdbMajorOf(gdb) < 14 {
+		requireOrSkip(t, "needs a gdb that can reverse-execute here (the test root)")
+	}
+	py, err := exec.LookPath("python3.13")
+	if err != nil {
+		requireOrSkip(t, "needs python3.13 with debug info (the test root)")
+	}
+	prog, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "race.py"))
+	r := timelens(t, "annotate", "--record-from", "main", "--at", "race.py:39", "--last-write", "acct.balance", prog, "--", py, prog)
+	if r.code != 0 {
+		t.Fatal(r)
+	}
+	for _, want := range []string{
+		"race.py at time", "in main (race.py:39)", "▶ 39 │     assert acct.balance == 6",
+		"last write of acct.balance: 4, at race.py:32 in deposit_unlocked",
+		"    current = 3\n", "▶ 32 │         acct.balance = current + 1",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}

@@ -99,8 +99,12 @@ func init() {
 			program:  optionalProgram,
 			shared:   true,
 			options: func(o *Options) []option {
-				return []option{{flag: "at", usage: "annotate as of time point `WHERE` (a time string from timelens.where, or FILE:LINE for its first execution; default: the start of the recorded window)",
-					value: nonEmptyValue{&o.At, "a time point"}}}
+				return []option{
+					{flag: "at", usage: "annotate as of time point `WHERE` (a time string from timelens.where, or FILE:LINE for its first execution; default: the start of the recorded window)",
+						value: nonEmptyValue{&o.At, "a time point"}},
+					{flag: "last-write", usage: "then go to the last write of `EXPR` (a name or a chain like obj.attr, seen from the current frame) and annotate again there",
+						value: nonEmptyValue{&o.LastWrite, "an expression"}},
+				}
 			},
 			check: checkAnnotate,
 			run:   runAnnotate,

@@ -48,6 +48,8 @@ type Options struct {
 
 	// At is annotate's --at WHERE: the time point to annotate.
 	At string `json:"-"`
+	// LastWrite is annotate's --last-write EXPR.
+	LastWrite string `json:"-"`
 	// Output is record's -o PATH: where the recording goes.
 	Output string `json:"-"`
 	// JSON is doctor's --json: print the report as JSON.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -90,13 +91,36 @@ func runAnnotate(inv *invocation) int {
 			return fail(err)
 		}
 	}
+	if err := annotateNow(ctx, inv, tl, file, string(src), ""); err != nil {
+		return fail(err)
+	}
+	if expr := inv.opts.LastWrite; expr != "" {
+		w, err := tl.LastWrite(ctx, 0, expr)
+		if err != nil {
+			return fail(fmt.Errorf("last write of %s: %w", expr, err))
+		}
+		if _, err := tl.Goto(ctx, w.Time); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintln(inv.stdout)
+		title := fmt.Sprintf("last write of %s: %s, at %s:%d in %s", expr, w.Value, filepath.Base(w.File), w.Line, w.Function)
+		if err := annotateNow(ctx, inv, tl, file, string(src), title); err != nil {
+			return fail(err)
+		}
+	}
+	return 0
+}
+
+// annotateNow prints file annotated at the current time, under a header
+// saying where that is.
+func annotateNow(ctx context.Context, inv *invocation, tl *history.Timeline, file, src, title string) error {
 	pos, err := tl.Where(ctx)
 	if err != nil {
-		return fail(err)
+		return err
 	}
 	hints, err := tl.FileHints(ctx, func(f string) bool { return f == file })
 	if err != nil && hints == nil {
-		return fail(err)
+		return err
 	}
 	if err != nil {
 		inv.log.Warn("some frames have no hints", zap.Error(err))
@@ -105,9 +129,22 @@ func runAnnotate(inv *invocation) int {
 	if pos.File == file {
 		current = pos.Line
 	}
+	if title != "" {
+		fmt.Fprintln(inv.stdout, title)
+	}
 	fmt.Fprintf(inv.stdout, "%s at time %s, in %s (%s:%d)\n", filepath.Base(file), pos.Time, pos.Function, filepath.Base(pos.File), pos.Line)
-	fmt.Fprint(inv.stdout, history.Annotate(string(src), hints, current))
-	return 0
+	if title != "" {
+		names := make([]string, 0, len(pos.Locals))
+		for name := range pos.Locals {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			fmt.Fprintf(inv.stdout, "    %s = %s\n", name, pos.Locals[name])
+		}
+	}
+	fmt.Fprint(inv.stdout, history.Annotate(src, hints, current))
+	return nil
 }
 
 // goTo moves to WHERE: a time string, or FILE:LINE for that line's first
