@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/timelens/timelens/gdbmi"
 	"github.com/timelens/timelens/history"
@@ -21,6 +22,9 @@ var navigateScript string
 // DefaultRecordLimit bounds a gdb recording, in machine instructions: record
 // full keeps a log entry per instruction, and this keeps it under 4 GiB.
 const DefaultRecordLimit = 10_000_000
+
+// RecordWindowTime bounds the run to the window's start plus the recording.
+const RecordWindowTime = 10 * time.Minute
 
 // Options says what a Backend replays.
 type Options struct {
@@ -191,7 +195,11 @@ func (b *Backend) recordWindow(ctx context.Context, o Options, progress func(str
 		limit = DefaultRecordLimit
 	}
 	progress("running to " + strings.TrimPrefix(from, "--") + " and recording")
-	payload, err := b.call(ctx, "-timelens-record-window", from, strconv.Itoa(limit))
+	// Recording runs at some 16,000 instructions a second: far longer than
+	// an ordinary command. navigate.py bounds the run itself (RecordWindowTime).
+	ctx, cancel := context.WithTimeout(ctx, RecordWindowTime+time.Minute)
+	defer cancel()
+	payload, err := b.call(ctx, "-timelens-record-window", from, strconv.Itoa(limit), strconv.Itoa(int(RecordWindowTime.Seconds())))
 	if err != nil {
 		return fmt.Errorf("recording: %w", userError(err))
 	}
