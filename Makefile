@@ -5,7 +5,7 @@ GO ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build test test-host test-root test-sandbox bench demo clean
+.PHONY: build test test-host test-root test-sandbox test-editors bench demo clean
 
 ## build: the timelens binary, static, in bin/
 build:
@@ -13,7 +13,7 @@ build:
 
 ## test: host unit tests, then the debugger tests inside the Debian test root
 ## (built on first use, reused after)
-test: test-host test-sandbox test-root
+test: test-host test-sandbox test-root test-editors
 
 test-host:
 	$(GO) vet ./...
@@ -24,7 +24,11 @@ test-sandbox:
 
 test-root: build
 	scripts/root-tests
-	scripts/root-tests --suite sid ./pyext
+	scripts/root-tests --suite sid --run 'Oracle|RenderBig' ./pyext
+
+## test-editors: real Neovim and Emacs, headless, in the test root
+test-editors: build
+	scripts/editor-tests
 
 ## bench: benchmarks on the host and in the test root
 bench: build

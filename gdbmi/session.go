@@ -588,11 +588,21 @@ func (s *Session) Close() error {
 	s.mu.Unlock()
 	var err error
 	if s.g != nil {
+		// A command still running means gdb is busy (a long move, a hung
+		// command): do not wait for it to read gdb-exit, end it now. The
+		// relay then answers every command, gdb-exit included.
+		grace := 2 * time.Second
+		select {
+		case s.sem <- struct{}{}:
+			defer s.release()
+		default:
+			s.kill()
+		}
 		done := make(chan error, 1)
 		go func() { done <- s.g.Exit() }()
 		select {
 		case err = <-done:
-		case <-time.After(5 * time.Second):
+		case <-time.After(grace):
 			s.kill()
 			err = <-done
 		}

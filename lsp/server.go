@@ -119,8 +119,18 @@ func Serve(ctx context.Context, conn io.ReadWriteCloser, cfg Config) error {
 	}
 	s.closeTimeline()
 	cancel() // ends requests still waiting, so that Close can drain them
-	if cerr := rpc.Close(); cerr != nil && err == nil && !errors.Is(cerr, io.ErrClosedPipe) {
-		s.log.Debug("closing the connection", zap.Error(cerr))
+	// jsonrpc2's Close waits for its reader, which a stream that cannot be
+	// interrupted holds until the editor closes its end: after exit, the
+	// server does not wait for that.
+	closed := make(chan error, 1)
+	go func() { closed <- rpc.Close() }()
+	select {
+	case cerr := <-closed:
+		if cerr != nil && err == nil && !errors.Is(cerr, io.ErrClosedPipe) {
+			s.log.Debug("closing the connection", zap.Error(cerr))
+		}
+	case <-time.After(time.Second):
+		s.log.Debug("the connection's reader is still blocked; leaving it")
 	}
 	// Start and the notifier end with ctx; a Start that ignores it is not
 	// waited for long.

@@ -589,6 +589,58 @@ def _ip_watch(f, ci, reverse):
     return _Watch(ipa, cond)
 
 
+# Which filter evaluates the per-instruction rule: "python" (a gdb.Breakpoint.stop
+# method: measured faster under record full) or "gdb" (the condition above, evaluated by
+# gdb itself: what an agent-side condition in UDB would be).
+FILTER = os.environ.get("TIMELENS_NAV_FILTER", "python")
+_PYCOUNT = [0]
+
+
+class _IPWatchPy(gdb.Breakpoint):
+    """Frame f's instr_ptr watchpoint with the line-event rule in a stop() method."""
+
+    def __init__(self, f, ci, reverse, skip_first=False):
+        self.ipa = frame_ip_addr(f)
+        super().__init__("*(unsigned long *) 0x%x" % self.ipa, gdb.BP_WATCHPOINT,
+                         gdb.WP_WRITE, internal=True)
+        _LIVE.add(self)
+        self.silent = True
+        self.f = f
+        self.ci = ci
+        self.cfa = _layout().current_frame_addr()
+        self.reverse = reverse
+        # forward: the previous instruction; reverse: the instruction whose store
+        # the next trigger undoes (-1: skip it, it is the store we are right after).
+        self.other = -1 if skip_first else ci.index(frame_ip(f))
+
+    def delete(self):
+        _LIVE.discard(self)
+        if self.is_valid():
+            super().delete()
+
+    @property
+    def bp(self):
+        return self
+
+    def stop(self):
+        _PYCOUNT[0] += 1
+        try:
+            cur = self.ci.index(_u64(self.ipa))
+            if _u64(self.cfa) != self.f:
+                self.other = cur
+                return False
+        except gdb.MemoryError:
+            return False
+        if self.reverse:
+            hit = self.ci.is_event(self.other, cur)
+        else:
+            hit = self.ci.is_event(cur, self.other)
+        self.other = cur
+        if hit:
+            gdb.set_convenience_variable("tl_h", 1)
+        return hit
+
+
 # Machine addresses right after a store of instr_ptr (learned as we go): being at one
 # of them means the current instruction's store has just happened.
 _POST_STORE_PCS = set()
@@ -626,8 +678,13 @@ class Mover:
         ci = frame_code(f)
         if ci is None:
             return
+        skip = bool(self.reverse and first and _pc() in _POST_STORE_PCS)
+        if FILTER == "python":
+            self.w_ip = _IPWatchPy(f, ci, self.reverse, skip)
+            self.ip_frame = f
+            return
         if self.reverse:
-            if first and _pc() in _POST_STORE_PCS:
+            if skip:
                 _set_var("tl_w", -1)  # skip the store we are right after
             else:
                 _set_var("tl_w", ci.index(frame_ip(f)))
@@ -723,7 +780,7 @@ def _check_replayable(reverse):
 
 def _finish_reply(m, t0, edge=None):
     pos = position()
-    n_int = _get_var("tl_n") or 0
+    n_int = (_get_var("tl_n") or 0) + _PYCOUNT[0]
     pos.update({"edge": edge, "stops": m.stops, "internal_stops": n_int,
                 "ms": round((time.time() - t0) * 1000, 1)})
     STATS["moves"] += 1
@@ -746,7 +803,7 @@ def do_step(kind, reverse):
         raise NavError("timelens: step kind must be step, next or finish, not %r" % kind)
     t0 = time.time()
     state = _check_replayable(reverse)
-    _set_var("tl_n", 0)
+    _set_var("tl_n", 0); _PYCOUNT[0] = 0
     m = Mover(reverse)
     f0 = current_frame()
     mode = kind
@@ -826,7 +883,7 @@ def do_goto_entry():
     if frame_code(f0) is None:
         raise NavError("timelens: no Python frame")
     state = _check_replayable(True)
-    _set_var("tl_n", 0)
+    _set_var("tl_n", 0); _PYCOUNT[0] = 0
     m = Mover(True)
     try:
         m.arm_cf(frame_previous(f0))
@@ -897,7 +954,7 @@ def do_call(direction, func):
     reverse = direction == "previous"
     state = _check_replayable(reverse)
     start = state[1] if state[0] else None
-    _set_var("tl_n", 0)
+    _set_var("tl_n", 0); _PYCOUNT[0] = 0
     m = Mover(reverse)
     internal = 0
     try:
@@ -1186,7 +1243,7 @@ def do_record_window(target, limit, seconds=600.0):
         # Phase 3: to the first line event of that frame (a few instructions, live).
         f = current_frame()
         ci = frame_code(f)
-        _set_var("tl_n", 0)
+        _set_var("tl_n", 0); _PYCOUNT[0] = 0
         w = _ip_watch(f, ci, False)
         try:
             stops += 1

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -317,7 +318,19 @@ func TestLSPEndToEndStepsWithHints(t *testing.T) {
 	if msg := e.call("shutdown", nil, nil); msg != "" {
 		t.Fatal(msg)
 	}
+	exitAt := time.Now()
 	e.notify("exit", nil)
+	select {
+	case <-e.done:
+		t.Logf("the server ended %s after exit", time.Since(exitAt).Round(time.Millisecond))
+	case <-time.After(15 * time.Second):
+		e.cmd.Process.Signal(syscall.SIGQUIT) // its goroutines, on stderr
+		time.Sleep(time.Second)
+		t.Fatal("the server did not end within a minute of exit")
+	}
+	if err := e.cmd.Wait(); err != nil {
+		t.Errorf("timelens lsp after shutdown and exit: %v (want exit status 0)", err)
+	}
 }
 
 // TestLSPEndToEndHoverNamesTheLastWrite moves to the end of writes.py's

@@ -20,13 +20,25 @@ import (
 	"github.com/timelens/timelens/lsp"
 )
 
-// stdio joins stdin and stdout into the LSP stream.
+// stdio joins stdin and stdout into the LSP stream. Closing it closes
+// stdin, which ends a read in progress: stdin is put in non-blocking mode so
+// that Go's poller owns it (a blocking read would hold the server open after
+// exit for as long as the editor keeps the pipe).
 type stdio struct {
-	io.Reader
+	*os.File
 	io.Writer
 }
 
-func (stdio) Close() error { return os.Stdin.Close() }
+func (s stdio) Read(p []byte) (int, error)  { return s.File.Read(p) }
+func (s stdio) Write(p []byte) (int, error) { return s.Writer.Write(p) }
+
+func newStdio(out io.Writer) stdio {
+	in := os.Stdin
+	if err := syscall.SetNonblock(int(os.Stdin.Fd()), true); err == nil {
+		in = os.NewFile(os.Stdin.Fd(), "/dev/stdin")
+	}
+	return stdio{in, out}
+}
 
 // runLSP serves LSP on stdin/stdout. The recording starts after initialize,
 // with the client's initializationOptions under the command line's flags.
@@ -49,7 +61,7 @@ func runLSP(inv *invocation) int {
 			return openTimeline(ctx, o, inv.program, inv.log, func(msg string) { progress(msg, -1) })
 		},
 	}
-	err := lsp.Serve(ctx, stdio{os.Stdin, inv.stdout}, cfg)
+	err := lsp.Serve(ctx, newStdio(inv.stdout), cfg)
 	switch {
 	case errors.Is(err, lsp.ErrExitWithoutShutdown):
 		return 1

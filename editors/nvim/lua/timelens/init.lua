@@ -1,0 +1,445 @@
+-- timelens.nvim: time-travel debugging of Python in Neovim 0.10+, on the
+-- built-in LSP client. See editors/README.md.
+--
+--   require('timelens').setup({
+--     cmd = { 'timelens' },          -- the timelens executable (and leading args)
+--     program = 'prog.py',           -- optional: what :TimelensStart runs by default
+--     args = {},                     -- its arguments
+--     record_from = 'main',          -- --record-from FUNC (gdb backend)
+--     backend = 'gdb',               -- --backend
+--     python = nil,                  -- --python PATH
+--     extra_args = {},               -- more flags for `timelens lsp`
+--     init_options = nil,            -- LSP initializationOptions
+--     keymaps = false,               -- true: the suggested keymaps (see M.keymaps)
+--     autostart = false,             -- true: start for `program` on setup
+--   })
+--
+-- :TimelensStart [program [args...]] starts `timelens lsp` for the current
+-- buffer (default program: the buffer's file). Navigation commands:
+-- :TimelensStep, :TimelensReverseStep, :TimelensNext, :TimelensReverseNext,
+-- :TimelensFinish, :TimelensReverseFinish, :TimelensGotoEntry,
+-- :TimelensPreviousCall [func], :TimelensNextCall [func], :TimelensLastWrite,
+-- :TimelensWhere, :TimelensGoto {time}, :TimelensStop.
+
+local M = {}
+
+M.name = 'timelens'
+
+M.config = {
+  cmd = { 'timelens' },
+  program = nil,
+  args = {},
+  record_from = nil,
+  backend = 'gdb',
+  python = nil,
+  extra_args = {},
+  init_options = nil,
+  keymaps = false,
+  autostart = false,
+  log = nil,
+}
+
+-- state: the client, the last position the server returned, and whether a
+-- command is in flight.
+M.state = {
+  client_id = nil,
+  position = nil, -- the Position object of CONTRACT.md
+  pending = 0, -- navigation requests not answered yet
+  last_error = nil, -- message of the last refused command
+  root_dir = nil,
+}
+
+-- The suggested keymaps, installed with keymaps = true (or M.set_keymaps()).
+M.keymaps = {
+  { '<F7>', 'Step', 'step into' },
+  { '<S-F7>', 'ReverseStep', 'step back' },
+  { '<F8>', 'Next', 'next line' },
+  { '<S-F8>', 'ReverseNext', 'previous line' },
+  { '<F9>', 'Finish', 'finish' },
+  { '<S-F9>', 'ReverseFinish', 'back to the call' },
+  { '<leader>tw', 'LastWrite', 'last write of the name under the cursor' },
+  { '<leader>te', 'GotoEntry', 'entry of this call' },
+  { '<leader>tp', 'PreviousCall', 'previous call of this function' },
+  { '<leader>tn', 'NextCall', 'next call of this function' },
+  { '<leader>t.', 'Where', 'where am I' },
+}
+
+local function notify(msg, level)
+  vim.notify('timelens: ' .. msg, level or vim.log.levels.INFO)
+end
+
+--- The running timelens client, or nil.
+function M.client()
+  if not M.state.client_id then
+    return nil
+  end
+  local c = vim.lsp.get_client_by_id(M.state.client_id)
+  if not c or c.is_stopped() then
+    return nil
+  end
+  return c
+end
+
+local function list(v)
+  if v == nil then
+    return {}
+  end
+  if type(v) == 'table' then
+    return v
+  end
+  return { v }
+end
+
+--- The command line of `timelens lsp` for a program and its arguments.
+function M.command_line(program, args, opts)
+  opts = vim.tbl_extend('force', M.config, opts or {})
+  local cmd = vim.list_extend({}, list(opts.cmd))
+  table.insert(cmd, 'lsp')
+  if opts.backend then
+    vim.list_extend(cmd, { '--backend', opts.backend })
+  end
+  if opts.record_from then
+    vim.list_extend(cmd, { '--record-from', opts.record_from })
+  end
+  if opts.python then
+    vim.list_extend(cmd, { '--python', opts.python })
+  end
+  if opts.log then
+    vim.list_extend(cmd, { '--log', opts.log })
+  end
+  vim.list_extend(cmd, list(opts.extra_args))
+  if program then
+    table.insert(cmd, '--')
+    table.insert(cmd, program)
+    vim.list_extend(cmd, list(args))
+  end
+  return cmd
+end
+
+local function refresh_lenses(bufnr)
+  if bufnr then
+    pcall(vim.lsp.codelens.refresh, { bufnr = bufnr })
+    return
+  end
+  local c = M.client()
+  if not c then
+    return
+  end
+  for _, b in ipairs(vim.lsp.get_buffers_by_client_id(c.id)) do
+    if vim.api.nvim_buf_is_loaded(b) then
+      pcall(vim.lsp.codelens.refresh, { bufnr = b })
+    end
+  end
+end
+
+-- Neovim 0.10 keeps drawing the hints it drew for a line until the buffer
+-- changes (inlay_hint.lua marks each line applied per buffer version, and a
+-- workspace/inlayHint/refresh does not change the version), so after a move
+-- the screen shows stale values although inlay_hint.get() has the new ones.
+-- Fixed in 0.11. Here: after each textDocument/inlayHint answer, forget
+-- which lines were drawn, through the module's private bufstates (found by
+-- name among the upvalues of inlay_hint.get), or, failing that, toggle the
+-- hints off and on.
+local function hint_bufstates()
+  local get = vim.lsp.inlay_hint.get
+  for i = 1, 50 do
+    local name, value = debug.getupvalue(get, i)
+    if name == nil then
+      return nil
+    end
+    if name == 'bufstates' and type(value) == 'table' then
+      return value
+    end
+  end
+end
+
+local function on_inlayhint(err, result, ctx, config)
+  local r = vim.lsp.inlay_hint.on_inlayhint(err, result, ctx, config)
+  if err or vim.fn.has('nvim-0.11') == 1 then
+    return r
+  end
+  local bufnr = ctx.bufnr
+  local states = hint_bufstates()
+  local st = states and rawget(states, bufnr)
+  if st and type(st.applied) == 'table' then
+    st.applied = {}
+    pcall(vim.api.nvim__redraw, { buf = bufnr, valid = true })
+  end
+  return r
+end
+
+-- Handlers for what Neovim 0.10 does not handle itself.
+local handlers = {
+  ['textDocument/inlayHint'] = on_inlayhint,
+  -- Neovim 0.10 has no handler for workspace/codeLens/refresh (0.11 does).
+  ['workspace/codeLens/refresh'] = function()
+    vim.schedule(function()
+      refresh_lenses()
+    end)
+    return vim.NIL
+  end,
+}
+
+local function on_attach(client, bufnr)
+  if client.server_capabilities.inlayHintProvider then
+    vim.lsp.inlay_hint.enable(true, { bufnr = bufnr })
+  end
+  if client.server_capabilities.codeLensProvider then
+    refresh_lenses(bufnr)
+    local group = vim.api.nvim_create_augroup('timelens_lens_' .. bufnr, { clear = true })
+    vim.api.nvim_create_autocmd({ 'BufEnter', 'InsertLeave' }, {
+      group = group,
+      buffer = bufnr,
+      callback = function()
+        refresh_lenses(bufnr)
+      end,
+    })
+  end
+end
+
+local function capabilities()
+  local caps = vim.lsp.protocol.make_client_capabilities()
+  caps.workspace = caps.workspace or {}
+  -- Handled above: advertise it so that the server asks after each move.
+  caps.workspace.codeLens = { refreshSupport = true }
+  caps.workspace.inlayHint = { refreshSupport = true }
+  return caps
+end
+
+--- Start `timelens lsp` for a program (default: config.program, else the
+--- file of the current buffer) and attach the current buffer.
+--- opts: { program, args, bufnr, record_from, ... } (overrides config)
+function M.start(opts)
+  opts = opts or {}
+  local bufnr = opts.bufnr or vim.api.nvim_get_current_buf()
+  if bufnr == 0 then
+    bufnr = vim.api.nvim_get_current_buf()
+  end
+  local program = opts.program or M.config.program
+  local args = opts.args or (opts.program and {}) or M.config.args
+  if not program or program == '' then
+    program = vim.api.nvim_buf_get_name(bufnr)
+  end
+  if program == '' then
+    notify('no program: give one (:TimelensStart prog.py) or open a file', vim.log.levels.ERROR)
+    return nil
+  end
+  program = vim.fn.fnamemodify(program, ':p')
+  if M.client() then
+    M.stop()
+  end
+  local root = opts.root_dir or vim.fs.dirname(program)
+  M.state.root_dir = root
+  M.state.position = nil
+  M.state.pending = 0
+  M.state.last_error = nil
+  local id = vim.lsp.start({
+    name = M.name,
+    cmd = M.command_line(program, args, opts),
+    root_dir = root,
+    capabilities = capabilities(),
+    handlers = handlers,
+    init_options = opts.init_options or M.config.init_options,
+    on_attach = on_attach,
+    on_exit = function(code, signal, client_id)
+      if client_id == M.state.client_id then
+        M.state.client_id = nil
+        vim.schedule(function()
+          if code ~= 0 then
+            notify(('the server exited (code %d, signal %d); see :LspLog'):format(code, signal), vim.log.levels.WARN)
+          end
+          vim.cmd.redrawstatus({ bang = true })
+        end)
+      end
+    end,
+  }, { bufnr = bufnr, reuse_client = function() return false end })
+  M.state.client_id = id
+  -- Python files shown later (callers' files, files opened by
+  -- window/showDocument) join the session.
+  local group = vim.api.nvim_create_augroup('timelens_attach', { clear = true })
+  vim.api.nvim_create_autocmd('FileType', {
+    group = group,
+    pattern = 'python',
+    callback = function(ev)
+      local c = M.client()
+      if c and not vim.lsp.buf_is_attached(ev.buf, c.id) then
+        vim.lsp.buf_attach_client(ev.buf, c.id)
+      end
+    end,
+  })
+  return id
+end
+
+--- Stop the session (the server stops gdb and the program).
+function M.stop()
+  local c = M.client()
+  if c then
+    -- No more hint or lens requests: after shutdown the server refuses them.
+    for _, b in ipairs(vim.lsp.get_buffers_by_client_id(c.id)) do
+      pcall(vim.lsp.inlay_hint.enable, false, { bufnr = b })
+      pcall(vim.lsp.codelens.clear, c.id, b)
+      pcall(vim.api.nvim_del_augroup_by_name, 'timelens_lens_' .. b)
+    end
+    c.stop()
+  end
+  M.state.client_id = nil
+  M.state.position = nil
+  pcall(vim.api.nvim_del_augroup_by_name, 'timelens_attach')
+end
+
+local function cursor_args(bufnr)
+  local c = M.client()
+  local enc = c and c.offset_encoding or 'utf-16'
+  local p = vim.lsp.util.make_position_params(0, enc)
+  return { uri = p.textDocument.uri, position = p.position }, bufnr
+end
+
+--- Run a timelens.* command. args: the single argument object or nil.
+--- cb(err, result) is called when the server answered (after the position
+--- is stored). Returns true when the request was sent.
+function M.execute(command, args, cb)
+  local c = M.client()
+  if not c then
+    notify('no session; start one with :TimelensStart', vim.log.levels.WARN)
+    return false
+  end
+  local params = { command = command, arguments = args and { args } or nil }
+  M.state.pending = M.state.pending + 1
+  local ok = c.request('workspace/executeCommand', params, function(err, result)
+    M.state.pending = M.state.pending - 1
+    if err then
+      M.state.last_error = err.message or tostring(err)
+      notify(M.state.last_error, vim.log.levels.WARN)
+    elseif type(result) == 'table' and result.time then
+      M.state.last_error = nil
+      M.state.position = result
+      vim.api.nvim_exec_autocmds('User', { pattern = 'TimelensMoved', modeline = false, data = result })
+    end
+    vim.cmd.redrawstatus({ bang = true })
+    if cb then
+      cb(err, result)
+    end
+  end, vim.api.nvim_get_current_buf())
+  if not ok then
+    M.state.pending = M.state.pending - 1
+  end
+  return ok
+end
+
+local simple = {
+  Step = 'timelens.step',
+  ReverseStep = 'timelens.reverseStep',
+  Next = 'timelens.next',
+  ReverseNext = 'timelens.reverseNext',
+  Finish = 'timelens.finish',
+  ReverseFinish = 'timelens.reverseFinish',
+  Where = 'timelens.where',
+}
+
+for name, command in pairs(simple) do
+  M[name:sub(1, 1):lower() .. name:sub(2)] = function(cb)
+    return M.execute(command, nil, cb)
+  end
+end
+
+function M.gotoEntry(cb)
+  local a = cursor_args()
+  return M.execute('timelens.gotoEntry', { uri = a.uri, line = a.position.line }, cb)
+end
+
+local function call_args(fn)
+  if fn and fn ~= '' then
+    return { ['function'] = fn }
+  end
+  local a = cursor_args()
+  return { uri = a.uri, line = a.position.line }
+end
+
+function M.previousCall(fn, cb)
+  return M.execute('timelens.previousCall', call_args(fn), cb)
+end
+
+function M.nextCall(fn, cb)
+  return M.execute('timelens.nextCall', call_args(fn), cb)
+end
+
+function M.lastWrite(cb)
+  return M.execute('timelens.lastWrite', (cursor_args()), cb)
+end
+
+function M.goto_time(time, cb)
+  return M.execute('timelens.goto', { time = time }, cb)
+end
+
+--- A statusline component: the current time and function, e.g.
+--- `⏱ main:23 @12345`. Empty without a session.
+function M.statusline()
+  if not M.state.client_id then
+    return ''
+  end
+  local p = M.state.position
+  if not p then
+    return M.client() and '⏱ timelens' or ''
+  end
+  local s = ('⏱ %s:%d @%s'):format(p['function'] or '?', (p.line or 0) + 1, p.time or '?')
+  if M.state.pending > 0 then
+    s = s .. ' …'
+  end
+  return s
+end
+
+function M.set_keymaps()
+  for _, k in ipairs(M.keymaps) do
+    vim.keymap.set('n', k[1], '<cmd>Timelens' .. k[2] .. '<cr>', { desc = 'timelens: ' .. k[3] })
+  end
+end
+
+function M.create_commands()
+  local cmd = vim.api.nvim_create_user_command
+  cmd('TimelensStart', function(o)
+    local program, args = nil, nil
+    if #o.fargs > 0 then
+      program = o.fargs[1]
+      args = vim.list_slice(o.fargs, 2)
+    end
+    M.start({ program = program, args = args })
+  end, { nargs = '*', complete = 'file', desc = 'timelens: record a program and start a session' })
+  cmd('TimelensStop', function()
+    M.stop()
+  end, { desc = 'timelens: end the session' })
+  for name, _ in pairs(simple) do
+    local f = M[name:sub(1, 1):lower() .. name:sub(2)]
+    cmd('Timelens' .. name, function()
+      f()
+    end, { desc = 'timelens: ' .. simple[name] })
+  end
+  cmd('TimelensGotoEntry', function()
+    M.gotoEntry()
+  end, { desc = 'timelens: first line of the current call of the function at the cursor' })
+  cmd('TimelensPreviousCall', function(o)
+    M.previousCall(o.args)
+  end, { nargs = '?', desc = 'timelens: previous call of FUNC (default: the function at the cursor)' })
+  cmd('TimelensNextCall', function(o)
+    M.nextCall(o.args)
+  end, { nargs = '?', desc = 'timelens: next call of FUNC (default: the function at the cursor)' })
+  cmd('TimelensLastWrite', function()
+    M.lastWrite()
+  end, { desc = 'timelens: the line that last assigned the expression at the cursor' })
+  cmd('TimelensGoto', function(o)
+    M.goto_time(o.args)
+  end, { nargs = 1, desc = 'timelens: go to a time returned by :TimelensWhere' })
+end
+
+function M.setup(opts)
+  M.config = vim.tbl_deep_extend('force', M.config, opts or {})
+  M.create_commands()
+  if M.config.keymaps then
+    M.set_keymaps()
+  end
+  if M.config.autostart and M.config.program then
+    M.start()
+  end
+  return M
+end
+
+return M

@@ -1,0 +1,162 @@
+;;; emacs_test.el --- headless Emacs test of editors/emacs/timelens.el  -*- lexical-binding: t; -*-
+
+;; Run by scripts/editor-tests:
+;;   emacs --batch -Q -l REPO/editors/emacs/timelens.el -l THIS
+;; Environment: TIMELENS_REPO, TIMELENS_BIN, TIMELENS_PYTHON.
+;; Prints `ok - …' / `not ok - …' lines on stdout; exit status 1 on failure.
+
+(require 'timelens)
+(require 'python)
+
+(defvar tt-passed 0)
+(defvar tt-failed 0)
+(defvar tt-repo (or (getenv "TIMELENS_REPO") "/work/main"))
+(defvar tt-prog (expand-file-name "testdata/programs/loop.py" tt-repo))
+(defvar tt-wait-s (string-to-number (or (getenv "TIMELENS_WAIT_S") "30")))
+
+(defun tt-out (s) (princ (concat s "\n")))
+
+(defun tt-check (name ok &optional detail)
+  (if ok
+      (progn (cl-incf tt-passed) (tt-out (concat "ok - emacs: " name)))
+    (cl-incf tt-failed)
+    (tt-out (format "not ok - emacs: %s%s" name (if detail (format ": %s" detail) ""))))
+  ok)
+
+(defun tt-finish ()
+  (tt-out (format "emacs: %d passed, %d failed" tt-passed tt-failed))
+  (ignore-errors (timelens-stop))
+  (kill-emacs (if (or (> tt-failed 0) (= tt-passed 0)) 1 0)))
+
+(defun tt-wait (pred &optional secs)
+  "Process events until PRED holds or SECS pass; PRED's value."
+  (let ((deadline (+ (float-time) (or secs tt-wait-s))))
+    (while (and (not (funcall pred)) (< (float-time) deadline))
+      (accept-process-output nil 0.05))
+    (funcall pred)))
+
+(defun tt-line-of (text)
+  (with-current-buffer (find-file-noselect tt-prog)
+    (save-excursion
+      (goto-char (point-min))
+      (search-forward text)
+      (line-number-at-pos))))
+
+(defun tt-hints ()
+  "The inlay hints Eglot painted: a list of (LINE . TEXT), LINE 1-based."
+  (with-current-buffer (find-file-noselect tt-prog)
+    (let (res)
+      (dolist (o (overlays-in (point-min) (point-max)))
+        (when (overlay-get o 'eglot--inlay-hint)
+          (push (cons (line-number-at-pos (overlay-start o))
+                      (substring-no-properties
+                       (or (overlay-get o 'after-string) (overlay-get o 'before-string) "")))
+                res)))
+      (sort res (lambda (a b) (< (car a) (car b)))))))
+
+(defun tt-has-hint (text line)
+  (cl-some (lambda (h) (and (= (car h) line) (string-search text (cdr h)))) (tt-hints)))
+
+(defun tt-pos () timelens-position)
+
+(condition-case err
+    (progn
+      (setq timelens-executable (or (getenv "TIMELENS_BIN") (expand-file-name "bin/timelens" tt-repo))
+            timelens-record-from "main"
+            timelens-python (or (getenv "TIMELENS_PYTHON") "python3.13")
+            eglot-sync-connect 10
+            eglot-autoreconnect nil)
+      (when (getenv "TIMELENS_LOG")
+        (setq timelens-extra-args (list "--log" (getenv "TIMELENS_LOG") "--log-level" "debug")))
+      (find-file tt-prog)
+      (tt-check "loop.py is in python-mode" (derived-mode-p 'python-mode) major-mode)
+      (timelens-start tt-prog)
+      (tt-check "eglot manages the buffer with a timelens server"
+                (tt-wait (lambda () (and (bound-and-true-p eglot--managed-mode)
+                                         (cl-typep (eglot-current-server) 'timelens-server)))))
+      (tt-check "eglot-inlay-hints-mode is on" (bound-and-true-p eglot-inlay-hints-mode))
+      (let* ((t0 (float-time))
+             (pos (timelens-where))
+             (first (tt-line-of "acct = Account(\"ada\")"))
+             (body (tt-line-of "total += i"))
+             (forline (tt-line-of "for i in range(5):")))
+        (unless (tt-check "timelens-where answers" pos timelens-last-error) (tt-finish))
+        (tt-out (format "# recording + first position: %.1f s" (- (float-time) t0)))
+        (tt-check "starts at the first line of main"
+                  (and (equal (plist-get pos :function) "main") (= (plist-get pos :line) (1- first)))
+                  pos)
+        (tt-check "mode line shows function and line"
+                  (string-search (format "main:%d" first) (timelens-mode-line)) (timelens-mode-line))
+        (tt-check "timelens-reverse-step at the start is refused with a message"
+                  (and (null (timelens-reverse-step)) (stringp timelens-last-error)) timelens-last-error)
+        (let ((p (timelens-step)))
+          (tt-check "timelens-step enters Account.__init__"
+                    (equal (plist-get p :function) "Account.__init__") p))
+        (let ((p (timelens-reverse-step)))
+          (tt-check "timelens-reverse-step comes back to the same time"
+                    (equal (plist-get p :time) (plist-get pos :time)) p))
+        (dotimes (_ 9) (timelens-next))
+        (let ((p (tt-pos)))
+          (tt-check "nine timelens-next reach the loop body with i = 2"
+                    (and (= (plist-get p :line) (1- body))
+                         (equal (plist-get (plist-get p :locals) :i) "2"))
+                    p))
+        (tt-check "inlay hint overlay on the for line holds i = 0 → 1 → 2"
+                  (tt-wait (lambda () (tt-has-hint "i = 0 → 1 → 2" forline)) 10)
+                  (tt-hints))
+        (tt-check "inlay hint overlay for acct on its line"
+                  (tt-has-hint "acct = Account(owner='ada'" first) (tt-hints))
+        (tt-check "window/showDocument moved point to the current line"
+                  (tt-wait (lambda () (with-current-buffer (find-file-noselect tt-prog)
+                                        (= (line-number-at-pos) body)))
+                           5)
+                  (with-current-buffer (find-file-noselect tt-prog) (line-number-at-pos)))
+        ;; Hover on `total' in `total += i'.
+        (with-current-buffer (find-file-noselect tt-prog)
+          (goto-char (point-min))
+          (forward-line (1- body))
+          (search-forward "total")
+          (backward-char 2)
+          (let ((text (timelens-hover-text))
+                (total (plist-get (plist-get (tt-pos) :locals) :total)))
+            (tt-check (format "hover on total shows its value %s" total)
+                      (and text total (string-search total text) (string-search "total" text))
+                      text))
+          ;; Code actions replace the lenses in Eglot.
+          (let* ((acts (jsonrpc-request (eglot-current-server) :textDocument/codeAction
+                                        (list :textDocument (eglot--TextDocumentIdentifier)
+                                              :range (list :start (eglot--pos-to-lsp-position (line-beginning-position))
+                                                           :end (eglot--pos-to-lsp-position (line-end-position)))
+                                              :context (list :diagnostics []))
+                                        :timeout 30))
+                 (cmds (mapcar (lambda (a) (or (plist-get (plist-get a :command) :command)
+                                               (plist-get a :command)))
+                               acts)))
+            (tt-check "code actions on the current line offer timelens.step"
+                      (member "timelens.step" cmds) cmds))
+          (let ((p (timelens-last-write)))
+            (tt-check "timelens-last-write on total goes to an assignment of total"
+                      (and p (memq (plist-get p :line) (list (1- body) (1- (tt-line-of "total = 0")))))
+                      (or p timelens-last-error))))
+        (let ((p (timelens-next-call "Account.deposit")))
+          (tt-check "timelens-next-call Account.deposit"
+                    (equal (plist-get p :function) "Account.deposit") (or p timelens-last-error)))
+        (let ((p (timelens-reverse-finish)))
+          (tt-check "timelens-reverse-finish returns to main"
+                    (equal (plist-get p :function) "main") (or p timelens-last-error)))
+        (let (p)
+          (dotimes (_ 3)
+            (unless (and p (= (plist-get p :line) (1- forline)))
+              (setq p (timelens-next))))
+          (tt-check "timelens-next reaches the for line again"
+                    (and p (= (plist-get p :line) (1- forline))) p))
+        (tt-check "hints refreshed after the moves: now i = 0 → 1 (2×)"
+                  (tt-wait (lambda () (and (tt-has-hint "i = 0 → 1 (2×)" forline)
+                                           (not (tt-has-hint "i = 0 → 1 → 2" forline))))
+                           10)
+                  (tt-hints)))
+      (tt-finish))
+  (error (tt-check "no Lisp error" nil err)
+         (tt-finish)))
+
+;;; emacs_test.el ends here

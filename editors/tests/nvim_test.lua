@@ -1,0 +1,251 @@
+-- Headless Neovim test of editors/nvim against a real `timelens lsp`
+-- session on testdata/programs/loop.py. Run by scripts/editor-tests:
+--
+--   nvim --headless --clean --cmd 'set rtp^=REPO/editors/nvim' -c 'luafile THIS'
+--
+-- Environment: TIMELENS_REPO (checkout), TIMELENS_BIN (the binary),
+-- TIMELENS_PYTHON (interpreter). Prints `ok - …` / `not ok - …` lines on
+-- stdout and quits with status 1 when a check failed.
+local repo = os.getenv('TIMELENS_REPO') or '/work/main'
+local bin = os.getenv('TIMELENS_BIN') or (repo .. '/bin/timelens')
+local python = os.getenv('TIMELENS_PYTHON') or 'python3.13'
+local prog = repo .. '/testdata/programs/loop.py'
+local wait_ms = tonumber(os.getenv('TIMELENS_WAIT_MS') or '') or 30000
+
+local passed, failed = 0, 0
+local function out(s)
+  io.stdout:write(s .. '\n')
+  io.stdout:flush()
+end
+local function check(name, ok, detail)
+  if ok then
+    passed = passed + 1
+    out('ok - nvim: ' .. name)
+  else
+    failed = failed + 1
+    out('not ok - nvim: ' .. name .. (detail and (': ' .. tostring(detail)) or ''))
+  end
+  return ok
+end
+local function finish()
+  out(('nvim: %d passed, %d failed'):format(passed, failed))
+  vim.cmd((failed > 0 or passed == 0) and 'cquit 1' or 'qall!')
+end
+local function fatal(name, detail)
+  check(name, false, detail)
+  finish()
+end
+
+-- The line (1-based) of loop.py whose text matches pat.
+local lines = vim.fn.readfile(prog)
+local function line_of(pat)
+  for i, l in ipairs(lines) do
+    if l:find(pat, 1, true) then
+      return i
+    end
+  end
+  error('no line ' .. pat)
+end
+
+-- A tall window, so that inlay hints of the whole file are requested.
+vim.o.lines = 60
+vim.o.columns = 200
+
+local tl = require('timelens')
+tl.setup({ cmd = { bin }, record_from = 'main', python = python, keymaps = true, log = os.getenv('TIMELENS_LOG'),
+  extra_args = os.getenv('TIMELENS_LOG') and { '--log-level', 'debug' } or nil })
+check('setup made the commands', vim.fn.exists(':TimelensStep') == 2 and vim.fn.exists(':TimelensStart') == 2)
+
+vim.cmd.edit(prog)
+local buf = vim.api.nvim_get_current_buf()
+check('loop.py is a python buffer', vim.bo[buf].filetype == 'python', vim.bo[buf].filetype)
+vim.cmd('TimelensStart')
+
+local attached = vim.wait(wait_ms, function()
+  local c = tl.client()
+  return c ~= nil and c.initialized and vim.lsp.buf_is_attached(buf, c.id)
+end, 50)
+if not check('the server started and attached', attached) then
+  return finish()
+end
+local client = tl.client()
+check('inlay hints are enabled', vim.lsp.inlay_hint.is_enabled({ bufnr = buf }))
+
+-- Run a command and wait for its answer; returns err, result.
+local function run(fn, ...)
+  local done, e, r = false, nil, nil
+  local args = { ... }
+  table.insert(args, function(err, res)
+    done, e, r = true, err, res
+  end)
+  if not fn(unpack(args)) then
+    return { message = 'not sent' }, nil
+  end
+  if not vim.wait(wait_ms, function()
+    return done
+  end, 20) then
+    return { message = 'no answer in ' .. wait_ms .. ' ms' }, nil
+  end
+  return e, r
+end
+
+-- The first answer waits for the recording.
+local t0 = vim.uv.hrtime()
+local err, pos = run(tl.where)
+if not check('timelens.where answers', err == nil and pos ~= nil, err and err.message) then
+  return finish()
+end
+out(('# recording + first position: %.1f s'):format((vim.uv.hrtime() - t0) / 1e9))
+local first = line_of('acct = Account("ada")')
+check('starts at the first line of main', pos['function'] == 'main' and pos.line == first - 1, vim.inspect(pos))
+check('statusline shows function and line', tl.statusline():find('main:' .. first, 1, true) ~= nil, tl.statusline())
+
+-- Back from the start of history: refused, time does not move.
+err = run(tl.reverseStep)
+check('reverseStep at the start is refused with a message', err ~= nil and (err.message or '') ~= '', vim.inspect(err))
+check('and the position is unchanged', tl.state.position.time == pos.time)
+
+-- Step into Account.__init__ via the Ex command, then back.
+vim.cmd('TimelensStep')
+vim.wait(wait_ms, function()
+  return tl.state.pending == 0
+end, 20)
+local p = tl.state.position
+check(':TimelensStep enters Account.__init__', p['function'] == 'Account.__init__' and p.line == line_of('self.owner = owner') - 1, vim.inspect(p))
+local cursor_ok = vim.wait(5000, function()
+  return vim.api.nvim_win_get_cursor(0)[1] == line_of('self.owner = owner')
+end, 20)
+check('window/showDocument moved the cursor to the current line', cursor_ok, vim.inspect(vim.api.nvim_win_get_cursor(0)))
+vim.cmd('TimelensReverseStep')
+vim.wait(wait_ms, function()
+  return tl.state.pending == 0
+end, 20)
+p = tl.state.position
+check(':TimelensReverseStep comes back to the same time', p.time == pos.time and p.line == first - 1, vim.inspect(p))
+
+-- Through the loop, by steps over calls: 20 21 22 23 24 22 23 24 22 23.
+for _ = 1, 9 do
+  err = run(tl.next)
+  if err then
+    break
+  end
+end
+check('nine :TimelensNext moves', err == nil, err and err.message)
+p = tl.state.position
+local body = line_of('total += i')
+check('now in the loop body', p.line == body - 1 and p.locals and p.locals.i == '2', vim.inspect(p))
+
+-- What the editor holds: inlay hints.
+local forline = line_of('for i in range(5):')
+local function hint_texts()
+  local texts = {}
+  for _, h in ipairs(vim.lsp.inlay_hint.get({ bufnr = buf })) do
+    local label = h.inlay_hint.label
+    if type(label) == 'table' then
+      local parts = {}
+      for _, part in ipairs(label) do
+        table.insert(parts, part.value)
+      end
+      label = table.concat(parts)
+    end
+    table.insert(texts, { line = h.inlay_hint.position.line, label = label })
+  end
+  return texts
+end
+local function has_hint(pat, line)
+  for _, h in ipairs(hint_texts()) do
+    if h.label:find(pat, 1, true) and (line == nil or h.line == line) then
+      return true
+    end
+  end
+  return false
+end
+local got = vim.wait(10000, function()
+  return has_hint('i = 0 → 1 → 2', forline - 1)
+end, 50)
+check('inlay hint on the for line holds the loop history i = 0 → 1 → 2', got, vim.inspect(hint_texts()))
+check('inlay hint for total on its line', has_hint('total = ', body - 1), vim.inspect(hint_texts()))
+check('inlay hint for acct on its line', has_hint("acct = Account(owner='ada'", first - 1), vim.inspect(hint_texts()))
+
+-- Code lenses: the server asked for a refresh (workspace/codeLens/refresh).
+local function lens_on(line, command)
+  for _, l in ipairs(vim.lsp.codelens.get(buf)) do
+    if l.range.start.line == line and l.command and l.command.command == command then
+      return true
+    end
+  end
+  return false
+end
+got = vim.wait(10000, function()
+  return lens_on(body - 1, 'timelens.step') and lens_on(body - 1, 'timelens.reverseStep')
+end, 50)
+check('code lenses: step ▶ and ◀ step back on the current line', got, vim.inspect(vim.lsp.codelens.get(buf)))
+check('code lenses: previous/next call on def main', lens_on(line_of('def main():') - 1, 'timelens.nextCall'))
+
+-- The current-line Hint diagnostic.
+got = vim.wait(5000, function()
+  for _, d in ipairs(vim.diagnostic.get(buf, { severity = vim.diagnostic.severity.HINT })) do
+    if d.lnum == body - 1 then
+      return true
+    end
+  end
+  return false
+end, 50)
+check('a Hint diagnostic marks the current line', got, vim.inspect(vim.diagnostic.get(buf)))
+
+-- Hover on `total` in `total += i`.
+local col = lines[body]:find('total', 1, true) - 1
+local res = vim.lsp.buf_request_sync(buf, 'textDocument/hover', {
+  textDocument = { uri = vim.uri_from_bufnr(buf) },
+  position = { line = body - 1, character = col },
+}, 10000)
+local hover = ''
+for _, r in pairs(res or {}) do
+  if r.result and r.result.contents then
+    local c = r.result.contents
+    hover = type(c) == 'table' and (c.value or vim.inspect(c)) or tostring(c)
+  end
+end
+check('hover on total shows its current value ' .. tostring(p.locals and p.locals.total),
+  p.locals and hover:find(p.locals.total, 1, true) ~= nil and hover:find('total', 1, true) ~= nil, hover)
+
+-- :TimelensLastWrite at the cursor (on `total`): goes back to where total
+-- was last assigned.
+vim.api.nvim_win_set_cursor(0, { body, col + 1 })
+err, p = run(tl.lastWrite)
+check(':TimelensLastWrite on total moves to an assignment of total',
+  err == nil and p and (p.line == body - 1 or p.line == line_of('total = 0') - 1), vim.inspect(err or p))
+
+-- Calls: next call of Account.deposit, then back to the entry of main.
+err, p = run(tl.nextCall, 'Account.deposit')
+check(':TimelensNextCall Account.deposit', err == nil and p and p['function'] == 'Account.deposit', vim.inspect(err or p))
+err, p = run(tl.reverseFinish)
+check(':TimelensReverseFinish returns to the call in main', err == nil and p and p['function'] == 'main', vim.inspect(err or p))
+
+-- The hints follow the moves (workspace/inlayHint/refresh). lastWrite went
+-- back to the i = 1 iteration, nextCall/reverseFinish stayed there, and
+-- :TimelensNext over the deposit call reaches the for line, whose latest
+-- execution before now assigned i = 1: the history shrank from 0 → 1 → 2.
+for _ = 1, 3 do
+  err, p = run(tl.next)
+  if err or (p and p.line == forline - 1) then
+    break
+  end
+end
+check(':TimelensNext reaches the for line again', err == nil and p and p.line == forline - 1, vim.inspect(err or p))
+got = vim.wait(10000, function()
+  return has_hint('i = 0 → 1 (2×)', forline - 1) and not has_hint('i = 0 → 1 → 2', forline - 1)
+end, 50)
+check('hints refreshed after the moves: now i = 0 → 1 (2×)', got, vim.inspect(hint_texts()))
+vim.wait(500)
+
+t0 = vim.uv.hrtime()
+vim.cmd('TimelensStop')
+local budget = tonumber(os.getenv('TIMELENS_EXIT_BUDGET_S') or '') or 5
+local stopped = vim.wait(budget * 1000 + 500, function()
+  return client.is_stopped()
+end, 50)
+local took = (vim.uv.hrtime() - t0) / 1e9
+check(('the server process ends within %d s of :TimelensStop (shutdown + exit)'):format(budget), stopped and took <= budget, ('took %.1f s'):format(took))
+out(('# shutdown took %.1f s'):format((vim.uv.hrtime() - t0) / 1e9))
+finish()

@@ -1,0 +1,432 @@
+package pyext
+
+// Tests of navigate.py (line stepping) against the sys.settrace oracle, through a real
+// gdb that can reverse-execute (gdb >= 14 here, i.e. the test root) and a real
+// CPython 3.13. Run in the root:
+//
+//	CGO_ENABLED=0 go test -c -o bin/tests/nav.test ./pyext
+//	cd pyext && ../scripts/sandbox run -- env TIMELENS_REQUIRE_DEBUGGER=1 ../bin/tests/nav.test -test.run Navigate -test.v
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/timelens/timelens/gdbmi"
+)
+
+// navTunables keeps glibc on SSE2 routines and away from rseq (FACTS.md).
+const navTunables = "GLIBC_TUNABLES=glibc.pthread.rseq=0:glibc.cpu.hwcaps=-AVX512F,-AVX512VL,-AVX512BW,-AVX512DQ,-AVX2,-AVX,-EVEX,-AVX_Fast_Unaligned_Load"
+
+// navPrograms are testdata/navigate's programs, with the window each records from.
+var navPrograms = []struct{ file, from string }{
+	{"loop.py", "--main"},
+	{"calls.py", "--main"},
+	{"gen.py", "--main"},
+	{"exc.py", "--main"},
+	{"comp.py", "--main"},
+	{"classes.py", "--main"},
+	{"calls.py", "fact"},
+	{"classes.py", "Account.deposit"},
+}
+
+func navSkip(t testing.TB, why string) {
+	t.Helper()
+	if os.Getenv("TIMELENS_REQUIRE_DEBUGGER") == "1" {
+		t.Fatalf("required debugger missing: %s", why)
+	}
+	t.Skip(why)
+}
+
+// navTools finds a gdb that can reverse-execute here and python3.13.
+func navTools(t testing.TB) (gdb, python string) {
+	t.Helper()
+	gdb = os.Getenv("TIMELENS_GDB")
+	if gdb == "" {
+		gdb = "gdb"
+	}
+	path, err := exec.LookPath(gdb)
+	if err != nil {
+		navSkip(t, "no gdb on PATH")
+	}
+	out, err := exec.Command(path, "--version").Output()
+	if err != nil {
+		t.Fatalf("%s --version: %v", path, err)
+	}
+	m := regexp.MustCompile(`(?m)^GNU gdb .* (\d+)\.\d+`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("cannot read gdb version from %q", out)
+	}
+	if n, _ := strconv.Atoi(string(m[1])); n < 14 {
+		navSkip(t, "gdb < 14 cannot reverse-execute on this CPU; run in the test root (scripts/sandbox)")
+	}
+	python, err = exec.LookPath("python3.13")
+	if err != nil {
+		navSkip(t, "python3.13 missing")
+	}
+	return path, python
+}
+
+func navDir(t testing.TB) string {
+	t.Helper()
+	d, err := filepath.Abs(filepath.Join("..", "testdata", "navigate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+type navOracle struct {
+	Events [][]any `json:"events"`
+}
+
+type navKey struct {
+	File     string
+	Line     int
+	Function string
+}
+
+func (k navKey) String() string {
+	return fmt.Sprintf("%s:%d %s", filepath.Base(k.File), k.Line, k.Function)
+}
+
+// runNavOracle runs oracle.py and returns its line events.
+func runNavOracle(t *testing.T, python, prog, from string) []navKey {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "oracle.json")
+	args := []string{filepath.Join(navDir(t), "oracle.py"), prog, "--out", out}
+	if from != "--main" {
+		args = append(args, "--func", from)
+	}
+	cmd := exec.Command(python, args...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("oracle: %v\n%s", err, b)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o navOracle
+	if err := json.Unmarshal(raw, &o); err != nil {
+		t.Fatal(err)
+	}
+	keys := make([]navKey, len(o.Events))
+	for i, e := range o.Events {
+		keys[i] = navKey{File: e[0].(string), Line: int(e[1].(float64)), Function: e[2].(string)}
+	}
+	return keys
+}
+
+type navPos struct {
+	File          string  `json:"file"`
+	Line          int     `json:"line"`
+	Function      string  `json:"function"`
+	Depth         int     `json:"depth"`
+	Edge          *string `json:"edge"`
+	Stops         int     `json:"stops"`
+	InternalStops int     `json:"internal_stops"`
+	WindowEnd     string  `json:"window_end"`
+	Instructions  int     `json:"instructions"`
+}
+
+func (p navPos) key() navKey { return navKey{p.File, p.Line, p.Function} }
+
+// navCall runs one navigate.py MI command and decodes its reply. A command that ran
+// the program is answered ^running, and gdb drops its result: it is read back from
+// gdb._timelens_last_reply.
+func navCall(ctx context.Context, s *gdbmi.Session, op string, args ...string) (navPos, error) {
+	var p navPos
+	res, err := s.MI(ctx, op, args...)
+	if err != nil {
+		var ce *gdbmi.CommandError
+		if errors.As(err, &ce) {
+			return p, errors.New(ce.Msg)
+		}
+		return p, err
+	}
+	js, _ := res.Payload["json"].(string)
+	if res.Class == "running" || js == "" {
+		out, err := s.Console(ctx, "python import json; print('TLREPLY ' + json.dumps(gdb._timelens_last_reply))")
+		if err != nil {
+			return p, err
+		}
+		i := strings.Index(out, "TLREPLY ")
+		if i < 0 {
+			return p, fmt.Errorf("no kept reply in %q", out)
+		}
+		var kept struct {
+			Reply *struct {
+				JSON string `json:"json"`
+			} `json:"reply"`
+			Error *string `json:"error"`
+		}
+		line := strings.SplitN(out[i+len("TLREPLY "):], "\n", 2)[0]
+		if err := json.Unmarshal([]byte(line), &kept); err != nil {
+			return p, fmt.Errorf("kept reply %q: %v", line, err)
+		}
+		if kept.Error != nil {
+			return p, errors.New(*kept.Error)
+		}
+		if kept.Reply == nil {
+			return p, fmt.Errorf("%s: no reply", op)
+		}
+		js = kept.Reply.JSON
+	}
+	err = json.Unmarshal([]byte(js), &p)
+	return p, err
+}
+
+func navPrefix(got, want []navKey) int {
+	n := 0
+	for n < len(got) && n < len(want) && got[n] == want[n] {
+		n++
+	}
+	return n
+}
+
+// TestNavigateStepMatchesSettrace: from the window start, -timelens-step visits exactly
+// the oracle's line events to the end, and -timelens-step --reverse visits them
+// backwards; moves past either end are refused without moving.
+func TestNavigateStepMatchesSettrace(t *testing.T) {
+	gdb, python := navTools(t)
+	script := filepath.Join(navDir(t), "..", "..", "pyext", "navigate.py")
+	for _, pr := range navPrograms {
+		pr := pr
+		t.Run(pr.file+"@"+strings.TrimPrefix(pr.from, "--"), func(t *testing.T) {
+			prog := filepath.Join(navDir(t), pr.file)
+			want := runNavOracle(t, python, prog, pr.from)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+			defer cancel()
+			s, err := gdbmi.Start(ctx, gdbmi.Config{GDB: gdb, Program: python, Args: []string{prog},
+				InferiorEnv: []string{navTunables}, Timeout: 5 * time.Minute})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if _, err := s.Console(ctx, "source "+script); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.ExecConsole(ctx, "starti"); err != nil {
+				t.Fatal(err)
+			}
+			began := time.Now()
+			w, err := navCall(ctx, s, "-timelens-record-window", pr.from, "3000000")
+			if err != nil {
+				t.Fatalf("record window: %v\n%s", err, s.TTYOutput())
+			}
+			t.Logf("window: %s, %d instructions, ended by %s, in %v", w.key(), w.Instructions, w.WindowEnd, time.Since(began).Round(time.Millisecond))
+
+			walk := func(reverse bool) ([]navKey, int, time.Duration, string) {
+				seq := []navKey{}
+				stops := 0
+				began := time.Now()
+				args := []string{"step"}
+				if reverse {
+					args = append(args, "--reverse")
+				}
+				for i := 0; i < 5*len(want)+10; i++ {
+					p, err := navCall(ctx, s, "-timelens-step", args...)
+					if err != nil {
+						return seq, stops, time.Since(began), err.Error()
+					}
+					seq = append(seq, p.key())
+					stops += p.Stops
+				}
+				return seq, stops, time.Since(began), "too many moves"
+			}
+			fwd, fstops, ftime, fend := walk(false)
+			fwd = append([]navKey{w.key()}, fwd...)
+			if !strings.Contains(fend, "end of recorded history") {
+				t.Errorf("forward walk ended with %q, want the end of recorded history", fend)
+			}
+			endPos, err := navCall(ctx, s, "-timelens-where")
+			if err != nil || endPos.key() != fwd[len(fwd)-1] {
+				t.Errorf("a refused move changed the position: %v %v, want %v", endPos.key(), err, fwd[len(fwd)-1])
+			}
+			rev, rstops, rtime, rend := walk(true)
+			if !strings.Contains(rend, "start of recorded history") {
+				t.Errorf("reverse walk ended with %q, want the start of recorded history", rend)
+			}
+			rev = append([]navKey{fwd[len(fwd)-1]}, rev...)
+			for i, j := 0, len(rev)-1; i < j; i, j = i+1, j-1 {
+				rev[i], rev[j] = rev[j], rev[i]
+			}
+			okF, okR := navPrefix(fwd, want), navPrefix(rev, want)
+			if len(fwd) != len(want) {
+				okF = min(okF, len(want)-1)
+			}
+			if len(rev) != len(want) {
+				okR = min(okR, len(want)-1)
+			}
+			t.Logf("%s: %d/%d line events forward, %d/%d reverse; %.2f stops/line forward (%v/move), %.2f reverse (%v/move)",
+				pr.file, okF, len(want), okR, len(want),
+				float64(fstops)/float64(max(1, len(fwd)-1)), ftime/time.Duration(max(1, len(fwd)-1)),
+				float64(rstops)/float64(max(1, len(rev)-1)), rtime/time.Duration(max(1, len(rev)-1)))
+			if okF != len(want) || len(fwd) != len(want) {
+				t.Errorf("forward differs at event %d: got %v, want %v", okF, navAround(fwd, okF), navAround(want, okF))
+			}
+			if okR != len(want) || len(rev) != len(want) {
+				t.Errorf("reverse differs at event %d: got %v, want %v", okR, navAround(rev, okR), navAround(want, okR))
+			}
+		})
+	}
+}
+
+func navAround(k []navKey, i int) []navKey {
+	lo, hi := max(0, i-2), min(len(k), i+3)
+	if lo > hi {
+		return nil
+	}
+	return k[lo:hi]
+}
+
+// TestNavigateSemantics runs testdata/navigate/check.py in a batch gdb: next, finish,
+// goto-entry and call (both directions) from every line event of each --main program,
+// against the oracle's activations.
+func TestNavigateSemantics(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: every move from every line event")
+	}
+	gdb, python := navTools(t)
+	dir := navDir(t)
+	script := filepath.Join(dir, "..", "..", "pyext", "navigate.py")
+	for _, pr := range navPrograms {
+		if pr.from != "--main" {
+			continue
+		}
+		pr := pr
+		t.Run(pr.file, func(t *testing.T) {
+			prog := filepath.Join(dir, pr.file)
+			out := filepath.Join(t.TempDir(), "oracle.json")
+			if b, err := exec.Command(python, filepath.Join(dir, "oracle.py"), prog, "--out", out).CombinedOutput(); err != nil {
+				t.Fatalf("oracle: %v\n%s", err, b)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, gdb, "-nx", "-batch",
+				"-ex", "set python print-stack full",
+				"-ex", "set environment "+navTunables,
+				"-ex", "source "+script,
+				"-ex", fmt.Sprintf("python TL_ORACLE=%q; TL_TARGET=\"--main\"; TL_SEMANTICS=1; TL_SAMPLE=%d", out, navSample()),
+				"-x", filepath.Join(dir, "check.py"),
+				"--args", python, prog)
+			b, err := cmd.CombinedOutput()
+			var res struct {
+				Forward   []int             `json:"forward"`
+				Reverse   []int             `json:"reverse"`
+				Semantics map[string][2]int `json:"semantics"`
+				Failures  []map[string]any  `json:"semantics_failures"`
+				Context   map[string]any    `json:"forward_context"`
+			}
+			found := false
+			sc := bufio.NewScanner(strings.NewReader(string(b)))
+			sc.Buffer(make([]byte, 1<<20), 1<<24)
+			for sc.Scan() {
+				if l, ok := strings.CutPrefix(sc.Text(), "TLCHECK "); ok {
+					found = json.Unmarshal([]byte(l), &res) == nil
+				}
+			}
+			if !found {
+				t.Fatalf("check.py gave no result (%v):\n%s", err, navTail(string(b), 3000))
+			}
+			t.Logf("%s: step %d/%d forward, %d/%d reverse; %v", pr.file, res.Forward[0], res.Forward[1],
+				res.Reverse[0], res.Reverse[1], res.Semantics)
+			if res.Forward[0] != res.Forward[1] || res.Reverse[0] != res.Reverse[1] {
+				t.Errorf("step differs from the oracle: %v", res.Context)
+			}
+			if len(res.Semantics) == 0 {
+				t.Errorf("no semantic checks ran")
+			}
+			for kind, c := range res.Semantics {
+				if c[0] != c[1] {
+					t.Errorf("%s: %d/%d as the oracle", kind, c[0], c[1])
+				}
+			}
+			for _, f := range res.Failures {
+				t.Logf("failure: %v", f)
+			}
+		})
+	}
+}
+
+// navSample is how many line events per program TestNavigateSemantics checks from
+// (TIMELENS_NAV_SAMPLE, default 40; 0 = every one: minutes per program).
+func navSample() int {
+	if v, err := strconv.Atoi(os.Getenv("TIMELENS_NAV_SAMPLE")); err == nil && v >= 0 {
+		return v
+	}
+	return 40
+}
+
+func navTail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// TestNavigateWindowLimit: a window cut (60000 instructions of about 120000) by the instruction limit keeps its start (gdb
+// would otherwise drop the oldest instructions), stepping to its end is refused
+// cleanly, and a call that never happens is refused without moving.
+func TestNavigateWindowLimit(t *testing.T) {
+	gdb, python := navTools(t)
+	prog := filepath.Join(navDir(t), "loop.py")
+	want := runNavOracle(t, python, prog, "--main")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	s, err := gdbmi.Start(ctx, gdbmi.Config{GDB: gdb, Program: python, Args: []string{prog},
+		InferiorEnv: []string{navTunables}, Timeout: 3 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Console(ctx, "source "+filepath.Join(navDir(t), "..", "..", "pyext", "navigate.py")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ExecConsole(ctx, "starti"); err != nil {
+		t.Fatal(err)
+	}
+	w, err := navCall(ctx, s, "-timelens-record-window", "--main", "60000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(w.WindowEnd, "instruction limit") || w.key() != want[0] {
+		t.Fatalf("window %+v, want one cut by the instruction limit starting at %v", w, want[0])
+	}
+	n := 1
+	var last navPos
+	for ; n < len(want); n++ {
+		p, err := navCall(ctx, s, "-timelens-step", "step")
+		if err != nil {
+			if !strings.Contains(err.Error(), "end of recorded history") {
+				t.Fatalf("step %d: %v", n, err)
+			}
+			break
+		}
+		if p.key() != want[n] {
+			t.Fatalf("step %d: %v, want %v", n, p.key(), want[n])
+		}
+		last = p
+	}
+	t.Logf("window of %d instructions (%s): %d of the program's %d line events", w.Instructions, w.WindowEnd, n, len(want))
+	if n == len(want) || n < 5 {
+		t.Fatalf("a 60000-instruction window holds %d of %d line events", n, len(want))
+	}
+	if _, err := navCall(ctx, s, "-timelens-call", "next", "no_such_function"); err == nil ||
+		!strings.Contains(err.Error(), "no next call of no_such_function") {
+		t.Errorf("call next of a function never called: %v", err)
+	}
+	if p, err := navCall(ctx, s, "-timelens-where"); err != nil || p.key() != last.key() {
+		t.Errorf("a refused move moved: at %v (%v), want %v", p.key(), err, last.key())
+	}
+}

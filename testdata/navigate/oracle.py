@@ -1,0 +1,99 @@
+"""sys.settrace oracle for timelens navigation tests.
+
+usage: python3.13 oracle.py PROGRAM.py [--func NAME] [--out FILE]
+
+Runs PROGRAM.py as __main__ under sys.settrace and writes, as one JSON object,
+  "events": the 'line' events [file, line, co_qualname, activation, depth] of frames
+            whose code comes from PROGRAM.py, starting at the first line event of the
+            main module (default) or of the first call of NAME (a bare co_name or a
+            co_qualname): what -timelens-step visits from the window start of
+            -timelens-record-window (which records from the same point);
+  "acts":   per activation (one call, or one resume of a generator): call_pos/ret_pos
+            (index of the first line event at/after its 'call'/'return' event), fresh
+            (a new call, not a resume), qualname, name, and the caller's
+            [file, line, qualname] at call and at return (null outside PROGRAM.py).
+"""
+import json
+import os
+import sys
+
+
+def main():
+    args = sys.argv[1:]
+    func = None
+    if "--func" in args:
+        i = args.index("--func")
+        func = args[i + 1]
+        del args[i:i + 2]
+    out = None
+    if "--out" in args:
+        i = args.index("--out")
+        out = args[i + 1]
+        del args[i:i + 2]
+    prog = os.path.abspath(args[0])
+    with open(prog) as f:
+        src = f.read()
+    code = compile(src, prog, "exec")
+    events = []
+    acts = {}      # activation id -> facts (an activation: one call or generator resume)
+    frame_act = {}  # id(frame) -> activation id
+    seen = []       # frames already started (keeps them alive: ids stay unique)
+    seen_ids = set()
+    started = [func is None]
+
+    def key(frame):
+        if frame is None or frame.f_code.co_filename != prog:
+            return None
+        return [frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_qualname]
+
+    def depth(frame):
+        d = 0
+        while frame is not None:
+            if frame.f_code.co_filename == prog:
+                d += 1
+            frame = frame.f_back
+        return d
+
+    def tracer(frame, event, arg):
+        co = frame.f_code
+        if co.co_filename != prog:
+            return None
+        if event == "call":
+            a = len(acts)
+            fresh = id(frame) not in seen_ids
+            if fresh:
+                seen_ids.add(id(frame))
+                seen.append(frame)
+            frame_act[id(frame)] = a
+            acts[a] = {"call_pos": len(events), "ret_pos": None, "fresh": fresh,
+                       "qualname": co.co_qualname, "name": co.co_name,
+                       "call_caller": key(frame.f_back), "ret_caller": None}
+        elif event == "line":
+            if not started[0] and (co.co_qualname == func or co.co_name == func):
+                started[0] = True
+            if started[0]:
+                events.append([co.co_filename, frame.f_lineno, co.co_qualname,
+                               frame_act.get(id(frame)), depth(frame)])
+        elif event == "return":
+            a = frame_act.get(id(frame))
+            if a is not None:
+                acts[a]["ret_pos"] = len(events)
+                acts[a]["ret_caller"] = key(frame.f_back)
+        return tracer
+
+    g = {"__name__": "__main__", "__file__": prog, "__builtins__": __builtins__}
+    sys.argv = [prog]
+    sys.settrace(tracer)
+    try:
+        exec(code, g)
+    finally:
+        sys.settrace(None)
+        if out:
+            with open(out, "w") as f:
+                json.dump({"events": events, "acts": acts}, f)
+        else:
+            json.dump(events, sys.stdout)
+            sys.stdout.write("\n")
+
+
+main()
