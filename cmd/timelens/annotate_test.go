@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,14 +14,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // goes to line 28 (main's last line) and compares the annotated source with
 // testdata/annotate_loop.golden: the hints rendered into the source text.
 func TestAnnotateGolden(t *testing.T) {
-	gdb, err := exec.LookPath("gdb")
-	if err != nil || gdbMajorOf(gdb) < 14 {
-		requireOrSkip(t, "needs a gdb that can reverse-execute here (the test root)")
-	}
-	py, err := exec.LookPath("python3.13")
-	if err != nil {
-		requireOrSkip(t, "needs python3.13 with debug info (the test root)")
-	}
+	py := needRecording(t)
 	prog, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "programs", "loop.py"))
 	r := timelens(t, "annotate", "--record-from", "main", "--at", "loop.py:28", prog, "--", py, prog)
 	if r.code != 0 {
@@ -52,14 +44,7 @@ func TestAnnotateGolden(t *testing.T) {
 // last write of the balance is the unlocked task's read-modify-write, made
 // from a stale read.
 func TestRaceDemo(t *testing.T) {
-	gdb, err := exec.LookPath("gdb")
-	if err != nil || gdbMajorOf(gdb) < 14 {
-		requireOrSkip(t, "needs a gdb that can reverse-execute here (the test root)")
-	}
-	py, err := exec.LookPath("python3.13")
-	if err != nil {
-		requireOrSkip(t, "needs python3.13 with debug info (the test root)")
-	}
+	py := needRecording(t)
 	prog, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "race.py"))
 	r := timelens(t, "annotate", "--record-from", "main", "--at", "race.py:39", "--last-write", "acct.balance", prog, "--", py, prog)
 	if r.code != 0 {

@@ -188,14 +188,7 @@ type position struct {
 
 func e2eSession(t *testing.T, prog string) (*editor, string, string) {
 	t.Helper()
-	gdb, err := exec.LookPath("gdb")
-	if err != nil || gdbMajorOf(gdb) < 14 {
-		requireOrSkip(t, "needs a gdb that can reverse-execute here (the test root)")
-	}
-	py, err := exec.LookPath("python3.13")
-	if err != nil {
-		requireOrSkip(t, "needs python3.13 with debug info (the test root)")
-	}
+	py := needRecording(t)
 	path, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "programs", prog))
 	e := startEditor(t, "lsp", "--backend", "gdb", "--record-from", "main", "--", py, path)
 	caps := map[string]any{
@@ -377,6 +370,22 @@ func TestLSPEndToEndHoverNamesTheLastWrite(t *testing.T) {
 	t.Logf("hover on c.count:\n%s", hover.Contents.Value)
 	e.call("shutdown", nil, nil)
 	e.notify("exit", nil)
+}
+
+// needRecording skips (or fails, in the test root) unless gdb can
+// reverse-execute here and python3.13 is there to record; it returns the
+// python.
+func needRecording(t *testing.T) string {
+	t.Helper()
+	gdb, err := exec.LookPath("gdb")
+	if err != nil || gdbMajorOf(gdb) < 14 {
+		requireOrSkip(t, "needs a gdb that can reverse-execute here (the test root)")
+	}
+	py, err := exec.LookPath("python3.13")
+	if err != nil {
+		requireOrSkip(t, "needs python3.13 with debug info (the test root)")
+	}
+	return py
 }
 
 // gdbMajorOf returns gdb's major version, 0 when unknown.
