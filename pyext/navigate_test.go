@@ -25,9 +25,6 @@ import (
 	"github.com/timelens/timelens/gdbmi"
 )
 
-// navTunables keeps glibc on SSE2 routines and away from rseq (FACTS.md).
-const navTunables = "GLIBC_TUNABLES=glibc.pthread.rseq=0:glibc.cpu.hwcaps=-AVX512F,-AVX512VL,-AVX512BW,-AVX512DQ,-AVX2,-AVX,-EVEX,-AVX_Fast_Unaligned_Load"
-
 // navPrograms are testdata/navigate's programs, with the window each records from.
 var navPrograms = []struct{ file, from string }{
 	{"loop.py", "--main"},
@@ -40,14 +37,6 @@ var navPrograms = []struct{ file, from string }{
 	{"classes.py", "Account.deposit"},
 }
 
-func navSkip(t testing.TB, why string) {
-	t.Helper()
-	if os.Getenv("TIMELENS_REQUIRE_DEBUGGER") == "1" {
-		t.Fatalf("required debugger missing: %s", why)
-	}
-	t.Skip(why)
-}
-
 // navTools finds a gdb that can reverse-execute here and python3.13.
 func navTools(t testing.TB) (gdb, python string) {
 	t.Helper()
@@ -57,7 +46,7 @@ func navTools(t testing.TB) (gdb, python string) {
 	}
 	path, err := exec.LookPath(gdb)
 	if err != nil {
-		navSkip(t, "no gdb on PATH")
+		skipOrFail(t, "%s", "no gdb on PATH")
 	}
 	out, err := exec.Command(path, "--version").Output()
 	if err != nil {
@@ -68,11 +57,11 @@ func navTools(t testing.TB) (gdb, python string) {
 		t.Fatalf("cannot read gdb version from %q", out)
 	}
 	if n, _ := strconv.Atoi(string(m[1])); n < 14 {
-		navSkip(t, "gdb < 14 cannot reverse-execute on this CPU; run in the test root (scripts/sandbox)")
+		skipOrFail(t, "%s", "gdb < 14 cannot reverse-execute on this CPU; run in the test root (scripts/sandbox)")
 	}
 	python, err = exec.LookPath("python3.13")
 	if err != nil {
-		navSkip(t, "python3.13 missing")
+		skipOrFail(t, "%s", "python3.13 missing")
 	}
 	return path, python
 }
@@ -208,7 +197,7 @@ func TestNavigateStepMatchesSettrace(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
 			s, err := gdbmi.Start(ctx, gdbmi.Config{GDB: gdb, Program: python, Args: []string{prog},
-				InferiorEnv: []string{navTunables}, Timeout: 5 * time.Minute})
+				InferiorEnv: gdbmi.DebuggeeEnv(), Timeout: 5 * time.Minute})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -315,7 +304,7 @@ func TestNavigateSemantics(t *testing.T) {
 			defer cancel()
 			cmd := exec.CommandContext(ctx, gdb, "-nx", "-batch",
 				"-ex", "set python print-stack full",
-				"-ex", "set environment "+navTunables,
+				"-ex", "set environment "+gdbmi.DebuggeeEnv()[0],
 				"-ex", "source "+script,
 				"-ex", fmt.Sprintf("python TL_ORACLE=%q; TL_TARGET=\"--main\"; TL_SEMANTICS=1; TL_SAMPLE=%d", out, navSample()),
 				"-x", filepath.Join(dir, "check.py"),
@@ -385,7 +374,7 @@ func TestNavigateWindowLimit(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	s, err := gdbmi.Start(ctx, gdbmi.Config{GDB: gdb, Program: python, Args: []string{prog},
-		InferiorEnv: []string{navTunables}, Timeout: 3 * time.Minute})
+		InferiorEnv: gdbmi.DebuggeeEnv(), Timeout: 3 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
