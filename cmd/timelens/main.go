@@ -89,7 +89,11 @@ func init() {
 			synopsis: "lsp [flags] [-- PROGRAM ARGS...]",
 			program:  optionalProgram,
 			shared:   true,
-			run:      runLSP,
+			options: func(o *Options) []option {
+				return []option{{flag: "substitute-path", usage: "map source paths: `FROM=TO`, where FROM is a path prefix as the recording has it and TO the same files' prefix in the editor (repeatable; the first match wins)",
+					value: substituteValue{&o.SubstitutePath}}}
+			},
+			run: runLSP,
 		},
 		{
 			name:     "annotate",

@@ -48,6 +48,9 @@ type Options struct {
 
 	// At is annotate's --at WHERE: the time point to annotate.
 	At string `json:"-"`
+	// SubstitutePath maps source paths of the recording to the editor's
+	// (lsp's --substitute-path FROM=TO, repeatable): {FROM, TO} pairs.
+	SubstitutePath [][2]string `json:"-"`
 	// LastWrite is annotate's --last-write EXPR.
 	LastWrite string `json:"-"`
 	// Output is record's -o PATH: where the recording goes.
@@ -299,6 +302,29 @@ func (v nonEmptyValue) Set(s string) error {
 		return fmt.Errorf("want %s, not an empty string", v.what)
 	}
 	*v.p = s
+	return nil
+}
+
+// substituteValue appends FROM=TO pairs.
+type substituteValue struct{ p *[][2]string }
+
+func (v substituteValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	var parts []string
+	for _, pr := range *v.p {
+		parts = append(parts, pr[0]+"="+pr[1])
+	}
+	return strings.Join(parts, ",")
+}
+
+func (v substituteValue) Set(s string) error {
+	from, to, ok := strings.Cut(s, "=")
+	if !ok || from == "" || to == "" {
+		return fmt.Errorf("want FROM=TO (a path prefix of the recording = the same files' prefix in the editor), not %q", s)
+	}
+	*v.p = append(*v.p, [2]string{filepath.Clean(from), filepath.Clean(to)})
 	return nil
 }
 

@@ -35,7 +35,7 @@ func TestMergeJSONCommandLineWins(t *testing.T) {
 		Python:      "/usr/bin/python3.13",
 		LogLevel:    "debug",
 	}
-	if inv.opts != want {
+	if !reflect.DeepEqual(inv.opts, want) {
 		t.Errorf("merged:\n got %+v\nwant %+v", inv.opts, want)
 	}
 	if err := inv.opts.Validate(); err != nil {
@@ -57,7 +57,7 @@ func TestMergeJSONWithoutCommandLine(t *testing.T) {
 	}
 	for _, empty := range []string{"", "null", " {} "} {
 		var o Options
-		if err := o.MergeJSON([]byte(empty), nil); err != nil || o != (Options{}) {
+		if err := o.MergeJSON([]byte(empty), nil); err != nil || !reflect.DeepEqual(o, Options{}) {
 			t.Errorf("MergeJSON(%q) = %v, %+v", empty, err, o)
 		}
 	}
@@ -125,4 +125,16 @@ func TestJSONNamesMatchTheStruct(t *testing.T) {
 			t.Errorf("json tag %q has no flag", tag)
 		}
 	}
+}
+
+func TestSubstitutePath(t *testing.T) {
+	inv, err := lookup("lsp").parse([]string{"--substitute-path", "/build/src=/home/me/src", "--substitute-path=/a=/b", "--", "python3", "x.py"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][2]string{{"/build/src", "/home/me/src"}, {"/a", "/b"}}
+	if !reflect.DeepEqual(inv.opts.SubstitutePath, want) {
+		t.Errorf("got %v, want %v", inv.opts.SubstitutePath, want)
+	}
+	usageError(t, []string{"lsp", "--substitute-path", "/only-one"}, "FROM=TO")
 }

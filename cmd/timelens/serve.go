@@ -46,8 +46,9 @@ func runLSP(inv *invocation) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cfg := lsp.Config{
-		Logger:  inv.log,
-		Version: version,
+		Logger:         inv.log,
+		Version:        version,
+		SubstitutePath: inv.opts.SubstitutePath,
 		Start: func(ctx context.Context, init json.RawMessage, progress func(string, int)) (*history.Timeline, error) {
 			o := inv.opts
 			if len(init) > 0 && string(init) != "null" {
