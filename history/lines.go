@@ -88,11 +88,29 @@ func (t *Timeline) Lines(ctx context.Context, depth int) (*LineHistory, error) {
 		if depth < 0 || depth >= len(snap.Frames) {
 			return nil, fmt.Errorf("%w (frame %d of %d)", ErrNoFrame, depth, len(snap.Frames))
 		}
-		events, err := t.walkCall(ctx, snap, depth)
-		if err != nil {
-			return nil, err
+		// A time point's line history never changes: answer a repeated
+		// question without moving.
+		key := linesKey{snap.Time, depth}
+		t.mu.Lock()
+		r, ok := t.lines.get(key)
+		t.mu.Unlock()
+		if ok {
+			return r.lh, r.err
 		}
-		return summarize(snap.Frames[depth], depth, events), nil
+		events, err := t.walkCall(ctx, snap, depth)
+		var edge *EdgeError
+		switch {
+		case errors.As(err, &edge):
+			r = linesResult{err: err} // the call began before the window: so it stays
+		case err != nil:
+			return nil, err
+		default:
+			r = linesResult{lh: summarize(snap.Frames[depth], depth, events)}
+		}
+		t.mu.Lock()
+		t.lines.put(key, r)
+		t.mu.Unlock()
+		return r.lh, r.err
 	})
 }
 

@@ -29,6 +29,20 @@ type Timeline struct {
 	gen   uint64
 	snaps *lru[Time, *Snapshot]
 	calls *lru[string, *callHistory]
+	lines *lru[linesKey, linesResult]
+}
+
+// linesResult is a cached answer of Lines: a history, or the edge of
+// history its call began before.
+type linesResult struct {
+	lh  *LineHistory
+	err error
+}
+
+// linesKey names the line history of the frame at depth at one time point.
+type linesKey struct {
+	at    Time
+	depth int
 }
 
 // Options tunes a Timeline.
@@ -74,6 +88,7 @@ func New(ctx context.Context, b Backend, opts Options) (*Timeline, error) {
 		done:  make(chan struct{}),
 		snaps: newLRU[Time, *Snapshot](opts.CacheSize),
 		calls: newLRU[string, *callHistory](64),
+		lines: newLRU[linesKey, linesResult](256),
 	}
 	go t.run()
 	_, err := call(t, ctx, opts.ReadTimeout, func(ctx context.Context) (Time, error) {

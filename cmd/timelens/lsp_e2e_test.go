@@ -27,7 +27,7 @@ import (
 // editor is a minimal LSP client over a child process's stdio: it answers
 // the server's requests and keeps its notifications.
 type editor struct {
-	t   *testing.T
+	t   testing.TB
 	cmd *exec.Cmd
 	in  io.WriteCloser
 	mu  sync.Mutex
@@ -49,7 +49,7 @@ type rpcMessage struct {
 	} `json:"error,omitempty"`
 }
 
-func startEditor(t *testing.T, args ...string) *editor {
+func startEditor(t testing.TB, args ...string) *editor {
 	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
@@ -375,7 +375,7 @@ func TestLSPEndToEndHoverNamesTheLastWrite(t *testing.T) {
 // needRecording skips (or fails, in the test root) unless gdb can
 // reverse-execute here and python3.13 is there to record; it returns the
 // python.
-func needRecording(t *testing.T) string {
+func needRecording(t testing.TB) string {
 	t.Helper()
 	gdb, err := exec.LookPath("gdb")
 	if err != nil || gdbMajorOf(gdb) < 14 {
