@@ -1,5 +1,6 @@
 """The ground truth for line-level behaviour: run a program under
-sys.settrace and print every 'line' event of the program's own files as one
+sys.settrace and print every 'line' event of the program's own files (with
+--from: of every frame inside the window, whatever its file) as one
 JSON object per line, with the frame's variables rendered by repr().
 
     python3 settrace.py [--from FUNC] [--out FILE] PROGRAM [ARGS...]
@@ -112,16 +113,16 @@ def main():
         return getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
 
     def depth_of(frame):
-        """Frames of the program's files between frame and the window's base."""
+        """Frames between frame and the window's base."""
         d, f = 0, frame
         while f is not None and f is not state["base"]:
             f = f.f_back
-            if f is not None and f.f_code.co_filename in files:
-                d += 1
+            d += 1
         return d
 
     def tracer(frame, event, arg):
-        if frame.f_code.co_filename not in files:
+        inside = state["base"] not in (None, False) and state["on"]
+        if frame.f_code.co_filename not in files and not inside:
             return None
         if event == "call":
             name = qualname(frame)
