@@ -5,9 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"regexp"
 	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -43,16 +41,11 @@ func requireOrSkip(t testing.TB, why string) {
 // gdbMajor returns gdb's major version.
 func gdbMajor(t testing.TB, gdb string) int {
 	t.Helper()
-	out, err := exec.Command(gdb, "--version").Output()
+	v, err := GDBVersion(gdb)
 	if err != nil {
-		t.Fatalf("%s --version: %v", gdb, err)
+		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`(?m)^GNU gdb .* (\d+)\.\d+`).FindSubmatch(out)
-	if m == nil {
-		t.Fatalf("cannot read gdb version from %q", out)
-	}
-	n, _ := strconv.Atoi(string(m[1]))
-	return n
+	return v.Major
 }
 
 func start(t *testing.T, cfg Config) *Session {

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"testing"
 	"time"
 
@@ -30,17 +28,12 @@ func backendPython(t *testing.T) string {
 func reverseGDB(t *testing.T) string {
 	t.Helper()
 	gdb := gdbPath(t)
-	out, err := exec.Command(gdb, "--version").Output()
+	v, err := gdbmi.GDBVersion(gdb)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`(?m)^GNU gdb .* (\d+)\.\d+`).FindSubmatch(out)
-	major := 0
-	if m != nil {
-		major, _ = strconv.Atoi(string(m[1]))
-	}
-	if major < 14 {
-		skipOrFail(t, "gdb %d cannot reverse-execute on this CPU; the backend tests run in the test root", major)
+	if v.Major < 14 {
+		skipOrFail(t, "gdb %s cannot reverse-execute on this CPU; the backend tests run in the test root", v)
 	}
 	return gdb
 }

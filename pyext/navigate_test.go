@@ -16,7 +16,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -48,15 +47,11 @@ func navTools(t testing.TB) (gdb, python string) {
 	if err != nil {
 		skipOrFail(t, "%s", "no gdb on PATH")
 	}
-	out, err := exec.Command(path, "--version").Output()
+	v, err := gdbmi.GDBVersion(path)
 	if err != nil {
-		t.Fatalf("%s --version: %v", path, err)
+		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`(?m)^GNU gdb .* (\d+)\.\d+`).FindSubmatch(out)
-	if m == nil {
-		t.Fatalf("cannot read gdb version from %q", out)
-	}
-	if n, _ := strconv.Atoi(string(m[1])); n < 14 {
+	if v.Major < 14 {
 		skipOrFail(t, "%s", "gdb < 14 cannot reverse-execute on this CPU; run in the test root (scripts/sandbox)")
 	}
 	python, err = exec.LookPath("python3.13")

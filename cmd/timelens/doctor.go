@@ -290,27 +290,6 @@ func firstClause(s string) string {
 
 // ---- gdb ----
 
-// gdbVersion is gdb's version, from `gdb --version`.
-type gdbVersion struct {
-	Text         string // the first line
-	Major, Minor int
-}
-
-func (v gdbVersion) String() string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
-
-var reGDBVersion = regexp.MustCompile(`(?m)^GNU gdb .* (\d+)\.(\d+)`)
-
-func parseGDBVersion(out string) (gdbVersion, bool) {
-	v := gdbVersion{Text: firstLine(out)}
-	m := reGDBVersion.FindStringSubmatch(out)
-	if m == nil {
-		return v, false
-	}
-	v.Major, _ = strconv.Atoi(m[1])
-	v.Minor, _ = strconv.Atoi(m[2])
-	return v, true
-}
-
 // checkGDB finds gdb and probes reverse execution. It returns the checks,
 // gdb's path ("" when missing) and version.
 func (d *doctor) checkGDB(ctx context.Context, py *pythonInfo) ([]check, string, string) {
@@ -324,7 +303,7 @@ func (d *doctor) checkGDB(ctx context.Context, py *pythonInfo) ([]check, string,
 		return []check{found, probe}, "", ""
 	}
 	out, err := d.output(ctx, d.to.Version, path, "--version")
-	v, ok := parseGDBVersion(out)
+	v, ok := gdbmi.ParseVersion(out)
 	if err != nil || !ok {
 		found.Status, found.Detail = statusFail, fmt.Sprintf("%s --version did not say which gdb it is: %s", path, errText(err, out))
 		found.Fix = "apt-get install gdb, or pass --gdb PATH to a GNU gdb"
@@ -341,7 +320,7 @@ func (d *doctor) checkGDB(ctx context.Context, py *pythonInfo) ([]check, string,
 // Python available the program is the interpreter itself, stopped at
 // Py_BytesMain: its start-up code writes SSE registers at once, which is
 // where gdb < 14 fails on CPUs with AMX.
-func (d *doctor) probeReverse(ctx context.Context, gdb string, v gdbVersion, py *pythonInfo) check {
+func (d *doctor) probeReverse(ctx context.Context, gdb string, v gdbmi.Version, py *pythonInfo) check {
 	c := check{ID: "gdb-reverse", Title: "gdb reverse execution"}
 	ctx, cancel := context.WithTimeout(ctx, d.to.GDBProbe)
 	defer cancel()
@@ -456,7 +435,7 @@ func failureText(s string) string {
 }
 
 // gdbFailure explains a failed probe step and says what fixes it.
-func (d *doctor) gdbFailure(c check, v gdbVersion, step string, err error, text string) check {
+func (d *doctor) gdbFailure(c check, v gdbmi.Version, step string, err error, text string) check {
 	c.Status = statusFail
 	msg := strings.TrimSpace(text)
 	var ce *gdbmi.CommandError

@@ -13,8 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/timelens/timelens/gdbmi"
 	"go.uber.org/zap"
+
+	"github.com/timelens/timelens/gdbmi"
 )
 
 // The doctor tests run `timelens doctor` against the debuggers of the
@@ -212,14 +213,14 @@ func TestDoctorExplainsRRFailures(t *testing.T) {
 }
 
 func TestDoctorExplainsGDBFailures(t *testing.T) {
-	v13 := gdbVersion{Major: 13, Minor: 1}
-	v16 := gdbVersion{Major: 16, Minor: 3}
+	v13 := gdbmi.Version{Major: 13, Minor: 1}
+	v16 := gdbmi.Version{Major: 16, Minor: 3}
 	amx := &doctor{to: defaultDoctorTimeouts, amx: true}
 	noAMX := &doctor{to: defaultDoctorTimeouts}
 	xsave := &gdbmi.CommandError{Op: "record goto begin", Msg: "Couldn't write extended state status: Bad address."}
 	for _, c := range []struct {
 		d    *doctor
-		v    gdbVersion
+		v    gdbmi.Version
 		err  error
 		text string
 		want []string
@@ -256,12 +257,12 @@ func TestParsers(t *testing.T) {
 		"GNU gdb (Ubuntu 12.1-0ubuntu1~22.04.2) 12.1\n":     "12.1",
 		"GNU gdb (Fedora Linux) 15.2-4.fc41 (ouch)\nmore\n": "15.2",
 	} {
-		v, ok := parseGDBVersion(out)
+		v, ok := gdbmi.ParseVersion(out)
 		if !ok || v.String() != want {
-			t.Errorf("parseGDBVersion(%q) = %v, %v; want %s", out, v, ok, want)
+			t.Errorf("gdbmi.ParseVersion(%q) = %v, %v; want %s", out, v, ok, want)
 		}
 	}
-	if _, ok := parseGDBVersion("UDB 8.1\n"); ok {
+	if _, ok := gdbmi.ParseVersion("UDB 8.1\n"); ok {
 		t.Error("UDB's banner parsed as a gdb version")
 	}
 

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/timelens/timelens/gdbmi"
 	"github.com/timelens/timelens/history/historytest"
 )
 
@@ -398,14 +399,6 @@ func needRecording(t testing.TB) string {
 
 // gdbMajorOf returns gdb's major version, 0 when unknown.
 func gdbMajorOf(gdb string) int {
-	out, err := exec.Command(gdb, "--version").Output()
-	if err != nil {
-		return 0
-	}
-	m := regexp.MustCompile(`(?m)^GNU gdb .* (\d+)\.\d+`).FindSubmatch(out)
-	if m == nil {
-		return 0
-	}
-	n, _ := strconv.Atoi(string(m[1]))
-	return n
+	v, _ := gdbmi.GDBVersion(gdb)
+	return v.Major
 }

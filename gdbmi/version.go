@@ -1,0 +1,47 @@
+package gdbmi
+
+import (
+	"fmt"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Version is a gdb's version, as `gdb --version` prints it.
+type Version struct {
+	// Text is the first line gdb printed.
+	Text         string
+	Major, Minor int
+}
+
+func (v Version) String() string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
+
+var reVersion = regexp.MustCompile(`(?m)^GNU gdb .* (\d+)\.(\d+)`)
+
+// ParseVersion reads the output of `gdb --version`; ok is false when it is
+// not a GNU gdb's.
+func ParseVersion(out string) (v Version, ok bool) {
+	first, _, _ := strings.Cut(strings.TrimSpace(out), "\n")
+	v.Text = strings.TrimSpace(first)
+	m := reVersion.FindStringSubmatch(out)
+	if m == nil {
+		return v, false
+	}
+	v.Major, _ = strconv.Atoi(m[1])
+	v.Minor, _ = strconv.Atoi(m[2])
+	return v, true
+}
+
+// GDBVersion runs `exe --version` and parses it.
+func GDBVersion(exe string) (Version, error) {
+	out, err := exec.Command(exe, "--version").Output()
+	if err != nil {
+		return Version{}, fmt.Errorf("%s --version: %w", exe, err)
+	}
+	v, ok := ParseVersion(string(out))
+	if !ok {
+		return v, fmt.Errorf("%s is not a GNU gdb: it says %q", exe, v.Text)
+	}
+	return v, nil
+}
