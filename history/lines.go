@@ -121,10 +121,8 @@ func (t *Timeline) walkCall(ctx context.Context, snap *Snapshot, depth int) (eve
 	now := snap.Time
 	frame := snap.Frames[depth]
 	defer func() {
-		if cur, nerr := t.b.Now(ctx); nerr == nil && cur != now {
-			if gerr := t.b.Goto(ctx, now); gerr != nil && err == nil {
-				err = fmt.Errorf("walking %s: time could not be restored: %w", frame.Function, gerr)
-			}
+		if rerr := t.backTo(ctx, now); rerr != nil && err == nil {
+			err = fmt.Errorf("walking %s: %w", frame.Function, rerr)
 		}
 	}()
 	if w, ok := t.b.(CallWalker); ok {

@@ -290,10 +290,8 @@ func (t *Timeline) LastWrite(ctx context.Context, depth int, expr string) (Write
 	return call(t, ctx, t.opts.MoveTimeout, func(ctx context.Context) (Write, error) {
 		before, _ := t.Now()
 		w, err := t.b.LastWrite(ctx, depth, expr)
-		if after, nerr := t.b.Now(ctx); nerr == nil && after != before {
-			if gerr := t.b.Goto(ctx, before); gerr != nil {
-				return Write{}, fmt.Errorf("last write of %s: time could not be restored: %w", expr, gerr)
-			}
+		if rerr := t.backTo(ctx, before); rerr != nil {
+			return Write{}, fmt.Errorf("last write of %s: %w", expr, rerr)
 		}
 		return w, err
 	})
@@ -304,6 +302,17 @@ func (t *Timeline) Eval(ctx context.Context, depth int, expr string) (string, er
 	return call(t, ctx, t.opts.ReadTimeout, func(ctx context.Context) (string, error) {
 		return t.b.Eval(ctx, depth, expr)
 	})
+}
+
+// backTo returns the backend to t0 when a query that must not change time
+// left it elsewhere; a backend whose time cannot be read is left alone.
+func (t *Timeline) backTo(ctx context.Context, t0 Time) error {
+	if cur, err := t.b.Now(ctx); err == nil && cur != t0 {
+		if err := t.b.Goto(ctx, t0); err != nil {
+			return fmt.Errorf("time could not be restored: %w", err)
+		}
+	}
+	return nil
 }
 
 // Close ends the timeline and its backend.
