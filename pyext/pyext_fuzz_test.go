@@ -26,7 +26,11 @@ func replyTypes() map[string]func() any {
 		"eval":     func() any { return new(EvalReply) },
 		"render":   func() any { return new(RenderReply) },
 		"window":   func() any { return new(map[string]any) },
-		"edge":     func() any { return new(struct{ Edge *string `json:"edge"` }) },
+		"edge": func() any {
+			return new(struct {
+				Edge *string `json:"edge"`
+			})
+		},
 	}
 }
 
