@@ -251,3 +251,33 @@ func FuzzExecuteCommand(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPathMap: with one --substitute-path pair, a recording path under FROM
+// maps to a clean editor path under TO that maps back to it, and the map
+// never joins two names into one ("/" to "/src" keeps "/a" as "/src/a").
+func FuzzPathMap(f *testing.F) {
+	f.Add("/build/app", "/home/me/app", "/build/app/main.py")
+	f.Add("/build/app", "/home/me/app", "/build/application.py")
+	f.Fuzz(func(t *testing.T, from, to, path string) {
+		m := newPathMap([][2]string{{from, to}})
+		e := m.toEditor(path)
+		if path == "" {
+			if e != "" {
+				t.Fatalf("toEditor(\"\") = %q", e)
+			}
+			return
+		}
+		if _, under := cutPathPrefix(filepath.Clean(path), filepath.Clean(from)); !under || !filepath.IsAbs(from) || !filepath.IsAbs(to) {
+			return // the pairs that matter are absolute prefixes
+		}
+		if e != filepath.Clean(e) {
+			t.Fatalf("{%q, %q}: %q maps to %q, not a clean path", from, to, path, e)
+		}
+		if _, under := cutPathPrefix(e, filepath.Clean(to)); !under {
+			t.Fatalf("{%q, %q}: %q maps to %q, not under %q", from, to, path, e, to)
+		}
+		if back := m.toRecording(e); back != filepath.Clean(path) {
+			t.Fatalf("{%q, %q}: %q maps to %q, which maps back to %q", from, to, path, e, back)
+		}
+	})
+}
