@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -269,6 +270,12 @@ func FuzzRelayLine(f *testing.F) {
 				t.Fatalf("relay wrote %q, which it cannot parse: %v", l, err)
 			}
 			checkCanonical(t, l, rec)
+			for _, f := range rec.fields {
+				if p, _ := f.value.(string); f.name == spoolField && filepath.Dir(p) != spool {
+					// The session reads and deletes the file a spool field names.
+					t.Fatalf("relay passes %q, whose %s names a file of its own choosing", l, spoolField)
+				}
+			}
 			if rec.kind == '@' {
 				streams.WriteString(rec.stream)
 			}
@@ -281,6 +288,9 @@ func FuzzRelayLine(f *testing.F) {
 			return
 		}
 		in, err := parseRecord(line)
+		if err == nil && slices.ContainsFunc(in.fields, func(f field) bool { return f.name == spoolField }) {
+			err = errNotMI // a spool field from gdb is the relay's to refuse
+		}
 		if err != nil {
 			if got := streams.String(); got != line+"\n" {
 				t.Fatalf("non-MI line %q came through as %q", line, got)
