@@ -655,10 +655,12 @@ func parseGDBTime(console string) (TimeReport, error) {
 		}
 		r.Now = t(m[1])
 	}
-	for _, tm := range []Time{r.Now, r.Last} {
-		if _, _, _, err := parseGDBRaw(tm.Raw); err != nil {
+	for _, tm := range []*Time{&r.Now, &r.Last} {
+		_, _, canon, err := parseGDBRaw(tm.Raw)
+		if err != nil {
 			return fail("instruction number " + tm.Raw + " out of range")
 		}
+		tm.Raw = canon // as ParseTimeString spells it
 	}
 	return r, nil
 }
