@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -279,5 +280,104 @@ func FuzzPathMap(f *testing.F) {
 		if back := m.toRecording(e); back != filepath.Clean(path) {
 			t.Fatalf("{%q, %q}: %q maps to %q, which maps back to %q", from, to, path, e, back)
 		}
+	})
+}
+
+// fuzzMethods are the client messages FuzzServeMessage sends, with whether
+// each is a request (a call) or a notification.
+var fuzzMethods = []struct {
+	name string
+	call bool
+}{
+	{protocol.MethodTextDocumentHover, true},
+	{protocol.MethodTextDocumentInlayHint, true},
+	{protocol.MethodTextDocumentCodeLens, true},
+	{protocol.MethodTextDocumentCodeAction, true},
+	{protocol.MethodWorkspaceExecuteCommand, true},
+	{protocol.MethodTextDocumentDidOpen, false},
+	{protocol.MethodTextDocumentDidChange, false},
+	{protocol.MethodTextDocumentDidClose, false},
+	{protocol.MethodCancelRequest, false},
+	{protocol.MethodInitialize, true},
+	{"timelens/unknown", true},
+}
+
+// FuzzServeMessage sends one message with any parameters over the wire to
+// a served session (after initialize, over loop.py's settrace trace, with
+// loop.py open), then a hover: every request gets an answer, and none is
+// the internal error a panic in a handler becomes.
+func FuzzServeMessage(f *testing.F) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		f.Skip("no python3 on PATH: the server replays a sys.settrace trace of a real CPython")
+	}
+	prog := program("loop.py")
+	tr, err := historytest.Record(python, prog, "main")
+	if err != nil {
+		f.Fatal(err)
+	}
+	src, err := os.ReadFile(prog)
+	if err != nil {
+		f.Fatal(err)
+	}
+	u := string(uri.File(prog))
+	doc := `{"textDocument": {"uri": "` + u + `"}`
+	f.Add(uint8(0), doc+`, "position": {"line": 22, "character": 8}}`)
+	f.Add(uint8(1), doc+`, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 4294967295, "character": 0}}}`)
+	f.Add(uint8(2), doc+`}`)
+	f.Add(uint8(3), doc+`, "range": {"start": {"line": 22, "character": 0}, "end": {"line": 22, "character": 0}}, "context": {"diagnostics": [], "only": ["source"]}}`)
+	f.Add(uint8(4), `{"command": "timelens.lastWrite", "arguments": [{"uri": "`+u+`", "position": {"line": 22, "character": 8}}]}`)
+	f.Add(uint8(5), `{"textDocument": {"uri": "`+u+`", "languageId": "python", "version": 2, "text": "def f(:\n\xff"}}`)
+	f.Add(uint8(6), `{"textDocument": {"uri": "`+u+`", "version": 2}, "contentChanges": [{"range": {"start": {"line": 22, "character": 4}, "end": {"line": 22, "character": 9}}, "text": "tot"}]}`)
+	f.Add(uint8(6), `{"textDocument": {"uri": "`+u+`", "version": 2}, "contentChanges": [{"text": "x"}, {"range": {"start": {"line": 9, "character": 0}, "end": {"line": 0, "character": 0}}, "text": ""}]}`)
+	f.Add(uint8(7), doc+`}`)
+	f.Add(uint8(8), `{"id": 2}`)
+	f.Add(uint8(9), `{"capabilities": {}}`)
+	f.Add(uint8(10), `[]`)
+	f.Fuzz(func(t *testing.T, which uint8, params string) {
+		if !json.Valid([]byte(params)) {
+			return // the jsonrpc2 layer refuses the frame before any handler
+		}
+		m := fuzzMethods[int(which)%len(fuzzMethods)]
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		start := func(ctx context.Context, _ json.RawMessage, _ func(string, int)) (*history.Timeline, error) {
+			return history.New(ctx, &historytest.Trace{Events: tr.Events}, history.Options{})
+		}
+		serverSide, clientSide := net.Pipe()
+		served := make(chan error, 1)
+		go func() { served <- Serve(ctx, serverSide, Config{Start: start}) }()
+		_, conn, server := protocol.NewClient(ctx, newFakeEditor(), jsonrpc2.NewStream(clientSide))
+		defer func() {
+			_ = conn.Close()
+			<-served
+		}()
+		if _, err := server.Initialize(ctx, &protocol.InitializeParams{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := server.Initialized(ctx, &protocol.InitializedParams{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := server.DidOpen(ctx, &protocol.DidOpenTextDocumentParams{TextDocument: protocol.TextDocumentItem{
+			URI: uri.URI(u), LanguageID: "python", Version: 1, Text: string(src)}}); err != nil {
+			t.Fatal(err)
+		}
+		check := func(method string, err error) {
+			var wire *jsonrpc2.Error
+			if errors.As(err, &wire) && wire.Code == jsonrpc2.InternalError {
+				t.Fatalf("%s %s: %v", method, params, err)
+			}
+		}
+		if m.call {
+			var res json.RawMessage
+			_, err := conn.Call(ctx, m.name, json.RawMessage(params), &res)
+			check(m.name, err)
+		} else if err := conn.Notify(ctx, m.name, json.RawMessage(params)); err != nil {
+			t.Fatalf("%s: %v", m.name, err)
+		}
+		// The session still answers, with the text as the message left it.
+		_, err := server.Hover(ctx, &protocol.HoverParams{TextDocumentPositionParams: protocol.TextDocumentPositionParams{
+			TextDocument: protocol.TextDocumentIdentifier{URI: uri.URI(u)}, Position: protocol.Position{Line: 22, Character: 8}}})
+		check("hover after "+m.name, err)
 	})
 }
