@@ -5,7 +5,7 @@ GO ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build test test-host test-root test-sandbox test-editors bench demo clean
+.PHONY: build test test-host test-root test-sandbox test-editors fuzz bench demo clean
 
 ## build: the timelens binary, static, in bin/
 build:
@@ -18,6 +18,13 @@ test: test-host test-sandbox test-root test-editors
 test-host:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+	$(MAKE) fuzz
+
+## fuzz: every fuzz target for FUZZTIME (default 5s each, about 1.5 minutes);
+## `make fuzz FUZZTIME=60s` for a longer run
+FUZZTIME ?= 5s
+fuzz:
+	scripts/fuzz --time $(FUZZTIME)
 
 test-sandbox:
 	scripts/test-sandbox

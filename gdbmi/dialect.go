@@ -655,6 +655,13 @@ func parseGDBTime(console string) (TimeReport, error) {
 		}
 		r.Now = t(m[1])
 	}
+	for _, tm := range []*Time{&r.Now, &r.Last} {
+		_, _, canon, err := parseGDBRaw(tm.Raw)
+		if err != nil {
+			return fail("instruction number " + tm.Raw + " out of range")
+		}
+		tm.Raw = canon // as ParseTimeString spells it
+	}
 	return r, nil
 }
 
@@ -681,15 +688,19 @@ func parseRRTime(console string) (TimeReport, error) {
 		return TimeReport{}, &TimeOutputError{Kind: KindRR, Commands: []string{"when", "when-ticks"}, Output: console, Why: why}
 	}
 	var event uint64
+	var err error
 	if m := rrCompletedRe.FindStringSubmatch(console); m != nil {
-		event, _ = strconv.ParseUint(m[1], 10, 64)
+		event, err = strconv.ParseUint(m[1], 10, 64)
 	} else if m := rrCurrentRe.FindStringSubmatch(console); m != nil {
-		event, _ = strconv.ParseUint(m[1], 10, 64)
+		event, err = strconv.ParseUint(m[1], 10, 64)
 		if event > 0 {
 			event--
 		}
 	} else {
 		return fail(`no "Completed event: N" (is this rr replay, outside a diversion?)`)
+	}
+	if err != nil {
+		return fail("event number out of range")
 	}
 	m := rrTickRe.FindStringSubmatch(console)
 	if m == nil {

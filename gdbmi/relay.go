@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -285,6 +286,11 @@ func (r *relay) gdbLine(line string) {
 		return
 	}
 	rec, err := parseRecord(line)
+	if err == nil && slices.ContainsFunc(rec.fields, func(f field) bool { return f.name == spoolField }) {
+		// Only the relay names spool files: the session reads and deletes
+		// them. A program printing such a record is printing text.
+		err = errNotMI
+	}
 	if err != nil {
 		// Not MI: text a program or a Python extension printed to gdb's
 		// stdout. Keep it visible as target output.

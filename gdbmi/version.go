@@ -28,8 +28,12 @@ func ParseVersion(out string) (v Version, ok bool) {
 	if m == nil {
 		return v, false
 	}
-	v.Major, _ = strconv.Atoi(m[1])
-	v.Minor, _ = strconv.Atoi(m[2])
+	var err1, err2 error
+	v.Major, err1 = strconv.Atoi(m[1])
+	v.Minor, err2 = strconv.Atoi(m[2])
+	if err1 != nil || err2 != nil {
+		return Version{Text: v.Text}, false // no gdb has a version past int
+	}
 	return v, true
 }
 

@@ -134,7 +134,15 @@ func (s *server) document(u uri.URI) (*document, error) {
 	if d != nil {
 		return d, nil
 	}
-	data, err := os.ReadFile(path)
+	fi, err := os.Stat(path)
+	if err == nil && !fi.Mode().IsRegular() {
+		// A device or a pipe could be read forever (file:///dev/zero).
+		err = fmt.Errorf("not a regular file (%v)", fi.Mode().Type())
+	}
+	var data []byte
+	if err == nil {
+		data, err = os.ReadFile(path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s is not open in the editor and cannot be read: %w", u, err)
 	}

@@ -33,7 +33,7 @@ func (m pathMap) toEditor(path string) string {
 	path = filepath.Clean(path)
 	for _, p := range m.pairs {
 		if rest, ok := cutPathPrefix(path, p[0]); ok {
-			return p[1] + rest
+			return filepath.Join(p[1], rest)
 		}
 	}
 	return path
@@ -44,7 +44,7 @@ func (m pathMap) toRecording(path string) string {
 	path = filepath.Clean(path)
 	for _, p := range m.pairs {
 		if rest, ok := cutPathPrefix(path, p[1]); ok {
-			return p[0] + rest
+			return filepath.Join(p[0], rest)
 		}
 	}
 	return path

@@ -272,11 +272,17 @@ func identBounds(line string, col int) (start, end int) {
 	return start, end
 }
 
+// runeAt is the character that byte i is part of; RuneError for a byte of
+// no valid character (a stray continuation byte is not its neighbour's).
 func runeAt(s string, i int) rune {
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
+	j := i
+	for j > 0 && !utf8.RuneStart(s[j]) {
+		j--
 	}
-	r, _ := utf8.DecodeRuneInString(s[i:])
+	r, size := utf8.DecodeRuneInString(s[j:])
+	if j+size <= i {
+		return utf8.RuneError
+	}
 	return r
 }
 
