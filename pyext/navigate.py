@@ -36,9 +36,12 @@
 # commands that ran the program and so were answered ^running):
 #   {"file", "line" (1-based), "function" (co_qualname), "depth" (Python frames on the
 #    stack, module = 1), "frame" (address), "edge": null | "start" (the move ended on
-#    the first position of the recorded window), "stops" (resumes this move made),
-#    "internal_stops" (watchpoint triggers gdb filtered with its own condition),
-#    "ms"}
+#    the first position of the recorded window), "stops" (every time gdb stopped the
+#    program and handed control to us: "resumes", the (reverse-)continue/stepi commands
+#    this move ran, plus "py_stops", gdb.Breakpoint.stop callbacks), "gdb_triggers"
+#    (watchpoint triggers whose condition gdb evaluated itself, in its expression
+#    language, without handing control to us), "internal_stops" (py_stops +
+#    gdb_triggers), "ms"}
 # A move that cannot happen raises gdb.GdbError ("timelens: start of recorded history:
 # ..." / "timelens: end of recorded history: ..." / "... no previous call of F") and
 # leaves time where it was.
@@ -780,8 +783,10 @@ def _check_replayable(reverse):
 
 def _finish_reply(m, t0, edge=None):
     pos = position()
-    n_int = (_get_var("tl_n") or 0) + _PYCOUNT[0]
-    pos.update({"edge": edge, "stops": m.stops, "internal_stops": n_int,
+    trig = _get_var("tl_n") or 0
+    n_int = trig + _PYCOUNT[0]
+    pos.update({"edge": edge, "stops": m.stops + _PYCOUNT[0], "resumes": m.stops,
+                "py_stops": _PYCOUNT[0], "gdb_triggers": trig, "internal_stops": n_int,
                 "ms": round((time.time() - t0) * 1000, 1)})
     STATS["moves"] += 1
     STATS["stops"] += m.stops
@@ -947,6 +952,12 @@ class _CallWatch(gdb.Breakpoint):
             return False
 
 
+def _add_py_stops(r, n):
+    """Counts n more stop() callbacks (the call search's) in reply r."""
+    for k in ("stops", "py_stops", "internal_stops"):
+        r[k] += n
+
+
 def do_call(direction, func):
     if direction not in ("previous", "next"):
         raise NavError("timelens: -timelens-call previous|next FUNC")
@@ -976,7 +987,7 @@ def do_call(direction, func):
                         and _window_start_is_event(state):
                     _goto_insn("begin")
                     r = _finish_reply(m, t0, edge="start")
-                    r["internal_stops"] += internal
+                    _add_py_stops(r, internal)
                     return r
                 _restore(state)
                 raise _edge_error(reverse, "no %s call of %s" % (direction, func))
@@ -989,10 +1000,10 @@ def do_call(direction, func):
                 if now is not None and now >= start:
                     # That was the call we are in (or at): search on before its start.
                     m = Mover(True)
-                    m.stops = r["stops"]
+                    m.stops = r["resumes"]
                     _restore(push)
                     continue
-            r["internal_stops"] += internal
+            _add_py_stops(r, internal)
             return r
     finally:
         m.cleanup()
@@ -1015,20 +1026,28 @@ do_goto_entry = _move(do_goto_entry)
 do_call = _move(do_call)
 
 
-# The measuring baseline (not for navigation): the original UDB extensions' approach
-# transposed to a computed-goto build, one debugger stop per bytecode of the current frame
-# (an unconditional instr_ptr watchpoint) and per frame change, Python deciding.
+# The measuring baseline (not for navigation): the article's "stepping bytecodes"
+# (a breakpoint in the interpreter's dispatch loop, one debugger stop per bytecode
+# instruction; a line step = bytecode steps until the line changes) on a computed-goto
+# build, which has no single dispatch point: an unconditional watchpoint on the current
+# frame's instr_ptr stops at every bytecode (every TARGET starts with that store), and
+# one on current_frame at every frame change (to follow calls, as the dispatch
+# breakpoint does); Python decides at each stop.
 def baseline_step(kind, reverse):
-    """The article's approach on a computed-goto build: stop at every bytecode of the
-    current frame (an unconditional watchpoint on instr_ptr) and at every frame change,
-    and decide in Python whether a line event was reached."""
+    """One stop per bytecode of every frame (and per frame change) until the next/
+    previous line event (step), or of the same activation (next; pdb's rule when the
+    activation ends first, as in do_step). Reply: the position, stops, ms."""
+    if kind not in ("step", "next"):
+        raise NavError("timelens: the baseline steps step or next, not %r" % kind)
     t0 = time.time()
     stops = 0
-    st = _record_state()
+    st = _check_replayable(reverse)
     cfa = _layout().current_frame_addr()
     wcf = _Watch(cfa)
     wip = None
     f = current_frame()
+    f0, f0prev = f, frame_previous(f) if f else 0
+    mode = kind
     ci = frame_code(f)
     prev = ci.index(frame_ip(f)) if ci else None
     if reverse and _pc() in _POST_STORE_PCS:
@@ -1038,43 +1057,50 @@ def baseline_step(kind, reverse):
             if wip is None and ci is not None:
                 wip = _Watch(frame_ip_addr(f))
             if not reverse and not _replaying():
-                raise NavError("timelens: end of recorded history")
+                _restore(st)
+                raise _edge_error(False, "no later line event")
             _stops().last = None
             stops += 1
             gdb.execute("reverse-continue" if reverse else "continue", to_string=True)
             if not isinstance(_stops().last, gdb.BreakpointEvent):
                 _restore(st)
-                raise NavError("timelens: edge of recorded history")
+                raise _edge_error(reverse, "no %s line event" % ("earlier" if reverse else "later"))
             cur = current_frame()
             if cur != f:
                 if wip is not None:
                     wip.delete()
                     wip = None
+                if mode == "next" and cur == f0prev:
+                    mode = "step"  # the activation ended (forward) or began (reverse)
                 f = cur
                 ci = frame_code(f)
                 prev = ci.index(frame_ip(f)) if ci else None
                 continue
+            if ci is None:
+                continue
             i = ci.index(frame_ip(f))
-            if not reverse:
-                hit = prev is not None and ci.is_event(i, prev)
-                prev = i
-            else:
-                hit = prev is not None and ci.is_event(prev, i)
-                prev = i
-            if hit:
+            hit = prev is not None and (ci.is_event(prev, i) if reverse else ci.is_event(i, prev))
+            prev = i
+            if hit and (mode == "step" or f == f0):
                 if reverse:
                     wcf.delete()
                     wip.delete()
                     wip = None
                     stops += 1
                     gdb.execute("stepi", to_string=True)
+                _POST_STORE_PCS.add(_pc())
                 pos = position()
-                pos.update({"stops": stops, "ms": (time.time() - t0) * 1000})
+                pos.update({"edge": None, "stops": stops, "resumes": stops, "py_stops": 0,
+                            "gdb_triggers": 0, "internal_stops": 0,
+                            "ms": round((time.time() - t0) * 1000, 1)})
                 return pos
     finally:
         wcf.delete()
         if wip is not None:
             wip.delete()
+
+
+baseline_step = _move(baseline_step)
 
 
 # ---------------------------------------------------------------- record window
@@ -1447,7 +1473,22 @@ class _MINavStats(gdb.MICommand):
         return _reply(STATS)
 
 
-for _c in (_MIStep, _MIEntry, _MICall, _MIWindow, _MIWhere, _MINavStats):
+class _MIBaseline(gdb.MICommand):
+    """-timelens-baseline-step step|next [--reverse]: the per-bytecode baseline
+    (for make bench; navigation uses -timelens-step)."""
+
+    def __init__(self):
+        super().__init__("-timelens-baseline-step")
+
+    @_mi
+    def invoke(self, argv):
+        args = [a for a in argv if a != "--reverse"]
+        if len(args) != 1:
+            raise NavError("usage: -timelens-baseline-step step|next [--reverse]")
+        return _reply(baseline_step(args[0], "--reverse" in argv))
+
+
+for _c in (_MIStep, _MIEntry, _MICall, _MIWindow, _MIWhere, _MINavStats, _MIBaseline):
     _c()
 
 
