@@ -31,6 +31,10 @@
 #       the first line event of the previous/next call of FUNC, strictly before/after
 #       now (generator resumes are not calls).
 #   -timelens-where   the position, no move.
+#   -timelens-dialect gdb|rr|udb
+#       the debugger this runs in (default gdb): how to ask the time and go back to it.
+#   -timelens-baseline-step step|next [--reverse]
+#       the per-bytecode baseline make bench compares with (not for navigation).
 #
 # Position reply (JSON in ^done,json="..."; also kept in gdb._timelens_last_reply for
 # commands that ran the program and so were answered ^running):
@@ -503,8 +507,46 @@ def _stops():
     return _STOPS
 
 
+# The debugger navigate.py runs in, as gdbmi/dialect.go names it: "gdb" (record full),
+# "rr" (rr replay) or "udb" (Undo's UDB). The moves themselves are the same gdb
+# watchpoints and (reverse-)continues in all three; what differs is how to ask the time,
+# how to go back to a time (a refused move leaves time where it was) and how the end of
+# history shows. Set by the Go backend (set_dialect) right after loading this file.
+_DIALECT = ["gdb"]
+_DIALECTS = ("gdb", "rr", "udb")
+
+
+def set_dialect(kind):
+    if kind not in _DIALECTS:
+        raise NavError("timelens: unknown debugger %r: valid ones are %s" % (kind, ", ".join(_DIALECTS)))
+    _DIALECT[0] = kind
+
+
+# rr: src/DebuggerExtensionCommand.cc ("when", "when-ticks"), src/launch_debugger.cc
+# ("run EVENT" restarts at the first stop after event EVENT; "seek-ticks T").
+# UDB: docs.undo.io TimeNotation.html ("info time": "Current time is: 11,571:0x5555555552df
+# (in recorded range: [1 - 228,443])"; "ugo time BBCOUNT:0xPC").
+_RR_EVENT = re.compile(r"Completed event: (\d+)")
+_RR_TICK = re.compile(r"Current tick: (\d+)")
+_UDB_TIME = re.compile(r"Current time is: ([0-9,]+)(?::(0x[0-9a-fA-F]+))?")
+
+
 def _record_state():
-    """(replaying, instruction number or None)."""
+    """(replaying, time): replaying is None without a recording, False at gdb's live end;
+    time is comparable: gdb's instruction number, rr's (event, ticks), UDB's (bbcount, pc)."""
+    d = _DIALECT[0]
+    if d == "rr":
+        out = gdb.execute("when", to_string=True) + gdb.execute("when-ticks", to_string=True)
+        e, t = _RR_EVENT.search(out), _RR_TICK.search(out)
+        if not e or not t:
+            raise NavError("timelens: rr did not say the time (when, when-ticks): %r" % out.strip()[:200])
+        return True, (int(e.group(1)), int(t.group(1)))
+    if d == "udb":
+        out = gdb.execute("info time -a", to_string=True)
+        m = _UDB_TIME.search(out)
+        if not m:
+            raise NavError("timelens: UDB did not say the time (info time -a): %r" % out.strip()[:200])
+        return True, (int(m.group(1).replace(",", "")), int(m.group(2) or "0", 16))
     out = gdb.execute("info record", to_string=True)
     if "No recording is currently active" in out or "No record target" in out:
         return None, None
@@ -515,15 +557,28 @@ def _record_state():
 
 
 def _replaying():
+    if _DIALECT[0] != "gdb":
+        return True  # rr and UDB only replay: forward never runs the process live
     return "Replay mode" in gdb.execute("info record", to_string=True)
 
 
+def _goto_commands(where):
+    """The CLI commands that go to a time of _record_state (or gdb's "begin"/"end")."""
+    d = _DIALECT[0]
+    if d == "rr":
+        return ["run %d" % where[0], "seek-ticks %d" % where[1]]
+    if d == "udb":
+        return ["ugo time %d:0x%x" % where if where[1] else "ugo time %d" % where[0]]
+    return ["record goto %s" % where]
+
+
 def _goto_insn(where):
-    try:
-        gdb.execute("record goto %s" % where, to_string=True)
-    except gdb.error as e:
-        if "Already at target" not in str(e):
-            raise
+    for c in _goto_commands(where):
+        try:
+            gdb.execute(c, to_string=True)
+        except gdb.error as e:
+            if "Already at target" not in str(e):
+                raise
 
 
 def _restore(state):
@@ -532,6 +587,12 @@ def _restore(state):
         _goto_insn(num)
     elif replaying is False:
         _goto_insn("end")
+
+
+def _end_signal(signal_name, reverse):
+    """A signal stop that means the end of history: rr ends a forward replay with a
+    synthetic SIGKILL at the debuggee's exit (src/GdbServer.cc, src/test/run_end.py)."""
+    return not reverse and _DIALECT[0] == "rr" and signal_name == "SIGKILL"
 
 
 def _set_var(name, value):
@@ -739,7 +800,7 @@ class Mover:
                     (self.cf_want is None or now in self.cf_want):
                 return "cf"
             return "edge"
-        if isinstance(ev, gdb.SignalEvent):
+        if isinstance(ev, gdb.SignalEvent) and not _end_signal(ev.stop_signal, self.reverse):
             return "signal"
         return "edge"
 
@@ -1473,6 +1534,20 @@ class _MINavStats(gdb.MICommand):
         return _reply(STATS)
 
 
+class _MIDialect(gdb.MICommand):
+    """-timelens-dialect gdb|rr|udb: which debugger this is (see set_dialect)."""
+
+    def __init__(self):
+        super().__init__("-timelens-dialect")
+
+    @_mi
+    def invoke(self, argv):
+        if len(argv) != 1:
+            raise NavError("usage: -timelens-dialect gdb|rr|udb")
+        set_dialect(argv[0])
+        return _reply({"dialect": argv[0]})
+
+
 class _MIBaseline(gdb.MICommand):
     """-timelens-baseline-step step|next [--reverse]: the per-bytecode baseline
     (for make bench; navigation uses -timelens-step)."""
@@ -1488,7 +1563,7 @@ class _MIBaseline(gdb.MICommand):
         return _reply(baseline_step(args[0], "--reverse" in argv))
 
 
-for _c in (_MIStep, _MIEntry, _MICall, _MIWindow, _MIWhere, _MINavStats, _MIBaseline):
+for _c in (_MIStep, _MIEntry, _MICall, _MIWindow, _MIWhere, _MINavStats, _MIBaseline, _MIDialect):
     _c()
 
 
