@@ -118,7 +118,7 @@ func BenchmarkNavigate(b *testing.B) {
 	// a stop() callback per watchpoint trigger) or "gdb" (the rule as a
 	// watchpoint condition gdb evaluates itself, no Python per trigger).
 	setFilter := func(f string) error {
-		_, err := be.s.Console(ctx, fmt.Sprintf("python import timelens_navigate; timelens_navigate.FILTER = %q", f))
+		_, err := be.s.Console(ctx, fmt.Sprintf("python import timelens_navigate as n; n.FILTER = %q", f))
 		return err
 	}
 	moves := []move{
