@@ -37,10 +37,13 @@ test-root: build
 test-editors: build
 	scripts/editor-tests
 
-## bench: benchmarks on the host and in the test root
+## bench: benchmarks on the host and in the test root, then the navigation
+## table (every move vs the per-bytecode baseline, pyext/navigate_bench_test.go)
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	rm -f bin/bench/navigate.txt
 	scripts/root-tests --bench
+	cat bin/bench/navigate.txt
 
 ## demo: record testdata/race.py and show the lost update and the line that caused it
 demo: build

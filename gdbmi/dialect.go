@@ -19,6 +19,11 @@ package gdbmi
 //     Commands.html, ConfiguringUDB.html) and github.com/undoio/delve
 //     pkg/proc/gdbserial/undo.go (recording file magic). UDB is not
 //     obtainable here.
+//
+// pyext/navigate.py, which moves inside the debugger, mirrors three columns
+// of each row (the time query, the goto commands, rr's end-of-replay SIGKILL)
+// in its _record_state, _goto_commands and _end_signal; pyext/transcript_test.go
+// checks both sides on the same transcripts.
 
 import (
 	"bytes"

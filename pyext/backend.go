@@ -160,6 +160,10 @@ func (b *Backend) load(ctx context.Context) error {
 	if _, err := b.s.Console(ctx, py); err != nil {
 		return fmt.Errorf("loading timelens into the debugger: %w", err)
 	}
+	// navigate.py asks the time and goes back to it in the debugger's dialect.
+	if _, err := b.s.MI(ctx, "-timelens-dialect", string(b.d.Kind)); err != nil {
+		return fmt.Errorf("loading timelens into the debugger: %w", err)
+	}
 	return nil
 }
 

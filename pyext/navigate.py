@@ -31,14 +31,21 @@
 #       the first line event of the previous/next call of FUNC, strictly before/after
 #       now (generator resumes are not calls).
 #   -timelens-where   the position, no move.
+#   -timelens-dialect gdb|rr|udb
+#       the debugger this runs in (default gdb): how to ask the time and go back to it.
+#   -timelens-baseline-step step|next [--reverse]
+#       the per-bytecode baseline make bench compares with (not for navigation).
 #
 # Position reply (JSON in ^done,json="..."; also kept in gdb._timelens_last_reply for
 # commands that ran the program and so were answered ^running):
 #   {"file", "line" (1-based), "function" (co_qualname), "depth" (Python frames on the
 #    stack, module = 1), "frame" (address), "edge": null | "start" (the move ended on
-#    the first position of the recorded window), "stops" (resumes this move made),
-#    "internal_stops" (watchpoint triggers gdb filtered with its own condition),
-#    "ms"}
+#    the first position of the recorded window), "stops" (every time gdb stopped the
+#    program and handed control to us: "resumes", the (reverse-)continue/stepi commands
+#    this move ran, plus "py_stops", gdb.Breakpoint.stop callbacks), "gdb_triggers"
+#    (watchpoint triggers whose condition gdb evaluated itself, in its expression
+#    language, without handing control to us), "internal_stops" (py_stops +
+#    gdb_triggers), "ms"}
 # A move that cannot happen raises gdb.GdbError ("timelens: start of recorded history:
 # ..." / "timelens: end of recorded history: ..." / "... no previous call of F") and
 # leaves time where it was.
@@ -500,8 +507,46 @@ def _stops():
     return _STOPS
 
 
+# The debugger navigate.py runs in, as gdbmi/dialect.go names it: "gdb" (record full),
+# "rr" (rr replay) or "udb" (Undo's UDB). The moves themselves are the same gdb
+# watchpoints and (reverse-)continues in all three; what differs is how to ask the time,
+# how to go back to a time (a refused move leaves time where it was) and how the end of
+# history shows. Set by the Go backend (set_dialect) right after loading this file.
+_DIALECT = ["gdb"]
+_DIALECTS = ("gdb", "rr", "udb")
+
+
+def set_dialect(kind):
+    if kind not in _DIALECTS:
+        raise NavError("timelens: unknown debugger %r: valid ones are %s" % (kind, ", ".join(_DIALECTS)))
+    _DIALECT[0] = kind
+
+
+# rr: src/DebuggerExtensionCommand.cc ("when", "when-ticks"), src/launch_debugger.cc
+# ("run EVENT" restarts at the first stop after event EVENT; "seek-ticks T").
+# UDB: docs.undo.io TimeNotation.html ("info time": "Current time is: 11,571:0x5555555552df
+# (in recorded range: [1 - 228,443])"; "ugo time BBCOUNT:0xPC").
+_RR_EVENT = re.compile(r"Completed event: (\d+)")
+_RR_TICK = re.compile(r"Current tick: (\d+)")
+_UDB_TIME = re.compile(r"Current time is: ([0-9,]+)(?::(0x[0-9a-fA-F]+))?")
+
+
 def _record_state():
-    """(replaying, instruction number or None)."""
+    """(replaying, time): replaying is None without a recording, False at gdb's live end;
+    time is comparable: gdb's instruction number, rr's (event, ticks), UDB's (bbcount, pc)."""
+    d = _DIALECT[0]
+    if d == "rr":
+        out = gdb.execute("when", to_string=True) + gdb.execute("when-ticks", to_string=True)
+        e, t = _RR_EVENT.search(out), _RR_TICK.search(out)
+        if not e or not t:
+            raise NavError("timelens: rr did not say the time (when, when-ticks): %r" % out.strip()[:200])
+        return True, (int(e.group(1)), int(t.group(1)))
+    if d == "udb":
+        out = gdb.execute("info time -a", to_string=True)
+        m = _UDB_TIME.search(out)
+        if not m:
+            raise NavError("timelens: UDB did not say the time (info time -a): %r" % out.strip()[:200])
+        return True, (int(m.group(1).replace(",", "")), int(m.group(2) or "0", 16))
     out = gdb.execute("info record", to_string=True)
     if "No recording is currently active" in out or "No record target" in out:
         return None, None
@@ -512,15 +557,28 @@ def _record_state():
 
 
 def _replaying():
+    if _DIALECT[0] != "gdb":
+        return True  # rr and UDB only replay: forward never runs the process live
     return "Replay mode" in gdb.execute("info record", to_string=True)
 
 
+def _goto_commands(where):
+    """The CLI commands that go to a time of _record_state (or gdb's "begin"/"end")."""
+    d = _DIALECT[0]
+    if d == "rr":
+        return ["run %d" % where[0], "seek-ticks %d" % where[1]]
+    if d == "udb":
+        return ["ugo time %d:0x%x" % where if where[1] else "ugo time %d" % where[0]]
+    return ["record goto %s" % where]
+
+
 def _goto_insn(where):
-    try:
-        gdb.execute("record goto %s" % where, to_string=True)
-    except gdb.error as e:
-        if "Already at target" not in str(e):
-            raise
+    for c in _goto_commands(where):
+        try:
+            gdb.execute(c, to_string=True)
+        except gdb.error as e:
+            if "Already at target" not in str(e):
+                raise
 
 
 def _restore(state):
@@ -529,6 +587,12 @@ def _restore(state):
         _goto_insn(num)
     elif replaying is False:
         _goto_insn("end")
+
+
+def _end_signal(signal_name, reverse):
+    """A signal stop that means the end of history: rr ends a forward replay with a
+    synthetic SIGKILL at the debuggee's exit (src/GdbServer.cc, src/test/run_end.py)."""
+    return not reverse and _DIALECT[0] == "rr" and signal_name == "SIGKILL"
 
 
 def _set_var(name, value):
@@ -590,8 +654,11 @@ def _ip_watch(f, ci, reverse):
 
 
 # Which filter evaluates the per-instruction rule: "python" (a gdb.Breakpoint.stop
-# method: measured faster under record full) or "gdb" (the condition above, evaluated by
-# gdb itself: what an agent-side condition in UDB would be).
+# method) or "gdb" (the condition above, evaluated by gdb itself: what an agent-side
+# condition in UDB would be). make bench (calls.py, gdb 16.3 record full): the same
+# triggers (about 7 per line) either way, but a Python callback is the cheaper filter:
+# step 4.5-7.2 ms median with "python", 6.7-11.5 ms with "gdb", 7.0-9.0 ms for the
+# per-bytecode baseline; "gdb" hands control to us 3.6x (step) to 16x (next) less often.
 FILTER = os.environ.get("TIMELENS_NAV_FILTER", "python")
 _PYCOUNT = [0]
 
@@ -736,7 +803,7 @@ class Mover:
                     (self.cf_want is None or now in self.cf_want):
                 return "cf"
             return "edge"
-        if isinstance(ev, gdb.SignalEvent):
+        if isinstance(ev, gdb.SignalEvent) and not _end_signal(ev.stop_signal, self.reverse):
             return "signal"
         return "edge"
 
@@ -780,8 +847,10 @@ def _check_replayable(reverse):
 
 def _finish_reply(m, t0, edge=None):
     pos = position()
-    n_int = (_get_var("tl_n") or 0) + _PYCOUNT[0]
-    pos.update({"edge": edge, "stops": m.stops, "internal_stops": n_int,
+    trig = _get_var("tl_n") or 0
+    n_int = trig + _PYCOUNT[0]
+    pos.update({"edge": edge, "stops": m.stops + _PYCOUNT[0], "resumes": m.stops,
+                "py_stops": _PYCOUNT[0], "gdb_triggers": trig, "internal_stops": n_int,
                 "ms": round((time.time() - t0) * 1000, 1)})
     STATS["moves"] += 1
     STATS["stops"] += m.stops
@@ -947,6 +1016,12 @@ class _CallWatch(gdb.Breakpoint):
             return False
 
 
+def _add_py_stops(r, n):
+    """Counts n more stop() callbacks (the call search's) in reply r."""
+    for k in ("stops", "py_stops", "internal_stops"):
+        r[k] += n
+
+
 def do_call(direction, func):
     if direction not in ("previous", "next"):
         raise NavError("timelens: -timelens-call previous|next FUNC")
@@ -976,7 +1051,7 @@ def do_call(direction, func):
                         and _window_start_is_event(state):
                     _goto_insn("begin")
                     r = _finish_reply(m, t0, edge="start")
-                    r["internal_stops"] += internal
+                    _add_py_stops(r, internal)
                     return r
                 _restore(state)
                 raise _edge_error(reverse, "no %s call of %s" % (direction, func))
@@ -989,10 +1064,10 @@ def do_call(direction, func):
                 if now is not None and now >= start:
                     # That was the call we are in (or at): search on before its start.
                     m = Mover(True)
-                    m.stops = r["stops"]
+                    m.stops = r["resumes"]
                     _restore(push)
                     continue
-            r["internal_stops"] += internal
+            _add_py_stops(r, internal)
             return r
     finally:
         m.cleanup()
@@ -1015,20 +1090,28 @@ do_goto_entry = _move(do_goto_entry)
 do_call = _move(do_call)
 
 
-# The measuring baseline (not for navigation): the original UDB extensions' approach
-# transposed to a computed-goto build, one debugger stop per bytecode of the current frame
-# (an unconditional instr_ptr watchpoint) and per frame change, Python deciding.
+# The measuring baseline (not for navigation): the article's "stepping bytecodes"
+# (a breakpoint in the interpreter's dispatch loop, one debugger stop per bytecode
+# instruction; a line step = bytecode steps until the line changes) on a computed-goto
+# build, which has no single dispatch point: an unconditional watchpoint on the current
+# frame's instr_ptr stops at every bytecode (every TARGET starts with that store), and
+# one on current_frame at every frame change (to follow calls, as the dispatch
+# breakpoint does); Python decides at each stop.
 def baseline_step(kind, reverse):
-    """The article's approach on a computed-goto build: stop at every bytecode of the
-    current frame (an unconditional watchpoint on instr_ptr) and at every frame change,
-    and decide in Python whether a line event was reached."""
+    """One stop per bytecode of every frame (and per frame change) until the next/
+    previous line event (step), or of the same activation (next; pdb's rule when the
+    activation ends first, as in do_step). Reply: the position, stops, ms."""
+    if kind not in ("step", "next"):
+        raise NavError("timelens: the baseline steps step or next, not %r" % kind)
     t0 = time.time()
     stops = 0
-    st = _record_state()
+    st = _check_replayable(reverse)
     cfa = _layout().current_frame_addr()
     wcf = _Watch(cfa)
     wip = None
     f = current_frame()
+    f0, f0prev = f, frame_previous(f) if f else 0
+    mode = kind
     ci = frame_code(f)
     prev = ci.index(frame_ip(f)) if ci else None
     if reverse and _pc() in _POST_STORE_PCS:
@@ -1038,43 +1121,50 @@ def baseline_step(kind, reverse):
             if wip is None and ci is not None:
                 wip = _Watch(frame_ip_addr(f))
             if not reverse and not _replaying():
-                raise NavError("timelens: end of recorded history")
+                _restore(st)
+                raise _edge_error(False, "no later line event")
             _stops().last = None
             stops += 1
             gdb.execute("reverse-continue" if reverse else "continue", to_string=True)
             if not isinstance(_stops().last, gdb.BreakpointEvent):
                 _restore(st)
-                raise NavError("timelens: edge of recorded history")
+                raise _edge_error(reverse, "no %s line event" % ("earlier" if reverse else "later"))
             cur = current_frame()
             if cur != f:
                 if wip is not None:
                     wip.delete()
                     wip = None
+                if mode == "next" and cur == f0prev:
+                    mode = "step"  # the activation ended (forward) or began (reverse)
                 f = cur
                 ci = frame_code(f)
                 prev = ci.index(frame_ip(f)) if ci else None
                 continue
+            if ci is None:
+                continue
             i = ci.index(frame_ip(f))
-            if not reverse:
-                hit = prev is not None and ci.is_event(i, prev)
-                prev = i
-            else:
-                hit = prev is not None and ci.is_event(prev, i)
-                prev = i
-            if hit:
+            hit = prev is not None and (ci.is_event(prev, i) if reverse else ci.is_event(i, prev))
+            prev = i
+            if hit and (mode == "step" or f == f0):
                 if reverse:
                     wcf.delete()
                     wip.delete()
                     wip = None
                     stops += 1
                     gdb.execute("stepi", to_string=True)
+                _POST_STORE_PCS.add(_pc())
                 pos = position()
-                pos.update({"stops": stops, "ms": (time.time() - t0) * 1000})
+                pos.update({"edge": None, "stops": stops, "resumes": stops, "py_stops": 0,
+                            "gdb_triggers": 0, "internal_stops": 0,
+                            "ms": round((time.time() - t0) * 1000, 1)})
                 return pos
     finally:
         wcf.delete()
         if wip is not None:
             wip.delete()
+
+
+baseline_step = _move(baseline_step)
 
 
 # ---------------------------------------------------------------- record window
@@ -1447,7 +1537,36 @@ class _MINavStats(gdb.MICommand):
         return _reply(STATS)
 
 
-for _c in (_MIStep, _MIEntry, _MICall, _MIWindow, _MIWhere, _MINavStats):
+class _MIDialect(gdb.MICommand):
+    """-timelens-dialect gdb|rr|udb: which debugger this is (see set_dialect)."""
+
+    def __init__(self):
+        super().__init__("-timelens-dialect")
+
+    @_mi
+    def invoke(self, argv):
+        if len(argv) != 1:
+            raise NavError("usage: -timelens-dialect gdb|rr|udb")
+        set_dialect(argv[0])
+        return _reply({"dialect": argv[0]})
+
+
+class _MIBaseline(gdb.MICommand):
+    """-timelens-baseline-step step|next [--reverse]: the per-bytecode baseline
+    (for make bench; navigation uses -timelens-step)."""
+
+    def __init__(self):
+        super().__init__("-timelens-baseline-step")
+
+    @_mi
+    def invoke(self, argv):
+        args = [a for a in argv if a != "--reverse"]
+        if len(args) != 1:
+            raise NavError("usage: -timelens-baseline-step step|next [--reverse]")
+        return _reply(baseline_step(args[0], "--reverse" in argv))
+
+
+for _c in (_MIStep, _MIEntry, _MICall, _MIWindow, _MIWhere, _MINavStats, _MIBaseline, _MIDialect):
     _c()
 
 

@@ -119,6 +119,7 @@ type navPos struct {
 	Edge          *string `json:"edge"`
 	Stops         int     `json:"stops"`
 	InternalStops int     `json:"internal_stops"`
+	Triggers      int     `json:"gdb_triggers"`
 	WindowEnd     string  `json:"window_end"`
 	Instructions  int     `json:"instructions"`
 }

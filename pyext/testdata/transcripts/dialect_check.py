@@ -1,0 +1,89 @@
+# Runs in a gdb (any gdb with Python; no process needed) after `source pyext/navigate.py`:
+#   gdb -nx -batch -ex 'source pyext/navigate.py' -ex 'python TL_TRANSCRIPTS=[...]' -x dialect_check.py
+# navigate.py's dialect layer (how it asks the time and goes back to it under gdb, rr and
+# UDB) against the debuggers' transcripts: gdb.execute is replaced by a player that answers
+# each CLI command with the console text the transcript recorded for it, in order, and
+# notes the commands navigate.py sent. Prints one line per check: TLDIALECT ok|FAIL ...
+import json
+import re
+
+import gdb
+
+
+def _transcript_console(path):
+    """{command: [console output, ...]} from an MI transcript's -interpreter-exec blocks."""
+    out = {}
+    cmd = None
+    for line in open(path, encoding="utf-8"):
+        line = line.rstrip("\n")
+        if line.startswith("> "):
+            m = re.match(r'> -interpreter-exec console "(.*)"$', line)
+            cmd = m.group(1) if m else None
+            if cmd is not None:
+                out.setdefault(cmd, []).append("")
+        elif cmd is not None and line.startswith('~"'):
+            out[cmd][-1] += json.loads(line[1:])  # MI C strings: JSON reads these escapes
+        elif cmd is not None and line.startswith("^error"):
+            out[cmd][-1] = gdb.error(json.loads(line[len('^error,msg='):]))
+    return out
+
+
+class _Player:
+    def __init__(self, path):
+        self.answers = _transcript_console(path)
+        self.sent = []
+
+    def execute(self, command, from_tty=False, to_string=False):
+        self.sent.append(command)
+        if not self.answers.get(command):
+            raise gdb.error("transcript: no answer left for %r" % command)
+        a = self.answers[command].pop(0)
+        if isinstance(a, Exception):
+            raise a
+        return a if to_string else None
+
+
+def _check(name, got, want):
+    print("TLDIALECT %s %s: got %r, want %r" % ("ok" if got == want else "FAIL", name, got, want))
+
+
+_real = gdb.execute
+try:
+    for kind, path in TL_TRANSCRIPTS:
+        p = _Player(path)
+        gdb.execute = p.execute
+        set_dialect(kind)
+        if kind == "rr":
+            st = _record_state()
+            _check("rr time", st, (True, (1042, 5123456)))
+            _check("rr live", _replaying(), True)
+            later = _record_state()
+            _check("rr order", st[1] < later[1], True)
+            _restore(st)
+            _check("rr goto", p.sent[-2:], ["run 1042", "seek-ticks 5123456"])
+            _check("rr end signal forward", _end_signal("SIGKILL", False), True)
+            _check("rr end signal reverse", _end_signal("SIGKILL", True), False)
+            try:
+                _restore((True, (1042, 999999999999)))
+                _check("rr goto out of range", "no error", "gdb.error")
+            except gdb.error as e:
+                _check("rr goto out of range", str(e), "No event found matching specified ticks target")
+        elif kind == "udb":
+            st = _record_state()
+            _check("udb time", st, (True, (11571, 0x5555555552df)))
+            later = _record_state()
+            _check("udb order", st[1] < later[1], True)
+            _restore(st)
+            _check("udb goto", p.sent[-1:], ["ugo time 11571:0x5555555552df"])
+            _check("udb end signal", _end_signal("SIGKILL", False), False)
+        else:
+            _check("gdb time at the live end", _record_state(), (False, None))
+            s3, s2 = _record_state(), _record_state()
+            _check("gdb time replaying", (s3, s2), ((True, 3), (True, 2)))
+            _restore(s2)
+            _restore(s3)
+            _check("gdb goto", p.sent[-2:], ["record goto 2", "record goto 3"])
+            _check("gdb end signal", _end_signal("SIGKILL", False), False)
+finally:
+    gdb.execute = _real
+    set_dialect("gdb")
