@@ -5,7 +5,7 @@ GO ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build test test-host test-root test-sandbox test-editors bench demo clean
+.PHONY: build test test-host test-root test-sandbox test-editors bench demo clean vscode
 
 ## build: the timelens binary, static, in bin/
 build:
@@ -34,6 +34,10 @@ test-editors: build
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	scripts/root-tests --bench
+
+## vscode: build, lint, test and package the VS Code extension into bin/timelens-vscode-<version>.vsix
+vscode:
+	scripts/vscode
 
 ## demo: record testdata/race.py and show the lost update and the line that caused it
 demo: build
