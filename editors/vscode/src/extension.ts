@@ -16,6 +16,7 @@ let client: LanguageClient | undefined;
 let status: vscode.StatusBarItem;
 let output: vscode.OutputChannel;
 let fallbacks: vscode.Disposable[] = [];
+let lastTime = '';
 
 function settings(): Settings {
   const c = vscode.workspace.getConfiguration('timelens');
@@ -39,6 +40,7 @@ function cursor(): Cursor | undefined {
 
 function show(result: unknown): void {
   if (!isPosition(result)) return;
+  lastTime = result.time;
   status.text = statusText(result);
   status.tooltip = statusTooltip(result);
   status.show();
@@ -66,6 +68,7 @@ async function stop(): Promise<void> {
   client = undefined;
   if (c && c.state !== State.Stopped) await c.stop();
   status.hide();
+  lastTime = '';
   await setActive(false);
   if (fallbacks.length === 0) registerFallbacks();
 }
@@ -97,7 +100,7 @@ async function start(): Promise<boolean> {
           const time = await vscode.window.showInputBox({
             title: 'timelens: go to time',
             prompt: 'A time as shown in the status bar (the "time" of a position)',
-            value: status.text.split('@').pop() ?? '',
+            value: lastTime,
           });
           if (!time) return undefined;
           args = gotoArguments(time);
