@@ -5,7 +5,7 @@ GO ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build test test-host test-root test-sandbox test-editors fuzz bench demo clean
+.PHONY: build test test-host test-root test-sandbox test-editors fuzz bench demo demo-nvim clean vscode
 
 ## build: the timelens binary, static, in bin/
 build:
@@ -44,6 +44,10 @@ bench: build
 	rm -f bin/bench/navigate.txt
 	scripts/root-tests --bench
 	cat bin/bench/navigate.txt
+
+## vscode: build, lint, test and package the VS Code extension into bin/timelens-vscode-<version>.vsix
+vscode:
+	scripts/vscode
 
 ## demo: record testdata/race.py and show the lost update and the line that caused it
 demo: build

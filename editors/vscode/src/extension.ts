@@ -1,69 +1,157 @@
-// timelens for VS Code: starts `timelens lsp` for a Python program on
-// vscode-languageclient. The server's commands (timelens.step, …) are
-// registered by the client from executeCommandProvider; the timelens.ui.*
-// commands here add keybindings, arguments from the cursor and a status bar
-// item with the current position. Skeleton: not built or tested in CI.
+// timelens for VS Code: starts `timelens lsp` on vscode-languageclient.
+// Inlay hints and code lenses come from the server. The server's navigation
+// commands (timelens.step, …) are registered by the client from the
+// server's executeCommandProvider; the middleware below fills in their
+// arguments from the cursor (lastWrite, gotoEntry, previousCall, nextCall),
+// asks for a time (goto) and shows the returned position in the status bar.
+// Until a session runs, the same command names start one first.
 import * as vscode from 'vscode';
-import { LanguageClient, LanguageClientOptions, ServerOptions, ExecuteCommandRequest } from 'vscode-languageclient/node';
+import { LanguageClient, LanguageClientOptions, ServerOptions, State } from 'vscode-languageclient/node';
+import {
+  NAVIGATION_COMMANDS, Settings, Cursor, launch, findExecutable, commandArguments, gotoArguments,
+  isPosition, statusText, statusTooltip, MissingProgramError,
+} from './logic';
 
 let client: LanguageClient | undefined;
 let status: vscode.StatusBarItem;
+let output: vscode.OutputChannel;
+let fallbacks: vscode.Disposable[] = [];
+let lastTime = '';
 
-interface Position { time: string; uri: string; line: number; function: string; locals?: Record<string, string>; }
-
-function show(p: Position | undefined) {
-  if (!p || !p.time) return;
-  status.text = `$(history) ${p.function}:${p.line + 1} @${p.time}`;
-  status.show();
+function settings(): Settings {
+  const c = vscode.workspace.getConfiguration('timelens');
+  return {
+    path: c.get<string>('path', 'timelens'),
+    backend: c.get<string>('backend', ''),
+    recording: c.get<string>('recording', ''),
+    program: c.get<string>('program', ''),
+    args: c.get<string[]>('args', []),
+    recordFrom: c.get<string>('recordFrom', ''),
+    python: c.get<string>('python', ''),
+    extraArgs: c.get<string[]>('extraArgs', []),
+  };
 }
 
-async function run(command: string, arg?: unknown): Promise<void> {
-  if (!client) { vscode.window.showWarningMessage('timelens: no session; run "timelens: Record and Start"'); return; }
-  try {
-    const p = await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: arg === undefined ? [] : [arg] });
-    show(p as Position);
-  } catch (e: any) {
-    vscode.window.showWarningMessage(`timelens: ${e?.message ?? e}`);
-  }
-}
-
-function cursor(): { uri: string; line: number; character: number } | undefined {
+function cursor(): Cursor | undefined {
   const ed = vscode.window.activeTextEditor;
   if (!ed) return undefined;
   return { uri: ed.document.uri.toString(), line: ed.selection.active.line, character: ed.selection.active.character };
 }
 
-async function start(program?: string) {
-  const cfg = vscode.workspace.getConfiguration('timelens');
-  program = program ?? vscode.window.activeTextEditor?.document.uri.fsPath;
-  if (!program) { vscode.window.showErrorMessage('timelens: open the program first'); return; }
-  await client?.stop();
-  const args = ['lsp', '--backend', cfg.get<string>('backend', 'gdb')];
-  const from = cfg.get<string>('recordFrom', ''); if (from) args.push('--record-from', from);
-  const py = cfg.get<string>('python', ''); if (py) args.push('--python', py);
-  args.push('--', program);
-  const serverOptions: ServerOptions = { command: cfg.get<string>('path', 'timelens'), args };
-  const clientOptions: LanguageClientOptions = { documentSelector: [{ scheme: 'file', language: 'python' }] };
-  client = new LanguageClient('timelens', 'timelens', serverOptions, clientOptions);
-  await client.start();
-  status.text = '$(history) timelens: recording…'; status.show();
-  run('timelens.where');
+function show(result: unknown): void {
+  if (!isPosition(result)) return;
+  lastTime = result.time;
+  status.text = statusText(result);
+  status.tooltip = statusTooltip(result);
+  status.show();
 }
 
-export function activate(ctx: vscode.ExtensionContext) {
-  status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 100);
-  status.command = 'timelens.ui.where';
-  ctx.subscriptions.push(status);
-  const reg = (name: string, fn: (...a: any[]) => any) => ctx.subscriptions.push(vscode.commands.registerCommand(name, fn));
-  reg('timelens.start', () => start());
-  reg('timelens.stop', async () => { await client?.stop(); client = undefined; status.hide(); });
-  for (const c of ['where', 'step', 'reverseStep', 'next', 'reverseNext', 'finish', 'reverseFinish']) {
-    reg(`timelens.ui.${c}`, () => run(`timelens.${c}`));
+async function setActive(active: boolean): Promise<void> {
+  await vscode.commands.executeCommand('setContext', 'timelens.active', active);
+}
+
+// While no session runs, each navigation command starts one, then runs.
+function registerFallbacks(): void {
+  fallbacks = NAVIGATION_COMMANDS.map((name) => vscode.commands.registerCommand(name, async (...args: unknown[]) => {
+    if (await start()) return vscode.commands.executeCommand(name, ...args);
+    return undefined;
+  }));
+}
+
+function disposeFallbacks(): void {
+  for (const d of fallbacks) d.dispose();
+  fallbacks = [];
+}
+
+async function stop(): Promise<void> {
+  const c = client;
+  client = undefined;
+  if (c && c.state !== State.Stopped) await c.stop();
+  status.hide();
+  lastTime = '';
+  await setActive(false);
+  if (fallbacks.length === 0) registerFallbacks();
+}
+
+/** start records the program (or opens the recording) and starts the server. */
+async function start(): Promise<boolean> {
+  await stop();
+  const s = settings();
+  const ed = vscode.window.activeTextEditor;
+  const active = ed?.document.languageId === 'python' && ed.document.uri.scheme === 'file' ? ed.document.uri.fsPath : undefined;
+  let l;
+  try {
+    l = launch(s, active);
+    if (!l.args.includes('--') && !s.recording) throw new MissingProgramError();
+    l.command = findExecutable(l.command);
+  } catch (e) {
+    vscode.window.showErrorMessage(e instanceof Error ? e.message : String(e));
+    return false;
   }
-  reg('timelens.ui.gotoEntry', () => { const c = cursor(); return run('timelens.gotoEntry', c && { uri: c.uri, line: c.line }); });
-  reg('timelens.ui.previousCall', () => { const c = cursor(); return c && run('timelens.previousCall', { uri: c.uri, line: c.line }); });
-  reg('timelens.ui.nextCall', () => { const c = cursor(); return c && run('timelens.nextCall', { uri: c.uri, line: c.line }); });
-  reg('timelens.ui.lastWrite', () => { const c = cursor(); return c && run('timelens.lastWrite', { uri: c.uri, position: { line: c.line, character: c.character } }); });
+  const serverOptions: ServerOptions = { command: l.command, args: l.args };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [{ scheme: 'file', language: 'python' }],
+    initializationOptions: l.initializationOptions,
+    outputChannel: output,
+    middleware: {
+      executeCommand: async (command, given, next) => {
+        let args = commandArguments(command, given, cursor());
+        if (args === undefined) {
+          const time = await vscode.window.showInputBox({
+            title: 'timelens: go to time',
+            prompt: 'A time as shown in the status bar (the "time" of a position)',
+            value: lastTime,
+          });
+          if (!time) return undefined;
+          args = gotoArguments(time);
+        }
+        try {
+          const result = await next(command, args);
+          show(result);
+          return result;
+        } catch (e) {
+          vscode.window.showWarningMessage(`${command}: ${e instanceof Error ? e.message : String(e)}`);
+          return undefined;
+        }
+      },
+    },
+  };
+  output.appendLine(`timelens: starting ${l.command} ${l.args.join(' ')}`);
+  const c = new LanguageClient('timelens', 'timelens', serverOptions, clientOptions);
+  disposeFallbacks();
+  status.text = '$(sync~spin) timelens: recording…';
+  status.tooltip = undefined;
+  status.show();
+  try {
+    await c.start();
+  } catch (e) {
+    status.hide();
+    registerFallbacks();
+    vscode.window.showErrorMessage(`timelens: the server did not start: ${e instanceof Error ? e.message : String(e)} (see the "timelens" output)`);
+    return false;
+  }
+  client = c;
+  c.onDidChangeState((e) => { if (e.newState === State.Stopped && client === c) void stop(); });
+  await setActive(true);
+  show(await c.sendRequest('workspace/executeCommand', { command: 'timelens.where', arguments: [] }).catch(() => undefined));
+  return true;
 }
 
-export function deactivate() { return client?.stop(); }
+/** activate registers the commands and the status bar item; a session starts on the first command. */
+export function activate(ctx: vscode.ExtensionContext): void {
+  output = vscode.window.createOutputChannel('timelens');
+  status = vscode.window.createStatusBarItem('timelens.status', vscode.StatusBarAlignment.Left, 100);
+  status.name = 'timelens';
+  status.command = 'timelens.where';
+  ctx.subscriptions.push(output, status,
+    vscode.commands.registerCommand('timelens.start', () => start()),
+    vscode.commands.registerCommand('timelens.stop', () => stop()),
+    { dispose: disposeFallbacks });
+  registerFallbacks();
+}
+
+/** deactivate stops the server. */
+export async function deactivate(): Promise<void> {
+  if (client && client.state !== State.Stopped) await client.stop();
+  client = undefined;
+}

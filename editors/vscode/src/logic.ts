@@ -1,0 +1,164 @@
+// Pure helpers of the timelens extension: no `vscode` import, so that they
+// run (and are tested) under plain node (`node --test out/test/`).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** The server's navigation commands (CONTRACT.md), in the server's order. */
+export const NAVIGATION_COMMANDS = [
+  'timelens.where', 'timelens.step', 'timelens.reverseStep', 'timelens.next', 'timelens.reverseNext',
+  'timelens.finish', 'timelens.reverseFinish', 'timelens.gotoEntry', 'timelens.previousCall',
+  'timelens.nextCall', 'timelens.lastWrite', 'timelens.goto',
+] as const;
+
+/** The extension's settings (`timelens.*` in settings.json). */
+export interface Settings {
+  path: string;
+  backend: string;
+  recording: string;
+  program: string;
+  args: string[];
+  recordFrom: string;
+  python: string;
+  extraArgs: string[];
+}
+
+/** The position object every navigation command returns (CONTRACT.md). */
+export interface Position {
+  time: string;
+  uri: string;
+  line: number;
+  function: string;
+  thread?: number;
+  depth?: number;
+  locals?: Record<string, string>;
+}
+
+/** A cursor: a document uri and an LSP (0-based) position in it. */
+export interface Cursor {
+  uri: string;
+  line: number;
+  character: number;
+}
+
+/** How to start the server: executable, argv and LSP initializationOptions. */
+export interface Launch {
+  command: string;
+  args: string[];
+  initializationOptions: Record<string, string>;
+}
+
+/**
+ * launch builds the `timelens lsp` command line from the settings. The
+ * shared options go in initializationOptions under their camelCase names;
+ * the program and its arguments follow `--`. activeFile is the program when
+ * the settings name none and no recording is replayed.
+ */
+export function launch(s: Settings, activeFile?: string): Launch {
+  const opts: Record<string, string> = {};
+  if (s.backend) opts.backend = s.backend;
+  if (s.recording) opts.recording = s.recording;
+  if (s.recordFrom) opts.recordFrom = s.recordFrom;
+  if (s.python) opts.python = s.python;
+  const args = ['lsp', ...s.extraArgs];
+  const program = s.program || (s.recording ? '' : activeFile ?? '');
+  if (program) args.push('--', program, ...s.args);
+  return { command: s.path || 'timelens', args, initializationOptions: opts };
+}
+
+/** MissingProgramError says there is nothing to record and how to name it. */
+export class MissingProgramError extends Error {
+  constructor() {
+    super('timelens: nothing to record: open a Python file, or set "timelens.program" (or "timelens.recording") in the settings');
+    this.name = 'MissingProgramError';
+  }
+}
+
+/** MissingServerError says the timelens executable was not found, and how to fix that. */
+export class MissingServerError extends Error {
+  constructor(readonly command: string) {
+    super(`timelens: the server "${command}" was not found` +
+      (command.includes(path.sep) ? '' : ' in PATH') +
+      ': build it (`make build` puts it in bin/timelens) and set "timelens.path" to its absolute path');
+    this.name = 'MissingServerError';
+  }
+}
+
+/**
+ * findExecutable resolves command the way a shell does: a name with a slash
+ * must be an executable file; a bare name is looked up in the directories of
+ * PATH. It returns the absolute path, or throws MissingServerError.
+ */
+export function findExecutable(command: string, envPath = process.env.PATH ?? '',
+  isExecutable: (p: string) => boolean = defaultIsExecutable): string {
+  if (command.includes('/') || command.includes(path.sep)) {
+    if (isExecutable(command)) return path.resolve(command);
+    throw new MissingServerError(command);
+  }
+  for (const dir of envPath.split(path.delimiter)) {
+    if (!dir) continue;
+    const p = path.join(dir, command);
+    if (isExecutable(p)) return p;
+  }
+  throw new MissingServerError(command);
+}
+
+function defaultIsExecutable(p: string): boolean {
+  try {
+    if (!fs.statSync(p).isFile()) return false;
+    fs.accessSync(p, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * commandArguments fills in the arguments a navigation command takes from the
+ * cursor when it is run with none (from the palette or a keybinding):
+ * lastWrite gets {uri, position}; gotoEntry, previousCall and nextCall get
+ * {uri, line}. Arguments given (by a code lens) are kept. It returns
+ * undefined for goto without arguments: the caller must ask for a time.
+ */
+export function commandArguments(command: string, given: unknown[], cursor?: Cursor): unknown[] | undefined {
+  if (given.length > 0) return given;
+  switch (command) {
+    case 'timelens.lastWrite':
+      return cursor ? [{ uri: cursor.uri, position: { line: cursor.line, character: cursor.character } }] : [];
+    case 'timelens.gotoEntry':
+    case 'timelens.previousCall':
+    case 'timelens.nextCall':
+      return cursor ? [{ uri: cursor.uri, line: cursor.line }] : [];
+    case 'timelens.goto':
+      return undefined;
+    default:
+      return [];
+  }
+}
+
+/** gotoArguments wraps a time typed by the user as timelens.goto's argument. */
+export function gotoArguments(time: string): unknown[] {
+  return [{ time: time.trim() }];
+}
+
+/** isPosition tells whether a command's result is a position object. */
+export function isPosition(v: unknown): v is Position {
+  if (typeof v !== 'object' || v === null) return false;
+  const p = v as Record<string, unknown>;
+  return typeof p.time === 'string' && typeof p.line === 'number' && typeof p.function === 'string';
+}
+
+/**
+ * statusText is the status bar text for a position: the function, the
+ * 1-based line and the time, e.g. "$(history) Account.deposit:12 @t4711".
+ */
+export function statusText(p: Position): string {
+  return `$(history) ${p.function}:${p.line + 1} @${p.time}`;
+}
+
+/** statusTooltip lists the file and the locals of a position, one a line. */
+export function statusTooltip(p: Position): string {
+  const file = p.uri.startsWith('file://') ? decodeURIComponent(p.uri.slice('file://'.length)) : p.uri;
+  const lines = [`timelens: ${p.function} at ${file}:${p.line + 1}, time ${p.time}`];
+  for (const [k, v] of Object.entries(p.locals ?? {})) lines.push(`${k} = ${v}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,72 @@
+// Plain-node tests of the extension's pure helpers: node --test out/test/
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  NAVIGATION_COMMANDS, Settings, launch, findExecutable, MissingServerError, commandArguments,
+  gotoArguments, isPosition, statusText, statusTooltip,
+} from '../logic';
+
+const defaults: Settings = { path: 'timelens', backend: '', recording: '', program: '', args: [], recordFrom: '', python: '', extraArgs: [] };
+
+test('a user records the open file with default settings', () => {
+  const l = launch(defaults, '/home/ada/bank.py');
+  assert.deepEqual(l, { command: 'timelens', args: ['lsp', '--', '/home/ada/bank.py'], initializationOptions: {} });
+});
+
+test('settings become camelCase initializationOptions; program and args follow --', () => {
+  const l = launch({ ...defaults, path: '/opt/bin/timelens', backend: 'gdb', recordFrom: 'Account.deposit', python: 'python3.13',
+    program: '/src/race.py', args: ['--workers', '2'], extraArgs: ['--log', '/tmp/t.log'] }, '/ignored.py');
+  assert.equal(l.command, '/opt/bin/timelens');
+  assert.deepEqual(l.args, ['lsp', '--log', '/tmp/t.log', '--', '/src/race.py', '--workers', '2']);
+  assert.deepEqual(l.initializationOptions, { backend: 'gdb', recordFrom: 'Account.deposit', python: 'python3.13' });
+});
+
+test('a recording is replayed without a program', () => {
+  const l = launch({ ...defaults, backend: 'rr', recording: '/tmp/trace-0' }, '/home/ada/bank.py');
+  assert.deepEqual(l.args, ['lsp']);
+  assert.deepEqual(l.initializationOptions, { backend: 'rr', recording: '/tmp/trace-0' });
+});
+
+test('the server is looked up in PATH; a missing one says how to fix it', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'timelens-vscode-'));
+  const exe = path.join(dir, 'timelens');
+  fs.writeFileSync(exe, '#!/bin/sh\n', { mode: 0o755 });
+  fs.writeFileSync(path.join(dir, 'notexec'), '', { mode: 0o644 });
+  assert.equal(findExecutable('timelens', `/nonexistent${path.delimiter}${dir}`), exe);
+  assert.equal(findExecutable(exe, ''), exe);
+  assert.throws(() => findExecutable('timelens', '/nonexistent'), (e: unknown) =>
+    e instanceof MissingServerError && /not found in PATH/.test(e.message) && /timelens\.path/.test(e.message));
+  assert.throws(() => findExecutable(path.join(dir, 'notexec'), dir), MissingServerError);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('commands run from the palette take their arguments from the cursor', () => {
+  const c = { uri: 'file:///src/bank.py', line: 11, character: 8 };
+  assert.deepEqual(commandArguments('timelens.lastWrite', [], c), [{ uri: c.uri, position: { line: 11, character: 8 } }]);
+  for (const cmd of ['timelens.gotoEntry', 'timelens.previousCall', 'timelens.nextCall']) {
+    assert.deepEqual(commandArguments(cmd, [], c), [{ uri: c.uri, line: 11 }], cmd);
+  }
+  assert.deepEqual(commandArguments('timelens.step', [], c), []);
+  assert.equal(commandArguments('timelens.goto', [], c), undefined, 'goto must ask for a time');
+  const lens = [{ function: 'Account.deposit' }];
+  assert.equal(commandArguments('timelens.nextCall', lens, c), lens, 'a code lens keeps its arguments');
+  assert.deepEqual(gotoArguments(' 10088 \n'), [{ time: '10088' }]);
+});
+
+test('the status bar shows function, 1-based line and time of the position', () => {
+  const p = { time: '10088', uri: 'file:///src/my%20bank.py', line: 11, function: 'Account.deposit', thread: 1, depth: 3,
+    locals: { amount: '40', self: "Account(owner='ada')" } };
+  assert.ok(isPosition(p));
+  assert.equal(statusText(p), '$(history) Account.deposit:12 @10088');
+  assert.equal(statusTooltip(p), "timelens: Account.deposit at /src/my bank.py:12, time 10088\namount = 40\nself = Account(owner='ada')");
+  assert.ok(!isPosition(null));
+  assert.ok(!isPosition({ time: 1, line: 2, function: 'f' }));
+});
+
+test('the navigation commands are the twelve of CONTRACT.md', () => {
+  assert.equal(new Set(NAVIGATION_COMMANDS).size, 12);
+  assert.ok(NAVIGATION_COMMANDS.every((c) => c.startsWith('timelens.')));
+});
