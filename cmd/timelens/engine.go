@@ -38,8 +38,8 @@ func openTimeline(ctx context.Context, o Options, program []string, log *zap.Log
 	if len(program) > 0 {
 		po.Program, po.Args = program[0], program[1:]
 	}
-	if kind == gdbmi.KindGDB && po.Program == "" {
-		return nil, fmt.Errorf("nothing to record: give the program after --, e.g. timelens lsp -- python3 app.py (or --recording PATH with --backend rr|udb)")
+	if kind == gdbmi.KindGDB && po.Program == "" && o.Recording == "" {
+		return nil, fmt.Errorf("nothing to record: give the program after --, e.g. timelens lsp -- python3 app.py (or --recording PATH: a recording made by timelens record)")
 	}
 	b, err := pyext.Open(ctx, po)
 	if err != nil {

@@ -120,11 +120,11 @@ func init() {
 			program:  requiredProgram,
 			shared:   true,
 			options: func(o *Options) []option {
-				return []option{{flag: "o", usage: "write the recording to `PATH` (an rr trace directory, a UDB .undo file, or a gdb record file)",
+				return []option{{flag: "o", usage: "write the recording to `PATH`: for gdb a new directory (gdb's saved execution log of the window, which lsp/annotate --recording PATH replay), for rr a trace directory, for UDB a .undo file",
 					value: pathValue{&o.Output}}}
 			},
 			check: checkRecord,
-			run:   notYet("recording lands in a later issue"),
+			run:   runRecord,
 		},
 		{
 			name:     "doctor",
