@@ -5,7 +5,7 @@ GO ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build test test-host test-root test-sandbox test-editors bench demo clean
+.PHONY: build test test-host test-root test-sandbox test-editors bench demo demo-nvim clean
 
 ## build: the timelens binary, static, in bin/
 build:
@@ -38,6 +38,11 @@ bench: build
 ## demo: record testdata/race.py and show the lost update and the line that caused it
 demo: build
 	scripts/demo
+
+## demo-nvim: race.py in Neovim with the plugin, stepped to the failing assertion (by hand;
+## scripts/demo-nvim --check runs it in tmux and checks the hints)
+demo-nvim: build
+	scripts/demo-nvim
 
 clean:
 	rm -rf bin

@@ -38,6 +38,9 @@ func openTimeline(ctx context.Context, o Options, program []string, log *zap.Log
 	if len(program) > 0 {
 		po.Program, po.Args = program[0], program[1:]
 	}
+	if kind == gdbmi.KindGDB && po.Program != "" && o.Recording != "" {
+		return nil, fmt.Errorf("%s is a saved recording of %s; it replays without a program (drop PROGRAM after --, or drop --recording to record anew)", o.Recording, po.Program)
+	}
 	if kind == gdbmi.KindGDB && po.Program == "" && o.Recording == "" {
 		return nil, fmt.Errorf("nothing to record: give the program after --, e.g. timelens lsp -- python3 app.py (or --recording PATH: a recording made by timelens record)")
 	}
