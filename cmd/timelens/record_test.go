@@ -2,11 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/creack/pty"
 
 	"github.com/timelens/timelens/pyext"
 )
@@ -156,5 +159,40 @@ func TestReadManifestRefusesOtherFormats(t *testing.T) {
 	r := timelens(t, "annotate", "--recording", dir, "--at", "x:1", "record_test.go")
 	if r.code != exitFailure || !strings.Contains(r.stderr, "record it again") {
 		t.Errorf("annotate --recording of another format: %v", r)
+	}
+}
+
+// TestProgressOnATerminal: on a terminal the step's line is redrawn in
+// place (with the backend's latest word); elsewhere only start and end
+// lines are written.
+func TestProgressOnATerminal(t *testing.T) {
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skip("no pty here:", err)
+	}
+	defer ptmx.Close()
+	defer tty.Close()
+	p := newProgress(tty)
+	if !p.tty {
+		t.Fatal("a pty is not seen as a terminal")
+	}
+	p.start("recording loop.py from main")
+	p.detail("starting gdb")
+	p.end("recorded 21417 instructions")
+	tty.Close()
+	screen, _ := io.ReadAll(ptmx)
+	for _, want := range []string{"\r\x1b[Ktimelens: recording loop.py from main… 0s", "(starting gdb)", "timelens: recorded 21417 instructions in 0s"} {
+		if !strings.Contains(string(screen), want) {
+			t.Errorf("terminal got %q, lacks %q", screen, want)
+		}
+	}
+
+	var buf strings.Builder
+	p = newProgress(&buf)
+	p.start("recording loop.py from main")
+	p.detail("starting gdb")
+	p.end("recorded 21417 instructions")
+	if got, want := buf.String(), "timelens: recording loop.py from main…\ntimelens: recorded 21417 instructions in 0s\n"; got != want {
+		t.Errorf("not a terminal: %q, want %q", got, want)
 	}
 }
