@@ -33,6 +33,7 @@ func runRecord(inv *invocation) int {
 		fmt.Fprintf(inv.stderr, "timelens record: %v\n", err)
 		return exitUsage
 	}
+	inv.log.Debug("recording", zap.String("backend", backend), zap.Strings("program", inv.program), zap.String("output", inv.opts.Output))
 	p := newProgress(inv.stderr)
 	defer p.stop()
 	switch backend {
