@@ -196,3 +196,66 @@ func TestProgressOnATerminal(t *testing.T) {
 		t.Errorf("not a terminal: %q, want %q", got, want)
 	}
 }
+
+// TestLSPOverASavedRecording: an editor's session over a recording saved
+// by timelens record, in a new gdb with no live process: where, next and
+// reverse-next move as live, and the inlay hints hold the values read from
+// the restored memory.
+func TestLSPOverASavedRecording(t *testing.T) {
+	py := needRecording(t)
+	prog, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "programs", "loop.py"))
+	out := filepath.Join(t.TempDir(), "loop.rec")
+	if r := timelens(t, "record", "--record-from", "main", "-o", out, "--", py, prog); r.code != 0 {
+		t.Fatal(r)
+	}
+
+	e := startEditor(t, "lsp", "--recording", out)
+	caps := map[string]any{"workspace": map[string]any{"inlayHint": map[string]any{"refreshSupport": true}}}
+	if msg := e.call("initialize", map[string]any{"processId": os.Getpid(), "rootUri": "file://" + filepath.Dir(prog), "capabilities": caps}, nil); msg != "" {
+		t.Fatal(msg)
+	}
+	e.notify("initialized", map[string]any{})
+	src, _ := os.ReadFile(prog)
+	uri := "file://" + prog
+	e.notify("textDocument/didOpen", map[string]any{"textDocument": map[string]any{"uri": uri, "languageId": "python", "version": 1, "text": string(src)}})
+
+	move := func(command string) position {
+		t.Helper()
+		var pos position
+		if msg := e.call("workspace/executeCommand", map[string]any{"command": command}, &pos); msg != "" {
+			t.Fatalf("%s: %s", command, msg)
+		}
+		return pos
+	}
+	if pos := move("timelens.where"); pos.Function != "main" || pos.Line+1 != 20 || pos.URI != uri {
+		t.Fatalf("the saved window starts at %+v; want main, loop.py:20", pos)
+	}
+	for range 4 {
+		move("timelens.next")
+	}
+	if pos := move("timelens.where"); pos.Function != "main" || pos.Line+1 != 24 {
+		t.Fatalf("4 nexts from line 20 reach %s:%d; want main:24", pos.Function, pos.Line+1)
+	}
+	var hints []struct {
+		Position struct{ Line int }
+		Label    string
+	}
+	if msg := e.call("textDocument/inlayHint", map[string]any{"textDocument": map[string]any{"uri": uri},
+		"range": map[string]any{"start": map[string]int{"line": 0, "character": 0}, "end": map[string]int{"line": 1000, "character": 0}}}, &hints); msg != "" {
+		t.Fatal(msg)
+	}
+	shown := map[int]string{}
+	for _, h := range hints {
+		shown[h.Position.Line+1] = h.Label
+	}
+	for line, want := range map[int]string{20: "acct = Account(owner='ada', balance=0, history=[])", 21: "total = 0", 22: "i = 0", 23: "total = 0"} {
+		if shown[line] != want {
+			t.Errorf("hint on line %d: %q, want %q (all: %v)", line, shown[line], want, shown)
+		}
+	}
+	if pos := move("timelens.reverseNext"); pos.Line+1 != 23 {
+		t.Errorf("reverse next from line 24 reaches line %d; want 23", pos.Line+1)
+	}
+	e.call("shutdown", nil, nil)
+	e.notify("exit", nil)
+}
