@@ -248,7 +248,7 @@ func TestLSPOverASavedRecording(t *testing.T) {
 	for _, h := range hints {
 		shown[h.Position.Line+1] = h.Label
 	}
-	for line, want := range map[int]string{20: "acct = Account(owner='ada', balance=0, history=[])", 21: "total = 0", 22: "i = 0", 23: "total = 0"} {
+	for line, want := range map[int]string{20: "acct = Account(owner='ada', balance=0, history=[])", 21: "total = 0", 22: "i = 0"} {
 		if shown[line] != want {
 			t.Errorf("hint on line %d: %q, want %q (all: %v)", line, shown[line], want, shown)
 		}
@@ -258,4 +258,21 @@ func TestLSPOverASavedRecording(t *testing.T) {
 	}
 	e.call("shutdown", nil, nil)
 	e.notify("exit", nil)
+}
+
+// TestSavedRecordingTakesItsOwnProgramOnly: editors pass the file they show
+// as PROGRAM; a saved recording accepts its own script and refuses another.
+func TestSavedRecordingTakesItsOwnProgramOnly(t *testing.T) {
+	dir := t.TempDir()
+	data, _ := json.Marshal(pyext.Manifest{Format: pyext.ManifestFormat, Backend: "gdb", Log: pyext.LogFile, Python: "/usr/bin/python3.13",
+		Program: []string{"python3.13", "/src/race.py"}})
+	os.WriteFile(filepath.Join(dir, pyext.ManifestFile), data, 0o644)
+	os.WriteFile(filepath.Join(dir, pyext.LogFile), nil, 0o644)
+	if err := sameProgram(dir, []string{"/home/me/race.py"}); err != nil {
+		t.Errorf("the recorded script: %v", err)
+	}
+	err := sameProgram(dir, []string{"python3", "other.py"})
+	if err == nil || !strings.Contains(err.Error(), "is a saved recording of python3.13 /src/race.py, not of python3 other.py") {
+		t.Errorf("another script: %v", err)
+	}
 }
