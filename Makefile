@@ -53,5 +53,10 @@ vscode:
 demo: build
 	scripts/demo
 
+## demo-nvim: race.py in Neovim with the plugin, stepped to the failing assertion (by hand;
+## scripts/demo-nvim --check runs it in tmux and checks the hints)
+demo-nvim: build
+	scripts/demo-nvim
+
 clean:
 	rm -rf bin

@@ -638,7 +638,9 @@ func parseGDBTime(console string) (TimeReport, error) {
 		strings.Contains(console, "target record is not active.") {
 		return TimeReport{}, ErrTimeNoRecording
 	}
-	if !strings.Contains(console, "record-full") && !strings.Contains(console, "process record target") {
+	// record-core: a log saved by `record save` and restored over its core
+	// file (timelens record --backend gdb) reports like record-full.
+	if !strings.Contains(console, "record-full") && !strings.Contains(console, "record-core") && !strings.Contains(console, "process record target") {
 		return fail("no record-full target named (another record method?)")
 	}
 	replay := gdbReplayRe.MatchString(console)

@@ -59,6 +59,8 @@ type Backend struct {
 	d   gdbmi.Dialect
 	dir string
 	log *zap.Logger
+	// exe is the program gdb runs (the gdb backend), as an absolute path.
+	exe string
 	// Window describes the recorded window (gdb backend): why it ended and
 	// how long recording took.
 	Window map[string]any
@@ -79,6 +81,9 @@ func Open(ctx context.Context, o Options) (*Backend, error) {
 	if progress == nil {
 		progress = func(string) {}
 	}
+	if o.Kind == "" && o.Recording != "" && IsGDBRecording(o.Recording) {
+		o.Kind = gdbmi.KindGDB
+	}
 	if o.Kind == "" {
 		k, err := gdbmi.DetectKind(o.Recording)
 		if err != nil {
@@ -91,7 +96,16 @@ func Open(ctx context.Context, o Options) (*Backend, error) {
 		return nil, err
 	}
 	target := gdbmi.Target{Recording: o.Recording, Debugger: o.GDB}
-	if o.Kind == gdbmi.KindGDB {
+	var saved *Manifest
+	switch {
+	case o.Kind == gdbmi.KindGDB && o.Recording != "":
+		// A recording saved by timelens record: gdb loads the executable
+		// and then the saved log (restoreWindow).
+		if saved, err = ReadManifest(o.Recording); err != nil {
+			return nil, err
+		}
+		target = gdbmi.Target{Program: saved.Python}
+	case o.Kind == gdbmi.KindGDB:
 		target.Program, target.Args, err = pythonCommand(o)
 		if err != nil {
 			return nil, err
@@ -105,7 +119,7 @@ func Open(ctx context.Context, o Options) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Backend{d: d, dir: dir, log: o.Logger}
+	b := &Backend{d: d, dir: dir, log: o.Logger, exe: resolveExe(target.Program)}
 	progress(fmt.Sprintf("starting %s", exe))
 	b.s, err = gdbmi.Start(ctx, gdbmi.Config{
 		Argv:        func(mi []string) ([]string, error) { return d.Argv(exe, mi, target) },
@@ -120,7 +134,12 @@ func Open(ctx context.Context, o Options) (*Backend, error) {
 		b.Close()
 		return nil, err
 	}
-	if o.Kind == gdbmi.KindGDB {
+	if saved != nil {
+		if err := b.restoreWindow(ctx, o.Recording, saved, progress); err != nil {
+			b.Close()
+			return nil, err
+		}
+	} else if o.Kind == gdbmi.KindGDB {
 		if err := b.recordWindow(ctx, o, progress); err != nil {
 			b.Close()
 			return nil, err

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"strings"
 
 	"go.uber.org/zap"
 
@@ -38,8 +40,16 @@ func openTimeline(ctx context.Context, o Options, program []string, log *zap.Log
 	if len(program) > 0 {
 		po.Program, po.Args = program[0], program[1:]
 	}
-	if kind == gdbmi.KindGDB && po.Program == "" {
-		return nil, fmt.Errorf("nothing to record: give the program after --, e.g. timelens lsp -- python3 app.py (or --recording PATH with --backend rr|udb)")
+	if kind == gdbmi.KindGDB && po.Program != "" && o.Recording != "" {
+		// Editors pass the file they show as PROGRAM: accept the one the
+		// recording ran, refuse another.
+		if err := sameProgram(o.Recording, program); err != nil {
+			return nil, err
+		}
+		po.Program, po.Args = "", nil
+	}
+	if kind == gdbmi.KindGDB && po.Program == "" && o.Recording == "" {
+		return nil, fmt.Errorf("nothing to record: give the program after --, e.g. timelens lsp -- python3 app.py (or --recording PATH: a recording made by timelens record)")
 	}
 	b, err := pyext.Open(ctx, po)
 	if err != nil {
@@ -51,4 +61,29 @@ func openTimeline(ctx context.Context, o Options, program []string, log *zap.Log
 		return nil, err
 	}
 	return tl, nil
+}
+
+// sameProgram checks that program names the script a saved gdb recording
+// ran (by file name), so that an editor may pass the file it shows.
+func sameProgram(recording string, program []string) error {
+	m, err := pyext.ReadManifest(recording)
+	if err != nil {
+		return err
+	}
+	script := func(argv []string) string {
+		for _, a := range argv {
+			if strings.HasSuffix(a, ".py") {
+				return filepath.Base(a)
+			}
+		}
+		if len(argv) > 0 {
+			return filepath.Base(argv[0])
+		}
+		return ""
+	}
+	if got, want := script(program), script(m.Program); got != want {
+		return fmt.Errorf("%s is a saved recording of %s, not of %s; it replays without a program (drop PROGRAM after --, or drop --recording to record anew)",
+			recording, strings.Join(m.Program, " "), strings.Join(program, " "))
+	}
+	return nil
 }

@@ -30,8 +30,6 @@ const (
 	exitFailure = 1
 	// exitUsage: bad command line.
 	exitUsage = 2
-	// exitNotYet: the command is not implemented yet.
-	exitNotYet = 3
 )
 
 func main() {
@@ -120,11 +118,11 @@ func init() {
 			program:  requiredProgram,
 			shared:   true,
 			options: func(o *Options) []option {
-				return []option{{flag: "o", usage: "write the recording to `PATH` (an rr trace directory, a UDB .undo file, or a gdb record file)",
+				return []option{{flag: "o", usage: "write the recording to `PATH`: for gdb a new directory (gdb's saved execution log of the window, which lsp/annotate --recording PATH replay), for rr a trace directory, for UDB a .undo file",
 					value: pathValue{&o.Output}}}
 			},
 			check: checkRecord,
-			run:   notYet("recording lands in a later issue"),
+			run:   runRecord,
 		},
 		{
 			name:     "doctor",
@@ -412,15 +410,6 @@ func wrap(text string, width int) []string {
 		}
 	}
 	return append(lines, line)
-}
-
-// notYet is the run function of a command that a later issue implements.
-func notYet(why string) func(inv *invocation) int {
-	return func(inv *invocation) int {
-		inv.log.Debug("command not available yet")
-		fmt.Fprintf(inv.stderr, "timelens %s: not available yet: %s (see README \"Status\")\n", inv.cmd.name, why)
-		return exitNotYet
-	}
 }
 
 func checkAnnotate(inv *invocation) error {

@@ -277,22 +277,6 @@ func TestBackendFollowsRecording(t *testing.T) {
 	usageError(t, []string{"lsp", "--recording", notTrace}, "not an rr trace")
 }
 
-func TestCommandsNotAvailableYet(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "prog.py")
-	if err := os.WriteFile(file, []byte("x = 1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for _, args := range [][]string{
-		{"record", "-o", filepath.Join(t.TempDir(), "rec"), "--", "python3", file},
-	} {
-		r := timelens(t, args...)
-		want := "timelens " + args[0] + ": not available yet: "
-		if r.code != exitNotYet || r.stdout != "" || !strings.HasPrefix(r.stderr, want) || !strings.Contains(r.stderr, `README "Status"`) {
-			t.Errorf("timelens %q: want exit 3 and %q..., got %v", args, want, r)
-		}
-	}
-}
-
 func TestAnnotateNeedsAnExistingFile(t *testing.T) {
 	usageError(t, []string{"annotate", "/nonexistent/prog.py"}, "FILE", "no such file")
 	usageError(t, []string{"annotate", t.TempDir()}, "is a directory")
@@ -321,23 +305,24 @@ func TestLogsGoToTheLogFileNeverStdout(t *testing.T) {
 		t.Fatal(err)
 	}
 	record := func(flags ...string) []string {
-		return append(append([]string{"record"}, flags...), "-o", filepath.Join(t.TempDir(), "rec"), "--", "python3", file)
+		// rr is missing: record fails at once, after its first log line.
+		return append(append([]string{"record", "--backend", "rr", "--rr", "/nonexistent/rr"}, flags...), "-o", filepath.Join(t.TempDir(), "rec"), "--", "python3", file)
 	}
 	logFile := filepath.Join(t.TempDir(), "timelens.log")
 	r := timelens(t, record("--log", logFile, "--log-level", "debug")...)
-	if r.code != exitNotYet || r.stdout != "" {
+	if r.code != exitFailure || r.stdout != "" {
 		t.Fatal(r)
 	}
 	data, err := os.ReadFile(logFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(data), `"msg":"command not available yet"`) || !strings.Contains(string(data), `"command":"record"`) {
+	if !strings.Contains(string(data), `"msg":"recording"`) || !strings.Contains(string(data), `"command":"record"`) {
 		t.Errorf("log file holds %q", data)
 	}
 	// Without --log, debug logs go to stderr.
 	r = timelens(t, record("--log-level=debug")...)
-	if r.stdout != "" || !strings.Contains(r.stderr, "command not available yet") {
+	if r.stdout != "" || !strings.Contains(r.stderr, "recording") {
 		t.Errorf("debug log without --log: %v", r)
 	}
 	// The default level is quiet on stderr.

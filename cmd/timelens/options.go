@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/timelens/timelens/pyext"
 )
 
 // Options are the settings of one timelens run. The shared ones are both
@@ -25,7 +27,8 @@ import (
 type Options struct {
 	// Backend is "gdb", "rr" or "udb"; empty means derived from Recording.
 	Backend string `json:"backend,omitempty"`
-	// Recording is an rr trace directory or a UDB .undo file to replay.
+	// Recording is an rr trace directory, a UDB .undo file or a gdb
+	// recording directory (timelens record) to replay.
 	Recording string `json:"recording,omitempty"`
 	// RecordFrom is the Python function (bare or qualified name) at whose
 	// first call the gdb backend starts recording.
@@ -84,7 +87,7 @@ func (o *Options) sharedOptions() []option {
 		{flag: "backend", json: "backend",
 			usage: "the debugger to drive (default: udb for a UDB .undo recording, rr for an rr trace directory, else gdb)",
 			value: choiceValue{&o.Backend, Backends, "backends"}},
-		{"recording", "recording", "replay the recording at `PATH` (an rr trace directory or a UDB .undo file)",
+		{"recording", "recording", "replay the recording at `PATH` (an rr trace directory, a UDB .undo file, or a directory made by timelens record --backend gdb)",
 			pathValue{&o.Recording}},
 		{"record-from", "recordFrom", "gdb backend: run at full speed to the first call of Python function `FUNC` (bare or qualified name) and record from there (default: the first line of the main module)",
 			nonEmptyValue{&o.RecordFrom, "a Python function name"}},
@@ -181,6 +184,9 @@ func (o *Options) Validate() error {
 	if err != nil {
 		return err
 	}
+	if backend == "gdb" && o.Recording != "" && o.RecordFrom != "" {
+		return fmt.Errorf("--record-from applies when recording; %s was recorded already (drop --record-from)", o.Recording)
+	}
 	if backend != "gdb" {
 		if o.RecordFrom != "" {
 			return fmt.Errorf("--record-from applies to the gdb backend only; the %s backend replays a recording made beforehand (drop --record-from or use --backend gdb)", backend)
@@ -223,13 +229,17 @@ func article(kind string) string {
 
 // RecordingKind says which backend made the recording at path: "udb" for a
 // UDB .undo file, "rr" for an rr trace directory (one holding rr's "version"
-// file, or "incomplete" while rr records), "" for anything else.
+// file, or "incomplete" while rr records), "gdb" for a directory saved by
+// timelens record --backend gdb, "" for anything else.
 func RecordingKind(path string) (string, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return "", fmt.Errorf("--recording: %w", err)
 	}
 	if fi.IsDir() {
+		if pyext.IsGDBRecording(path) {
+			return "gdb", nil
+		}
 		for _, name := range []string{"version", "incomplete"} {
 			if _, err := os.Stat(filepath.Join(path, name)); err == nil {
 				return "rr", nil
