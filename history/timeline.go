@@ -112,14 +112,14 @@ func New(ctx context.Context, b Backend, opts Options) (*Timeline, error) {
 	t := &Timeline{
 		life:    life,
 		endLife: endLife,
-		b:     b,
-		opts:  opts,
-		jobs:  make(chan job),
-		quit:  make(chan struct{}),
-		done:  make(chan struct{}),
-		snaps: newLRU[Time, *Snapshot](opts.CacheSize),
-		calls: newLRU[string, *callHistory](64),
-		lines: newLRU[linesKey, linesResult](256),
+		b:       b,
+		opts:    opts,
+		jobs:    make(chan job),
+		quit:    make(chan struct{}),
+		done:    make(chan struct{}),
+		snaps:   newLRU[Time, *Snapshot](opts.CacheSize),
+		calls:   newLRU[string, *callHistory](64),
+		lines:   newLRU[linesKey, linesResult](256),
 	}
 	go t.run()
 	_, err := call(t, ctx, opts.ReadTimeout, func(ctx context.Context) (Time, error) {
