@@ -49,6 +49,9 @@ type Restart struct {
 	// from the old one's (a program that does not replay the same way); the
 	// caches were dropped.
 	Differs string
+	// Shifted, when not empty, says that the same place has another time
+	// in the new recording; the caches were dropped.
+	Shifted string
 	// Err says why the restart failed (when Done); a *GaveUpError when the
 	// timeline stopped trying.
 	Err error
@@ -69,6 +72,9 @@ func (r Restart) Message() string {
 	where := ""
 	if r.Position.File != "" {
 		where = fmt.Sprintf(" (%s:%d, %s)", r.Position.File, r.Position.Line, r.Position.Function)
+	}
+	if r.Shifted != "" {
+		where += " (" + r.Shifted + ")"
 	}
 	return fmt.Sprintf("%s; restarted it and returned to time %s%s", r.Reason, r.At, where)
 }
@@ -266,13 +272,13 @@ func (t *Timeline) reopen(reason string) (string, error) {
 
 	ctx, cancel := context.WithTimeout(t.life, t.opts.MoveTimeout)
 	defer cancel()
-	differs, err := t.land(ctx, at)
+	differs, shifted, err := t.land(ctx, at)
 	if err != nil {
 		done(Restart{Err: err})
 		return "", err
 	}
 	now, _ := t.Now()
-	r := Restart{At: now, Differs: differs}
+	r := Restart{At: now, Differs: differs, Shifted: shifted}
 	if s, ok := t.cached(now); ok {
 		r.Position = positionOf(s)
 	}
@@ -281,48 +287,100 @@ func (t *Timeline) reopen(reason string) (string, error) {
 }
 
 // land takes the new backend to at and checks it is the same place: the
-// same time and, when the old snapshot is cached, the same file, line and
-// function. Where it differs, the caches are dropped.
-func (t *Timeline) land(ctx context.Context, at Time) (string, error) {
-	var differs string
+// same time and, when the old snapshot is cached, the same file, line,
+// function, depth and locals. A re-recording may number its instructions a
+// little differently (gdb's recording is interrupted at moments that depend
+// on the machine's load); then the same place is looked for a line event or
+// two away, and found there under another time. Where the times changed,
+// the caches are dropped.
+func (t *Timeline) land(ctx context.Context, at Time) (differs, shifted string, err error) {
 	if at != "" {
 		if err := t.b.Goto(ctx, at); err != nil {
 			if t.lost(err) != "" {
-				return "", err
+				return "", "", err
 			}
 			differs = fmt.Sprintf("time %s is not in the new recording (%v)", at, err)
 		}
 	}
 	now, err := t.b.Now(ctx)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	if differs == "" && at != "" && now != at {
 		differs = fmt.Sprintf("going to time %s landed at %s", at, now)
 	}
 	s, err := t.b.State(ctx)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	s.Time = now
-	if old, ok := t.cached(at); ok && differs == "" {
+	old, known := t.cached(at)
+	if known && differs == "" && !samePlace(positionOf(old), positionOf(s)) {
 		o, n := positionOf(old), positionOf(s)
-		if o.File != n.File || o.Line != n.Line || o.Function != n.Function {
-			differs = fmt.Sprintf("time %s was %s:%d in %s and is now %s:%d in %s", at, o.File, o.Line, o.Function, n.File, n.Line, n.Function)
+		differs = fmt.Sprintf("time %s was %s:%d in %s and is now %s:%d in %s", at, o.File, o.Line, o.Function, n.File, n.Line, n.Function)
+	}
+	if differs != "" && known {
+		ns, err := t.resync(ctx, now, positionOf(old))
+		if err != nil && t.lost(err) != "" {
+			return "", "", err
+		}
+		if ns != nil {
+			shifted = fmt.Sprintf("time %s of the old recording is %s in the new one", at, ns.Time)
+			differs, now, s = "", ns.Time, ns
 		}
 	}
 	t.mu.Lock()
-	if differs != "" {
+	if differs != "" || now != at {
 		t.snaps = newLRU[Time, *Snapshot](t.opts.CacheSize)
 		t.calls = newLRU[string, *callHistory](64)
 		t.lines = newLRU[linesKey, linesResult](256)
 		t.gen++ // answers read before now mix two replays
 	}
-	if now != t.now {
-		t.gen++
-	}
 	t.now = now
 	t.snaps.put(now, s)
 	t.mu.Unlock()
-	return differs, nil
+	return differs, shifted, nil
+}
+
+// resync looks for want a line event or two around from, where the new
+// backend landed; it leaves the backend at what it returns (or at from,
+// when nil).
+func (t *Timeline) resync(ctx context.Context, from Time, want Position) (*Snapshot, error) {
+	for _, m := range []Move{Step, ReverseStep} {
+		for n := 1; n <= 2; n++ {
+			if err := t.b.Goto(ctx, from); err != nil {
+				return nil, err
+			}
+			ok := true
+			for range n {
+				if err := t.b.Move(ctx, m); err != nil {
+					if t.lost(err) != "" {
+						return nil, err
+					}
+					ok = false
+					break
+				}
+			}
+			if !ok {
+				break
+			}
+			s, err := t.b.State(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if s.Time, err = t.b.Now(ctx); err != nil {
+				return nil, err
+			}
+			if samePlace(positionOf(s), want) {
+				return s, nil
+			}
+		}
+	}
+	return nil, t.b.Goto(ctx, from)
+}
+
+// samePlace reports whether two positions show the same Python state.
+func samePlace(a, b Position) bool {
+	return a.File == b.File && a.Line == b.Line && a.Function == b.Function && a.Depth == b.Depth &&
+		fmt.Sprint(a.Locals) == fmt.Sprint(b.Locals)
 }

@@ -435,6 +435,36 @@ func TestReplayThatDiffersIsSaidAndCachesDropped(t *testing.T) {
 	}
 }
 
+func TestReRecordingThatShiftsTimesFindsTheSamePlace(t *testing.T) {
+	tl, l, events := restartSession(t, history.Options{})
+	before := steps(t, tl, 10)
+	// The new recording has one more event at its start: every place has
+	// the next time, as when gdb's log gains an entry.
+	shifted := &historytest.Trace{Events: append([]historytest.Event{l.events[0]}, l.events...)}
+	l.mu.Lock()
+	l.next = shifted
+	l.mu.Unlock()
+	l.current().kill("signal: killed")
+	r := restarted(t, events)
+	if r.Err != nil || r.Differs != "" || r.At != "t11" || !strings.Contains(r.Message(), "time t10 of the old recording is t11 in the new one") {
+		t.Fatalf("restart: %+v (%s)", r, r.Message())
+	}
+	got, err := tl.Where(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before.Time = "t11"
+	samePlace(t, got, before)
+	// The next step is the old recording's next step.
+	ref, _ := timeline(t, "loop.py", "main")
+	steps(t, ref, 10)
+	want := steps(t, ref, 1)
+	next := steps(t, tl, 1)
+	if next.Line != want.Line || next.Function != want.Function {
+		t.Fatalf("step after the restart: %+v, want %+v", next, want)
+	}
+}
+
 func TestRestartsLeaveNoGoroutines(t *testing.T) {
 	tr, err := historytest.Record(python(t), program("loop.py"), "main")
 	if err != nil {

@@ -261,12 +261,27 @@ func positionOf(s *Snapshot) Position {
 
 // move runs a backend move, keeps time unchanged when the backend refuses,
 // and returns the new position.
+//
+// When the backend is lost after the move was made (reading the new state),
+// the timeline restarts at the new time and runs the job again: the job
+// then only reads the state, so that the move is not made twice.
 func (t *Timeline) move(ctx context.Context, name string, fn func(ctx context.Context) error) (Position, error) {
+	moved := false // only the timeline's goroutine runs the job
 	return call(t, ctx, t.opts.MoveTimeout, func(ctx context.Context) (Position, error) {
+		if moved {
+			s, err := t.state(ctx)
+			if err != nil {
+				return Position{}, err
+			}
+			return positionOf(s), nil
+		}
 		before, _ := t.Now()
 		moveErr := fn(ctx)
 		after, err := t.b.Now(ctx)
 		if err != nil {
+			if moveErr != nil {
+				return Position{}, moveErr // the first failure says why
+			}
 			return Position{}, err
 		}
 		if moveErr != nil {
@@ -279,6 +294,7 @@ func (t *Timeline) move(ctx context.Context, name string, fn func(ctx context.Co
 			return Position{}, moveErr
 		}
 		t.setNow(after)
+		moved = true
 		s, err := t.state(ctx)
 		if err != nil {
 			return Position{}, err

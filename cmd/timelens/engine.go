@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"os"
 	"regexp"
+	"strconv"
 	"time"
 
 	"go.uber.org/zap"
@@ -46,6 +49,9 @@ func openTimeline(ctx context.Context, o Options, program []string, log *zap.Log
 	if kind == gdbmi.KindGDB && po.Program == "" {
 		return nil, fmt.Errorf("nothing to record: give the program after --, e.g. timelens lsp -- python3 app.py (or --recording PATH with --backend rr|udb)")
 	}
+	if kind == gdbmi.KindGDB {
+		pinHashSeed(log)
+	}
 	open := func(ctx context.Context, progress func(string)) (history.Backend, error) {
 		po := po
 		po.Progress = progress
@@ -83,6 +89,24 @@ func openTimeline(ctx context.Context, o Options, program []string, log *zap.Log
 		}
 	})
 	return tl, nil
+}
+
+// pinHashSeed makes every recording of this process hash strings the same
+// way. CPython draws a new hash seed at each start, which changes how many
+// instructions dict and set operations take: a re-recorded window would put
+// the same time (an instruction count) at another line. The seed stays
+// random per timelens process, as Python's is per run, unless the user set
+// PYTHONHASHSEED. The debuggee inherits it through gdb's environment.
+func pinHashSeed(log *zap.Logger) {
+	if _, set := os.LookupEnv("PYTHONHASHSEED"); set {
+		return
+	}
+	seed := strconv.FormatUint(uint64(rand.Uint32N(4294967295)+1), 10)
+	if err := os.Setenv("PYTHONHASHSEED", seed); err != nil {
+		log.Warn("PYTHONHASHSEED could not be set: a restarted debugger may not return to the same place", zap.Error(err))
+		return
+	}
+	log.Debug("hash seed of the recorded program", zap.String("PYTHONHASHSEED", seed))
 }
 
 // liveBackend tells the timeline at once when the debugger dies, so that
