@@ -302,12 +302,12 @@ func (t *Timeline) land(ctx context.Context, at Time) (differs, shifted string, 
 			differs = fmt.Sprintf("time %s is not in the new recording (%v)", at, err)
 		}
 	}
+	if err := t.settle(ctx); err != nil {
+		return "", "", err
+	}
 	now, err := t.b.Now(ctx)
 	if err != nil {
 		return "", "", err
-	}
-	if differs == "" && at != "" && now != at {
-		differs = fmt.Sprintf("going to time %s landed at %s", at, now)
 	}
 	s, err := t.b.State(ctx)
 	if err != nil {
@@ -340,6 +340,30 @@ func (t *Timeline) land(ctx context.Context, at Time) (differs, shifted string, 
 	t.snaps.put(now, s)
 	t.mu.Unlock()
 	return differs, shifted, nil
+}
+
+// settle puts the new backend on the start of the line event it is in:
+// one step forward and one back. A re-recording whose instruction numbers
+// shifted lands a few instructions into the event (or before it), and a
+// move from there would not be the move the old backend made. At the end
+// of the window it steps back and forward instead.
+func (t *Timeline) settle(ctx context.Context) error {
+	first, second := Step, ReverseStep
+	for range 2 {
+		err := t.b.Move(ctx, first)
+		if err == nil {
+			err = t.b.Move(ctx, second)
+			if t.lost(err) != "" {
+				return err
+			}
+			return nil // a refused move leaves time as it was
+		}
+		if t.lost(err) != "" {
+			return err
+		}
+		first, second = second, first
+	}
+	return nil
 }
 
 // resync looks for want a line event or two around from, where the new

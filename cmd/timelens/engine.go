@@ -85,7 +85,7 @@ func openTimeline(ctx context.Context, o Options, program []string, log *zap.Log
 			log.Error("restarting the debugger failed", zap.String("reason", r.Reason), zap.Error(r.Err))
 		default:
 			log.Warn("restarted the debugger", zap.String("reason", r.Reason), zap.String("time", string(r.At)),
-				zap.String("differs", r.Differs), zap.Duration("took", r.Took))
+				zap.String("differs", r.Differs), zap.String("shifted", r.Shifted), zap.Duration("took", r.Took))
 		}
 	})
 	return tl, nil
