@@ -329,6 +329,9 @@ func (t *Timeline) land(ctx context.Context, at Time) (differs, shifted string, 
 			differs, now, s = "", ns.Time, ns
 		}
 	}
+	if differs == "" && shifted == "" && at != "" && now != at {
+		shifted = fmt.Sprintf("time %s of the old recording is %s in the new one", at, now)
+	}
 	t.mu.Lock()
 	if differs != "" || now != at {
 		t.snaps = newLRU[Time, *Snapshot](t.opts.CacheSize)
