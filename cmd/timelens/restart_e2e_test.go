@@ -111,7 +111,14 @@ type crashSession struct {
 func newCrashSession(t *testing.T, flags ...string) *crashSession {
 	py := needRecording(t)
 	path, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "programs", "loop.py"))
-	args := append([]string{"lsp", "--backend", "gdb", "--record-from", "main", "--log", "/tmp/restart-e2e.log", "--log-level", "info"}, flags...)
+	// The server's log says how each restart went; a failing test shows it.
+	logFile := filepath.Join(t.TempDir(), "lsp.log")
+	t.Cleanup(func() {
+		if data, err := os.ReadFile(logFile); err == nil && t.Failed() {
+			t.Logf("the server's log:\n%s", data)
+		}
+	})
+	args := append([]string{"lsp", "--backend", "gdb", "--record-from", "main", "--log", logFile, "--log-level", "info"}, flags...)
 	e := startEditor(t, append(args, "--", py, path)...)
 	caps := map[string]any{
 		"workspace": map[string]any{"inlayHint": map[string]any{"refreshSupport": true}, "codeLens": map[string]any{"refreshSupport": true}},
