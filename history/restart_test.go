@@ -510,3 +510,28 @@ func TestRestartsLeaveNoGoroutines(t *testing.T) {
 		t.Fatalf("%d goroutines after Close, %d before:\n%s", n, base, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+func TestCloseDuringARestartEndsIt(t *testing.T) {
+	tl, l, events := restartSession(t, history.Options{})
+	steps(t, tl, 2)
+	l.mu.Lock()
+	l.gate = make(chan struct{}) // never opened: the restart waits until Close
+	l.mu.Unlock()
+	l.current().kill("signal: killed")
+	if r := <-events; r.Done {
+		t.Fatalf("restart over before the gate opened: %+v", r)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- tl.Close() }()
+	select {
+	case <-closed:
+	case <-time.After(time.Minute):
+		t.Fatal("Close waited for the restart")
+	}
+	if _, err := tl.Eval(ctx(t), 0, "self"); !errors.Is(err, history.ErrClosed) {
+		t.Fatalf("after Close: %v", err)
+	}
+	if l.count() != 1 || !l.opened[0].closed {
+		t.Fatalf("%d backends opened; the first closed: %v", l.count(), l.opened[0].closed)
+	}
+}
