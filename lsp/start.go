@@ -195,6 +195,11 @@ func (p *progress) run(ctx context.Context) {
 waiting:
 	for {
 		select {
+		case <-p.s.initialized: // already: never mind a pending wake-up
+			break waiting
+		default:
+		}
+		select {
 		case <-p.s.initialized:
 			break waiting
 		case <-p.wake:
