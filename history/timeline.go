@@ -17,12 +17,21 @@ import (
 //
 // Every move bumps the generation; snapshots carry the time they were read
 // at, so a reader can tell a stale one.
+//
+// When the backend is lost (restart.go), the same goroutine replaces it and
+// returns to the current time before it takes the next job.
 type Timeline struct {
-	b    Backend
+	b    Backend // written by run under mu; read by run freely
 	opts Options
 	jobs chan job
 	quit chan struct{}
 	done chan struct{}
+	// life ends when the timeline closes; jobs and restarts run under it.
+	life     context.Context
+	endLife  context.CancelFunc
+	streak   int   // backend losses since the last job it answered (run only)
+	gaveUp   error // set when restarts stopped (run only)
+	goneSeen bool  // the current backend's Gone was handled (run only)
 
 	mu    sync.Mutex
 	now   Time
@@ -30,6 +39,8 @@ type Timeline struct {
 	snaps *lru[Time, *Snapshot]
 	calls *lru[string, *callHistory]
 	lines *lru[linesKey, linesResult]
+
+	watchers []func(Restart)
 }
 
 // linesResult is a cached answer of Lines: a history, or the edge of
@@ -53,6 +64,20 @@ type Options struct {
 	ReadTimeout time.Duration
 	// CacheSize is how many snapshots are kept (default 256).
 	CacheSize int
+	// Reopen, when set, starts a new backend over the same recording (the
+	// gdb backend records its window again): the timeline calls it when the
+	// backend is lost, then returns to the time it was at. Without it a lost
+	// backend's error is the answer.
+	Reopen func(ctx context.Context) (Backend, error)
+	// LostReason says why err means the backend is gone ("gdb exited
+	// unexpectedly (signal: killed)"), or returns "" when the backend is
+	// still usable. Default: the message of an error wrapping
+	// ErrBackendLost.
+	LostReason func(err error) string
+	// MaxFailures is how many losses in a row (a request that still fails
+	// after a restart, a restart that fails) make the timeline give up
+	// (default 3).
+	MaxFailures int
 }
 
 type job struct {
@@ -80,19 +105,25 @@ func New(ctx context.Context, b Backend, opts Options) (*Timeline, error) {
 	if opts.CacheSize == 0 {
 		opts.CacheSize = 256
 	}
+	if opts.MaxFailures == 0 {
+		opts.MaxFailures = 3
+	}
+	life, endLife := context.WithCancel(context.Background())
 	t := &Timeline{
-		b:     b,
-		opts:  opts,
-		jobs:  make(chan job),
-		quit:  make(chan struct{}),
-		done:  make(chan struct{}),
-		snaps: newLRU[Time, *Snapshot](opts.CacheSize),
-		calls: newLRU[string, *callHistory](64),
-		lines: newLRU[linesKey, linesResult](256),
+		life:    life,
+		endLife: endLife,
+		b:       b,
+		opts:    opts,
+		jobs:    make(chan job),
+		quit:    make(chan struct{}),
+		done:    make(chan struct{}),
+		snaps:   newLRU[Time, *Snapshot](opts.CacheSize),
+		calls:   newLRU[string, *callHistory](64),
+		lines:   newLRU[linesKey, linesResult](256),
 	}
 	go t.run()
 	_, err := call(t, ctx, opts.ReadTimeout, func(ctx context.Context) (Time, error) {
-		now, err := b.Now(ctx)
+		now, err := t.b.Now(ctx)
 		if err == nil {
 			t.setNow(now)
 		}
@@ -111,15 +142,12 @@ func (t *Timeline) run() {
 		select {
 		case <-t.quit:
 			return
+		case <-t.watch():
+			if !t.quitting() {
+				t.gone()
+			}
 		case j := <-t.jobs:
-			ctx, cancel := context.WithTimeout(context.Background(), j.limit)
-			var r result
-			r.err = safely(func() (err error) {
-				r.v, err = j.fn(ctx)
-				return err
-			})
-			cancel()
-			j.reply <- r
+			j.reply <- t.runJob(j)
 		}
 	}
 }
@@ -233,12 +261,27 @@ func positionOf(s *Snapshot) Position {
 
 // move runs a backend move, keeps time unchanged when the backend refuses,
 // and returns the new position.
+//
+// When the backend is lost after the move was made (reading the new state),
+// the timeline restarts at the new time and runs the job again: the job
+// then only reads the state, so that the move is not made twice.
 func (t *Timeline) move(ctx context.Context, name string, fn func(ctx context.Context) error) (Position, error) {
+	moved := false // only the timeline's goroutine runs the job
 	return call(t, ctx, t.opts.MoveTimeout, func(ctx context.Context) (Position, error) {
+		if moved {
+			s, err := t.state(ctx)
+			if err != nil {
+				return Position{}, err
+			}
+			return positionOf(s), nil
+		}
 		before, _ := t.Now()
 		moveErr := fn(ctx)
 		after, err := t.b.Now(ctx)
 		if err != nil {
+			if moveErr != nil {
+				return Position{}, moveErr // the first failure says why
+			}
 			return Position{}, err
 		}
 		if moveErr != nil {
@@ -251,6 +294,7 @@ func (t *Timeline) move(ctx context.Context, name string, fn func(ctx context.Co
 			return Position{}, moveErr
 		}
 		t.setNow(after)
+		moved = true
 		s, err := t.state(ctx)
 		if err != nil {
 			return Position{}, err
@@ -317,14 +361,24 @@ func (t *Timeline) backTo(ctx context.Context, t0 Time) error {
 
 // Close ends the timeline and its backend.
 func (t *Timeline) Close() error {
-	select {
-	case <-t.quit:
+	t.mu.Lock()
+	if t.quitting() {
+		t.mu.Unlock()
 		return nil
-	default:
 	}
 	close(t.quit)
+	b := t.b
+	t.mu.Unlock()
+	t.endLife()
 	// Closing the backend first ends a job stuck in the debugger at once.
-	err := t.b.Close()
+	err := b.Close()
 	<-t.done
+	// A restart may have put in another backend before it saw quit.
+	t.mu.Lock()
+	last := t.b
+	t.mu.Unlock()
+	if last != b {
+		_ = last.Close()
+	}
 	return err
 }

@@ -32,7 +32,10 @@
 // Besides these, the start goroutine runs Config.Start (recording can take
 // minutes) and the notifier goroutine tells the editor about new positions
 // (refresh requests, window/showDocument, the "now" diagnostic), coalescing
-// bursts of moves into one round of messages for the latest position.
+// bursts of moves into one round of messages for the latest position. The
+// restart notifier tells the editor when the timeline restarts a debugger
+// that died or hung ($/progress, then window/showMessage and a refresh);
+// the timeline's goroutine only queues those reports for it.
 //
 // # Requests while time moves
 //
@@ -208,6 +211,10 @@ type server struct {
 	moved  chan struct{}
 	// nowFile is the editor path that carries the "now" diagnostic.
 	nowFile string
+
+	// Restarts of the debugger not yet told (restartNotifier).
+	restarts    []history.Restart
+	restartWake chan struct{}
 }
 
 // clientCaps is what the client said it can do, reduced to what we use.
@@ -235,6 +242,7 @@ func newServer(cfg Config) *server {
 		inflight:    map[string]context.CancelFunc{},
 		recorded:    map[string]bool{},
 		moved:       make(chan struct{}, 1),
+		restartWake: make(chan struct{}, 1),
 	}
 }
 

@@ -13,13 +13,17 @@ import (
 	"github.com/timelens/timelens/history"
 )
 
-// progressToken names the work-done progress of starting the session.
-const progressToken = "timelens/start"
+// progressToken names the work-done progress of starting the session;
+// restartToken that of restarting a lost debugger.
+const (
+	progressToken = "timelens/start"
+	restartToken  = "timelens/restart"
+)
 
 // start runs Config.Start on its own goroutine, reports its progress, and
 // publishes the result: the first position, or the error in a message.
 func (s *server) start(ctx context.Context, opts json.RawMessage) {
-	p := newProgress(s)
+	p := newProgress(s, progressToken)
 	go p.run(ctx)
 	tl, err := s.runStart(ctx, opts, p.update)
 	if err == nil && tl == nil {
@@ -45,6 +49,8 @@ func (s *server) start(ctx context.Context, opts json.RawMessage) {
 		s.log.Error("starting the recording session", zap.Error(err))
 		s.showMessage(protocol.MessageTypeError, "timelens could not start: "+err.Error())
 	case err == nil:
+		tl.OnRestart(s.onRestart)
+		s.background(func() { s.restartNotifier(s.ctx, tl) })
 		pos, werr := tl.Where(ctx)
 		if werr != nil {
 			s.log.Warn("reading the first position", zap.Error(werr))
@@ -52,6 +58,65 @@ func (s *server) start(ctx context.Context, opts json.RawMessage) {
 		}
 		s.log.Info("recording session ready", zap.String("file", pos.File), zap.Int("line", pos.Line), zap.String("time", string(pos.Time)))
 		s.moveDone(pos)
+	}
+}
+
+// onRestart hears the timeline's restarts of a lost debugger. It runs on
+// the timeline's goroutine, so it only queues the report for
+// restartNotifier.
+func (s *server) onRestart(r history.Restart) {
+	s.mu.Lock()
+	s.restarts = append(s.restarts, r)
+	s.mu.Unlock()
+	select {
+	case s.restartWake <- struct{}{}:
+	default:
+	}
+}
+
+// restartNotifier tells the editor about restarts: $/progress while the
+// debugger starts again (re-recording, for gdb), then a warning saying
+// what happened and where time is, and a refresh of everything shown; or
+// an error when the restart failed.
+func (s *server) restartNotifier(ctx context.Context, tl *history.Timeline) {
+	var p *progress
+	defer func() {
+		if p != nil {
+			p.finish(ctx.Err())
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.restartWake:
+		}
+		s.mu.Lock()
+		queue := s.restarts
+		s.restarts = nil
+		s.mu.Unlock()
+		for _, r := range queue {
+			if !r.Done {
+				if p == nil {
+					p = newProgress(s, restartToken)
+					go p.run(ctx)
+				}
+				p.update(r.Message(), -1)
+				continue
+			}
+			if p != nil {
+				p.finish(r.Err)
+				p = nil
+			}
+			if r.Err != nil {
+				s.showMessage(protocol.MessageTypeError, "timelens: "+r.Message())
+				continue
+			}
+			s.showMessage(protocol.MessageTypeWarning, "timelens: "+r.Message())
+			if pos, err := tl.Where(ctx); err == nil {
+				s.moveDone(pos)
+			}
+		}
 	}
 }
 
@@ -80,18 +145,19 @@ func (s *server) showMessage(typ protocol.MessageType, msg string) {
 // requests before) and coalesces reports that come faster than the editor
 // takes them.
 type progress struct {
-	s    *server
-	mu   sync.Mutex
-	msg  string
-	pct  int
-	done bool
-	err  error
-	wake chan struct{}
-	over chan struct{}
+	s     *server
+	token protocol.String
+	mu    sync.Mutex
+	msg   string
+	pct   int
+	done  bool
+	err   error
+	wake  chan struct{}
+	over  chan struct{}
 }
 
-func newProgress(s *server) *progress {
-	return &progress{s: s, pct: -1, wake: make(chan struct{}, 1), over: make(chan struct{})}
+func newProgress(s *server, token string) *progress {
+	return &progress{s: s, token: protocol.String(token), pct: -1, wake: make(chan struct{}, 1), over: make(chan struct{})}
 }
 
 func (p *progress) update(msg string, pct int) {
@@ -129,6 +195,11 @@ func (p *progress) run(ctx context.Context) {
 waiting:
 	for {
 		select {
+		case <-p.s.initialized: // already: never mind a pending wake-up
+			break waiting
+		default:
+		}
+		select {
 		case <-p.s.initialized:
 			break waiting
 		case <-p.wake:
@@ -139,7 +210,7 @@ waiting:
 			return
 		}
 	}
-	token := protocol.String(progressToken)
+	token := p.token
 	if err := p.s.client.WorkDoneProgressCreate(ctx, &protocol.WorkDoneProgressCreateParams{Token: token}); err != nil {
 		p.s.log.Debug("window/workDoneProgress/create", zap.Error(err))
 		p.drain()

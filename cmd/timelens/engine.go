@@ -2,9 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -15,7 +21,9 @@ import (
 
 // openTimeline starts the backend the options name (recording PROGRAM with
 // gdb, or replaying a recording with rr or UDB) and returns the timeline at
-// the window's first line event.
+// the window's first line event. When the debugger dies or hangs later, the
+// timeline starts it again the same way (re-recording the window with gdb)
+// and returns to the time it was at.
 func openTimeline(ctx context.Context, o Options, program []string, log *zap.Logger, progress func(string)) (*history.Timeline, error) {
 	name, err := o.BackendName()
 	if err != nil {
@@ -27,7 +35,7 @@ func openTimeline(ctx context.Context, o Options, program []string, log *zap.Log
 	}
 	po := pyext.Options{
 		Kind: kind, Python: o.Python, Recording: o.Recording, RecordFrom: o.RecordFrom,
-		RecordLimit: int(o.RecordLimit), Logger: log, Progress: progress,
+		RecordLimit: int(o.RecordLimit), Logger: log,
 	}
 	switch kind {
 	case gdbmi.KindGDB:
@@ -51,15 +59,45 @@ func openTimeline(ctx context.Context, o Options, program []string, log *zap.Log
 	if kind == gdbmi.KindGDB && po.Program == "" && o.Recording == "" {
 		return nil, fmt.Errorf("nothing to record: give the program after --, e.g. timelens lsp -- python3 app.py (or --recording PATH: a recording made by timelens record)")
 	}
-	b, err := pyext.Open(ctx, po)
+	if kind == gdbmi.KindGDB {
+		pinHashSeed(log)
+	}
+	open := func(ctx context.Context, progress func(string)) (history.Backend, error) {
+		po := po
+		po.Progress = progress
+		b, err := pyext.Open(ctx, po)
+		if err != nil {
+			return nil, err
+		}
+		return liveBackend{b}, nil
+	}
+	b, err := open(ctx, progress)
 	if err != nil {
 		return nil, err
 	}
-	tl, err := history.New(ctx, b, history.Options{})
+	tl, err := history.New(ctx, b, history.Options{
+		ReadTimeout: o.Timeout,
+		MoveTimeout: o.Timeout,
+		Reopen: func(ctx context.Context) (history.Backend, error) {
+			return open(ctx, func(msg string) { log.Info("restarting the debugger: " + msg) })
+		},
+		LostReason: lostReason(name),
+	})
 	if err != nil {
 		b.Close()
 		return nil, err
 	}
+	tl.OnRestart(func(r history.Restart) {
+		switch {
+		case !r.Done:
+			log.Warn("the debugger was lost; restarting it", zap.String("reason", r.Reason), zap.Int("attempt", r.Attempt))
+		case r.Err != nil:
+			log.Error("restarting the debugger failed", zap.String("reason", r.Reason), zap.Error(r.Err))
+		default:
+			log.Warn("restarted the debugger", zap.String("reason", r.Reason), zap.String("time", string(r.At)),
+				zap.String("differs", r.Differs), zap.String("shifted", r.Shifted), zap.Duration("took", r.Took))
+		}
+	})
 	return tl, nil
 }
 
@@ -86,4 +124,53 @@ func sameProgram(recording string, program []string) error {
 			recording, strings.Join(m.Program, " "), strings.Join(program, " "))
 	}
 	return nil
+}
+
+// pinHashSeed makes every recording of this process hash strings the same
+// way. CPython draws a new hash seed at each start, which changes how many
+// instructions dict and set operations take: a re-recorded window would put
+// the same time (an instruction count) at another line. The seed stays
+// random per timelens process, as Python's is per run, unless the user set
+// PYTHONHASHSEED. The debuggee inherits it through gdb's environment.
+func pinHashSeed(log *zap.Logger) {
+	if _, set := os.LookupEnv("PYTHONHASHSEED"); set {
+		return
+	}
+	seed := strconv.FormatUint(uint64(rand.Uint32N(4294967295)+1), 10)
+	if err := os.Setenv("PYTHONHASHSEED", seed); err != nil {
+		log.Warn("PYTHONHASHSEED could not be set: a restarted debugger may not return to the same place", zap.Error(err))
+		return
+	}
+	log.Debug("hash seed of the recorded program", zap.String("PYTHONHASHSEED", seed))
+}
+
+// liveBackend tells the timeline at once when the debugger dies, so that
+// it restarts it before the next request needs it.
+type liveBackend struct{ *pyext.Backend }
+
+// Gone implements history.Liveness.
+func (b liveBackend) Gone() <-chan struct{} { return b.Session().Dead() }
+
+// lastParens finds the last parenthesized part of a message: the exit
+// status gdbmi puts in its ErrExited errors ("(signal: killed)").
+var lastParens = regexp.MustCompile(`\(([^()]*)\)[^()]*$`)
+
+// lostReason says, for the timeline, which errors mean the debugger is gone
+// and why: it exited (gdbmi.ErrExited) or stopped answering and was killed
+// (*gdbmi.TimeoutError).
+func lostReason(debugger string) func(error) string {
+	return func(err error) string {
+		var te *gdbmi.TimeoutError
+		switch {
+		case errors.As(err, &te):
+			return fmt.Sprintf("%s did not answer %s within %s (hung) and was stopped", debugger, te.Op, te.After.Round(time.Millisecond))
+		case errors.Is(err, gdbmi.ErrExited):
+			status := "no exit status"
+			if m := lastParens.FindStringSubmatch(err.Error()); m != nil {
+				status = m[1]
+			}
+			return fmt.Sprintf("%s exited unexpectedly (%s)", debugger, status)
+		}
+		return ""
+	}
 }

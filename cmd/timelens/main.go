@@ -89,7 +89,9 @@ func init() {
 			shared:   true,
 			options: func(o *Options) []option {
 				return []option{{flag: "substitute-path", usage: "map source paths: `FROM=TO`, where FROM is a path prefix as the recording has it and TO the same files' prefix in the editor (repeatable; the first match wins)",
-					value: substituteValue{&o.SubstitutePath}}}
+					value: substituteValue{&o.SubstitutePath}},
+					{flag: "timeout", usage: "count the debugger as hung when one request takes longer than `DURATION`: stop it, start it again and return to the same time (default: 30s for a read, 5m for a move)",
+						value: durationValue{&o.Timeout}}}
 			},
 			run: runLSP,
 		},

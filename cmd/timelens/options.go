@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/timelens/timelens/pyext"
+	"time"
 )
 
 // Options are the settings of one timelens run. The shared ones are both
@@ -54,6 +55,10 @@ type Options struct {
 	// SubstitutePath maps source paths of the recording to the editor's
 	// (lsp's --substitute-path FROM=TO, repeatable): {FROM, TO} pairs.
 	SubstitutePath [][2]string `json:"-"`
+	// Timeout is lsp's --timeout: how long one debugger request may take
+	// before the debugger counts as hung and is restarted (0: the
+	// timeline's defaults, 30 s for a read and 5 min for a move).
+	Timeout time.Duration `json:"-"`
 	// LastWrite is annotate's --last-write EXPR.
 	LastWrite string `json:"-"`
 	// Output is record's -o PATH: where the recording goes.
@@ -354,6 +359,25 @@ func (v positiveValue) Set(s string) error {
 		return fmt.Errorf("%q is not valid; want a whole number of machine instructions > 0", s)
 	}
 	*v.p = n
+	return nil
+}
+
+// durationValue is a positive duration (--timeout 10s).
+type durationValue struct{ p *time.Duration }
+
+func (v durationValue) String() string {
+	if v.p == nil || *v.p == 0 {
+		return ""
+	}
+	return v.p.String()
+}
+
+func (v durationValue) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("%q is not valid; want a duration > 0 such as 30s or 2m", s)
+	}
+	*v.p = d
 	return nil
 }
 
