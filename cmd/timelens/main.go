@@ -91,7 +91,9 @@ func init() {
 			shared:   true,
 			options: func(o *Options) []option {
 				return []option{{flag: "substitute-path", usage: "map source paths: `FROM=TO`, where FROM is a path prefix as the recording has it and TO the same files' prefix in the editor (repeatable; the first match wins)",
-					value: substituteValue{&o.SubstitutePath}}}
+					value: substituteValue{&o.SubstitutePath}},
+					{flag: "listen", usage: "serve one client on TCP `ADDR` instead of stdio; loopback only (127.0.0.1:PORT, [::1]:PORT, localhost:PORT; port 0 picks a free one, printed on stderr)",
+						value: listenValue{&o.Listen}}}
 			},
 			run: runLSP,
 		},
