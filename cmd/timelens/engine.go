@@ -41,9 +41,21 @@ func openTimeline(ctx context.Context, o Options, program []string, log *zap.Log
 	if kind == gdbmi.KindGDB && po.Program == "" {
 		return nil, fmt.Errorf("nothing to record: give the program after --, e.g. timelens lsp -- python3 app.py (or --recording PATH with --backend rr|udb)")
 	}
+	if kind == gdbmi.KindGDB {
+		if po.Program != "" {
+			prog, python, err := checkProgram(program, po.Python)
+			if err != nil {
+				return nil, err
+			}
+			po.Program, po.Args, po.Python = prog[0], prog[1:], python
+		}
+		if err := checkGDBCanRecord(po.Debugger); err != nil {
+			return nil, err
+		}
+	}
 	b, err := pyext.Open(ctx, po)
 	if err != nil {
-		return nil, err
+		return nil, explainOpenError(err, o.RecordFrom)
 	}
 	tl, err := history.New(ctx, b, history.Options{})
 	if err != nil {
