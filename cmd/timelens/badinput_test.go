@@ -81,6 +81,15 @@ func TestBadInputNotPython(t *testing.T) {
 	refused(t, []string{"annotate", file, "--", text}, "is not an executable binary")
 }
 
+// TestBadInputArgumentWithWhitespace: gdb, which runs the program without
+// a shell, splits its arguments at whitespace; such an argument is refused
+// with a message instead of recording another command line.
+func TestBadInputArgumentWithWhitespace(t *testing.T) {
+	py := elfPython(t)
+	prog := writeProgram(t, "my app.py", "def main():\n    x = 1\n\nmain()\n", 0o644)
+	refused(t, []string{"annotate", prog, "--", py, prog}, "has whitespace, which gdb cannot pass to the program", "rename the file")
+}
+
 func TestBadInputSyntaxError(t *testing.T) {
 	py := elfPython(t)
 	prog := writeProgram(t, "broken.py", "def main(:\n    pass\n\nmain()\n", 0o644)
@@ -129,10 +138,10 @@ func TestBadInputFunctionNeverCalled(t *testing.T) {
 	py := needRecording(t)
 	exits := writeProgram(t, "exits.py", "import sys\n\ndef main():\n    x = 1\n\nsys.exit(0)\nmain()\n", 0o644)
 	refused(t, []string{"annotate", "--record-from", "main", exits, "--", py, exits},
-		"main was never called", "did not run before the program exited", "check the --record-from name")
+		"main was never called before the program exited", "check the --record-from name")
 	loop, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "programs", "loop.py"))
 	refused(t, []string{"annotate", "--record-from", "no_such_function", loop, "--", py, loop},
-		"no_such_function was never called", "check the --record-from name")
+		"no_such_function was never called before the program exited", "check the --record-from name")
 }
 
 // TestBadInputPythonWithoutDebugInfo records with a copy of the root's
@@ -150,7 +159,7 @@ func TestBadInputPythonWithoutDebugInfo(t *testing.T) {
 	}
 	loop, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "programs", "loop.py"))
 	refused(t, []string{"annotate", "--record-from", "main", loop, "--", bare, loop},
-		"no CPython debug symbols", "install its debug symbols (Debian: python3.X-dbg)")
+		"this Python has no debug info", "install its debug symbols (Debian: python3.X-dbg)")
 }
 
 // TestSecurityProgramPathIsNotShellText records a program whose file name
@@ -163,7 +172,7 @@ func TestSecurityProgramPathIsNotShellText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prog := filepath.Join(dir, "a b;$(touch PWNED) `touch PWNED2`.py")
+	prog := filepath.Join(dir, "a;touch${IFS}PWNED;$(touch${IFS}PWNED2)`touch${IFS}PWNED3`.py")
 	if err := os.WriteFile(prog, src, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -176,11 +185,11 @@ func TestSecurityProgramPathIsNotShellText(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("recording %q: %v", prog, r)
 	}
-	if !strings.Contains(r.stdout, "a b;$(touch PWNED) `touch PWNED2`.py at time") || !strings.Contains(r.stdout, "total = 1 → 3 → 6 → 10") {
+	if !strings.Contains(r.stdout, "a;touch${IFS}PWNED;$(touch${IFS}PWNED2)`touch${IFS}PWNED3`.py at time") || !strings.Contains(r.stdout, "total = 1 → 3 → 6 → 10") {
 		t.Errorf("annotate of %q:\n%s", prog, r.stdout)
 	}
 	for _, d := range []string{dir, wd} {
-		for _, name := range []string{"PWNED", "PWNED2"} {
+		for _, name := range []string{"PWNED", "PWNED2", "PWNED3"} {
 			if _, err := os.Stat(filepath.Join(d, name)); err == nil {
 				t.Errorf("%s appeared in %s: the program path went through a shell", name, d)
 			}

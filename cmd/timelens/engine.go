@@ -55,7 +55,7 @@ func openTimeline(ctx context.Context, o Options, program []string, log *zap.Log
 	}
 	b, err := pyext.Open(ctx, po)
 	if err != nil {
-		return nil, explainOpenError(err, o.RecordFrom)
+		return nil, explainOpenError(err)
 	}
 	tl, err := history.New(ctx, b, history.Options{})
 	if err != nil {

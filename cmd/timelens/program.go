@@ -30,6 +30,11 @@ func checkProgram(program []string, python string) ([]string, string, error) {
 		return nil, python, nil
 	}
 	program = append([]string(nil), program...)
+	for _, a := range program {
+		if strings.ContainsAny(a, " \t\n") {
+			return nil, "", fmt.Errorf("PROGRAM ARGS: %q has whitespace, which gdb cannot pass to the program (it runs it without a shell, so that no shell ever reads your arguments, and splits its arguments at whitespace); rename the file, or link it from a path without spaces", a)
+		}
+	}
 	script := ""
 	if strings.HasSuffix(program[0], ".py") {
 		script = program[0]
@@ -190,20 +195,20 @@ func checkGDBCanRecord(gdb string) error {
 
 // explainOpenError adds what to do next to the errors the Python extension
 // reports while it records.
-func explainOpenError(err error, recordFrom string) error {
+func explainOpenError(err error) error {
 	if err == nil {
 		return nil
 	}
 	msg := err.Error()
 	switch {
 	case strings.Contains(msg, "was never called"):
-		name := recordFrom
-		if name == "" {
-			name = "the main module"
+		return fmt.Errorf("%w before the program exited; check the --record-from name (a function the program calls), or leave --record-from out to record from the first line", err)
+	case strings.Contains(msg, "no CPython debug symbols") || strings.Contains(msg, "No struct type named _Py") || strings.Contains(msg, "No symbol \"_Py"):
+		said := msg
+		if k := strings.LastIndex(said, "error: "); k >= 0 {
+			said = said[k+len("error: "):]
 		}
-		return fmt.Errorf("%w: %s did not run before the program exited; check the --record-from name (a function the program calls), or leave --record-from out to record from the first line", err, name)
-	case strings.Contains(msg, "no CPython debug symbols"):
-		return fmt.Errorf("%w: this Python has no debug info, which timelens needs to read its frames; install its debug symbols (Debian: python3.X-dbg) or give a Python built with -g via --python or after --", err)
+		return fmt.Errorf("this Python has no debug info (gdb: %s), which timelens needs to read its frames; install its debug symbols (Debian: python3.X-dbg) or give a Python built with -g via --python or after --", strings.TrimSuffix(strings.TrimPrefix(said, "recording: "), "."))
 	}
 	return err
 }
