@@ -1,14 +1,18 @@
 package lsp
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"go.lsp.dev/protocol"
 	"go.lsp.dev/uri"
+
+	"github.com/timelens/timelens/history"
 )
 
 // Bad input from the editor: documents the recording does not have,
@@ -190,4 +194,60 @@ func TestBadInputHoverOnKeywordOrComment(t *testing.T) {
 	if h, err := s.hover(u, 22, col(22, "total", 0)); err != nil || h == nil {
 		t.Errorf("hover on total before the comment: %v, %v", h, err)
 	}
+}
+
+// evalSpy notes every expression the server asks the backend to evaluate.
+type evalSpy struct {
+	*testBackend
+	mu    sync.Mutex
+	exprs []string
+}
+
+func (b *evalSpy) Eval(ctx context.Context, depth int, expr string) (string, error) {
+	b.mu.Lock()
+	b.exprs = append(b.exprs, expr)
+	b.mu.Unlock()
+	return b.testBackend.Eval(ctx, depth, expr)
+}
+
+// TestSecurityHoverNeverCallsAFunction hovers calls and method calls: the
+// server asks for names and attribute chains only, never a call, so nothing
+// can run in the debuggee (gdb refuses inferior calls besides: gdbmi's
+// TestSessionRefusesInferiorCalls).
+func TestSecurityHoverNeverCallsAFunction(t *testing.T) {
+	var spy *evalSpy
+	var s *session
+	s = newSession(t, sessionOptions{start: func(ctx context.Context, _ json.RawMessage, _ func(string, int)) (*history.Timeline, error) {
+		spy = &evalSpy{testBackend: s.backend}
+		return history.New(ctx, spy, history.Options{})
+	}})
+	s.initialize(fullCaps())
+	s.gotoEvent(len(s.backend.Events) - 1)
+	loop := s.open(program("loop.py"))
+	lines := strings.Split(readFile(t, program("loop.py")), "\n")
+	for _, c := range []struct {
+		line int
+		at   string
+	}{
+		{24, "fib(4)"}, {24, "(4)"}, {24, "4)"}, {23, "deposit("}, {23, "(i * 10)"}, {19, "Account("}, {25, "range(4)"},
+	} {
+		col := strings.Index(lines[c.line], c.at)
+		if col < 0 {
+			t.Fatalf("no %q in line %d", c.at, c.line+1)
+		}
+		if _, err := s.hover(loop, uint32(c.line), uint32(col)); err != nil {
+			t.Errorf("hover on %q: %v", c.at, err)
+		}
+	}
+	spy.mu.Lock()
+	defer spy.mu.Unlock()
+	if len(spy.exprs) == 0 {
+		t.Fatal("no hover reached the backend")
+	}
+	for _, e := range spy.exprs {
+		if strings.ContainsAny(e, "()[] ") {
+			t.Errorf("hover asked the backend to evaluate %q, which is not a name or an attribute chain", e)
+		}
+	}
+	t.Logf("expressions evaluated: %q", spy.exprs)
 }
