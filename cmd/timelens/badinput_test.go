@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -197,27 +198,60 @@ func TestSecurityProgramPathIsNotShellText(t *testing.T) {
 	}
 }
 
-// TestSecurityInfoLogHasNoSourceOrValues records loop.py with an info-level
-// log file and looks in it for its source lines and its values.
+// TestSecurityInfoLogHasNoSourceOrValues runs an editor session (steps,
+// hints, hover, last write) and an annotate with info-level log files and
+// looks in them for the program's source lines and its values.
 func TestSecurityInfoLogHasNoSourceOrValues(t *testing.T) {
 	py := needRecording(t)
 	loop, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "programs", "loop.py"))
-	logFile := filepath.Join(t.TempDir(), "timelens.log")
-	r := timelens(t, "annotate", "--log", logFile, "--log-level", "info", "--record-from", "main", "--at", loop+":28", "--last-write", "total", loop, "--", py, loop)
+	annotateLog := filepath.Join(t.TempDir(), "annotate.log")
+	r := timelens(t, "annotate", "--log", annotateLog, "--log-level", "info", "--record-from", "main", "--at", loop+":28", "--last-write", "total", loop, "--", py, loop)
 	if r.code != 0 {
 		t.Fatal(r)
 	}
-	data, err := os.ReadFile(logFile)
-	if err != nil {
-		t.Fatal(err)
+	lspLog := filepath.Join(t.TempDir(), "lsp.log")
+	e := startEditor(t, "lsp", "--log", lspLog, "--log-level", "info", "--backend", "gdb", "--record-from", "main", "--", py, loop)
+	if msg := e.call("initialize", map[string]any{"capabilities": map[string]any{}}, nil); msg != "" {
+		t.Fatal(msg)
 	}
-	log := string(data)
-	for _, secret := range []string{"café", "caf\\u00e9", "Account(owner", "'ada'", "[0, 1, 4, 9]", "total += i", "acct.deposit", "fib(n - 1)", "squares"} {
-		if strings.Contains(log, secret) {
-			t.Errorf("the info log holds %q:\n%s", secret, log)
+	e.notify("initialized", map[string]any{})
+	uri := "file://" + loop
+	src, _ := os.ReadFile(loop)
+	e.notify("textDocument/didOpen", map[string]any{"textDocument": map[string]any{"uri": uri, "languageId": "python", "version": 1, "text": string(src)}})
+	for i := 0; i < 12; i++ {
+		if msg := e.call("workspace/executeCommand", map[string]any{"command": "timelens.next"}, nil); msg != "" {
+			t.Fatal(msg)
 		}
 	}
-	t.Logf("info log: %d lines, none with source text or values", strings.Count(log, "\n"))
+	var hints []json.RawMessage
+	if msg := e.call("textDocument/inlayHint", map[string]any{"textDocument": map[string]any{"uri": uri},
+		"range": map[string]any{"start": map[string]int{"line": 0, "character": 0}, "end": map[string]int{"line": 40, "character": 0}}}, &hints); msg != "" || len(hints) == 0 {
+		t.Fatalf("hints: %q %d", msg, len(hints))
+	}
+	var hover json.RawMessage
+	if msg := e.call("textDocument/hover", map[string]any{"textDocument": map[string]any{"uri": uri}, "position": map[string]int{"line": 22, "character": 9}}, &hover); msg != "" || !strings.Contains(string(hover), "total") {
+		t.Fatalf("hover: %q %s", msg, hover)
+	}
+	e.call("shutdown", nil, nil)
+	e.notify("exit", nil)
+	<-e.done
+	e.cmd.Wait()
+	for _, logFile := range []string{annotateLog, lspLog} {
+		data, err := os.ReadFile(logFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		log := string(data)
+		if log == "" {
+			t.Errorf("%s is empty: the test would not see a leak", logFile)
+		}
+		for _, secret := range []string{"café", "caf\\u00e9", "Account(owner", "'ada'", "[0, 1, 4, 9]", "total += i", "acct.deposit", "fib(n - 1)", "squares", "\"total\""} {
+			if strings.Contains(log, secret) {
+				t.Errorf("the info log %s holds %q:\n%s", filepath.Base(logFile), secret, log)
+			}
+		}
+		t.Logf("%s: %d lines at info level, none with source text or values", filepath.Base(logFile), strings.Count(log, "\n"))
+	}
 }
 
 func finalLine(s string) string {
