@@ -62,6 +62,9 @@ func checkProgram(program []string, python string) ([]string, string, error) {
 	if err := checkScript(script); err != nil {
 		return nil, "", err
 	}
+	if fi, err := os.Stat(script); err == nil && fi.IsDir() {
+		return program, python, nil // a package with __main__.py
+	}
 	if err := checkSyntax(python, program, script); err != nil {
 		return nil, "", err
 	}
