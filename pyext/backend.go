@@ -130,6 +130,16 @@ func Open(ctx context.Context, o Options) (*Backend, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
+	if o.Kind == gdbmi.KindGDB && len(target.Args) > 0 {
+		// gdb escapes --args for a shell, and runs the program without one
+		// (startup-with-shell off): set the arguments again, as they are,
+		// so that a file named a;b.py reaches Python as a;b.py. gdb splits
+		// them at whitespace, which the command line refuses.
+		if _, err := b.s.Console(ctx, "set args "+strings.Join(target.Args, " ")); err != nil {
+			b.Close()
+			return nil, err
+		}
+	}
 	if err := b.load(ctx); err != nil {
 		b.Close()
 		return nil, err

@@ -60,6 +60,16 @@ func openTimeline(ctx context.Context, o Options, program []string, log *zap.Log
 		return nil, fmt.Errorf("nothing to record: give the program after --, e.g. timelens lsp -- python3 app.py (or --recording PATH: a recording made by timelens record)")
 	}
 	if kind == gdbmi.KindGDB {
+		if po.Program != "" {
+			prog, python, err := checkProgram(program, po.Python)
+			if err != nil {
+				return nil, err
+			}
+			po.Program, po.Args, po.Python = prog[0], prog[1:], python
+		}
+		if err := checkGDBCanRecord(po.Debugger); err != nil {
+			return nil, err
+		}
 		pinHashSeed(log)
 	}
 	open := func(ctx context.Context, progress func(string)) (history.Backend, error) {
@@ -73,7 +83,7 @@ func openTimeline(ctx context.Context, o Options, program []string, log *zap.Log
 	}
 	b, err := open(ctx, progress)
 	if err != nil {
-		return nil, err
+		return nil, explainOpenError(err)
 	}
 	tl, err := history.New(ctx, b, history.Options{
 		ReadTimeout: o.Timeout,

@@ -91,7 +91,9 @@ func init() {
 				return []option{{flag: "substitute-path", usage: "map source paths: `FROM=TO`, where FROM is a path prefix as the recording has it and TO the same files' prefix in the editor (repeatable; the first match wins)",
 					value: substituteValue{&o.SubstitutePath}},
 					{flag: "timeout", usage: "count the debugger as hung when one request takes longer than `DURATION`: stop it, start it again and return to the same time (default: 30s for a read, 5m for a move)",
-						value: durationValue{&o.Timeout}}}
+						value: durationValue{&o.Timeout}},
+					{flag: "listen", usage: "serve one client on TCP `ADDR` instead of stdio; loopback only (127.0.0.1:PORT, [::1]:PORT, localhost:PORT; port 0 picks a free one, printed on stderr)",
+						value: listenValue{&o.Listen}}}
 			},
 			run: runLSP,
 		},

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -59,6 +60,9 @@ type Options struct {
 	// before the debugger counts as hung and is restarted (0: the
 	// timeline's defaults, 30 s for a read and 5 min for a move).
 	Timeout time.Duration `json:"-"`
+	// Listen is lsp's --listen ADDR: serve one client on a loopback TCP
+	// address instead of stdio.
+	Listen string `json:"-"`
 	// LastWrite is annotate's --last-write EXPR.
 	LastWrite string `json:"-"`
 	// Output is record's -o PATH: where the recording goes.
@@ -340,6 +344,54 @@ func (v substituteValue) Set(s string) error {
 		return fmt.Errorf("want FROM=TO (a path prefix of the recording = the same files' prefix in the editor), not %q", s)
 	}
 	*v.p = append(*v.p, [2]string{filepath.Clean(from), filepath.Clean(to)})
+	return nil
+}
+
+// listenValue is a TCP address on a loopback interface.
+type listenValue struct{ p *string }
+
+func (v listenValue) String() string { return deref(v.p) }
+
+func (v listenValue) Set(s string) error {
+	if err := checkLoopback(s); err != nil {
+		return err
+	}
+	*v.p = s
+	return nil
+}
+
+// checkLoopback refuses a listening address that another machine could
+// reach: the server reads files and memory of the recorded process, so it
+// serves this machine only. The host must be a loopback IP (127.0.0.0/8,
+// ::1) or a name that resolves to loopback addresses only (localhost).
+func checkLoopback(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not HOST:PORT (%v); use e.g. 127.0.0.1:7777, or 127.0.0.1:0 for a free port", addr, err)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("%q: port %q is not a number from 0 to 65535", addr, port)
+	}
+	refuse := func(why string) error {
+		return fmt.Errorf("%q %s; timelens serves this machine only: use a loopback address such as 127.0.0.1:%s or localhost:%s", addr, why, port, port)
+	}
+	if host == "" {
+		return refuse("listens on every interface")
+	}
+	var ips []net.IP
+	if ip := net.ParseIP(host); ip != nil {
+		ips = []net.IP{ip}
+	} else if ips, err = net.LookupIP(host); err != nil || len(ips) == 0 {
+		return fmt.Errorf("%q: cannot resolve %s (%v); use a loopback address such as 127.0.0.1:%s", addr, host, err, port)
+	}
+	for _, ip := range ips {
+		if ip.IsUnspecified() {
+			return refuse("listens on every interface")
+		}
+		if !ip.IsLoopback() {
+			return refuse(fmt.Sprintf("is not a loopback address (%s)", ip))
+		}
+	}
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -62,7 +63,16 @@ func runLSP(inv *invocation) int {
 			return openTimeline(ctx, o, inv.program, inv.log, func(msg string) { progress(msg, -1) })
 		},
 	}
-	err := lsp.Serve(ctx, newStdio(inv.stdout), cfg)
+	var conn io.ReadWriteCloser = newStdio(inv.stdout)
+	if inv.opts.Listen != "" {
+		c, err := acceptOne(ctx, inv)
+		if err != nil {
+			fmt.Fprintf(inv.stderr, "timelens lsp: %v\n", err)
+			return 1
+		}
+		conn = c
+	}
+	err := lsp.Serve(ctx, conn, cfg)
 	switch {
 	case errors.Is(err, lsp.ErrExitWithoutShutdown):
 		return 1
@@ -71,6 +81,45 @@ func runLSP(inv *invocation) int {
 		return 1
 	}
 	return 0
+}
+
+// acceptOne listens on the loopback address of --listen, says on stderr
+// (and in the log) which address it bound, port 0 resolved, and returns the
+// first client's connection; it listens no more after that.
+func acceptOne(ctx context.Context, inv *invocation) (net.Conn, error) {
+	if err := checkLoopback(inv.opts.Listen); err != nil {
+		return nil, fmt.Errorf("--listen %w", err)
+	}
+	ln, err := net.Listen("tcp", inv.opts.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("--listen %s: %w (is the port in use? port 0 picks a free one)", inv.opts.Listen, err)
+	}
+	defer ln.Close()
+	bound := ln.Addr().String()
+	if tcp, ok := ln.Addr().(*net.TCPAddr); !ok || !tcp.IP.IsLoopback() {
+		return nil, fmt.Errorf("--listen %s bound %s, which is not a loopback address; use 127.0.0.1:PORT", inv.opts.Listen, bound)
+	}
+	fmt.Fprintf(inv.stderr, "timelens lsp: listening on %s\n", bound)
+	inv.log.Info("listening", zap.String("addr", bound))
+	accepted := make(chan net.Conn, 1)
+	failed := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			failed <- err
+			return
+		}
+		accepted <- c
+	}()
+	select {
+	case c := <-accepted:
+		inv.log.Info("client connected", zap.String("from", c.RemoteAddr().String()))
+		return c, nil
+	case err := <-failed:
+		return nil, fmt.Errorf("--listen %s: %w", bound, err)
+	case <-ctx.Done():
+		return nil, fmt.Errorf("--listen %s: no client connected before the signal", bound)
+	}
 }
 
 // runAnnotate prints FILE with the hints the editor would show, at the time
