@@ -13,7 +13,7 @@ build:
 
 ## test: host unit tests, then the debugger tests inside the Debian test root
 ## (built on first use, reused after)
-test: test-host test-sandbox test-root test-editors
+test: test-host test-sandbox test-root test-editors vscode
 
 test-host:
 	$(GO) vet ./...

@@ -67,6 +67,12 @@ func openTimeline(ctx context.Context, o Options, program []string, log *zap.Log
 			}
 			po.Program, po.Args, po.Python = prog[0], prog[1:], python
 		}
+		if o.Recording != "" {
+			// A recording of another format says so before anything else.
+			if _, err := pyext.ReadManifest(o.Recording); err != nil {
+				return nil, err
+			}
+		}
 		if err := checkGDBCanRecord(po.Debugger); err != nil {
 			return nil, err
 		}
