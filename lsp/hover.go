@@ -62,7 +62,8 @@ func (s *server) Hover(ctx context.Context, params *protocol.HoverParams) (*prot
 // hoverText renders the hover markdown.
 func hoverText(s *server, expr, value string, w history.Write, werr error, doc *document, at protocol.Position) (string, error) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "```python\n%s = %s\n```\n", expr, value)
+	fence := backticks(expr+" = "+value, 3)
+	fmt.Fprintf(&b, "%spython\n%s = %s\n%s\n", fence, expr, value, fence)
 	if werr != nil {
 		note := werr.Error()
 		if errors.Is(werr, history.ErrNotSupported) {
@@ -72,8 +73,8 @@ func hoverText(s *server, expr, value string, w history.Write, werr error, doc *
 		return b.String(), nil
 	}
 	file := s.paths.toEditor(w.File)
-	fmt.Fprintf(&b, "\nLast write: `%s` at [%s:%d](%s#L%d) in `%s`, time `%s`\n\n",
-		w.Value, filepath.Base(file), w.Line, s.uriOf(file), w.Line, w.Function, w.Time)
+	fmt.Fprintf(&b, "\nLast write: %s at [%s:%d](%s#L%d) in %s, time %s\n\n",
+		codeSpan(w.Value), escapeMarkdown(filepath.Base(file)), w.Line, s.uriOf(file), w.Line, codeSpan(w.Function), codeSpan(string(w.Time)))
 	args, err := json.Marshal([]any{map[string]any{"uri": doc.uri, "position": at}})
 	if err != nil {
 		return "", err
@@ -103,4 +104,31 @@ func encodeURIComponent(s string) string {
 func escapeMarkdown(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "`", "\\`", "[", `\[`, "]", `\]`, "<", `\<`)
 	return r.Replace(s)
+}
+
+// backticks returns a run of backticks longer than any run in s, and at
+// least min long: a code span or fence made of it cannot be closed early by
+// a value that holds backticks (a str such as '`' or '```').
+func backticks(s string, min int) string {
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	return strings.Repeat("`", max(min, longest+1))
+}
+
+// codeSpan renders s as a markdown code span whatever it holds; newlines
+// become spaces, as in any code span.
+func codeSpan(s string) string {
+	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+	ticks := backticks(s, 1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		s = " " + s + " "
+	}
+	return ticks + s + ticks
 }
