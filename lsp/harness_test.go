@@ -47,7 +47,7 @@ func program(name string) string {
 var traces sync.Map // "prog\x00from" -> []historytest.Event
 
 // recordTrace runs prog under the settrace oracle once per test binary.
-func recordTrace(t *testing.T, prog, from string) *historytest.Trace {
+func recordTrace(t testing.TB, prog, from string) *historytest.Trace {
 	t.Helper()
 	key := prog + "\x00" + from
 	if evs, ok := traces.Load(key); ok {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -172,15 +171,8 @@ var argCommands = map[string]bool{cmdGotoEntry: true, cmdPreviousCall: true, cmd
 // of loop.py, whose editor text is the fuzzed text. Nothing panics, bad
 // arguments answer InvalidParams, and a result is a position.
 func FuzzExecuteCommand(f *testing.F) {
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		f.Skip("no python3 on PATH: the server replays a sys.settrace trace of a real CPython")
-	}
 	prog := program("loop.py")
-	tr, err := historytest.Record(python, prog, "main")
-	if err != nil {
-		f.Fatal(err)
-	}
+	tr := recordTrace(f, "loop.py", "main")
 	src, err := os.ReadFile(prog)
 	if err != nil {
 		f.Fatal(err)
@@ -307,15 +299,8 @@ var fuzzMethods = []struct {
 // loop.py open), then a hover: every request gets an answer, and none is
 // the internal error a panic in a handler becomes.
 func FuzzServeMessage(f *testing.F) {
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		f.Skip("no python3 on PATH: the server replays a sys.settrace trace of a real CPython")
-	}
 	prog := program("loop.py")
-	tr, err := historytest.Record(python, prog, "main")
-	if err != nil {
-		f.Fatal(err)
-	}
+	tr := recordTrace(f, "loop.py", "main")
 	src, err := os.ReadFile(prog)
 	if err != nil {
 		f.Fatal(err)
