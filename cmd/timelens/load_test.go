@@ -38,18 +38,6 @@ func pipeEditor(t *testing.T, conn net.Conn) *editor {
 	return e
 }
 
-// send sends a request without waiting; the answer comes on the channel.
-func (e *editor) send(method string, params any) (int, chan rpcMessage) {
-	e.mu.Lock()
-	e.id++
-	id := e.id
-	ch := make(chan rpcMessage, 1)
-	e.res[id] = ch
-	e.mu.Unlock()
-	e.write(map[string]any{"id": id, "method": method, "params": params})
-	return id, ch
-}
-
 // forget drops the bookkeeping of an answered request, and the
 // notifications kept so far, so that the client's memory stays flat.
 func (e *editor) forget(id int) {

@@ -138,10 +138,8 @@ func (e *editor) read(r *bufio.Reader) {
 	}
 }
 
-// call sends a request and waits for its answer; it returns the error
-// message when the server refused.
-func (e *editor) call(method string, params any, out any) string {
-	e.t.Helper()
+// send sends a request without waiting; the answer comes on the channel.
+func (e *editor) send(method string, params any) (int, chan rpcMessage) {
 	e.mu.Lock()
 	e.id++
 	id := e.id
@@ -149,6 +147,14 @@ func (e *editor) call(method string, params any, out any) string {
 	e.res[id] = ch
 	e.mu.Unlock()
 	e.write(map[string]any{"id": id, "method": method, "params": params})
+	return id, ch
+}
+
+// call sends a request and waits for its answer; it returns the error
+// message when the server refused.
+func (e *editor) call(method string, params any, out any) string {
+	e.t.Helper()
+	_, ch := e.send(method, params)
 	select {
 	case m := <-ch:
 		if m.Error != nil {
@@ -187,27 +193,36 @@ type position struct {
 	Locals   map[string]string `json:"locals"`
 }
 
+// editorCaps are the capabilities of an editor that the server can ask to
+// refresh hints and lenses, to show a document and to show progress.
+var editorCaps = map[string]any{
+	"workspace": map[string]any{"inlayHint": map[string]any{"refreshSupport": true}, "codeLens": map[string]any{"refreshSupport": true}},
+	"window":    map[string]any{"showDocument": map[string]any{"support": true}, "workDoneProgress": true},
+}
+
+// open initializes the server as an editor with caps in path's directory
+// and opens path; it returns path's URI.
+func (e *editor) open(path string, caps map[string]any) string {
+	e.t.Helper()
+	if msg := e.call("initialize", map[string]any{"processId": os.Getpid(), "rootUri": "file://" + filepath.Dir(path), "capabilities": caps}, nil); msg != "" {
+		e.t.Fatal(msg)
+	}
+	e.notify("initialized", map[string]any{})
+	src, err := os.ReadFile(path)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	uri := "file://" + path
+	e.notify("textDocument/didOpen", map[string]any{"textDocument": map[string]any{"uri": uri, "languageId": "python", "version": 1, "text": string(src)}})
+	return uri
+}
+
 func e2eSession(t *testing.T, prog string) (*editor, string, string) {
 	t.Helper()
 	py := needRecording(t)
 	path, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "programs", prog))
 	e := startEditor(t, "lsp", "--backend", "gdb", "--record-from", "main", "--", py, path)
-	caps := map[string]any{
-		"workspace": map[string]any{"inlayHint": map[string]any{"refreshSupport": true}, "codeLens": map[string]any{"refreshSupport": true}},
-		"window":    map[string]any{"showDocument": map[string]any{"support": true}, "workDoneProgress": true},
-	}
-	var init struct {
-		Capabilities struct {
-			ExecuteCommandProvider struct{ Commands []string } `json:"executeCommandProvider"`
-		} `json:"capabilities"`
-	}
-	if msg := e.call("initialize", map[string]any{"processId": os.Getpid(), "rootUri": "file://" + filepath.Dir(path), "capabilities": caps}, &init); msg != "" {
-		t.Fatal(msg)
-	}
-	e.notify("initialized", map[string]any{})
-	src, _ := os.ReadFile(path)
-	uri := "file://" + path
-	e.notify("textDocument/didOpen", map[string]any{"textDocument": map[string]any{"uri": uri, "languageId": "python", "version": 1, "text": string(src)}})
+	uri := e.open(path, editorCaps)
 	return e, uri, py
 }
 

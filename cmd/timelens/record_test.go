@@ -210,14 +210,7 @@ func TestLSPOverASavedRecording(t *testing.T) {
 	}
 
 	e := startEditor(t, "lsp", "--recording", out)
-	caps := map[string]any{"workspace": map[string]any{"inlayHint": map[string]any{"refreshSupport": true}}}
-	if msg := e.call("initialize", map[string]any{"processId": os.Getpid(), "rootUri": "file://" + filepath.Dir(prog), "capabilities": caps}, nil); msg != "" {
-		t.Fatal(msg)
-	}
-	e.notify("initialized", map[string]any{})
-	src, _ := os.ReadFile(prog)
-	uri := "file://" + prog
-	e.notify("textDocument/didOpen", map[string]any{"textDocument": map[string]any{"uri": uri, "languageId": "python", "version": 1, "text": string(src)}})
+	uri := e.open(prog, map[string]any{"workspace": map[string]any{"inlayHint": map[string]any{"refreshSupport": true}}})
 
 	move := func(command string) position {
 		t.Helper()

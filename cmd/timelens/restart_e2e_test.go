@@ -120,17 +120,7 @@ func newCrashSession(t *testing.T, flags ...string) *crashSession {
 	})
 	args := append([]string{"lsp", "--backend", "gdb", "--record-from", "main", "--log", logFile, "--log-level", "info"}, flags...)
 	e := startEditor(t, append(args, "--", py, path)...)
-	caps := map[string]any{
-		"workspace": map[string]any{"inlayHint": map[string]any{"refreshSupport": true}, "codeLens": map[string]any{"refreshSupport": true}},
-		"window":    map[string]any{"showDocument": map[string]any{"support": true}, "workDoneProgress": true},
-	}
-	if msg := e.call("initialize", map[string]any{"processId": os.Getpid(), "rootUri": "file://" + filepath.Dir(path), "capabilities": caps}, nil); msg != "" {
-		t.Fatal(msg)
-	}
-	e.notify("initialized", map[string]any{})
-	src, _ := os.ReadFile(path)
-	uri := "file://" + path
-	e.notify("textDocument/didOpen", map[string]any{"textDocument": map[string]any{"uri": uri, "languageId": "python", "version": 1, "text": string(src)}})
+	uri := e.open(path, editorCaps)
 	oracle, err := historytest.Record(py, path, "main")
 	if err != nil {
 		t.Fatal(err)
