@@ -129,7 +129,8 @@ func timeShown(k Kind, raw, console string) bool {
 		e, ticks, _ := strings.Cut(raw, ":")
 		event, _ := strconv.ParseUint(e, 10, 64)
 		return strings.Contains(console, "Current tick: "+ticks) &&
-			(strings.Contains(console, "Completed event: "+e) || strings.Contains(console, "Current event: "+strconv.FormatUint(event+1, 10)))
+			(strings.Contains(console, "Completed event: "+e) || strings.Contains(console, "Current event: "+strconv.FormatUint(event+1, 10)) ||
+				event == 0 && strings.Contains(console, "Current event: 0")) // no event completed yet: the start
 	}
 	return true
 }
