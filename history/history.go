@@ -170,6 +170,10 @@ func (e *EdgeError) Error() string {
 // ErrNoSuchCall means there is no previous or next call of the function.
 var ErrNoSuchCall = errors.New("no such call in the recorded history")
 
+// ErrCallEnded means the call being followed returned before another line
+// event of its own.
+var ErrCallEnded = errors.New("the call returned")
+
 // ErrNoFrame means no Python frame is executing at the current time.
 var ErrNoFrame = errors.New("no Python frame at this point of the recording")
 

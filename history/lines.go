@@ -23,6 +23,16 @@ type CallWalker interface {
 	WalkCall(ctx context.Context, depth int, upTo Time) ([]Event, error)
 }
 
+// FrameWalker is an optional Backend capability: move to the next line event
+// of the current frame's own call, following a generator or coroutine frame
+// across its suspensions (yield, await) to where it resumes. When the call
+// returns first it fails with ErrCallEnded and time does not change. With
+// it, the line history of a coroutine covers the whole call, not only what
+// ran since its latest resumption.
+type FrameWalker interface {
+	NextInFrame(ctx context.Context) error
+}
+
 // callHistory is the cached walk of one call.
 type callHistory struct {
 	events []Event
@@ -90,7 +100,7 @@ func (t *Timeline) Lines(ctx context.Context, depth int) (*LineHistory, error) {
 		}
 		// A time point's line history never changes: answer a repeated
 		// question without moving.
-		key := linesKey{snap.Time, depth}
+		key := linesKey{at: snap.Time, depth: depth}
 		t.mu.Lock()
 		r, ok := t.lines.get(key)
 		t.mu.Unlock()
@@ -163,9 +173,32 @@ func (t *Timeline) walkCall(ctx context.Context, snap *Snapshot, depth int) (eve
 		}
 		events = []Event{{Time: entry, Line: top.Line, Locals: top.Locals}}
 	}
+	events, err = t.walkOn(ctx, frame, len(snap.Frames)-depth, events, now)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	t.calls.put(key, &callHistory{events: events})
+	t.mu.Unlock()
+	return events, nil
+}
+
+// walkOn extends events, the line events of one call of frame so far, with
+// the call's next line events up to upTo (inclusive) or its end. stack is
+// the number of frames while the call runs, which a backend without
+// FrameWalker needs to tell the call's own lines from a recursive call's.
+func (t *Timeline) walkOn(ctx context.Context, frame Frame, stack int, events []Event, upTo Time) ([]Event, error) {
+	fw, follow := t.b.(FrameWalker)
 	for {
-		if err := t.b.Move(ctx, Next); err != nil {
-			if _, edge := err.(*EdgeError); edge {
+		var err error
+		if follow {
+			err = fw.NextInFrame(ctx)
+		} else {
+			err = t.b.Move(ctx, Next)
+		}
+		if err != nil {
+			var edge *EdgeError
+			if errors.As(err, &edge) || errors.Is(err, ErrCallEnded) {
 				break
 			}
 			return nil, err
@@ -174,7 +207,7 @@ func (t *Timeline) walkCall(ctx context.Context, snap *Snapshot, depth int) (eve
 		if err != nil {
 			return nil, err
 		}
-		if t.b.Compare(at, now) > 0 {
+		if upTo != "" && t.b.Compare(at, upTo) > 0 {
 			break
 		}
 		s, err := t.b.State(ctx)
@@ -182,18 +215,75 @@ func (t *Timeline) walkCall(ctx context.Context, snap *Snapshot, depth int) (eve
 			return nil, err
 		}
 		top := s.Top()
-		if top == nil || top.Function != frame.Function || top.File != frame.File || len(s.Frames) != len(snap.Frames)-depth {
-			break // the call returned
+		if top == nil || top.Function != frame.Function || top.File != frame.File || !follow && len(s.Frames) != stack {
+			break // the call returned (a generator resumed elsewhere keeps its frame: follow)
 		}
 		events = append(events, Event{Time: at, Line: top.Line, Locals: top.Locals})
-		if at == now {
+		if at == upTo {
 			break
 		}
 	}
-	t.mu.Lock()
-	t.calls.put(key, &callHistory{events: events})
-	t.mu.Unlock()
 	return events, nil
+}
+
+// LatestCall returns the line history of the latest call of function (a
+// qualified name) in file that began before now: from its entry to its
+// return, or to now when it has not returned. It is how the lines of a
+// function that is no longer on the stack show what they did (a finished
+// asyncio task, a helper that returned). Time does not change. It fails
+// with ErrNoSuchCall when no such call began in the recorded window.
+func (t *Timeline) LatestCall(ctx context.Context, file, function string) (*LineHistory, error) {
+	return call(t, ctx, t.opts.MoveTimeout, func(ctx context.Context) (lh *LineHistory, err error) {
+		snap, err := t.state(ctx)
+		if err != nil {
+			return nil, err
+		}
+		now := snap.Time
+		key := linesKey{at: now, depth: -1, call: file + "\x00" + function}
+		t.mu.Lock()
+		r, ok := t.lines.get(key)
+		t.mu.Unlock()
+		if ok {
+			return r.lh, r.err
+		}
+		defer func() {
+			if rerr := t.backTo(ctx, now); rerr != nil && err == nil {
+				err = fmt.Errorf("walking the latest call of %s: %w", function, rerr)
+			}
+		}()
+		lh, err = t.latestCall(ctx, file, function, now)
+		var edge *EdgeError
+		if err != nil && !errors.Is(err, ErrNoSuchCall) && !errors.As(err, &edge) {
+			return nil, err
+		}
+		t.mu.Lock()
+		t.lines.put(key, linesResult{lh: lh, err: err})
+		t.mu.Unlock()
+		return lh, err
+	})
+}
+
+func (t *Timeline) latestCall(ctx context.Context, file, function string, now Time) (*LineHistory, error) {
+	if err := t.b.Call(ctx, function, false); err != nil {
+		return nil, err
+	}
+	entry, err := t.b.Now(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, err := t.b.State(ctx)
+	if err != nil {
+		return nil, err
+	}
+	top := s.Top()
+	if top == nil || top.File != file || top.Function != function {
+		return nil, fmt.Errorf("%w: %s of %s", ErrNoSuchCall, function, file)
+	}
+	events, err := t.walkOn(ctx, *top, len(s.Frames), []Event{{Time: entry, Line: top.Line, Locals: top.Locals}}, now)
+	if err != nil {
+		return nil, err
+	}
+	return summarize(*top, -1, events), nil
 }
 
 // summarize turns the events of a call into what each line did: a line's
@@ -301,4 +391,69 @@ func (t *Timeline) FileHints(ctx context.Context, match func(file string) bool) 
 	}
 	slices.SortFunc(hints, func(a, b LineHint) int { return a.Line - b.Line })
 	return hints, errors.Join(errs...)
+}
+
+// PastCallHints returns hints for the functions (qualified names) of file
+// that are not on the current stack, each from its latest call that began
+// before now (LatestCall): what a finished call's lines did. Functions that
+// never ran in the window are left out; other failures are returned
+// alongside the hints. progress, when set, hears each function before its
+// walk.
+func (t *Timeline) PastCallHints(ctx context.Context, file string, functions []string, progress func(function string)) ([]LineHint, error) {
+	snap, err := t.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	onStack := map[string]bool{}
+	for _, f := range snap.Frames {
+		if f.File == file {
+			onStack[f.Function] = true
+		}
+	}
+	var hints []LineHint
+	var errs []error
+	for _, fn := range functions {
+		if onStack[fn] {
+			continue
+		}
+		if progress != nil {
+			progress(fn)
+		}
+		lh, err := t.LatestCall(ctx, file, fn)
+		var edge *EdgeError
+		switch {
+		case errors.Is(err, ErrNoSuchCall) || errors.As(err, &edge):
+			continue
+		case err != nil:
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			errs = append(errs, fmt.Errorf("latest call of %s: %w", fn, err))
+			continue
+		}
+		for line, runs := range lh.Lines {
+			if label := runs.Label(); label != "" {
+				hints = append(hints, LineHint{Line: line, Label: label, Function: fn, Runs: runs.Runs})
+			}
+		}
+	}
+	slices.SortFunc(hints, func(a, b LineHint) int { return a.Line - b.Line })
+	return hints, errors.Join(errs...)
+}
+
+// MergeHints adds to hints those of more whose lines have none yet.
+func MergeHints(hints, more []LineHint) []LineHint {
+	taken := map[int]bool{}
+	for _, h := range hints {
+		taken[h.Line] = true
+	}
+	out := slices.Clone(hints)
+	for _, h := range more {
+		if !taken[h.Line] {
+			taken[h.Line] = true
+			out = append(out, h)
+		}
+	}
+	slices.SortFunc(out, func(a, b LineHint) int { return a.Line - b.Line })
+	return out
 }

@@ -54,6 +54,8 @@ type linesResult struct {
 type linesKey struct {
 	at    Time
 	depth int
+	// call is "file\x00function" for LatestCall (depth -1).
+	call string
 }
 
 // Options tunes a Timeline.

@@ -200,6 +200,17 @@ func (p *pySource) defs() []scope {
 	return out
 }
 
+// Functions returns the qualified names, as co_qualname spells them, of the
+// def blocks of Python source text, in source order (timelens annotate
+// --past-calls asks the timeline for each one's latest call).
+func Functions(src string) []string {
+	var names []string
+	for _, s := range newDocument("", "", 0, src).python().defs() {
+		names = append(names, s.qualname)
+	}
+	return names
+}
+
 // pyKeywords are the names that are never variables. Soft keywords
 // (match, case, type, _) can be, and are not listed.
 var pyKeywords = map[string]bool{

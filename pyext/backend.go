@@ -374,6 +374,13 @@ func (b *Backend) GotoEntry(ctx context.Context, depth int) error {
 	return b.navigate(ctx, "gotoEntry", "-timelens-goto-entry")
 }
 
+// NextInFrame implements history.FrameWalker: the next line event of the
+// current frame's call, following a generator or coroutine across its
+// suspensions.
+func (b *Backend) NextInFrame(ctx context.Context) error {
+	return b.navigate(ctx, "next", "-timelens-frame-next")
+}
+
 // Call implements history.Backend.
 func (b *Backend) Call(ctx context.Context, function string, forward bool) error {
 	dir := "previous"
@@ -437,6 +444,8 @@ func moveError(move string, err error) error {
 		return &history.EdgeError{Edge: history.Start, Move: move}
 	case strings.Contains(msg, "end of recorded history"):
 		return &history.EdgeError{Edge: history.End, Move: move}
+	case strings.Contains(msg, "the call returned"):
+		return fmt.Errorf("%w: %s", history.ErrCallEnded, strings.TrimPrefix(msg, "timelens: "))
 	case strings.Contains(msg, "call of") || strings.Contains(msg, "never called"):
 		return fmt.Errorf("%w: %s", history.ErrNoSuchCall, strings.TrimPrefix(msg, "timelens: "))
 	}
@@ -462,4 +471,7 @@ func (b *Backend) Close() error {
 	return err
 }
 
-var _ history.Backend = (*Backend)(nil)
+var (
+	_ history.Backend     = (*Backend)(nil)
+	_ history.FrameWalker = (*Backend)(nil)
+)

@@ -463,6 +463,65 @@ def frame_previous(f):
     return _u64(f + _layout().frame["previous"])
 
 
+# Generator and coroutine frames live inside their object (PyGenObject.gi_iframe; a
+# coroutine's and an async generator's have the same layout), so a frame keeps its
+# address across every suspension (yield, await) and resumption; gi_frame_state says
+# whether it was never run, is suspended, running, or done (Include/internal/pycore_frame.h).
+FRAME_CREATED = -3
+FRAME_COMPLETED = 1
+
+
+def _gen_offsets():
+    L = _layout()
+    if getattr(L, "gen", None) is None:
+        L.gen, _ = _offsets("PyGenObject")
+    return L.gen
+
+
+def is_gen_frame(f):
+    """f belongs to a generator, coroutine or async generator object."""
+    L = _layout()
+    return bool(f) and _u8(f + L.frame["owner"]) == L.v.OWNED_BY_GENERATOR
+
+
+def _gen_state_addr(f):
+    g = _gen_offsets()
+    return f - g["gi_iframe"] + g["gi_frame_state"]
+
+
+class _GenStateWatch(gdb.Breakpoint):
+    """Watch the gi_frame_state of generator frame f; stop() accepts a state for which
+    want(state) holds, read as memory is at the stop (forward: after the store;
+    reverse: before it, the store being undone)."""
+
+    def __init__(self, f, want):
+        self.addr = _gen_state_addr(f)
+        super().__init__("*(signed char *) 0x%x" % self.addr, gdb.BP_WATCHPOINT,
+                         gdb.WP_WRITE, internal=True)
+        _LIVE.add(self)
+        self.silent = True
+        self.want = want
+        self.hit = False
+        self.count = 0
+
+    def delete(self):
+        _LIVE.discard(self)
+        if self.is_valid():
+            super().delete()
+
+    def stop(self):
+        self.count += 1
+        try:
+            st = _u8(self.addr)
+        except gdb.MemoryError:
+            return False
+        st = st - 256 if st >= 128 else st
+        if self.want(st):
+            self.hit = True
+            return True
+        return False
+
+
 def python_frames(f=None):
     """(frame, CodeInfo) from the innermost Python frame outwards."""
     out = []
@@ -954,6 +1013,11 @@ def do_goto_entry():
     state = _check_replayable(True)
     _set_var("tl_n", 0); _PYCOUNT[0] = 0
     m = Mover(True)
+    if is_gen_frame(f0):
+        try:
+            return _goto_gen_start(m, t0, state, f0)
+        finally:
+            m.cleanup()
     try:
         m.arm_cf(frame_previous(f0))
         what = m.go()
@@ -970,6 +1034,78 @@ def do_goto_entry():
         return _step_to_first_event(m, t0, state, "the call")
     finally:
         m.cleanup()
+
+
+def _goto_gen_start(m, t0, state, f0):
+    """The call of a generator or coroutine spans its resumptions: back to just before
+    the first one (the store that ends FRAME_CREATED), then on to its first line event."""
+    w = _GenStateWatch(f0, lambda st: st == FRAME_CREATED)
+    m.stops += 1
+    try:
+        gdb.execute("reverse-continue", to_string=True)
+    finally:
+        hit, n = w.hit, w.count
+        w.delete()
+    _PYCOUNT[0] += n
+    if not hit:
+        _restore(state)
+        if _WINDOW["begin_is_event"] and _WINDOW.get("frame") == "0x%x" % f0:
+            _goto_insn("begin")  # the recording begins at the call's first line event
+            return _finish_reply(m, t0, edge="start")
+        raise NavError("timelens: the current call began before the recorded history")
+    m.reverse = False
+    m.arm_ip(f0)
+    while True:
+        what = m.go()
+        if what == "ip":
+            m.land_ip()
+            m.cleanup()
+            return _finish_reply(m, t0)
+        m.cleanup()
+        _restore(state)
+        raise NavError("timelens: no line event after the start of the call (time unchanged)")
+
+
+def do_frame_next():
+    """Forward to the next line event of the current frame's call: like next, but a
+    generator or coroutine frame is followed across its suspensions (yield, await) to
+    where it resumes. When the call returns first: an error, time unchanged."""
+    t0 = time.time()
+    f0 = current_frame()
+    if frame_code(f0) is None:
+        raise NavError("timelens: no Python frame")
+    state = _check_replayable(False)
+    _set_var("tl_n", 0); _PYCOUNT[0] = 0
+    m = Mover(False)
+    end = None
+    try:
+        m.arm_ip(f0, first=True)
+        if is_gen_frame(f0):
+            end = _GenStateWatch(f0, lambda st: st >= FRAME_COMPLETED)
+        else:
+            m.arm_cf(frame_previous(f0))
+        while m.stops < MAX_STOPS:
+            what = m.go()
+            if what == "ip":
+                m.land_ip()
+                r = _finish_reply(m, t0)
+                if end is not None:
+                    _add_py_stops(r, end.count)
+                return r
+            m.cleanup()
+            _restore(state)
+            if what == "cf" or (end is not None and end.hit):
+                raise NavError("timelens: the call returned: it has no later line event (time unchanged)")
+            if what == "edge":
+                raise _edge_error(False, "no later line event of this call")
+            raise NavError("timelens: move interrupted (%s); time unchanged" % what)
+        m.cleanup()
+        _restore(state)
+        raise NavError("timelens: move gave up after %d stops; time unchanged" % m.stops)
+    finally:
+        m.cleanup()
+        if end is not None:
+            end.delete()
 
 
 def _matches(ci, func):
@@ -1088,6 +1224,7 @@ def _move(fn):
 do_step = _move(do_step)
 do_goto_entry = _move(do_goto_entry)
 do_call = _move(do_call)
+do_frame_next = _move(do_frame_next)
 
 
 # The measuring baseline (not for navigation): the article's "stepping bytecodes"
@@ -1492,6 +1629,18 @@ class _MIEntry(gdb.MICommand):
         return _reply(do_goto_entry())
 
 
+class _MIFrameNext(gdb.MICommand):
+    """-timelens-frame-next: the next line event of the current frame's call, across
+    its suspensions (history walks of generators and coroutines)."""
+
+    def __init__(self):
+        super().__init__("-timelens-frame-next")
+
+    @_mi
+    def invoke(self, argv):
+        return _reply(do_frame_next())
+
+
 class _MICall(gdb.MICommand):
     def __init__(self):
         super().__init__("-timelens-call")
@@ -1566,7 +1715,7 @@ class _MIBaseline(gdb.MICommand):
         return _reply(baseline_step(args[0], "--reverse" in argv))
 
 
-for _c in (_MIStep, _MIEntry, _MICall, _MIWindow, _MIWhere, _MINavStats, _MIBaseline, _MIDialect):
+for _c in (_MIStep, _MIEntry, _MIFrameNext, _MICall, _MIWindow, _MIWhere, _MINavStats, _MIBaseline, _MIDialect):
     _c()
 
 
@@ -1585,6 +1734,8 @@ class _CLI(gdb.Command):
                 r = do_step(rest[0], "--reverse" in rest)
             elif cmd == "goto-entry":
                 r = do_goto_entry()
+            elif cmd == "frame-next":
+                r = do_frame_next()
             elif cmd == "call":
                 r = do_call(rest[0], rest[1])
             elif cmd == "record-window":

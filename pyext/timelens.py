@@ -1400,11 +1400,22 @@ def _stores(path):
     except (OSError, SyntaxError, ValueError):
         tree = None
 
+    def bound(target):
+        # The names a target binds: `a`, `a, *b`, `(a, [b])`; not the object of
+        # `a.x = ...` or `a[i] = ...`, which is changed, not bound.
+        if isinstance(target, ast.Name):
+            yield target.id
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for e in target.elts:
+                yield from bound(e)
+        elif isinstance(target, ast.Starred):
+            yield from bound(target.value)
+
     def bind(line, target):
         names = out.setdefault(str(line), [])
-        for node in ast.walk(target):
-            if isinstance(node, ast.Name) and node.id not in names:
-                names.append(node.id)
+        for name in bound(target):
+            if name not in names:
+                names.append(name)
 
     if tree is not None:
         for node in ast.walk(tree):

@@ -110,6 +110,8 @@ func init() {
 						value: nonEmptyValue{&o.At, "a time point"}},
 					{flag: "last-write", usage: "then go to the last write of `EXPR` (a name or a chain like obj.attr, seen from the current frame) and annotate again there",
 						value: nonEmptyValue{&o.LastWrite, "an expression"}},
+					{flag: "past-calls", usage: "also annotate each function of FILE that is not on the stack with its latest call before that time (a finished task, a helper that returned); slower: one search back per function",
+						value: boolValue{&o.PastCalls}},
 				}
 			},
 			check: checkAnnotate,

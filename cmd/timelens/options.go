@@ -65,6 +65,9 @@ type Options struct {
 	Listen string `json:"-"`
 	// LastWrite is annotate's --last-write EXPR.
 	LastWrite string `json:"-"`
+	// PastCalls is annotate's --past-calls: also the lines of the latest call
+	// of each function of FILE that is not on the stack.
+	PastCalls bool `json:"-"`
 	// Output is record's -o PATH: where the recording goes.
 	Output string `json:"-"`
 	// JSON is doctor's --json: print the report as JSON.

@@ -187,6 +187,18 @@ func annotateNow(ctx context.Context, inv *invocation, tl *history.Timeline, fil
 	if err != nil {
 		inv.log.Warn("some frames have no hints", zap.Error(err))
 	}
+	if inv.opts.PastCalls {
+		past, err := tl.PastCallHints(ctx, file, lsp.Functions(src), func(fn string) {
+			fmt.Fprintf(inv.stderr, "timelens: reading the latest call of %s…\n", fn)
+		})
+		if err != nil && ctx.Err() != nil {
+			return err
+		}
+		if err != nil {
+			inv.log.Warn("some past calls have no hints", zap.Error(err))
+		}
+		hints = history.MergeHints(hints, past)
+	}
 	current := 0
 	if pos.File == file {
 		current = pos.Line

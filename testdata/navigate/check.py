@@ -177,9 +177,19 @@ if globals().get("TL_SEMANTICS") and len(fwd) == len(_want):
                    {"kind": "finish", "reverse": reverse, "k": k, "at": _want[k], "want": exp, "got": r and _key(r), "err": err})
         _goto(fwd_insn[k])
         r, err = _try(do_goto_entry)
-        j = act["call_pos"]
+        j = _acts[act.get("first", a)]["call_pos"]  # a generator's call began at its first resume
         _tally("goto-entry", r is not None and _insn() == fwd_insn[j],
                {"kind": "entry", "k": k, "at": _want[k], "want": j, "got": r and _key(r), "err": err})
+        # frame-next: the next line event of the same frame's call, also after the
+        # generator suspends and resumes; none once the call returns.
+        _goto(fwd_insn[k])
+        r, err = _try(do_frame_next)
+        first = act.get("first", a)
+        j = next((i for i in range(k + 1, len(_ev)) if _acts[_ev[i][3]].get("first", _ev[i][3]) == first), None)
+        got = _insn() if r else None
+        want = fwd_insn[j] if j is not None else None
+        _tally("frame-next", got == want and (r is None) == (j is None),
+               {"kind": "frame-next", "k": k, "at": _want[k], "want": j, "got": r and _key(r), "err": err})
         for direction in ("next", "previous"):
             _goto(fwd_insn[k])
             func = _ev[k][2]

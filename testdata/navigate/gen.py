@@ -11,6 +11,29 @@ def wrap(n):
     yield got
 
 
+class Tick:
+    def __await__(self):
+        yield "tick"
+
+
+async def worker(n):
+    done = 0
+    for k in range(n):
+        await Tick()
+        done += k
+    return done
+
+
+def drive(coro):
+    steps = 0
+    try:
+        while True:
+            coro.send(None)
+            steps += 1
+    except StopIteration as stop:
+        return steps, stop.value
+
+
 def main():
     total = 0
     for v in count(4):
@@ -20,7 +43,8 @@ def main():
     b = next(g)
     c = next(g)
     squares = list(x * x for x in range(3))
-    return total, a, b, c, squares
+    w = drive(worker(3))
+    return total, a, b, c, squares, w
 
 
 print(main())

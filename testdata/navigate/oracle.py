@@ -10,7 +10,8 @@ Runs PROGRAM.py as __main__ under sys.settrace and writes, as one JSON object,
             -timelens-record-window (which records from the same point);
   "acts":   per activation (one call, or one resume of a generator): call_pos/ret_pos
             (index of the first line event at/after its 'call'/'return' event), fresh
-            (a new call, not a resume), qualname, name, and the caller's
+            (a new call, not a resume), first (the activation that began the frame's
+            call: a generator's call spans its resumes), qualname, name, and the caller's
             [file, line, qualname] at call and at return (null outside PROGRAM.py).
 """
 import json
@@ -39,6 +40,7 @@ def main():
     frame_act = {}  # id(frame) -> activation id
     seen = []       # frames already started (keeps them alive: ids stay unique)
     seen_ids = set()
+    frame_first = {}  # id(frame) -> its first activation (a generator's call spans its resumes)
     started = [func is None]
 
     def key(frame):
@@ -64,8 +66,11 @@ def main():
             if fresh:
                 seen_ids.add(id(frame))
                 seen.append(frame)
+            if fresh:
+                frame_first[id(frame)] = a
             frame_act[id(frame)] = a
             acts[a] = {"call_pos": len(events), "ret_pos": None, "fresh": fresh,
+                       "first": frame_first.get(id(frame), a),
                        "qualname": co.co_qualname, "name": co.co_name,
                        "call_caller": key(frame.f_back), "ret_caller": None}
         elif event == "line":
