@@ -46,6 +46,9 @@ type Options struct {
 	RecordFrom string
 	// RecordLimit bounds the recording in machine instructions.
 	RecordLimit int
+	// Env is added to the recorded program's environment (NAME=VALUE), after
+	// the glibc tunables of gdbmi.DebuggeeEnv.
+	Env []string
 	// Logger receives debug logs.
 	Logger *zap.Logger
 	// Progress, when set, hears what the backend is doing while it starts.
@@ -123,7 +126,7 @@ func Open(ctx context.Context, o Options) (*Backend, error) {
 	progress(fmt.Sprintf("starting %s", exe))
 	b.s, err = gdbmi.Start(ctx, gdbmi.Config{
 		Argv:        func(mi []string) ([]string, error) { return d.Argv(exe, mi, target) },
-		InferiorEnv: gdbmi.DebuggeeEnv(),
+		InferiorEnv: append(gdbmi.DebuggeeEnv(), o.Env...),
 		Logger:      o.Logger,
 	})
 	if err != nil {

@@ -76,7 +76,7 @@ func openTimeline(ctx context.Context, o Options, program []string, log *zap.Log
 		if err := checkGDBCanRecord(po.Debugger); err != nil {
 			return nil, err
 		}
-		pinHashSeed(log)
+		po.Env = append(po.Env, hashSeedEnv(log)...)
 	}
 	open := func(ctx context.Context, progress func(string)) (history.Backend, error) {
 		po := po
@@ -142,22 +142,20 @@ func sameProgram(recording string, program []string) error {
 	return nil
 }
 
-// pinHashSeed makes every recording of this process hash strings the same
+// hashSeedEnv makes every recording of one session hash strings the same
 // way. CPython draws a new hash seed at each start, which changes how many
-// instructions dict and set operations take: a re-recorded window would put
-// the same time (an instruction count) at another line. The seed stays
-// random per timelens process, as Python's is per run, unless the user set
-// PYTHONHASHSEED. The debuggee inherits it through gdb's environment.
-func pinHashSeed(log *zap.Logger) {
+// instructions dict and set operations take: a re-recorded window (after a
+// restart) would put the same time, an instruction count, at another line.
+// The seed is drawn once per session, as Python's is per run, and given to
+// every recording of it; a PYTHONHASHSEED the user set is left alone (the
+// debuggee inherits it).
+func hashSeedEnv(log *zap.Logger) []string {
 	if _, set := os.LookupEnv("PYTHONHASHSEED"); set {
-		return
+		return nil
 	}
 	seed := strconv.FormatUint(uint64(rand.Uint32N(4294967295)+1), 10)
-	if err := os.Setenv("PYTHONHASHSEED", seed); err != nil {
-		log.Warn("PYTHONHASHSEED could not be set: a restarted debugger may not return to the same place", zap.Error(err))
-		return
-	}
 	log.Debug("hash seed of the recorded program", zap.String("PYTHONHASHSEED", seed))
+	return []string{"PYTHONHASHSEED=" + seed}
 }
 
 // liveBackend tells the timeline at once when the debugger dies, so that
