@@ -484,7 +484,7 @@ func (b *Backend) LastWrite(ctx context.Context, depth int, expr string) (histor
 	payload, err := b.call(ctx, "-timelens-last-write", "--depth", strconv.Itoa(depth), expr)
 	if err != nil {
 		var ce *gdbmi.CommandError
-		if errors.As(err, &ce) && strings.Contains(ce.Msg, "before now in the recorded history") {
+		if errors.As(err, &ce) && strings.Contains(ce.Msg, "set before recording started") {
 			return history.Write{}, fmt.Errorf("%w: %s", ErrNoEarlierWrite, strings.TrimPrefix(ce.Msg, "timelens: "))
 		}
 		return history.Write{}, userError(err)

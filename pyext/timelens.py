@@ -1637,7 +1637,7 @@ def cmd_last_write(argv):
             udb = _dialect() == "udb"
             if "history" in out or "Reached end" in out or udb:
                 said = " (UDB: %s)" % out.strip()[-200:] if udb and out.strip() else ""
-                raise TimelensError("no write of %s before now in the recorded history: it was set before recording started%s"
+                raise TimelensError("no write of %s before now: it was set before recording started%s"
                                     % (info["path"], said))
             raise TimelensError("the search for the last write of %s stopped for another reason: %s" % (info["path"], out.strip()[-200:]))
         if owner:
