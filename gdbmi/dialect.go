@@ -20,10 +20,11 @@ package gdbmi
 //     pkg/proc/gdbserial/undo.go (recording file magic). UDB is not
 //     obtainable here.
 //
-// pyext/navigate.py, which moves inside the debugger, mirrors three columns
-// of each row (the time query, the goto commands, rr's end-of-replay SIGKILL)
-// in its _record_state, _goto_commands and _end_signal; pyext/transcript_test.go
-// checks both sides on the same transcripts.
+// pyext/navigate.py, which moves inside the debugger, mirrors some columns
+// of each row (the time query, the goto commands, rr's end-of-replay SIGKILL,
+// rr's checkpoints) in its _record_state, _goto_commands, _end_signal and
+// _take_checkpoint/_restore, and pyext/timelens.py the LastChange column (UDB's
+// "last"); pyext/transcript_test.go checks both sides on the same transcripts.
 
 import (
 	"bytes"
@@ -260,6 +261,16 @@ type Dialect struct {
 	// and the bookmark name; empty where the backend has none. rr ignores the
 	// name on create and prints the id it chose (see ParseBookmark).
 	BookmarkCreate, BookmarkGoto, BookmarkDelete string
+	// GotoReplays says GotoCommands replay forward from an earlier point
+	// (rr's "run EVENT" + "seek-ticks T"), so that a time returned to again
+	// and again is reached faster through a bookmark left there (rr's
+	// checkpoint, which "restart N" seeks to directly). UDB's "ugo time"
+	// jumps straight to the time: a bookmark is only a name for it there.
+	GotoReplays bool
+	// LastChange is the command that goes back to the most recent change of
+	// an lvalue, followed by a space and the expression (UDB's "last"); empty
+	// where a write watchpoint and reverse-continue do that search (gdb, rr).
+	LastChange string
 
 	// NoHistoryReasons are MI stop reasons meaning "no more history in the
 	// direction of travel".
@@ -325,6 +336,7 @@ var dialects = []Dialect{
 		BookmarkCreate:   "checkpoint",
 		BookmarkGoto:     "restart",
 		BookmarkDelete:   "delete checkpoint",
+		GotoReplays:      true,
 		NoHistoryReasons: []string{"no-history"},
 		NoHistoryText:    []string{"No more reverse-execution history.", "Reached end of recorded history; stopping."},
 		StartText:        []string{"Backward execution from here not possible."},
@@ -343,15 +355,18 @@ var dialects = []Dialect{
 		bookmarkID: regexp.MustCompile(`Checkpoint (\d+) at`),
 	},
 	{
-		Kind:             KindUDB,
-		Name:             "UDB",
-		DefaultExe:       "udb",
-		TimeCommands:     []string{"info time -a"},
-		StartCommands:    []string{"ugo start"},
-		EndCommands:      []string{"ugo end"},
-		MovesResume:      true,
-		BookmarkCreate:   "ubookmark",
-		BookmarkGoto:     "ugo bookmark",
+		Kind:           KindUDB,
+		Name:           "UDB",
+		DefaultExe:     "udb",
+		TimeCommands:   []string{"info time -a"},
+		StartCommands:  []string{"ugo start"},
+		EndCommands:    []string{"ugo end"},
+		MovesResume:    true,
+		BookmarkCreate: "ubookmark",
+		BookmarkGoto:   "ugo bookmark",
+		// "last EXPRESSION" (https://undo.io/?p=11666; github.com/undoio/addons
+		// explain/instructions.md): pyext/timelens.py's search for the last write.
+		LastChange:       "last",
 		NoHistoryReasons: []string{"no-history"},
 		NoHistoryText:    []string{"No more reverse-execution history.", "Reached end of recorded history; stopping."},
 		StartText:        []string{"Backward execution from here not possible.", "The debugged program is at the beginning of recorded history."},

@@ -552,3 +552,32 @@ func TestDialectKinds(t *testing.T) {
 		}
 	}
 }
+
+// TestDialectReturnsAndLastChange: which backends return to a time through a
+// checkpoint (rr, whose goto replays from an earlier event; UDB's ugo time
+// jumps) and which search the last change of a value with a command of their
+// own (UDB's "last"; gdb and rr use a watchpoint and reverse-continue).
+func TestDialectReturnsAndLastChange(t *testing.T) {
+	want := map[Kind]struct {
+		replays bool
+		last    string
+	}{
+		KindGDB: {false, ""},
+		KindRR:  {true, ""},
+		KindUDB: {false, "last"},
+	}
+	for _, k := range Kinds() {
+		d := mustDialect(t, k)
+		if d.GotoReplays != want[k].replays || d.LastChange != want[k].last {
+			t.Errorf("%s: GotoReplays %v, LastChange %q; want %v, %q", k, d.GotoReplays, d.LastChange, want[k].replays, want[k].last)
+		}
+		if d.GotoReplays {
+			// Goto leaves a bookmark where it went and returns through it.
+			for _, op := range []string{"create", "goto", "delete"} {
+				if _, err := d.BookmarkCommand(op, "1"); err != nil {
+					t.Errorf("%s replays its gotos but cannot %s a bookmark: %v", k, op, err)
+				}
+			}
+		}
+	}
+}

@@ -67,7 +67,20 @@ type Backend struct {
 	// Window describes the recorded window (gdb backend): why it ended and
 	// how long recording took.
 	Window map[string]any
+	// marks are the bookmarks (rr checkpoints) Goto left at the times it
+	// went to last, newest last.
+	marks []gotoMark
 }
+
+// gotoMark is a bookmark at a time Goto went to.
+type gotoMark struct {
+	t  history.Time
+	id string
+}
+
+// maxGotoMarks bounds the checkpoints Goto keeps: each is a forked copy of
+// the replayed processes (rr ReplayTimeline::add_explicit_checkpoint).
+const maxGotoMarks = 2
 
 // ErrNotPython means the program to record is not something timelens can run
 // under CPython.
@@ -283,6 +296,15 @@ func (b *Backend) Compare(x, y history.Time) int {
 }
 
 // Goto implements history.Backend.
+//
+// Where going to a time replays forward from an earlier point (rr: "run
+// EVENT" + "seek-ticks T", Dialect.GotoReplays), Goto leaves a bookmark (an
+// rr checkpoint) at the time it went to, and goes to that time again with
+// "restart N", which seeks straight to the checkpoint. The times Goto is
+// asked for again and again are the ones the Timeline returns to: where a
+// history walk, a last-write search or a refused move began. It keeps the
+// last maxGotoMarks of them and deletes the older ones. A bookmark command
+// that fails is not an error: Goto goes by time instead.
 func (b *Backend) Goto(ctx context.Context, t history.Time) error {
 	tm, err := b.d.ParseTimeString(string(t))
 	if err != nil {
@@ -291,6 +313,10 @@ func (b *Backend) Goto(ctx context.Context, t history.Time) error {
 	cmds, err := b.d.GotoCommands(tm)
 	if err != nil {
 		return err
+	}
+	t = history.Time(tm.Raw)
+	if b.d.GotoReplays && b.gotoMark(ctx, t) {
+		return nil
 	}
 	for _, c := range cmds {
 		if b.d.MovesResume {
@@ -306,7 +332,63 @@ func (b *Backend) Goto(ctx context.Context, t history.Time) error {
 			return fmt.Errorf("going to time %s: %w", t, err)
 		}
 	}
+	if b.d.GotoReplays {
+		b.leaveMark(ctx, t)
+	}
 	return nil
+}
+
+// gotoMark goes to t through the bookmark left there, if any; false when
+// there is none or it failed (the bookmark is then forgotten).
+func (b *Backend) gotoMark(ctx context.Context, t history.Time) bool {
+	for i, m := range b.marks {
+		if m.t != t {
+			continue
+		}
+		cmd, err := b.d.BookmarkCommand("goto", m.id)
+		if err == nil {
+			if _, err = b.s.ExecConsole(ctx, cmd); err == nil {
+				b.marks = append(append(b.marks[:i:i], b.marks[i+1:]...), m) // newest last
+				return true
+			}
+		}
+		b.log.Debug("bookmark failed; going by time", zap.String("time", string(t)), zap.String("bookmark", m.id), zap.Error(err))
+		b.marks = append(b.marks[:i], b.marks[i+1:]...)
+		b.dropMark(ctx, m.id)
+		return false
+	}
+	return false
+}
+
+// leaveMark creates a bookmark at t, now, and deletes the oldest beyond
+// maxGotoMarks.
+func (b *Backend) leaveMark(ctx context.Context, t history.Time) {
+	cmd, err := b.d.BookmarkCommand("create", "timelens")
+	if err != nil {
+		return
+	}
+	out, err := b.s.Console(ctx, cmd)
+	var id string
+	if err == nil {
+		id, err = b.d.ParseBookmark(out, "timelens")
+	}
+	if err != nil {
+		// rr refuses at the debuggee's end ("The program is not being run.").
+		b.log.Debug("no bookmark left", zap.String("time", string(t)), zap.Error(err))
+		return
+	}
+	b.marks = append(b.marks, gotoMark{t: t, id: id})
+	for len(b.marks) > maxGotoMarks {
+		old := b.marks[0]
+		b.marks = b.marks[1:]
+		b.dropMark(ctx, old.id)
+	}
+}
+
+func (b *Backend) dropMark(ctx context.Context, id string) {
+	if cmd, err := b.d.BookmarkCommand("delete", id); err == nil {
+		b.s.Console(ctx, cmd)
+	}
 }
 
 // State implements history.Backend with one -timelens-snapshot round trip.
@@ -393,11 +475,21 @@ func (b *Backend) Call(ctx context.Context, function string, forward bool) error
 	return b.navigate(ctx, dir+"Call", "-timelens-call", dir, function)
 }
 
+// ErrNoEarlierWrite means the search for the last write of a name went back
+// to the start of the recorded history without finding one (gdb, rr: the
+// watchpoint never triggered; UDB: "last" found no earlier change): the
+// value was set before recording started. Record from earlier to see it.
+var ErrNoEarlierWrite = errors.New("no earlier write in the recorded history")
+
 // LastWrite implements history.Backend.
 // It leaves time at the write; the Timeline goes back.
 func (b *Backend) LastWrite(ctx context.Context, depth int, expr string) (history.Write, error) {
 	payload, err := b.call(ctx, "-timelens-last-write", "--depth", strconv.Itoa(depth), expr)
 	if err != nil {
+		var ce *gdbmi.CommandError
+		if errors.As(err, &ce) && strings.Contains(ce.Msg, "set before recording started") {
+			return history.Write{}, fmt.Errorf("%w: %s", ErrNoEarlierWrite, strings.TrimPrefix(ce.Msg, "timelens: "))
+		}
 		return history.Write{}, userError(err)
 	}
 	var r struct {

@@ -570,8 +570,10 @@ def _stops():
 # "rr" (rr replay) or "udb" (Undo's UDB). The moves themselves are the same gdb
 # watchpoints and (reverse-)continues in all three; what differs is how to ask the time,
 # how to go back to a time (a refused move leaves time where it was) and how the end of
-# history shows. Set by the Go backend (set_dialect) right after loading this file.
-_DIALECT = ["gdb"]
+# history shows. Set by the Go backend (set_dialect) right after loading this file; kept
+# on the gdb module, where timelens.py (loaded into the same gdb) reads it for its search
+# of the last write (UDB's "last").
+_DIALECT = gdb.__dict__.setdefault("_timelens_dialect", ["gdb"])
 _DIALECTS = ("gdb", "rr", "udb")
 
 
@@ -590,16 +592,60 @@ _RR_TICK = re.compile(r"Current tick: (\d+)")
 _UDB_TIME = re.compile(r"Current time is: ([0-9,]+)(?::(0x[0-9a-fA-F]+))?")
 
 
-def _record_state():
+class _State(tuple):
+    """(replaying, time) with, under rr, the checkpoint taken there (or None)."""
+    checkpoint = None
+
+
+# rr checkpoints (src/DebuggerExtensionCommand.cc: "checkpoint" answers "Checkpoint N at
+# WHERE", or "The program is not being run." at the debuggee's end; "delete checkpoint N";
+# src/launch_debugger.cc: "restart N" = "run cN", GdbServer::restart_session seeks straight
+# to the checkpoint's mark). "run EVENT" + "seek-ticks T" replays forward from the nearest
+# earlier point rr kept, so a move that may have to come back to where it began (a refused
+# move leaves time unchanged) takes a checkpoint first, and every move drops its own when
+# it ends (_drop_checkpoints, from the _move wrapper). gdbmi/dialect.go lists the same
+# commands (BookmarkCreate, BookmarkGoto, BookmarkDelete) and says which debugger wants it
+# (GotoReplays).
+_RR_CHECKPOINT = re.compile(r"Checkpoint (\d+) at")
+_CHECKPOINTS = []  # ids this module created and has not deleted
+
+
+def _take_checkpoint():
+    """The id of a new rr checkpoint here, or None when rr refused one."""
+    try:
+        out = gdb.execute("checkpoint", to_string=True)
+    except gdb.error:
+        return None
+    m = _RR_CHECKPOINT.search(out)
+    if not m:
+        return None
+    _CHECKPOINTS.append(m.group(1))
+    return m.group(1)
+
+
+def _drop_checkpoints():
+    while _CHECKPOINTS:
+        try:
+            gdb.execute("delete checkpoint " + _CHECKPOINTS.pop(), to_string=True)
+        except gdb.error:
+            pass  # gone already (rr restarted elsewhere): nothing to free
+
+
+def _record_state(mark=False):
     """(replaying, time): replaying is None without a recording, False at gdb's live end;
-    time is comparable: gdb's instruction number, rr's (event, ticks), UDB's (bbcount, pc)."""
+    time is comparable: gdb's instruction number, rr's (event, ticks), UDB's (bbcount, pc).
+    mark: under rr, also take a checkpoint there for _restore (the start of a move)."""
     d = _DIALECT[0]
     if d == "rr":
         out = gdb.execute("when", to_string=True) + gdb.execute("when-ticks", to_string=True)
         e, t = _RR_EVENT.search(out), _RR_TICK.search(out)
         if not e or not t:
             raise NavError("timelens: rr did not say the time (when, when-ticks): %r" % out.strip()[:200])
-        return True, (int(e.group(1)), int(t.group(1)))
+        st = _State((True, (int(e.group(1)), int(t.group(1)))))
+        if mark:
+            _drop_checkpoints()  # a move that ended without the _move wrapper (baseline)
+            st.checkpoint = _take_checkpoint()
+        return st
     if d == "udb":
         out = gdb.execute("info time -a", to_string=True)
         m = _UDB_TIME.search(out)
@@ -642,6 +688,13 @@ def _goto_insn(where):
 
 def _restore(state):
     replaying, num = state
+    cp = getattr(state, "checkpoint", None)
+    if cp is not None:
+        try:
+            gdb.execute("restart " + cp, to_string=True)
+            return
+        except gdb.error:
+            pass  # the checkpoint is gone or rr refused: go back by time
     if replaying:
         _goto_insn(num)
     elif replaying is False:
@@ -896,7 +949,7 @@ def _window_start_is_event(state):
 
 
 def _check_replayable(reverse):
-    state = _record_state()
+    state = _record_state(mark=True)
     if state[0] is None:
         raise NavError("timelens: no recording: use -timelens-record-window first")
     if not reverse and not state[0]:
@@ -1216,6 +1269,7 @@ def _move(fn):
             return fn(*a)
         finally:
             _sweep()
+            _drop_checkpoints()
     wrapped.__name__ = fn.__name__
     wrapped.__doc__ = fn.__doc__
     return wrapped

@@ -25,6 +25,7 @@
 # --frame for C frame levels, so the Python frame is chosen with --depth.)
 
 import json
+import re
 import struct
 import time
 
@@ -1559,14 +1560,63 @@ def cmd_eval(argv):
     }
 
 
+# Under UDB the search for the last write is Undo's own "last EXPRESSION": it goes back to
+# the most recent time the value of EXPRESSION changed, and stops on allocations and frees
+# of the locations it watches (https://undo.io/?p=11666, "How to Jump to the Last Time a
+# Variable Was Changed Using Undo's 'last' Command", which links the docs.undo.io page;
+# github.com/undoio/addons explain/explain.py tool_last_value and explain/instructions.md
+# "last my_value"). Like gdb's reverse watchpoint stop it lands on the change itself, with
+# the old value still in memory (explain.py searches forward afterwards "to position
+# ourselves after the change"). Unlike a watchpoint it skips a store of the value the slot
+# already held (x = x): the answer is then the change before it. gdb and rr have no such
+# command: a hardware watchpoint and reverse-continue do the search. gdbmi/dialect.go
+# names the command in its LastChange column; the dialect is navigate.py's (set_dialect),
+# shared through the gdb module as gdb._timelens_dialect.
+UDB_LAST = "last"
+_UDB_TIME = re.compile(r"Current time is: ([0-9,]+)(?::(0x[0-9a-fA-F]+))?")
+
+
+def _dialect():
+    return getattr(gdb, "_timelens_dialect", ["gdb"])[0]
+
+
+def _udb_now():
+    """UDB's time as (bbcount, pc), or None (docs.undo.io TimeNotation.html, "info time")."""
+    m = _UDB_TIME.search(gdb.execute("info time -a", to_string=True))
+    return (int(m.group(1).replace(",", "")), int(m.group(2) or "0", 16)) if m else None
+
+
+def _back_to_write(slot):
+    """Moves back to the last write (UDB: change) of the 8 bytes at slot.
+    Returns (found, what the debugger said)."""
+    expr = "*(unsigned long *) 0x%x" % slot
+    if _dialect() == "udb":
+        before = _udb_now()
+        try:
+            out = gdb.execute("%s %s" % (UDB_LAST, expr), to_string=True)
+        except gdb.error as e:
+            out = str(e)
+        after = _udb_now()
+        # A refused search leaves time where it was (or at the start of history):
+        # only an earlier time is a change.
+        return before is not None and after is not None and after < before, out
+    wp = gdb.Breakpoint(expr, gdb.BP_WATCHPOINT, gdb.WP_WRITE, internal=True)
+    try:
+        hits = wp.hit_count
+        out = gdb.execute("reverse-continue", to_string=True)
+        return wp.hit_count > hits, out
+    finally:
+        wp.delete()
+
+
 def cmd_last_write(argv):
     """Moves to the last write before now of a name or chain a.b.c seen from
     frame --depth: a watchpoint on the storage of the final link, run
-    backwards. The storage of an attribute can move (a dict that grew, inline
-    values turned into a dict): where the watchpoint stops in such a copy,
-    the attribute is looked up again at that time and the watch follows it
-    to its older place. The reply says where the write happened; the caller
-    reads the time and goes back."""
+    backwards (UDB: its "last" command on that storage). The storage of an
+    attribute can move (a dict that grew, inline values turned into a dict):
+    where the search stops in such a copy, the attribute is looked up again
+    at that time and the search follows it to its older place. The reply
+    says where the write happened; the caller reads the time and goes back."""
     opts, pos = _parse_args(argv, {"thread", "depth", "limit", "max-stops"}, positional=1)
     max_stops = _int_opt(opts, "max-stops", 1000)
     eval_argv = [a for k, v in opts.items() if k != "max-stops" for a in ("--" + k, v)] + pos
@@ -1581,17 +1631,14 @@ def cmd_last_write(argv):
     while True:
         if stops >= max_stops:
             raise TimelensError("gave up after %d watchpoint stops looking for the last write of %s" % (stops, info["path"]))
-        wp = gdb.Breakpoint("*(unsigned long *) 0x%x" % slot, gdb.BP_WATCHPOINT, gdb.WP_WRITE, internal=True)
-        try:
-            hits = wp.hit_count
-            out = gdb.execute("reverse-continue", to_string=True)
-            hit = wp.hit_count > hits
-        finally:
-            wp.delete()
+        hit, out = _back_to_write(slot)
         stops += 1
         if not hit:
-            if "history" in out or "Reached end" in out:
-                raise TimelensError("no write of %s in the recorded window: it was set before recording started" % info["path"])
+            udb = _dialect() == "udb"
+            if "history" in out or "Reached end" in out or udb:
+                said = " (UDB: %s)" % out.strip()[-200:] if udb and out.strip() else ""
+                raise TimelensError("no write of %s before now: it was set before recording started%s"
+                                    % (info["path"], said))
             raise TimelensError("the search for the last write of %s stopped for another reason: %s" % (info["path"], out.strip()[-200:]))
         if owner:
             r = Reader()

@@ -212,6 +212,72 @@ func TestTranscriptRRBackend(t *testing.T) {
 	}
 }
 
+// TestTranscriptRRCheckpoint: under rr, Goto leaves a checkpoint at the time
+// it went to and goes back there with "restart N" instead of replaying from
+// an earlier event; a failed restart falls back to run + seek-ticks, and a
+// third time gone to deletes the oldest checkpoint. The fake debugger answers
+// only the commands of rr-checkpoint.txt, in order: a "run" where the
+// transcript has "restart" fails the Goto.
+func TestTranscriptRRCheckpoint(t *testing.T) {
+	b := openFake(t, gdbmi.KindRR, "rr-checkpoint.txt")
+	ctx := context.Background()
+	start, err := b.Now(ctx)
+	if err != nil || start != "1042:5123456" {
+		t.Fatalf("Now: %q %v, want 1042:5123456", start, err)
+	}
+	if err := b.Move(ctx, history.Step); err != nil {
+		t.Fatalf("step: %v", err)
+	}
+	if err := b.Goto(ctx, start); err != nil {
+		t.Fatalf("first Goto %s (run, seek-ticks, checkpoint): %v", start, err)
+	}
+	if err := b.Move(ctx, history.Next); err != nil {
+		t.Fatalf("next: %v", err)
+	}
+	if err := b.Goto(ctx, start); err != nil {
+		t.Fatalf("second Goto %s (restart 3): %v", start, err)
+	}
+	if now, err := b.Now(ctx); err != nil || now != start {
+		t.Fatalf("after restart 3 the time is %q (%v), want %q", now, err, start)
+	}
+	if err := b.Goto(ctx, start); err != nil {
+		t.Fatalf("Goto %s after a failed restart: %v, want the time-based fallback", start, err)
+	}
+	for _, to := range []history.Time{"1043:5200000", "1044:5300000", "1043:5200000"} {
+		if err := b.Goto(ctx, to); err != nil {
+			t.Fatalf("Goto %s: %v", to, err)
+		}
+	}
+}
+
+// TestTranscriptUDBLastWrite: under UDB the search for the last write is
+// Undo's "last" (navigate.py's side is in dialect_check.py); the backend reads
+// the time the search found, and a search that found no earlier change is
+// ErrNoEarlierWrite.
+func TestTranscriptUDBLastWrite(t *testing.T) {
+	b := openFake(t, gdbmi.KindUDB, "udb-last.txt")
+	ctx := context.Background()
+	w, err := b.LastWrite(ctx, 0, "acct.balance")
+	if err != nil {
+		t.Fatalf("LastWrite acct.balance: %v", err)
+	}
+	if w.Time != "201290:0x55555578a1e4" || w.Line != 32 || w.Function != "deposit_unlocked" || w.Value != "4" {
+		t.Errorf("LastWrite acct.balance = %+v, want 4 at race.py:32 in deposit_unlocked at 201290:0x55555578a1e4", w)
+	}
+	// timelens.py's side (dialect_check.py) sends the dialect table's command.
+	d, _ := gdbmi.DialectFor(gdbmi.KindUDB)
+	raw, err := os.ReadFile(filepath.Join("testdata", "transcripts", "udb-last.txt"))
+	if err != nil || d.LastChange == "" || !strings.Contains(string(raw), "> -interpreter-exec console \""+d.LastChange+" *(unsigned long *) 0x") {
+		t.Errorf("udb-last.txt does not search with the dialect's LastChange command %q (%v)", d.LastChange, err)
+	}
+	_, err = b.LastWrite(ctx, 0, "total")
+	if !errors.Is(err, ErrNoEarlierWrite) {
+		t.Errorf("LastWrite of a name set before recording: %v, want %v", err, ErrNoEarlierWrite)
+	} else if !strings.Contains(err.Error(), "no write of total before now") {
+		t.Errorf("LastWrite refusal does not name what was searched: %v", err)
+	}
+}
+
 // TestTranscriptUDBBackend: under UDB the backend asks the time with "info
 // time -a" (bbcount with commas), goes to it with "ugo time", and maps
 // refusals at either end, also of a call search, to named errors.
@@ -246,9 +312,13 @@ func TestTranscriptNavigateDialect(t *testing.T) {
 	gdb := gdbPath(t)
 	dir, _ := filepath.Abs("testdata/transcripts")
 	gdbTranscript, _ := filepath.Abs("../gdbmi/testdata/dialect/gdb16-replay.txt")
-	list := fmt.Sprintf("[('rr', %q), ('udb', %q), ('gdb', %q)]",
-		filepath.Join(dir, "rr-backend.txt"), filepath.Join(dir, "udb-backend.txt"), gdbTranscript)
+	list := fmt.Sprintf("[('rr', %q), ('udb', %q), ('gdb', %q), ('rr-checkpoint', %q), ('udb-last', %q)]",
+		filepath.Join(dir, "rr-backend.txt"), filepath.Join(dir, "udb-backend.txt"), gdbTranscript,
+		filepath.Join(dir, "rr-checkpoint.txt"), filepath.Join(dir, "udb-last.txt"))
+	// timelens.py's search for the last write (UDB's "last") runs in the same
+	// gdb, as a module, as the backend loads it.
 	out, err := exec.Command(gdb, "-nx", "-batch", "-ex", "source navigate.py",
+		"-ex", "python import sys; sys.path.insert(0, '.'); import timelens",
 		"-ex", "python TL_TRANSCRIPTS="+list, "-x", filepath.Join(dir, "dialect_check.py")).CombinedOutput()
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
@@ -264,7 +334,7 @@ func TestTranscriptNavigateDialect(t *testing.T) {
 			}
 		}
 	}
-	if n < 15 {
-		t.Errorf("%d checks ran, want 15:\n%s", n, out)
+	if n < 25 {
+		t.Errorf("%d checks ran, want 25:\n%s", n, out)
 	}
 }

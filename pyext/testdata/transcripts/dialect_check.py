@@ -47,13 +47,57 @@ def _check(name, got, want):
     print("TLDIALECT %s %s: got %r, want %r" % ("ok" if got == want else "FAIL", name, got, want))
 
 
+def _mi_error(path, command):
+    """The msg of the ^error that answers an MI command in a transcript."""
+    lines = open(path, encoding="utf-8").read().split("\n")
+    for i, line in enumerate(lines):
+        if line == "> " + command and lines[i + 1].startswith("^error,msg="):
+            return json.loads(lines[i + 1][len("^error,msg="):])
+    return None
+
+
 _real = gdb.execute
 try:
-    for kind, path in TL_TRANSCRIPTS:
+    for name, path in TL_TRANSCRIPTS:
         p = _Player(path)
         gdb.execute = p.execute
+        kind = name.split("-")[0]
         set_dialect(kind)
-        if kind == "rr":
+        if name == "rr-checkpoint":
+            # A move's start state takes a checkpoint; a refused move goes back with restart.
+            st = _record_state(mark=True)
+            _check("rr checkpoint at a move's start", (st, st.checkpoint), ((True, (1042, 5123456)), "3"))
+            _restore(st)
+            _check("rr restore by checkpoint", p.sent[-1:], ["restart 3"])
+            _restore(st)
+            _check("rr failed restart falls back to the time", p.sent[-3:],
+                   ["restart 3", "run 1042", "seek-ticks 5123456"])
+            _drop_checkpoints()
+            _check("rr checkpoint deleted after the move", (p.sent[-1], _CHECKPOINTS), ("delete checkpoint 3", []))
+            ids = [_take_checkpoint() for _ in range(4)]
+            _check("rr refused checkpoint (end of the debuggee)", ids, ["4", "5", "6", None])
+            st = _State((True, (1042, 5123456)))
+            _restore(st)
+            _check("rr state without checkpoint goes by time", p.sent[-2:], ["run 1042", "seek-ticks 5123456"])
+            _drop_checkpoints()
+            _check("rr every checkpoint deleted", ([c for c in p.sent if c.startswith("delete checkpoint")], _CHECKPOINTS),
+                   (["delete checkpoint 3", "delete checkpoint 6", "delete checkpoint 5", "delete checkpoint 4"], []))
+        elif name == "udb-last":
+            import timelens
+            p.answers["info time -a"].pop(0)  # the backend's own time query after the search
+            found = timelens._back_to_write(0x7ffff7a1c2d8)
+            _check("udb last finds a change", (found[0], p.sent),
+                   (True, ["info time -a", "last *(unsigned long *) 0x7ffff7a1c2d8", "info time -a"]))
+            timelens.cmd_eval = lambda argv: {"storage": "local", "slot": "0x7ffff7b0e4a0", "owner": None,
+                                              "path": "total", "value": "10"}
+            try:
+                timelens.cmd_last_write(["--depth", "0", "total"])
+                _check("udb last refused", "no error", "TimelensError")
+            except timelens.TimelensError as e:
+                _check("udb last refused", str(e), _mi_error(path, "-timelens-last-write --depth 0 total"))
+            _check("udb last refused: commands", p.sent[3:],
+                   ["info time -a", "last *(unsigned long *) 0x7ffff7b0e4a0", "info time -a"])
+        elif kind == "rr":
             st = _record_state()
             _check("rr time", st, (True, (1042, 5123456)))
             _check("rr live", _replaying(), True)
