@@ -989,9 +989,17 @@ def do_step(kind, reverse):
     f0 = current_frame()
     mode = kind
     fprev = frame_previous(f0) if f0 else 0
+    gen_end = None
     try:
         if mode == "step":
             m.arm_cf()
+            m.arm_ip(f0, first=True)
+        elif mode == "next" and is_gen_frame(f0):
+            # A generator's or coroutine's call spans its suspensions: next over a
+            # yield or an await stays in it, to where it resumes (as pdb's next does);
+            # only the end of the call (reverse: its start) leads out to the caller.
+            gen_end = _GenStateWatch(f0, (lambda st: st == FRAME_CREATED) if reverse
+                                     else (lambda st: st >= FRAME_COMPLETED))
             m.arm_ip(f0, first=True)
         elif mode == "next":
             m.arm_cf(fprev)
@@ -1002,6 +1010,13 @@ def do_step(kind, reverse):
             m.arm_cf(fprev)
         while m.stops < MAX_STOPS:
             what = m.go()
+            if gen_end is not None and gen_end.hit:
+                # The generator's call ended (reverse: we are just before its first
+                # resumption): out to the caller, as at a frame's end.
+                _PYCOUNT[0] += gen_end.count
+                gen_end.delete()
+                gen_end = None
+                what = "cf"
             if what == "ip":
                 m.land_ip()
                 return _finish_reply(m, t0)
@@ -1035,6 +1050,9 @@ def do_step(kind, reverse):
         raise NavError("timelens: move gave up after %d stops; time unchanged" % m.stops)
     finally:
         m.cleanup()
+        if gen_end is not None:
+            _PYCOUNT[0] += gen_end.count
+            gen_end.delete()
 
 
 def _step_to_first_event(m, t0, state, what):

@@ -105,16 +105,29 @@ if globals().get("TL_BASELINE"):
 
 # ------------------------------------------------------------ next / finish / entry / call
 def _expect_next(k, reverse):
+    # next stays in the frame's call: for a generator or coroutine that is the frame
+    # across its suspensions (its activations share "first"); out to the caller at the
+    # call's end (reverse: before its start).
     a = _ev[k][3]
+    act = _acts[a]
+    if act.get("gen"):
+        first = act["first"]
+        acts = sorted(b for b, v in _acts.items() if v.get("first") == first)
+        same = lambda j: _acts[_ev[j][3]].get("first") == first
+    else:
+        acts = [a]
+        same = lambda j: _ev[j][3] == a
     rng = range(k - 1, -1, -1) if reverse else range(k + 1, len(_ev))
     for j in rng:
-        if _ev[j][3] == a:
+        if same(j):
             return j
-    act = _acts[a]
     if reverse:
-        j = act["call_pos"] - 1
+        j = _acts[acts[0]]["call_pos"] - 1
         return j if j >= 0 else None
-    j = act["ret_pos"]
+    end = _acts[acts[-1]]
+    if act.get("gen") and not end.get("completed"):
+        return None  # suspended for good: no later line event of the call
+    j = end["ret_pos"]
     return j if j is not None and j < len(_ev) else None
 
 

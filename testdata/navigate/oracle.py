@@ -11,12 +11,28 @@ Runs PROGRAM.py as __main__ under sys.settrace and writes, as one JSON object,
   "acts":   per activation (one call, or one resume of a generator): call_pos/ret_pos
             (index of the first line event at/after its 'call'/'return' event), fresh
             (a new call, not a resume), first (the activation that began the frame's
-            call: a generator's call spans its resumes), qualname, name, and the caller's
+            call: a generator's call spans its resumes), gen (a generator or coroutine
+            frame), completed (its return ended the call, not a yield), qualname, name, and the caller's
             [file, line, qualname] at call and at return (null outside PROGRAM.py).
 """
+import dis
 import json
 import os
 import sys
+
+
+GEN_FLAGS = 0x20 | 0x80 | 0x200  # CO_GENERATOR, CO_COROUTINE, CO_ASYNC_GENERATOR
+YIELD_VALUE = dis.opmap["YIELD_VALUE"]
+RESUME = dis.opmap["RESUME"]
+
+
+def suspended(frame):
+    """A generator frame's return event is a yield: f_lasti is at the YIELD_VALUE
+    or (3.13) already at the RESUME after it, whose oparg says "after a yield,
+    yield from or await" (1, 2, 3) rather than "start" (0)."""
+    code = frame.f_code.co_code
+    op, arg = code[frame.f_lasti], code[frame.f_lasti + 1]
+    return op == YIELD_VALUE or (op == RESUME and arg & 3 != 0)
 
 
 def main():
@@ -71,6 +87,7 @@ def main():
             frame_act[id(frame)] = a
             acts[a] = {"call_pos": len(events), "ret_pos": None, "fresh": fresh,
                        "first": frame_first.get(id(frame), a),
+                       "gen": bool(co.co_flags & GEN_FLAGS), "completed": None,
                        "qualname": co.co_qualname, "name": co.co_name,
                        "call_caller": key(frame.f_back), "ret_caller": None}
         elif event == "line":
@@ -84,6 +101,8 @@ def main():
             if a is not None:
                 acts[a]["ret_pos"] = len(events)
                 acts[a]["ret_caller"] = key(frame.f_back)
+                # A generator's activation ends at a yield (suspended) or for good.
+                acts[a]["completed"] = not (acts[a]["gen"] and suspended(frame))
         return tracer
 
     g = {"__name__": "__main__", "__file__": prog, "__builtins__": __builtins__}
