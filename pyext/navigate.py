@@ -489,25 +489,32 @@ def _gen_state_addr(f):
     return f - g["gi_iframe"] + g["gi_frame_state"]
 
 
-class _GenStateWatch(gdb.Breakpoint):
+class _MoveWatch(gdb.Breakpoint):
+    """An internal, silent write watchpoint on the C lvalue expr, which the move that
+    made it deletes (or _sweep, if the move failed)."""
+
+    def __init__(self, expr):
+        super().__init__(expr, gdb.BP_WATCHPOINT, gdb.WP_WRITE, internal=True)
+        _LIVE.add(self)
+        self.silent = True
+
+    def delete(self):
+        _LIVE.discard(self)
+        if self.is_valid():
+            super().delete()
+
+
+class _GenStateWatch(_MoveWatch):
     """Watch the gi_frame_state of generator frame f; stop() accepts a state for which
     want(state) holds, read as memory is at the stop (forward: after the store;
     reverse: before it, the store being undone)."""
 
     def __init__(self, f, want):
         self.addr = _gen_state_addr(f)
-        super().__init__("*(signed char *) 0x%x" % self.addr, gdb.BP_WATCHPOINT,
-                         gdb.WP_WRITE, internal=True)
-        _LIVE.add(self)
-        self.silent = True
+        super().__init__("*(signed char *) 0x%x" % self.addr)
         self.want = want
         self.hit = False
         self.count = 0
-
-    def delete(self):
-        _LIVE.discard(self)
-        if self.is_valid():
-            super().delete()
 
     def stop(self):
         self.count += 1
@@ -775,15 +782,12 @@ FILTER = os.environ.get("TIMELENS_NAV_FILTER", "python")
 _PYCOUNT = [0]
 
 
-class _IPWatchPy(gdb.Breakpoint):
+class _IPWatchPy(_MoveWatch):
     """Frame f's instr_ptr watchpoint with the line-event rule in a stop() method."""
 
     def __init__(self, f, ci, reverse, skip_first=False):
         self.ipa = frame_ip_addr(f)
-        super().__init__("*(unsigned long *) 0x%x" % self.ipa, gdb.BP_WATCHPOINT,
-                         gdb.WP_WRITE, internal=True)
-        _LIVE.add(self)
-        self.silent = True
+        super().__init__("*(unsigned long *) 0x%x" % self.ipa)
         self.f = f
         self.ci = ci
         self.cfa = _layout().current_frame_addr()
@@ -791,11 +795,6 @@ class _IPWatchPy(gdb.Breakpoint):
         # forward: the previous instruction; reverse: the instruction whose store
         # the next trigger undoes (-1: skip it, it is the store we are right after).
         self.other = -1 if skip_first else ci.index(frame_ip(f))
-
-    def delete(self):
-        _LIVE.discard(self)
-        if self.is_valid():
-            super().delete()
 
     @property
     def bp(self):
@@ -1188,14 +1187,11 @@ def _fresh(f, ci):
     return ci.index(frame_ip(f)) <= ci.firsttraceable
 
 
-class _CallWatch(gdb.Breakpoint):
+class _CallWatch(_MoveWatch):
     """current_frame watchpoint whose stop() accepts the start of a call of FUNC."""
 
     def __init__(self, addr, func, reverse):
-        super().__init__("*(unsigned long *) 0x%x" % addr, gdb.BP_WATCHPOINT, gdb.WP_WRITE,
-                         internal=True)
-        _LIVE.add(self)
-        self.silent = True
+        super().__init__("*(unsigned long *) 0x%x" % addr)
         self.func = func
         self.reverse = reverse
         self.addr = addr
