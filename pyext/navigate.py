@@ -1041,12 +1041,8 @@ def do_step(kind, reverse):
                 raise _edge_error(reverse, "no %s line event" % ("earlier" if reverse else "later")
                                   if kind != "finish" else "the frame does not %s in the recording"
                                   % ("begin" if reverse else "return"))
-            m.cleanup()
-            _restore(state)
-            raise NavError("timelens: move interrupted (%s); time unchanged" % what)
-        m.cleanup()
-        _restore(state)
-        raise NavError("timelens: move gave up after %d stops; time unchanged" % m.stops)
+            raise _refuse(m, state, "timelens: move interrupted (%s); time unchanged" % what)
+        raise _refuse(m, state, "timelens: move gave up after %d stops; time unchanged" % m.stops)
     finally:
         m.cleanup()
         if gen_end is not None:
@@ -1074,15 +1070,29 @@ def _step_to_first_event(m, t0, state, what):
         raise NavError("timelens: no line event after the start of %s (time unchanged)" % what)
 
 
-def do_goto_entry():
-    """First line event of the current call (activation) of the current frame."""
+def _refuse(m, state, msg):
+    """Ends a move that cannot happen: its watchpoints gone, time back where it began."""
+    m.cleanup()
+    _restore(state)
+    return NavError(msg)
+
+
+def _begin_frame_move(reverse):
+    """The start of a move of the current Python frame: (t0, frame, state to restore,
+    Mover), with the stop counters reset."""
     t0 = time.time()
     f0 = current_frame()
     if frame_code(f0) is None:
         raise NavError("timelens: no Python frame")
-    state = _check_replayable(True)
+    state = _check_replayable(reverse)
     _set_var("tl_n", 0); _PYCOUNT[0] = 0
-    m = Mover(True)
+    return t0, f0, state, Mover(reverse)
+
+
+def do_goto_entry():
+    """First line event of the current call of the current frame (a generator's or
+    coroutine's call began at its first resumption)."""
+    t0, f0, state, m = _begin_frame_move(True)
     if is_gen_frame(f0):
         try:
             return _goto_gen_start(m, t0, state, f0)
@@ -1140,13 +1150,7 @@ def do_frame_next():
     """Forward to the next line event of the current frame's call: like next, but a
     generator or coroutine frame is followed across its suspensions (yield, await) to
     where it resumes. When the call returns first: an error, time unchanged."""
-    t0 = time.time()
-    f0 = current_frame()
-    if frame_code(f0) is None:
-        raise NavError("timelens: no Python frame")
-    state = _check_replayable(False)
-    _set_var("tl_n", 0); _PYCOUNT[0] = 0
-    m = Mover(False)
+    t0, f0, state, m = _begin_frame_move(False)
     end = None
     try:
         m.arm_ip(f0, first=True)
@@ -1169,9 +1173,7 @@ def do_frame_next():
             if what == "edge":
                 raise _edge_error(False, "no later line event of this call")
             raise NavError("timelens: move interrupted (%s); time unchanged" % what)
-        m.cleanup()
-        _restore(state)
-        raise NavError("timelens: move gave up after %d stops; time unchanged" % m.stops)
+        raise _refuse(m, state, "timelens: move gave up after %d stops; time unchanged" % m.stops)
     finally:
         m.cleanup()
         if end is not None:
