@@ -399,6 +399,61 @@ func TestLSPEndToEndHoverNamesTheLastWrite(t *testing.T) {
 // needRecording skips (or fails, in the test root) unless gdb can
 // reverse-execute here and python3.13 is there to record; it returns the
 // python.
+// TestLSPCoroutineSpansItsAwaits: in race.py's main coroutine, next over
+// `await asyncio.gather(...)` stays in main, to where it resumes (pdb's
+// next), and at the assertion the inlay hints still show what main's lines
+// did before the await; gotoEntry goes back to main's first line.
+func TestLSPCoroutineSpansItsAwaits(t *testing.T) {
+	py := needRecording(t)
+	prog, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "race.py"))
+	e := startEditor(t, "lsp", "--record-from", "main", "--", py, prog)
+	uri := e.open(prog, editorCaps)
+	move := func(command string) position {
+		t.Helper()
+		var pos position
+		if msg := e.call("workspace/executeCommand", map[string]any{"command": command}, &pos); msg != "" {
+			t.Fatalf("%s: %s", command, msg)
+		}
+		return pos
+	}
+	pos := move("timelens.where")
+	if pos.Function != "main" || pos.Line+1 != 36 {
+		t.Fatalf("the window starts at %s:%d; want main:36", pos.Function, pos.Line+1)
+	}
+	var lines []int
+	for i := 0; i < 10 && pos.Line+1 != 39; i++ {
+		pos = move("timelens.next")
+		lines = append(lines, pos.Line+1)
+		if pos.Function != "main" {
+			t.Fatalf("next left main for %s:%d (lines so far %v)", pos.Function, pos.Line+1, lines)
+		}
+	}
+	if pos.Line+1 != 39 {
+		t.Fatalf("next from main:36 visits %v, never the assertion on line 39", lines)
+	}
+	t.Logf("next from main:36 visits lines %v of main", lines)
+	var hints []struct {
+		Position struct{ Line int }
+		Label    string
+	}
+	if msg := e.call("textDocument/inlayHint", map[string]any{"textDocument": map[string]any{"uri": uri},
+		"range": map[string]any{"start": map[string]int{"line": 0, "character": 0}, "end": map[string]int{"line": 100, "character": 0}}}, &hints); msg != "" {
+		t.Fatal(msg)
+	}
+	shown := map[int]string{}
+	for _, h := range hints {
+		shown[h.Position.Line+1] = h.Label
+	}
+	if shown[36] != "acct = Account(balance=0)" || !strings.HasPrefix(shown[37], "lock = Lock(") {
+		t.Errorf("hints at the assertion: %v; want main's lines 36 and 37 from before its await", shown)
+	}
+	if pos := move("timelens.gotoEntry"); pos.Function != "main" || pos.Line+1 != 36 {
+		t.Errorf("gotoEntry from the assertion: %s:%d; want main:36", pos.Function, pos.Line+1)
+	}
+	e.call("shutdown", nil, nil)
+	e.notify("exit", nil)
+}
+
 func needRecording(t testing.TB) string {
 	t.Helper()
 	gdb, err := exec.LookPath("gdb")
