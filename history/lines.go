@@ -227,19 +227,20 @@ func (t *Timeline) walkOn(ctx context.Context, frame Frame, stack int, events []
 }
 
 // LatestCall returns the line history of the latest call of function (a
-// qualified name) in file that began before now: from its entry to its
-// return, or to now when it has not returned. It is how the lines of a
-// function that is no longer on the stack show what they did (a finished
-// asyncio task, a helper that returned). Time does not change. It fails
-// with ErrNoSuchCall when no such call began in the recorded window.
-func (t *Timeline) LatestCall(ctx context.Context, file, function string) (*LineHistory, error) {
+// qualified name) that began before now: from its entry to its return, or
+// to now when it has not returned; its File says which file it ran. It is
+// how the lines of a function that is no longer on the stack show what
+// they did (a finished asyncio task, a helper that returned). Time does not
+// change. It fails with ErrNoSuchCall when no such call began in the
+// recorded window.
+func (t *Timeline) LatestCall(ctx context.Context, function string) (*LineHistory, error) {
 	return call(t, ctx, t.opts.MoveTimeout, func(ctx context.Context) (lh *LineHistory, err error) {
 		snap, err := t.state(ctx)
 		if err != nil {
 			return nil, err
 		}
 		now := snap.Time
-		key := linesKey{at: now, depth: -1, call: file + "\x00" + function}
+		key := linesKey{at: now, depth: -1, call: function}
 		t.mu.Lock()
 		r, ok := t.lines.get(key)
 		t.mu.Unlock()
@@ -251,7 +252,7 @@ func (t *Timeline) LatestCall(ctx context.Context, file, function string) (*Line
 				err = fmt.Errorf("walking the latest call of %s: %w", function, rerr)
 			}
 		}()
-		lh, err = t.latestCall(ctx, file, function, now)
+		lh, err = t.latestCall(ctx, function, now)
 		var edge *EdgeError
 		if err != nil && !errors.Is(err, ErrNoSuchCall) && !errors.As(err, &edge) {
 			return nil, err
@@ -263,7 +264,7 @@ func (t *Timeline) LatestCall(ctx context.Context, file, function string) (*Line
 	})
 }
 
-func (t *Timeline) latestCall(ctx context.Context, file, function string, now Time) (*LineHistory, error) {
+func (t *Timeline) latestCall(ctx context.Context, function string, now Time) (*LineHistory, error) {
 	if err := t.b.Call(ctx, function, false); err != nil {
 		return nil, err
 	}
@@ -276,8 +277,8 @@ func (t *Timeline) latestCall(ctx context.Context, file, function string, now Ti
 		return nil, err
 	}
 	top := s.Top()
-	if top == nil || top.File != file || top.Function != function {
-		return nil, fmt.Errorf("%w: %s of %s", ErrNoSuchCall, function, file)
+	if top == nil || top.Function != function {
+		return nil, fmt.Errorf("%w: %s", ErrNoSuchCall, function)
 	}
 	events, err := t.walkOn(ctx, *top, len(s.Frames), []Event{{Time: entry, Line: top.Line, Locals: top.Locals}}, now)
 	if err != nil {
@@ -393,20 +394,20 @@ func (t *Timeline) FileHints(ctx context.Context, match func(file string) bool) 
 	return hints, errors.Join(errs...)
 }
 
-// PastCallHints returns hints for the functions (qualified names) of file
-// that are not on the current stack, each from its latest call that began
-// before now (LatestCall): what a finished call's lines did. Functions that
-// never ran in the window are left out; other failures are returned
-// alongside the hints. progress, when set, hears each function before its
-// walk.
-func (t *Timeline) PastCallHints(ctx context.Context, file string, functions []string, progress func(function string)) ([]LineHint, error) {
+// PastCallHints returns hints for the functions (qualified names) of a
+// file that are not on the current stack, each from its latest call that
+// began before now (LatestCall) in a file that matches: what a finished
+// call's lines did. Functions that never ran in the window are left out;
+// other failures are returned alongside the hints. progress, when set,
+// hears each function before its walk.
+func (t *Timeline) PastCallHints(ctx context.Context, match func(file string) bool, functions []string, progress func(function string)) ([]LineHint, error) {
 	snap, err := t.Snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
 	onStack := map[string]bool{}
 	for _, f := range snap.Frames {
-		if f.File == file {
+		if match(f.File) {
 			onStack[f.Function] = true
 		}
 	}
@@ -419,10 +420,10 @@ func (t *Timeline) PastCallHints(ctx context.Context, file string, functions []s
 		if progress != nil {
 			progress(fn)
 		}
-		lh, err := t.LatestCall(ctx, file, fn)
+		lh, err := t.LatestCall(ctx, fn)
 		var edge *EdgeError
 		switch {
-		case errors.Is(err, ErrNoSuchCall) || errors.As(err, &edge):
+		case errors.Is(err, ErrNoSuchCall) || errors.As(err, &edge) || err == nil && !match(lh.File):
 			continue
 		case err != nil:
 			if ctx.Err() != nil {

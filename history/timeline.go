@@ -54,7 +54,7 @@ type linesResult struct {
 type linesKey struct {
 	at    Time
 	depth int
-	// call is "file\x00function" for LatestCall (depth -1).
+	// call is the function of a LatestCall (depth -1).
 	call string
 }
 

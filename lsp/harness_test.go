@@ -206,6 +206,7 @@ type sessionOptions struct {
 	prog, from string
 	start      func(ctx context.Context, opts json.RawMessage, progress func(string, int)) (*history.Timeline, error)
 	substitute [][2]string
+	pastCalls  bool
 	logger     *zap.Logger
 	hold       bool
 }
@@ -235,7 +236,7 @@ func newSession(t *testing.T, o sessionOptions) *session {
 	}
 	serverSide, clientSide := net.Pipe()
 	go func() {
-		s.served <- Serve(context.Background(), serverSide, Config{Logger: logger, Start: start, SubstitutePath: o.substitute})
+		s.served <- Serve(context.Background(), serverSide, Config{Logger: logger, Start: start, SubstitutePath: o.substitute, PastCalls: o.pastCalls})
 	}()
 	_, conn, server := protocol.NewClient(ctx, s.editor, jsonrpc2.NewStream(clientSide))
 	s.server, s.conn = server, conn

@@ -13,20 +13,32 @@ import (
 // InlayHint implements protocol.Server: at the end of each line that the
 // current call of its function has run, the values the line assigned
 // (history.Timeline.FileHints), for the current frame and every caller on
-// the stack whose file is this document.
+// the stack whose file is this document; with Config.PastCalls, also the
+// document's other functions, each from its latest call.
 func (s *server) InlayHint(ctx context.Context, params *protocol.InlayHintParams) ([]protocol.InlayHint, error) {
 	doc, err := s.document(params.TextDocument.URI)
 	if err != nil {
 		s.log.Debug("inlay hints", zap.Error(err))
 		return []protocol.InlayHint{}, nil
 	}
+	here := func(file string) bool { return s.paths.toEditor(file) == doc.path }
 	return readNow(ctx, s, func(tl *history.Timeline) ([]protocol.InlayHint, error) {
-		lines, err := tl.FileHints(ctx, func(file string) bool { return s.paths.toEditor(file) == doc.path })
+		lines, err := tl.FileHints(ctx, here)
 		if err != nil {
 			if ctx.Err() != nil || lines == nil {
 				return nil, err
 			}
 			s.log.Warn("line history", zap.Error(err))
+		}
+		if s.cfg.PastCalls {
+			past, err := tl.PastCallHints(ctx, here, doc.python().functions(), nil)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, err
+				}
+				s.log.Warn("past calls", zap.Error(err))
+			}
+			lines = history.MergeHints(lines, past)
 		}
 		return lineHints(doc, lines, params.Range), nil
 	})

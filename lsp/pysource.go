@@ -204,8 +204,13 @@ func (p *pySource) defs() []scope {
 // def blocks of Python source text, in source order (timelens annotate
 // --past-calls asks the timeline for each one's latest call).
 func Functions(src string) []string {
+	return newDocument("", "", 0, src).python().functions()
+}
+
+// functions are the qualified names of the def blocks, in source order.
+func (p *pySource) functions() []string {
 	var names []string
-	for _, s := range newDocument("", "", 0, src).python().defs() {
+	for _, s := range p.defs() {
 		names = append(names, s.qualname)
 	}
 	return names

@@ -85,6 +85,10 @@ type Config struct {
 	SubstitutePath [][2]string
 	// Version is reported in serverInfo.
 	Version string
+	// PastCalls adds to a document's inlay hints each of its functions that
+	// is not on the stack, from its latest call before now
+	// (history.Timeline.PastCallHints).
+	PastCalls bool
 }
 
 // ErrExitWithoutShutdown is returned by Serve when the client sent exit

@@ -174,6 +174,25 @@ func TestInlayHintsShowLoopHistories(t *testing.T) {
 	}
 }
 
+// TestPastCallsHintReturnedFunctions: with Config.PastCalls, at main's last
+// line the helper that returned shows its latest call's values (before = 10,
+// after = 30); without it only main's lines do.
+func TestPastCallsHintReturnedFunctions(t *testing.T) {
+	path := program("helpers.py")
+	text, _ := os.ReadFile(path)
+	for _, past := range []bool{false, true} {
+		s := newSession(t, sessionOptions{prog: "helpers.py", from: "main", pastCalls: past})
+		s.initialize(fullCaps())
+		doc := s.open(path)
+		s.gotoEvent(len(s.backend.Events) - 1)
+		name := "helpers_main_end.golden"
+		if past {
+			name = "helpers_past_calls.golden"
+		}
+		golden(t, name, renderHints(t, string(text), s.hints(doc)))
+	}
+}
+
 func TestInlayHintsCountUTF16(t *testing.T) {
 	s := newSession(t, sessionOptions{})
 	s.initialize(fullCaps())

@@ -93,7 +93,9 @@ func init() {
 					{flag: "timeout", usage: "count the debugger as hung when one request takes longer than `DURATION`: stop it, start it again and return to the same time (default: 30s for a read, 5m for a move)",
 						value: durationValue{&o.Timeout}},
 					{flag: "listen", usage: "serve one client on TCP `ADDR` instead of stdio; loopback only (127.0.0.1:PORT, [::1]:PORT, localhost:PORT; port 0 picks a free one, printed on stderr)",
-						value: listenValue{&o.Listen}}}
+						value: listenValue{&o.Listen}},
+					{flag: "past-calls", usage: "also hint each function of an open file that is not on the stack with its latest call before now (a finished task, a helper that returned); slower: one search back per function and time",
+						value: boolValue{&o.PastCalls}}}
 			},
 			run: runLSP,
 		},

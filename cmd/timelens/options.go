@@ -65,8 +65,8 @@ type Options struct {
 	Listen string `json:"-"`
 	// LastWrite is annotate's --last-write EXPR.
 	LastWrite string `json:"-"`
-	// PastCalls is annotate's --past-calls: also the lines of the latest call
-	// of each function of FILE that is not on the stack.
+	// PastCalls is --past-calls (lsp, annotate): also the lines of the latest
+	// call of each function of the file that is not on the stack.
 	PastCalls bool `json:"-"`
 	// Output is record's -o PATH: where the recording goes.
 	Output string `json:"-"`

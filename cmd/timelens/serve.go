@@ -50,6 +50,7 @@ func runLSP(inv *invocation) int {
 		Logger:         inv.log,
 		Version:        version,
 		SubstitutePath: inv.opts.SubstitutePath,
+		PastCalls:      inv.opts.PastCalls,
 		Start: func(ctx context.Context, init json.RawMessage, progress func(string, int)) (*history.Timeline, error) {
 			o := inv.opts
 			if len(init) > 0 && string(init) != "null" {
@@ -188,7 +189,7 @@ func annotateNow(ctx context.Context, inv *invocation, tl *history.Timeline, fil
 		inv.log.Warn("some frames have no hints", zap.Error(err))
 	}
 	if inv.opts.PastCalls {
-		past, err := tl.PastCallHints(ctx, file, lsp.Functions(src), func(fn string) {
+		past, err := tl.PastCallHints(ctx, func(f string) bool { return f == file }, lsp.Functions(src), func(fn string) {
 			fmt.Fprintf(inv.stderr, "timelens: reading the latest call of %s…\n", fn)
 		})
 		if err != nil && ctx.Err() != nil {
