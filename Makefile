@@ -32,7 +32,7 @@ test-sandbox:
 
 test-root: build
 	scripts/root-tests
-	scripts/root-tests --suite sid --run 'Oracle|RenderBig' ./pyext
+	scripts/root-tests --suite sid --run 'Oracle|RenderBig|NavigateStepMatchesSettrace' ./pyext
 
 ## test-editors: real Neovim and Emacs, headless, in the test root
 test-editors: build

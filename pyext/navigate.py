@@ -81,7 +81,8 @@ import gdb
 # ---------------------------------------------------------------- version tables
 
 class _V313:
-    """CPython 3.13 constants (Include/opcode_ids.h, pycore_frame.h, code.h)."""
+    """CPython 3.13 constants (Include/opcode_ids.h, Include/internal/pycore_frame.h,
+    Include/cpython/code.h, Python/instrumentation.c)."""
     version = (3, 13)
     RESUME = 149
     JUMP_BACKWARD = 77
@@ -96,16 +97,74 @@ class _V313:
     EXTENDED_ARG = 71
     MIN_INSTRUMENTED = 236
     INSTRUMENTED_LINE = 254
+    # Python/instrumentation.c initialize_lines: opcodes that never start a line
+    # (and do not change the current line for the next instruction).
+    NEVER_LINE_START = (10, 11, 12, 149)  # END_ASYNC_FOR, END_FOR, END_SEND, RESUME
+    # ... and jump targets that are not marked as line starts either.
+    NEVER_JUMP_TARGET_EVENT = ()
     OWNED_BY_THREAD = 0
     OWNED_BY_GENERATOR = 1
-    OWNED_BY_CSTACK = 3
+    # Owners from this one up are interpreter shims (C-stack entry frames), not
+    # Python code (pycore_frame.h; Python/traceback.c tests `owner >= ...`).
+    FIRST_SHIM_OWNER = 3
+    # _PyInterpreterFrame.f_executable: a plain PyObject* (no tag bits).
+    CODE_MASK = ~0
+    # _PyCoMonitoringData.lines: an array of {uint8 original_opcode; int8 line_delta}.
+    LINES_HEADER = 0
+    LINES_ENTRY = 2
     CO_GENERATOR_FLAGS = 0x20 | 0x80 | 0x200  # generator, coroutine, async generator
     CODE_FIELD = "f_executable"
     IP_FIELD = "instr_ptr"
+    # Python/pythonrun.c: the function that runs the main script (record-window's
+    # start-up breakpoint); the first of these the debuggee has.
+    RUN_MAIN = ("_PyRun_SimpleFileObject",)
     CURRENT_FRAME = "_Py_tss_tstate->current_frame"
 
 
-_VERSIONS = {(3, 13): _V313}
+class _V314(_V313):
+    """CPython 3.14 constants: what differs from 3.13 (Include/opcode_ids.h,
+    Include/internal/pycore_interpframe_structs.h, pycore_stackref.h, Python/instrumentation.c).
+    Unchanged: every instruction still begins with `frame->instr_ptr = next_instr`
+    (Python/generated_cases.c.h), FOR_ITER/SEND still jump over END_FOR/END_SEND
+    (target = next + oparg + 1), JUMP_BACKWARD_JIT/_NO_JIT and RESUME_CHECK deopt to
+    JUMP_BACKWARD/RESUME through _PyOpcode_Deopt (read from the process), the frame
+    states, PyGenObject.gi_frame_state/gi_iframe, co_code_adaptive, the line table and
+    _co_firsttraceable (read through DWARF)."""
+    version = (3, 14)
+    RESUME = 128
+    JUMP_BACKWARD = 75
+    JUMP_BACKWARD_NO_INTERRUPT = 76
+    JUMP_FORWARD = 77
+    POP_JUMP = (100, 101, 102, 103)  # IF_FALSE, IF_NONE, IF_NOT_NONE, IF_TRUE
+    FOR_ITER = 70
+    SEND = 106
+    END_FOR = 9
+    END_SEND = 10
+    END_ASYNC_FOR = 68
+    EXTENDED_ARG = 69
+    POP_ITER = 30
+    MIN_INSTRUMENTED = 234  # INSTRUMENTED_END_FOR
+    INSTRUMENTED_LINE = 254
+    # Python/instrumentation.c initialize_lines: POP_ITER (where FOR_ITER's exit
+    # lands, after END_FOR) never starts a line and is never marked as a jump target.
+    NEVER_LINE_START = (68, 9, 10, 128, 30)  # END_ASYNC_FOR, END_FOR, END_SEND, RESUME, POP_ITER
+    NEVER_JUMP_TARGET_EVENT = (30,)
+    # pycore_interpframe_structs.h: FRAME_OWNED_BY_INTERPRETER = 3 is the entry frame of
+    # _PyEval_EvalFrameDefault (Python/ceval.c; 3.13 called it FRAME_OWNED_BY_CSTACK = 3),
+    # FRAME_OWNED_BY_CSTACK = 4 is assigned nowhere: the shims are still owner >= 3.
+    FIRST_SHIM_OWNER = 3
+    # f_executable is a _PyStackRef: clear the tag bits (pycore_stackref.h Py_TAG_BITS,
+    # as pyext/timelens.py's stackref_mask).
+    CODE_MASK = ~0x3
+    # _PyCoLineInstrumentationData (pycore_code.h): {uint8 bytes_per_entry; uint8 data[]},
+    # entry i at data[i * bytes_per_entry], original opcode first.
+    LINES_HEADER = 1
+    LINES_ENTRY = None
+    # Python/pythonrun.c of the 3.14 builds here names it _PyRun_SimpleFile.
+    RUN_MAIN = ("_PyRun_SimpleFileObject", "_PyRun_SimpleFile")
+
+
+_VERSIONS = {(3, 13): _V313, (3, 14): _V314}
 
 
 class NavError(gdb.GdbError):
@@ -269,6 +328,33 @@ def _decode_lines(table, firstlineno, n):
     return lines
 
 
+_OPNAMES = {}
+
+
+def _opcode_name(op):
+    """The debuggee's name of opcode op (_PyOpcode_OpName), or "" for none."""
+    names = _OPNAMES.get("by_op")
+    if names is None:
+        names = []
+        for k in range(256):
+            try:
+                names.append(gdb.parse_and_eval("_PyOpcode_OpName[%d]" % k).string())
+            except gdb.error:
+                names.append("")
+        _OPNAMES["by_op"] = names
+    return names[op] if 0 <= op < len(names) else ""
+
+
+def _opcode_names():
+    """name -> opcode in the debuggee."""
+    m = _OPNAMES.get("by_name")
+    if m is None:
+        _opcode_name(0)
+        m = {n: k for k, n in enumerate(_OPNAMES["by_op"]) if n}
+        _OPNAMES["by_name"] = m
+    return m
+
+
 class CodeInfo:
     """What navigation needs of one code object."""
 
@@ -318,7 +404,7 @@ class CodeInfo:
                 continue
             op = ops[i]
             ln = self.lines[i]
-            if op in (v.END_ASYNC_FOR, v.END_FOR, v.END_SEND, v.RESUME):
+            if op in v.NEVER_LINE_START:
                 marked[i] = False
             else:
                 marked[i] = (ln != cur and ln >= 0)
@@ -342,7 +428,7 @@ class CodeInfo:
                 target = i - oparg
             else:
                 continue
-            if 0 <= target < n and self.is_start[target]:
+            if 0 <= target < n and self.is_start[target] and ops[target] not in v.NEVER_JUMP_TARGET_EVENT:
                 marked[target] = True
         # Exception handlers.
         et = _pybytes(_u64(addr + c["co_exceptiontable"]))
@@ -379,20 +465,20 @@ class CodeInfo:
     def _deinstrument(self, i, op):
         # The debuggee itself uses sys.monitoring/settrace: recover original opcodes.
         L = _layout()
+        v = L.v
         mon = _u64(self.addr + L.code["_co_monitoring"])
-        if op == L.v.INSTRUMENTED_LINE and mon:
+        if op == v.INSTRUMENTED_LINE and mon:
             lines = _u64(mon + int(gdb.parse_and_eval("(long)&((_PyCoMonitoringData*)0)->lines")))
             if lines:
-                op = _u8(lines + 2 * i)  # {uint8 original_opcode; int8 line_delta}
-        if op >= L.v.MIN_INSTRUMENTED:
+                # 3.13: {uint8 original_opcode; int8 line_delta}[]; 3.14: a
+                # bytes_per_entry byte, then entries that start with the original opcode.
+                entry = v.LINES_ENTRY if v.LINES_ENTRY is not None else _u8(lines)
+                op = _u8(lines + v.LINES_HEADER + entry * i)
+        if op >= v.MIN_INSTRUMENTED:
             # INSTRUMENTED_X -> X is not in _PyOpcode_Deopt; the line rule only needs
-            # RESUME/JUMP_BACKWARD/jumps, whose instrumented forms we map by name.
-            try:
-                name = gdb.parse_and_eval("_PyOpcode_OpName[%d]" % op).string()
-                import opcode as _opcode
-                op = _opcode.opmap.get(name.replace("INSTRUMENTED_", ""), op)
-            except Exception:
-                pass
+            # RESUME/JUMP_BACKWARD/jumps, whose instrumented forms we map by name, with
+            # the debuggee's own opcode names (not those of gdb's Python).
+            op = _opcode_names().get(_opcode_name(op).replace("INSTRUMENTED_", ""), op)
         return op
 
     def index(self, ip):
@@ -448,12 +534,19 @@ def frame_code(f):
     fo = L.frame
     if not f:
         return None
-    if _u8(f + fo["owner"]) == L.v.OWNED_BY_CSTACK:
+    if is_shim_frame(f):
         return None
-    co = _u64(f + fo[L.v.CODE_FIELD])
+    co = _u64(f + fo[L.v.CODE_FIELD]) & L.v.CODE_MASK
     if not co or _u64(co + L.obj["ob_type"]) != L.code_type:
         return None
     return code_info(co)
+
+
+def is_shim_frame(f):
+    """f is an interpreter shim (the C-stack entry frame of _PyEval_EvalFrameDefault),
+    not a Python function's frame."""
+    L = _layout()
+    return _u8(f + L.frame["owner"]) >= L.v.FIRST_SHIM_OWNER
 
 
 def frame_ip_addr(f):
@@ -472,6 +565,7 @@ def frame_previous(f):
 # coroutine's and an async generator's have the same layout), so a frame keeps its
 # address across every suspension (yield, await) and resumption; gi_frame_state says
 # whether it was never run, is suspended, running, or done (Include/internal/pycore_frame.h).
+# The states are the same in 3.13 and 3.14 (enum _framestate).
 FRAME_CREATED = -3
 FRAME_COMPLETED = 1
 
@@ -692,7 +786,7 @@ def _goto_commands(where):
 def _goto_insn(where):
     for c in _goto_commands(where):
         try:
-            gdb.execute(c, to_string=True)
+            _resume(c)
         except gdb.error as e:
             if "Already at target" not in str(e):
                 raise
@@ -703,7 +797,7 @@ def _restore(state):
     cp = getattr(state, "checkpoint", None)
     if cp is not None:
         try:
-            gdb.execute("restart " + cp, to_string=True)
+            _resume("restart " + cp)
             return
         except gdb.error:
             pass  # the checkpoint is gone or rr refused: go back by time
@@ -717,6 +811,26 @@ def _end_signal(signal_name, reverse):
     """A signal stop that means the end of history: rr ends a forward replay with a
     synthetic SIGKILL at the debuggee's exit (src/GdbServer.cc, src/test/run_end.py)."""
     return not reverse and _DIALECT[0] == "rr" and signal_name == "SIGKILL"
+
+
+# gdb 17+ (seen with gdb 18 in the sid root): when an MI command written in Python
+# resumes the program with gdb.execute(..., to_string=True), the "^running" result
+# record goes into the captured string and gdb prints no result record at all for the
+# command (gdb 16 printed ^running), so the MI client never hears back. The first
+# resumption of each MI command therefore runs uncaptured under gdb 17+: gdb prints
+# ^running as before (and that command's console output goes to the MI stream).
+_GDB_MAJOR = int(re.match(r"(\d+)", gdb.VERSION).group(1))
+_MI_UNCAPTURED = [False]  # the next resumption of this MI command runs uncaptured
+
+
+def _resume(cmd):
+    """Run a command that resumes the program (continue, stepi, record goto, ...);
+    its console output, or "" when it ran uncaptured (see above)."""
+    if _MI_UNCAPTURED[0]:
+        _MI_UNCAPTURED[0] = False
+        gdb.execute(cmd, to_string=False)
+        return ""
+    return gdb.execute(cmd, to_string=True)
 
 
 def _set_var(name, value):
@@ -885,7 +999,7 @@ class Mover:
             self.w_cf = _Watch(cfa)
             return
         wants = [want]
-        if self.reverse and want and _u8(want + _layout().frame["owner"]) == _layout().v.OWNED_BY_CSTACK:
+        if self.reverse and want and is_shim_frame(want):
             # A frame entered from C: _PyEval_EvalFrameDefault links it to its C-stack
             # entry frame but switches current_frame straight from the caller to it, so
             # before the push current_frame is the entry frame's `previous`.
@@ -905,7 +1019,7 @@ class Mover:
         _set_var("tl_h", 0)
         before = current_frame()
         self.stops += 1
-        gdb.execute("reverse-continue" if self.reverse else "continue", to_string=True)
+        _resume("reverse-continue" if self.reverse else "continue")
         ev = _stops().last
         if isinstance(ev, gdb.BreakpointEvent):
             # Under record full gdb cannot tell which watchpoint fired, and the event
@@ -928,7 +1042,7 @@ class Mover:
         if self.reverse:
             self.cleanup()
             self.stops += 1
-            gdb.execute("stepi", to_string=True)
+            _resume("stepi")
         _POST_STORE_PCS.add(_pc())
 
 
@@ -1127,7 +1241,7 @@ def _goto_gen_start(m, t0, state, f0):
     w = _GenStateWatch(f0, lambda st: st == FRAME_CREATED)
     m.stops += 1
     try:
-        gdb.execute("reverse-continue", to_string=True)
+        _resume("reverse-continue")
     finally:
         hit, n = w.hit, w.count
         w.delete()
@@ -1250,7 +1364,7 @@ def do_call(direction, func):
                 cw = _CallWatch(_layout().current_frame_addr(), func, reverse)
                 m.stops += 1
                 try:
-                    gdb.execute("reverse-continue" if reverse else "continue", to_string=True)
+                    _resume("reverse-continue" if reverse else "continue")
                 finally:
                     internal += cw.count
                     matched = cw.matched
@@ -1344,7 +1458,7 @@ def baseline_step(kind, reverse):
                 raise _edge_error(False, "no later line event")
             _stops().last = None
             stops += 1
-            gdb.execute("reverse-continue" if reverse else "continue", to_string=True)
+            _resume("reverse-continue" if reverse else "continue")
             if not isinstance(_stops().last, gdb.BreakpointEvent):
                 _restore(st)
                 raise _edge_error(reverse, "no %s line event" % ("earlier" if reverse else "later"))
@@ -1370,7 +1484,7 @@ def baseline_step(kind, reverse):
                     wip.delete()
                     wip = None
                     stops += 1
-                    gdb.execute("stepi", to_string=True)
+                    _resume("stepi")
                 _POST_STORE_PCS.add(_pc())
                 pos = position()
                 pos.update({"edge": None, "stops": stops, "resumes": stops, "py_stops": 0,
@@ -1453,6 +1567,19 @@ def _inferior_pid():
     return _inf().pid
 
 
+def _run_main_function():
+    """The debuggee's function that runs the main script (the version table's RUN_MAIN)."""
+    names = _layout().v.RUN_MAIN
+    for name in names:
+        try:
+            gdb.parse_and_eval("(long)&%s" % name)
+            return name
+        except gdb.error:
+            continue
+    raise NavError("timelens: none of %s in this CPython: cannot find where the main script starts"
+                   % ", ".join(names))
+
+
 def do_record_window(target, limit, seconds=600.0):
     t0 = time.time()
     if _inferior_pid() == 0:
@@ -1471,10 +1598,10 @@ def do_record_window(target, limit, seconds=600.0):
         except gdb.error:
             started = False
         if not started:
-            b = gdb.Breakpoint("_PyRun_SimpleFileObject", internal=True, temporary=True)
+            b = gdb.Breakpoint(_run_main_function(), internal=True, temporary=True)
             b.silent = True
             stops += 1
-            gdb.execute("continue", to_string=True)
+            _resume("continue")
             if b.is_valid():
                 b.delete()
         # Phase 2: the RESUME handlers (every frame start runs RESUME or RESUME_CHECK).
@@ -1489,7 +1616,7 @@ def do_record_window(target, limit, seconds=600.0):
             tmp.extend(rb)
             _stops().last = None
             try:
-                gdb.execute("continue", to_string=True)
+                _resume("continue")
             finally:
                 n = sum(b.hits for b in rb)
                 for b in rb:
@@ -1530,7 +1657,7 @@ def do_record_window(target, limit, seconds=600.0):
                         _stops().last = None
                         stops += 1
                         hits += 1
-                        gdb.execute("continue", to_string=True)
+                        _resume("continue")
                         if not isinstance(_stops().last, gdb.BreakpointEvent):
                             break
                         f = current_frame()
@@ -1556,7 +1683,7 @@ def do_record_window(target, limit, seconds=600.0):
         w = _ip_watch(f, ci, False)
         try:
             stops += 1
-            gdb.execute("continue", to_string=True)
+            _resume("continue")
         finally:
             w.delete()
         _POST_STORE_PCS.add(_pc())
@@ -1596,7 +1723,7 @@ def do_record_window(target, limit, seconds=600.0):
             timer.start()
             _stops().last = None
             try:
-                out = gdb.execute("continue", to_string=True)
+                out = _resume("continue")
             except gdb.error as e:
                 out = str(e)
             finally:
@@ -1676,6 +1803,7 @@ def _mi(fn):
     """Runs an MI command body: keeps its reply or error, never leaks a traceback."""
     def invoke(self, argv):
         _LAST["reply"], _LAST["error"] = None, None
+        _MI_UNCAPTURED[0] = _GDB_MAJOR >= 17
         try:
             return fn(self, list(argv))
         except gdb.GdbError as e:
@@ -1685,6 +1813,8 @@ def _mi(fn):
             _sweep()
             _LAST["error"] = "timelens internal error: %s: %s" % (type(e).__name__, e)
             raise gdb.GdbError(_LAST["error"])
+        finally:
+            _MI_UNCAPTURED[0] = False
     return invoke
 
 

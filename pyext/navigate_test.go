@@ -2,7 +2,7 @@ package pyext
 
 // Tests of navigate.py (line stepping) against the sys.settrace oracle, through a real
 // gdb that can reverse-execute (gdb >= 14 here, i.e. the test root) and a real
-// CPython 3.13. Run in the root:
+// CPython 3.13 (trixie root) or 3.14 (sid root, TIMELENS_SUITE=sid). Run in the root:
 //
 //	CGO_ENABLED=0 go test -c -o bin/tests/nav.test ./pyext
 //	cd pyext && ../scripts/sandbox run -- env TIMELENS_REQUIRE_DEBUGGER=1 ../bin/tests/nav.test -test.run Navigate -test.v
@@ -36,7 +36,7 @@ var navPrograms = []struct{ file, from string }{
 	{"classes.py", "Account.deposit"},
 }
 
-// navTools finds a gdb that can reverse-execute here and python3.13.
+// navTools finds a gdb that can reverse-execute here and the CPython of navPython.
 func navTools(t testing.TB) (gdb, python string) {
 	t.Helper()
 	gdb = os.Getenv("TIMELENS_GDB")
@@ -54,11 +54,25 @@ func navTools(t testing.TB) (gdb, python string) {
 	if v.Major < 14 {
 		skipOrFail(t, "%s", "gdb < 14 cannot reverse-execute on this CPU; run in the test root (scripts/sandbox)")
 	}
-	python, err = exec.LookPath("python3.13")
+	want := navPython()
+	python, err = exec.LookPath(want)
 	if err != nil {
-		skipOrFail(t, "%s", "python3.13 missing")
+		skipOrFail(t, "%s missing (navigation supports CPython 3.13 and 3.14; set TIMELENS_PYTHON)", want)
 	}
 	return path, python
+}
+
+// navPython is the CPython the navigation tests debug: $TIMELENS_PYTHON, else the
+// one of the test root scripts/root-tests names in $TIMELENS_SUITE (sid: python3.14),
+// else python3.13.
+func navPython() string {
+	if p := os.Getenv("TIMELENS_PYTHON"); p != "" {
+		return p
+	}
+	if os.Getenv("TIMELENS_SUITE") == "sid" {
+		return "python3.14"
+	}
+	return "python3.13"
 }
 
 func navDir(t testing.TB) string {
