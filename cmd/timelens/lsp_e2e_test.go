@@ -217,6 +217,35 @@ func (e *editor) open(path string, caps map[string]any) string {
 	return uri
 }
 
+// move runs a navigation command and returns the new position.
+func (e *editor) move(command string) position {
+	e.t.Helper()
+	var pos position
+	if msg := e.call("workspace/executeCommand", map[string]any{"command": command}, &pos); msg != "" {
+		e.t.Fatalf("%s: %s", command, msg)
+	}
+	return pos
+}
+
+// lineHints asks for the inlay hints of the whole document: 1-based line ->
+// label.
+func (e *editor) lineHints(uri string) map[int]string {
+	e.t.Helper()
+	var hints []struct {
+		Position struct{ Line int }
+		Label    string
+	}
+	if msg := e.call("textDocument/inlayHint", map[string]any{"textDocument": map[string]any{"uri": uri},
+		"range": map[string]any{"start": map[string]int{"line": 0, "character": 0}, "end": map[string]int{"line": 100000, "character": 0}}}, &hints); msg != "" {
+		e.t.Fatalf("inlay hints: %s", msg)
+	}
+	shown := map[int]string{}
+	for _, h := range hints {
+		shown[h.Position.Line+1] = h.Label
+	}
+	return shown
+}
+
 func e2eSession(t *testing.T, prog string) (*editor, string, string) {
 	t.Helper()
 	py := needRecording(t)
@@ -408,14 +437,7 @@ func TestLSPCoroutineSpansItsAwaits(t *testing.T) {
 	prog, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "race.py"))
 	e := startEditor(t, "lsp", "--record-from", "main", "--", py, prog)
 	uri := e.open(prog, editorCaps)
-	move := func(command string) position {
-		t.Helper()
-		var pos position
-		if msg := e.call("workspace/executeCommand", map[string]any{"command": command}, &pos); msg != "" {
-			t.Fatalf("%s: %s", command, msg)
-		}
-		return pos
-	}
+	move := e.move
 	pos := move("timelens.where")
 	if pos.Function != "main" || pos.Line+1 != 36 {
 		t.Fatalf("the window starts at %s:%d; want main:36", pos.Function, pos.Line+1)
@@ -432,18 +454,7 @@ func TestLSPCoroutineSpansItsAwaits(t *testing.T) {
 		t.Fatalf("next from main:36 visits %v, never the assertion on line 39", lines)
 	}
 	t.Logf("next from main:36 visits lines %v of main", lines)
-	var hints []struct {
-		Position struct{ Line int }
-		Label    string
-	}
-	if msg := e.call("textDocument/inlayHint", map[string]any{"textDocument": map[string]any{"uri": uri},
-		"range": map[string]any{"start": map[string]int{"line": 0, "character": 0}, "end": map[string]int{"line": 100, "character": 0}}}, &hints); msg != "" {
-		t.Fatal(msg)
-	}
-	shown := map[int]string{}
-	for _, h := range hints {
-		shown[h.Position.Line+1] = h.Label
-	}
+	shown := e.lineHints(uri)
 	if shown[36] != "acct = Account(balance=0)" || !strings.HasPrefix(shown[37], "lock = Lock(") {
 		t.Errorf("hints at the assertion: %v; want main's lines 36 and 37 from before its await", shown)
 	}

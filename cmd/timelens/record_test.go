@@ -212,14 +212,7 @@ func TestLSPOverASavedRecording(t *testing.T) {
 	e := startEditor(t, "lsp", "--recording", out)
 	uri := e.open(prog, map[string]any{"workspace": map[string]any{"inlayHint": map[string]any{"refreshSupport": true}}})
 
-	move := func(command string) position {
-		t.Helper()
-		var pos position
-		if msg := e.call("workspace/executeCommand", map[string]any{"command": command}, &pos); msg != "" {
-			t.Fatalf("%s: %s", command, msg)
-		}
-		return pos
-	}
+	move := e.move
 	if pos := move("timelens.where"); pos.Function != "main" || pos.Line+1 != 20 || pos.URI != uri {
 		t.Fatalf("the saved window starts at %+v; want main, loop.py:20", pos)
 	}
@@ -229,18 +222,7 @@ func TestLSPOverASavedRecording(t *testing.T) {
 	if pos := move("timelens.where"); pos.Function != "main" || pos.Line+1 != 24 {
 		t.Fatalf("4 nexts from line 20 reach %s:%d; want main:24", pos.Function, pos.Line+1)
 	}
-	var hints []struct {
-		Position struct{ Line int }
-		Label    string
-	}
-	if msg := e.call("textDocument/inlayHint", map[string]any{"textDocument": map[string]any{"uri": uri},
-		"range": map[string]any{"start": map[string]int{"line": 0, "character": 0}, "end": map[string]int{"line": 1000, "character": 0}}}, &hints); msg != "" {
-		t.Fatal(msg)
-	}
-	shown := map[int]string{}
-	for _, h := range hints {
-		shown[h.Position.Line+1] = h.Label
-	}
+	shown := e.lineHints(uri)
 	for line, want := range map[int]string{20: "acct = Account(owner='ada', balance=0, history=[])", 21: "total = 0", 22: "i = 0"} {
 		if shown[line] != want {
 			t.Errorf("hint on line %d: %q, want %q (all: %v)", line, shown[line], want, shown)
