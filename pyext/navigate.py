@@ -1097,7 +1097,9 @@ def _edge_error(reverse, what):
 MAX_STOPS = 1000000
 
 
-def do_step(kind, reverse):
+def do_step(kind, reverse, within=False):
+    """A step, next or finish, either way. within (next only): stay within the current
+    call, refusing the move when the call ends first instead of going on to the caller."""
     if kind not in ("step", "next", "finish"):
         raise NavError("timelens: step kind must be step, next or finish, not %r" % kind)
     t0 = time.time()
@@ -1139,6 +1141,8 @@ def do_step(kind, reverse):
                 m.land_ip()
                 return _finish_reply(m, t0)
             if what == "cf":
+                if within and mode == "next":
+                    raise _refuse(m, state, "timelens: the call returned: it has no later line event (time unchanged)")
                 if mode == "finish":
                     if python_frames():
                         return _finish_reply(m, t0)
@@ -1196,22 +1200,16 @@ def _refuse(m, state, msg):
     return NavError(msg)
 
 
-def _begin_frame_move(reverse):
-    """The start of a move of the current Python frame: (t0, frame, state to restore,
-    Mover), with the stop counters reset."""
+def do_goto_entry():
+    """First line event of the current call of the current frame (a generator's or
+    coroutine's call began at its first resumption)."""
     t0 = time.time()
     f0 = current_frame()
     if frame_code(f0) is None:
         raise NavError("timelens: no Python frame")
-    state = _check_replayable(reverse)
+    state = _check_replayable(True)
     _set_var("tl_n", 0); _PYCOUNT[0] = 0
-    return t0, f0, state, Mover(reverse)
-
-
-def do_goto_entry():
-    """First line event of the current call of the current frame (a generator's or
-    coroutine's call began at its first resumption)."""
-    t0, f0, state, m = _begin_frame_move(True)
+    m = Mover(True)
     if is_gen_frame(f0):
         try:
             return _goto_gen_start(m, t0, state, f0)
@@ -1266,37 +1264,10 @@ def _goto_gen_start(m, t0, state, f0):
 
 
 def do_frame_next():
-    """Forward to the next line event of the current frame's call: like next, but a
-    generator or coroutine frame is followed across its suspensions (yield, await) to
-    where it resumes. When the call returns first: an error, time unchanged."""
-    t0, f0, state, m = _begin_frame_move(False)
-    end = None
-    try:
-        m.arm_ip(f0, first=True)
-        if is_gen_frame(f0):
-            end = _GenStateWatch(f0, lambda st: st >= FRAME_COMPLETED)
-        else:
-            m.arm_cf(frame_previous(f0))
-        while m.stops < MAX_STOPS:
-            what = m.go()
-            if what == "ip":
-                m.land_ip()
-                r = _finish_reply(m, t0)
-                if end is not None:
-                    _add_py_stops(r, end.count)
-                return r
-            m.cleanup()
-            _restore(state)
-            if what == "cf" or (end is not None and end.hit):
-                raise NavError("timelens: the call returned: it has no later line event (time unchanged)")
-            if what == "edge":
-                raise _edge_error(False, "no later line event of this call")
-            raise NavError("timelens: move interrupted (%s); time unchanged" % what)
-        raise _refuse(m, state, "timelens: move gave up after %d stops; time unchanged" % m.stops)
-    finally:
-        m.cleanup()
-        if end is not None:
-            end.delete()
+    """Forward to the next line event of the current frame's call: next, which follows a
+    generator or coroutine across its suspensions, except that when the call returns
+    first it is an error and time does not change."""
+    return do_step("next", False, within=True)
 
 
 def _matches(ci, func):
@@ -1401,13 +1372,13 @@ _IN_MOVE = [False]  # a move is running: current_frame_addr may reuse its answer
 
 
 def _move(fn):
-    def wrapped(*a):
+    def wrapped(*a, **kw):
         _sweep()
         if _LAYOUT is not None:
             _LAYOUT.cf_addr = None
         _IN_MOVE[0] = True
         try:
-            return fn(*a)
+            return fn(*a, **kw)
         finally:
             _IN_MOVE[0] = False
             _sweep()
@@ -1420,7 +1391,6 @@ def _move(fn):
 do_step = _move(do_step)
 do_goto_entry = _move(do_goto_entry)
 do_call = _move(do_call)
-do_frame_next = _move(do_frame_next)
 
 
 # The measuring baseline (not for navigation): the article's "stepping bytecodes"
