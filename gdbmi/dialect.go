@@ -20,11 +20,11 @@ package gdbmi
 //     pkg/proc/gdbserial/undo.go (recording file magic). UDB is not
 //     obtainable here.
 //
-// pyext/navigate.py, which moves inside the debugger, mirrors some columns
-// of each row (the time query, the goto commands, rr's end-of-replay SIGKILL,
-// rr's checkpoints) in its _record_state, _goto_commands, _end_signal and
-// _take_checkpoint/_restore, and pyext/timelens.py the LastChange column (UDB's
-// "last"); pyext/transcript_test.go checks both sides on the same transcripts.
+// The gdb side (pyext/timelens_gdb/debugger.py), which moves inside the
+// debugger, mirrors some columns of each row (the time query, the goto
+// commands, rr's end-of-replay SIGKILL, rr's checkpoints, the LastChange
+// column: UDB's "last"); pyext/transcript_test.go checks both sides on the
+// same transcripts.
 
 import (
 	"bytes"
@@ -365,7 +365,7 @@ var dialects = []Dialect{
 		BookmarkCreate: "ubookmark",
 		BookmarkGoto:   "ugo bookmark",
 		// "last EXPRESSION" (https://undo.io/?p=11666; github.com/undoio/addons
-		// explain/instructions.md): pyext/timelens.py's search for the last write.
+		// explain/instructions.md): the gdb side's search for the last write.
 		LastChange:       "last",
 		NoHistoryReasons: []string{"no-history"},
 		NoHistoryText:    []string{"No more reverse-execution history.", "Reached end of recorded history; stopping."},

@@ -2,11 +2,9 @@ package pyext
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -15,9 +13,6 @@ import (
 	"github.com/timelens/timelens/history"
 	"go.uber.org/zap"
 )
-
-//go:embed navigate.py
-var navigateScript string
 
 // DefaultRecordLimit bounds a gdb recording, in machine instructions: record
 // full keeps a log entry per instruction, and this keeps it under 4 GiB.
@@ -56,7 +51,7 @@ type Options struct {
 }
 
 // Backend is a history.Backend over one debugger session: it moves with the
-// navigation commands of navigate.py and reads state with timelens.py's.
+// navigation commands of the gdb side (timelens_gdb) and reads state with its readers.
 type Backend struct {
 	s   *gdbmi.Session
 	d   gdbmi.Dialect
@@ -192,20 +187,16 @@ func pythonCommand(o Options) (string, []string, error) {
 	return o.Program, o.Args, nil
 }
 
-// load writes the extension's scripts into a directory and imports each
-// as its own module, so that their names cannot clash.
+// load writes the gdb side into the backend's directory and loads it.
 func (b *Backend) load(ctx context.Context) error {
-	scripts := []struct{ module, text string }{{"timelens_reader", Script()}, {"timelens_navigate", navigateScript}}
-	for _, f := range scripts {
-		if err := os.WriteFile(filepath.Join(b.dir, f.module+".py"), []byte(f.text), 0o600); err != nil {
-			return err
-		}
+	cmd, err := Install(b.dir)
+	if err != nil {
+		return err
 	}
-	py := fmt.Sprintf("python import sys; sys.path.insert(0, %q); import %s, %s", b.dir, scripts[0].module, scripts[1].module)
-	if _, err := b.s.Console(ctx, py); err != nil {
+	if _, err := b.s.Console(ctx, cmd); err != nil {
 		return fmt.Errorf("loading timelens into the debugger: %w", err)
 	}
-	// navigate.py asks the time and goes back to it in the debugger's dialect.
+	// The gdb side asks the time and goes back to it in the debugger's dialect.
 	if _, err := b.s.MI(ctx, "-timelens-dialect", string(b.d.Kind)); err != nil {
 		return fmt.Errorf("loading timelens into the debugger: %w", err)
 	}
@@ -245,7 +236,7 @@ func (b *Backend) recordWindow(ctx context.Context, o Options, progress func(str
 	}
 	progress("running to " + strings.TrimPrefix(from, "--") + " and recording")
 	// Recording runs at some 16,000 instructions a second: far longer than
-	// an ordinary command. navigate.py bounds the run itself (RecordWindowTime).
+	// an ordinary command. The gdb side bounds the run itself (RecordWindowTime).
 	ctx, cancel := context.WithTimeout(ctx, RecordWindowTime+time.Minute)
 	defer cancel()
 	payload, err := b.call(ctx, "-timelens-record-window", from, strconv.Itoa(limit), strconv.Itoa(int(RecordWindowTime.Seconds())))
@@ -448,7 +439,7 @@ func (b *Backend) Move(ctx context.Context, m history.Move) error {
 // GotoEntry implements history.Backend.
 func (b *Backend) GotoEntry(ctx context.Context, depth int) error {
 	if depth != 0 {
-		// navigate.py enters the innermost frame's call; an outer frame's
+		// The gdb side enters the innermost frame's call; an outer frame's
 		// entry is the caller's call found by finishing out first.
 		for i := 0; i < depth; i++ {
 			if err := b.navigate(ctx, "gotoEntry", "-timelens-step", "finish", "--reverse"); err != nil {
@@ -527,7 +518,7 @@ func (b *Backend) navigate(ctx context.Context, move, op string, args ...string)
 	return nil
 }
 
-// moveError turns navigate.py's refusals into history's named errors.
+// moveError turns the gdb side's refusals into history's named errors.
 func moveError(move string, err error) error {
 	var ce *gdbmi.CommandError
 	if !errors.As(err, &ce) {

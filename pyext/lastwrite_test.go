@@ -37,11 +37,11 @@ func TestLastWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	script := filepath.Join(t.TempDir(), "timelens.py")
-	if err := os.WriteFile(script, []byte(Script()), 0o600); err != nil {
+	load, err := Install(t.TempDir())
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []string{"source " + script, "break getppid"} {
+	for _, c := range []string{load, "break getppid"} {
 		if _, err := s.Console(ctx, c); err != nil {
 			t.Fatal(err)
 		}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -129,14 +128,14 @@ func startMI(t testing.TB, gdb, python string, env []string, args ...string) *mi
 	}()
 	t.Cleanup(m.close)
 	m.wait("(gdb)")
-	scriptFile := filepath.Join(t.TempDir(), "timelens.py")
-	if err := os.WriteFile(scriptFile, []byte(Script()), 0o644); err != nil {
+	load, err := Install(t.TempDir())
+	if err != nil {
 		t.Fatal(err)
 	}
 	m.must("-gdb-set may-call-functions off")
 	m.must("-gdb-set breakpoint pending on")
 	m.must("-gdb-set inferior-tty /dev/null")
-	m.must("-interpreter-exec console " + quoteMI("source "+scriptFile))
+	m.must("-interpreter-exec console " + quoteMI(load))
 	// A syscall catchpoint needs no symbols and survives inlining of os_getpid.
 	m.must("-interpreter-exec console " + quoteMI("catch syscall getpid"))
 	return m

@@ -9,11 +9,11 @@ package pyext
 //	cd pyext && ../scripts/sandbox run -- env TIMELENS_REQUIRE_DEBUGGER=1 \
 //	    ../bin/tests/pyext.test -test.run '^$' -test.bench Navigate
 //
-// What is counted, per move (all from navigate.py's reply, see its header):
+// What is counted, per move (all from the gdb side's reply, see timelens_gdb/moves.py):
 //
 //   - stops: every time gdb stopped the program and handed control to timelens:
 //     each (reverse-)continue or stepi the move ran (the MI client's view) plus
-//     each gdb.Breakpoint.stop callback into navigate.py's Python.
+//     each gdb.Breakpoint.stop callback into the gdb side's Python.
 //   - triggers: watchpoint triggers whose condition gdb evaluated itself, in its
 //     expression language, and resumed without handing control to us.
 //   - lines: line events (sys.settrace 'line', all frames) between the start and
@@ -109,16 +109,16 @@ func BenchmarkNavigate(b *testing.B) {
 	type move struct {
 		name   string
 		run    func(i int) (navPos, error)
-		filter string // navigate.py's filter, when not the default
+		filter string // the gdb side's filter, when not the default
 	}
 	step := func(op string, args ...string) func(int) (navPos, error) {
 		return func(int) (navPos, error) { return nav.call(ctx, op, args...) }
 	}
-	// setFilter picks navigate.py's line-event filter: "python" (the default:
+	// setFilter picks the gdb side's line-event filter: "python" (the default:
 	// a stop() callback per watchpoint trigger) or "gdb" (the rule as a
 	// watchpoint condition gdb evaluates itself, no Python per trigger).
 	setFilter := func(f string) error {
-		_, err := be.s.Console(ctx, fmt.Sprintf("python import timelens_navigate as n; n.FILTER = %q", f))
+		_, err := be.s.Console(ctx, fmt.Sprintf("python from timelens_gdb import moves; moves.FILTER = %q", f))
 		return err
 	}
 	moves := []move{
@@ -249,7 +249,7 @@ func (n *benchNav) walk(ctx context.Context) error {
 	}
 }
 
-// call runs one navigate.py (or timelens.py) command and decodes its reply.
+// call runs one gdb-side command and decodes its reply.
 func (n *benchNav) call(ctx context.Context, op string, args ...string) (navPos, error) {
 	var p navPos
 	payload, err := n.b.call(ctx, op, args...)

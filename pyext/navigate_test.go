@@ -1,6 +1,6 @@
 package pyext
 
-// Tests of navigate.py (line stepping) against the sys.settrace oracle, through a real
+// Tests of the gdb side's line stepping (timelens_gdb/moves.py) against the sys.settrace oracle, through a real
 // gdb that can reverse-execute (gdb >= 14 here, i.e. the test root) and a real
 // CPython 3.13 (trixie root) or 3.14 (sid root, TIMELENS_SUITE=sid). Run in the root:
 //
@@ -140,7 +140,7 @@ type navPos struct {
 
 func (p navPos) key() navKey { return navKey{p.File, p.Line, p.Function} }
 
-// navCall runs one navigate.py MI command and decodes its reply. A command that ran
+// navCall runs one gdb-side MI command and decodes its reply. A command that ran
 // the program is answered ^running, and gdb drops its result: it is read back from
 // gdb._timelens_last_reply.
 func navCall(ctx context.Context, s *gdbmi.Session, op string, args ...string) (navPos, error) {
@@ -198,7 +198,7 @@ func navPrefix(got, want []navKey) int {
 // backwards; moves past either end are refused without moving.
 func TestNavigateStepMatchesSettrace(t *testing.T) {
 	gdb, python := navTools(t)
-	script := filepath.Join(navDir(t), "..", "..", "pyext", "navigate.py")
+	load := LoadCommand(filepath.Join(navDir(t), "..", "..", "pyext"))
 	for _, pr := range navPrograms {
 		pr := pr
 		t.Run(pr.file+"@"+strings.TrimPrefix(pr.from, "--"), func(t *testing.T) {
@@ -212,7 +212,7 @@ func TestNavigateStepMatchesSettrace(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			if _, err := s.Console(ctx, "source "+script); err != nil {
+			if _, err := s.Console(ctx, load); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := s.ExecConsole(ctx, "starti"); err != nil {
@@ -298,7 +298,7 @@ func TestNavigateSemantics(t *testing.T) {
 	}
 	gdb, python := navTools(t)
 	dir := navDir(t)
-	script := filepath.Join(dir, "..", "..", "pyext", "navigate.py")
+	load := LoadCommand(filepath.Join(dir, "..", "..", "pyext"))
 	for _, pr := range navPrograms {
 		if pr.from != "--main" {
 			continue
@@ -315,7 +315,7 @@ func TestNavigateSemantics(t *testing.T) {
 			cmd := exec.CommandContext(ctx, gdb, "-nx", "-batch",
 				"-ex", "set python print-stack full",
 				"-ex", "set environment "+gdbmi.DebuggeeEnv()[0],
-				"-ex", "source "+script,
+				"-ex", load,
 				"-ex", fmt.Sprintf("python TL_ORACLE=%q; TL_TARGET=\"--main\"; TL_SEMANTICS=1; TL_SAMPLE=%d", out, navSample()),
 				"-x", filepath.Join(dir, "check.py"),
 				"--args", python, prog)
@@ -389,7 +389,7 @@ func TestNavigateWindowLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := s.Console(ctx, "source "+filepath.Join(navDir(t), "..", "..", "pyext", "navigate.py")); err != nil {
+	if _, err := s.Console(ctx, LoadCommand(filepath.Join(navDir(t), "..", "..", "pyext"))); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.ExecConsole(ctx, "starti"); err != nil {

@@ -1,14 +1,19 @@
-// Package pyext holds the Python code timelens loads into gdb to read CPython
-// 3.11–3.14 state out of a stopped or replayed process, and to answer GDB/MI
-// commands with JSON.
+// Package pyext holds timelens's gdb side, a Python package loaded into gdb
+// (timelens_gdb/) that reads CPython 3.10–3.14 state out of a stopped or
+// replayed process, moves through its recorded history and answers GDB/MI
+// commands with JSON; and the Go backend that drives it (Backend).
 //
-// The script never runs code in the debugged process (gdb runs with
+// The gdb side never runs code in the debugged process (gdb runs with
 // may-call-functions off): it reads memory and decodes CPython's structures,
-// taking struct layouts from the debug info of the Python being debugged and
-// everything else that differs between versions from one table per version
-// (VERSIONS in timelens.py). It needs gdb ≥ 13 (gdb.MICommand).
+// taking struct layouts from the debug info of the Python being debugged,
+// what the interpreter itself can say (opcode numbers, cache sizes, frame
+// states) from the interpreter, and everything else that differs between
+// versions from one table per version (timelens_gdb/versions/). It needs
+// gdb ≥ 13 (gdb.MICommand); moving backwards under record full needs gdb ≥ 14
+// on CPUs with AMX.
 //
-// Load it with `source FILE` (write Script to a file first) and use:
+// Write it out with Install and load it with the command Install returns;
+// timelens_gdb/mi.py lists every command. Among them:
 //
 //	-timelens-threads                                   Python threads
 //	-timelens-frames [--thread N]                       Python frames, innermost first
@@ -24,16 +29,45 @@
 package pyext
 
 import (
-	_ "embed"
+	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 )
 
-//go:embed timelens.py
-var script string
+//go:embed timelens_gdb/*.py timelens_gdb/versions/*.py
+var gdbSide embed.FS
 
-// Script returns the Python source to load into gdb with `source`.
-func Script() string { return script }
+// Install writes the gdb-side package into dir (as dir/timelens_gdb) and
+// returns the gdb command that loads it.
+func Install(dir string) (string, error) {
+	err := fs.WalkDir(gdbSide, "timelens_gdb", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		out := filepath.Join(dir, filepath.FromSlash(path))
+		if d.IsDir() {
+			return os.MkdirAll(out, 0o755)
+		}
+		b, err := gdbSide.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(out, b, 0o644)
+	})
+	if err != nil {
+		return "", fmt.Errorf("writing timelens's gdb side into %s: %w", dir, err)
+	}
+	return LoadCommand(dir), nil
+}
+
+// LoadCommand is the gdb command that loads the gdb-side package found in
+// dir/timelens_gdb (the source tree's pyext directory, or one Install wrote).
+func LoadCommand(dir string) string {
+	return fmt.Sprintf("python import sys; sys.path.insert(0, %q); import timelens_gdb", dir)
+}
 
 // Commands lists the GDB/MI commands the script defines.
 var Commands = []string{"-timelens-threads", "-timelens-frames", "-timelens-locals", "-timelens-eval", "-timelens-render", "-timelens-snapshot"}

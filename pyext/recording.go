@@ -144,7 +144,7 @@ func (b *Backend) restoreWindow(ctx context.Context, dir string, m *Manifest, pr
 	if _, err := b.s.Console(ctx, "record full restore "+abs); err != nil {
 		return fmt.Errorf("gdb could not restore the execution log of %s (saved by gdb %s): %w", abs, m.GDBVersion, err)
 	}
-	// navigate.py learns the window's start as -timelens-record-window
+	// The gdb side learns the window's start as -timelens-record-window
 	// would have told it: the first position is a line event.
 	fn, _ := m.Window["function"].(string)
 	frame, _ := m.Window["frame"].(string)
@@ -152,7 +152,7 @@ func (b *Backend) restoreWindow(ctx context.Context, dir string, m *Manifest, pr
 	if err != nil {
 		return err
 	}
-	py := fmt.Sprintf("python import json, timelens_navigate as n; n._WINDOW.update(json.loads(%q)); n._WINDOW['begin_insn'] = n._record_state()[1]; n._POST_STORE_PCS.add(n._pc())", string(setup))
+	py := fmt.Sprintf("python from timelens_gdb import window; window.restored(%q)", string(setup))
 	if _, err := b.s.Console(ctx, py); err != nil {
 		return fmt.Errorf("setting up the restored window: %w", err)
 	}

@@ -13,7 +13,7 @@ package pyext
 //     names the command it expected. The Backend under test goes to times, asks
 //     the time, and moves through the dialect, and maps the refusals at either end
 //     of history to history.EdgeError.
-//   - TestTranscriptNavigateDialect: navigate.py's own side (what it sends to
+//   - TestTranscriptNavigateDialect: the gdb side's debugger layer (what it sends to
 //     ask the time and to go back to it, and which stop means the end of
 //     history) in a real gdb, whose gdb.execute is replaced by a player of the
 //     same transcripts' console text.
@@ -182,7 +182,7 @@ func wantEdge(t *testing.T, what string, err error, edge history.Edge) {
 
 // TestTranscriptRRBackend: under rr replay the backend asks the time with
 // when/when-ticks, goes back to it with run EVENT + seek-ticks TICKS, steps with
-// navigate.py, and turns refusals at either end and a time beyond the trace
+// the gdb side, and turns refusals at either end and a time beyond the trace
 // into named errors.
 func TestTranscriptRRBackend(t *testing.T) {
 	b := openFake(t, gdbmi.KindRR, "rr-backend.txt")
@@ -251,7 +251,7 @@ func TestTranscriptRRCheckpoint(t *testing.T) {
 }
 
 // TestTranscriptUDBLastWrite: under UDB the search for the last write is
-// Undo's "last" (navigate.py's side is in dialect_check.py); the backend reads
+// Undo's "last" (the gdb side's part is in dialect_check.py); the backend reads
 // the time the search found, and a search that found no earlier change is
 // ErrNoEarlierWrite.
 func TestTranscriptUDBLastWrite(t *testing.T) {
@@ -264,7 +264,7 @@ func TestTranscriptUDBLastWrite(t *testing.T) {
 	if w.Time != "201290:0x55555578a1e4" || w.Line != 32 || w.Function != "deposit_unlocked" || w.Value != "4" {
 		t.Errorf("LastWrite acct.balance = %+v, want 4 at race.py:32 in deposit_unlocked at 201290:0x55555578a1e4", w)
 	}
-	// timelens.py's side (dialect_check.py) sends the dialect table's command.
+	// The gdb side (dialect_check.py) sends the dialect table's command.
 	d, _ := gdbmi.DialectFor(gdbmi.KindUDB)
 	raw, err := os.ReadFile(filepath.Join("testdata", "transcripts", "udb-last.txt"))
 	if err != nil || d.LastChange == "" || !strings.Contains(string(raw), "> -interpreter-exec console \""+d.LastChange+" *(unsigned long *) 0x") {
@@ -306,19 +306,18 @@ func TestTranscriptUDBBackend(t *testing.T) {
 }
 
 // TestTranscriptNavigateDialect runs testdata/transcripts/dialect_check.py in
-// a gdb: navigate.py's time query, its way back to a time, and its end-of-
+// a gdb: the gdb side's time query, its way back to a time, and its end-of-
 // history signal, for gdb, rr and UDB, against their transcripts.
 func TestTranscriptNavigateDialect(t *testing.T) {
 	gdb := gdbPath(t)
 	dir, _ := filepath.Abs("testdata/transcripts")
 	gdbTranscript, _ := filepath.Abs("../gdbmi/testdata/dialect/gdb16-replay.txt")
-	list := fmt.Sprintf("[('rr', %q), ('udb', %q), ('gdb', %q), ('rr-checkpoint', %q), ('udb-last', %q)]",
+	rr56, _ := filepath.Abs("../gdbmi/testdata/dialect/rr56-when.txt")
+	list := fmt.Sprintf("[('rr', %q), ('udb', %q), ('gdb', %q), ('rr-checkpoint', %q), ('udb-last', %q), ('rr-56', %q)]",
 		filepath.Join(dir, "rr-backend.txt"), filepath.Join(dir, "udb-backend.txt"), gdbTranscript,
-		filepath.Join(dir, "rr-checkpoint.txt"), filepath.Join(dir, "udb-last.txt"))
-	// timelens.py's search for the last write (UDB's "last") runs in the same
-	// gdb, as a module, as the backend loads it.
-	out, err := exec.Command(gdb, "-nx", "-batch", "-ex", "source navigate.py",
-		"-ex", "python import sys; sys.path.insert(0, '.'); import timelens",
+		filepath.Join(dir, "rr-checkpoint.txt"), filepath.Join(dir, "udb-last.txt"), rr56)
+	// The whole gdb side is loaded, as the backend loads it.
+	out, err := exec.Command(gdb, "-nx", "-batch", "-ex", LoadCommand("."),
 		"-ex", "python TL_TRANSCRIPTS="+list, "-x", filepath.Join(dir, "dialect_check.py")).CombinedOutput()
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
@@ -334,7 +333,7 @@ func TestTranscriptNavigateDialect(t *testing.T) {
 			}
 		}
 	}
-	if n < 25 {
-		t.Errorf("%d checks ran, want 25:\n%s", n, out)
+	if n < 26 {
+		t.Errorf("%d checks ran, want 26:\n%s", n, out)
 	}
 }

@@ -1,5 +1,5 @@
-# gdb-side oracle comparison, run inside gdb after `source pyext/navigate.py`:
-#   gdb -nx -batch -ex 'source pyext/navigate.py' \
+# gdb-side oracle comparison, run inside gdb after loading the gdb side (pyext/timelens_gdb):
+#   gdb -nx -batch -ex 'python import sys; sys.path.insert(0, "pyext"); import timelens_gdb' \
 #       -ex 'py TL_ORACLE="o.json"; TL_TARGET="--main"; TL_SEMANTICS=1; TL_BASELINE=1' \
 #       -x testdata/navigate/check.py --args python3.13 PROG.py
 # Records a window, steps forward to the end and backward to the start and compares with
@@ -8,6 +8,12 @@
 # per-bytecode baseline. Prints one line: TLCHECK {json}.
 import json, os, time
 import gdb
+
+from timelens_gdb.debugger import record_state as _record_state
+from timelens_gdb.errors import TimelensError
+from timelens_gdb.frames import position
+from timelens_gdb.moves import baseline_step, do_call, do_frame_next, do_goto_entry, do_step
+from timelens_gdb.window import record_window as do_record_window
 
 _orc = json.load(open(TL_ORACLE))
 _ev = _orc["events"]
@@ -44,7 +50,7 @@ def _walk(kind, reverse, first, stepper=None):
         t0 = time.time()
         try:
             r = (stepper or do_step)(kind, reverse)
-        except gdb.GdbError as e:
+        except (gdb.GdbError, TimelensError) as e:
             err = str(e)
             break
         spent += time.time() - t0
@@ -158,7 +164,7 @@ if globals().get("TL_SEMANTICS") and len(fwd) == len(_want):
     def _try(fn, *a):
         try:
             return fn(*a), None
-        except gdb.GdbError as e:
+        except (gdb.GdbError, TimelensError) as e:
             return None, str(e)
         except gdb.error as e:
             return None, "UNEXPECTED gdb.error: %s" % e

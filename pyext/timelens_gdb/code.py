@@ -1,0 +1,399 @@
+"""Code objects: names, line tables, bytecode, and which instructions are
+sys.settrace line events.
+
+A line event is decided per pair of instructions of one frame: instruction i
+starting right after instruction p. The versions have three rules (the
+table's line_rule), written here as one formula over a per-code-unit table:
+
+    event(i, p) = ok(i) and (line(i) != lastline(p) or again(p) or (back(i) and i < p))
+    lastline(p) = -1 when p <= FT, else line(p)
+
+  * "monitoring" (3.12+, Python/instrumentation.c): ok(i) when i is marked
+    (starts a line, is a jump target or an exception handler) and has a line;
+    again(p) when p is RESUME or JUMP_BACKWARD; FT = -1; back never.
+  * "tracing" (3.11, Python/ceval.c maybe_call_line_trace): ok(i) when i has a
+    line, is not RESUME and is at or after _co_firsttraceable; FT =
+    _co_firsttraceable; back(i) unless i is SEND; again never.
+  * "lasti" (3.10, the same function there): ok(i) when i has a line and is
+    not GEN_START; back always; FT = -1; again never.
+
+The table packs, per code unit k: (line(k) + 1) << 3 | ok << 2 | back << 1 |
+again. The same table drives the Python filter (is_event) and the one gdb
+evaluates itself (moves.py), as a gdb convenience array.
+"""
+
+import struct
+
+import gdb
+
+from . import layout, memory
+from .errors import Unreadable
+
+
+def _varint(b, pos):
+    r = b[pos] & 63
+    shift = 0
+    while b[pos] & 64:
+        pos += 1
+        shift += 6
+        r |= (b[pos] & 63) << shift
+    return r, pos + 1
+
+
+def _svarint(b, pos):
+    v, pos = _varint(b, pos)
+    return (-(v >> 1) if v & 1 else v >> 1), pos
+
+
+def lines_from_locations(table, firstlineno, n):
+    """Line per code unit from a 3.11+ location table (Objects/locations.md); -1 = none."""
+    lines = [-1] * n
+    line = firstlineno
+    pos = 0
+    unit = 0
+    while pos < len(table) and unit < n:
+        first = table[pos]
+        code = (first >> 3) & 15
+        length = (first & 7) + 1
+        pos += 1
+        if code == 15:
+            cur = -1
+        elif code == 14:
+            d, pos = _svarint(table, pos)
+            line += d
+            cur = line
+            _, pos = _varint(table, pos)
+            _, pos = _varint(table, pos)
+            _, pos = _varint(table, pos)
+        elif code == 13:
+            d, pos = _svarint(table, pos)
+            line += d
+            cur = line
+        elif code in (10, 11, 12):
+            line += code - 10
+            cur = line
+            pos += 2
+        else:
+            cur = line
+            pos += 1
+        for k in range(unit, min(n, unit + length)):
+            lines[k] = cur
+        unit += length
+    return lines
+
+
+def lines_from_pep626(table, firstlineno, n):
+    """Line per code unit from a 3.10 co_linetable: (byte delta, line delta)
+    pairs, line delta -128 for no line (Objects/lnotab_notes.txt); -1 = none."""
+    lines = [-1] * n
+    line = firstlineno
+    end = 0
+    for k in range(0, len(table) - 1, 2):
+        start = end
+        end = start + table[k]
+        d = table[k + 1]
+        d = d - 256 if d >= 128 else d
+        if d == -128:
+            cur = -1
+        else:
+            line += d
+            cur = line
+        for u in range(start // 2, min(n, end // 2)):
+            lines[u] = cur
+    return lines
+
+
+def _exc_varint(b, pos):
+    # Exception-table varints: 6 bits per byte, bit 6 = continue, big-endian.
+    val = b[pos] & 63
+    while b[pos] & 64:
+        pos += 1
+        val = (val << 6) | (b[pos] & 63)
+    return val, pos + 1
+
+
+def pystr(addr, maxchars=4096):
+    """A str object's text (compact strings; code objects only hold those)."""
+    L = layout.get()
+    if not addr:
+        return None
+    length = memory.i64(addr + L.str_length)
+    word = memory.u32(addr + L.str_state_off)
+
+    def bit(name):
+        b, s = L.str_state_bits[name]
+        return (word >> (b - L.str_state_off * 8)) & ((1 << s) - 1)
+
+    kind, compact, ascii_ = bit("kind"), bit("compact"), bit("ascii")
+    if kind not in (1, 2, 4) or length < 0:
+        raise Unreadable(addr, "not a str")
+    if not compact:
+        data = memory.u64(addr + L.str_data_any)
+    else:
+        data = addr + (L.ascii_size if ascii_ else L.compact_size)
+    raw = memory.read(data, min(length, maxchars) * kind)
+    return raw.decode({1: "latin-1", 2: "utf-16-le", 4: "utf-32-le"}[kind], "surrogatepass")
+
+
+def pybytes(addr):
+    L = layout.get()
+    n = memory.i64(addr + L.ob_size)
+    if n < 0 or n > 1 << 28:
+        raise Unreadable(addr, "not a bytes object")
+    return memory.read(addr + L.bytes_sval, n)
+
+
+def pytuple(addr):
+    L = layout.get()
+    n = memory.i64(addr + L.ob_size)
+    if n < 0 or n > 1 << 24:
+        raise Unreadable(addr, "not a tuple")
+    return struct.unpack("<%dQ" % n, memory.read(addr + L.tuple_items, 8 * n)) if n else ()
+
+
+def is_code(addr):
+    L = layout.get()
+    try:
+        return bool(addr) and memory.u64(addr + L.ob_type) == L.code_type
+    except gdb.MemoryError:
+        return False
+
+
+class CodeInfo:
+    """What reading and navigation need of one code object."""
+
+    _seq = 0
+
+    def __init__(self, addr):
+        L = layout.get()
+        t = L.t
+        self.addr = addr
+        self.filename = pystr(memory.u64(addr + L.co_filename))
+        self.name = pystr(memory.u64(addr + L.co_name))
+        self.firstlineno = memory.i32(addr + L.co_firstlineno)
+        self.flags = memory.i32(addr + L.co_flags)
+        if L.co_code is not None:
+            code = memory.u64(addr + L.co_code)
+            self.n = memory.i64(code + L.ob_size) // 2
+            self.base = code + L.bytes_sval
+        else:
+            self.n = memory.i64(addr + L.ob_size)
+            self.base = addr + L.co_code_adaptive
+        if self.n < 0 or self.n > 1 << 24:
+            raise Unreadable(addr, "bad code object")
+        raw = memory.read(self.base, 2 * self.n)
+        linetable = pybytes(memory.u64(addr + L.co_linetable))
+        decode = lines_from_locations if t.line_table == "locations" else lines_from_pep626
+        self.lines = decode(linetable, self.firstlineno, self.n)
+        if L.co_qualname is not None:
+            self.qualname = pystr(memory.u64(addr + L.co_qualname))
+        else:
+            from .source import qualname
+            self.qualname = qualname(self.filename, self.firstlineno, self.name)
+        ops, args, starts = self._decode(L, raw)
+        self.ops = ops
+        self.is_start = [False] * self.n
+        for i in starts:
+            self.is_start[i] = True
+        entry = 0
+        while entry < self.n and ops[entry] in L.ops(t.entry_ops):
+            entry += 1
+        if L.co_firsttraceable is not None:
+            self.firsttraceable = memory.i32(addr + L.co_firsttraceable)
+        else:
+            self.firsttraceable = entry
+        self._linetable_ptr = memory.u64(addr + L.co_linetable)
+        self.tab, self.ft = self._event_table(L, t, ops, args, starts, entry)
+        # Superinstructions (3.11, 3.12): the first halves, which a quickened
+        # code object may have fused with the next instruction.
+        self.fusable = None
+        if t.superinstructions:
+            halves = L.ops(("LOAD_FAST", "STORE_FAST", "LOAD_CONST"))
+            self.supers = {k for n, k in L.opcodes.items() if "__" in n and n.split("__")[0] in
+                           ("LOAD_FAST", "STORE_FAST", "LOAD_CONST")}
+            self.fusable = [i + 1 < self.n and ops[i] in halves and ops[i + 1] in halves for i in range(self.n)]
+        CodeInfo._seq += 1
+        self.gdbvar = "$tl_t%d" % CodeInfo._seq
+        self._gdb_set = False
+
+    def _decode(self, L, raw):
+        """Base opcode and argument per code unit, and the instruction starts."""
+        n = self.n
+        ops = [0] * n
+        args = [0] * n
+        starts = []
+        first_instrumented = min((k for name, k in L.opcodes.items() if name.startswith("INSTRUMENTED_")),
+                                 default=256)
+        i = 0
+        while i < n:
+            op = raw[2 * i]
+            if op >= first_instrumented:
+                op = self._deinstrument(L, i, op)
+            op = L.deopt[op]
+            ops[i] = op
+            args[i] = raw[2 * i + 1]
+            starts.append(i)
+            i += 1 + L.caches[op]
+        return ops, args, starts
+
+    def _deinstrument(self, L, i, op):
+        """The original opcode under sys.monitoring (the debuggee itself traces)."""
+        t = L.t
+        if op == L.op("INSTRUMENTED_LINE") and L.co_monitoring is not None and t.monitoring_lines:
+            mon = memory.u64(self.addr + L.co_monitoring)
+            lines = memory.u64(mon + L.off("_PyCoMonitoringData", "lines")) if mon else 0
+            if lines:
+                header, entry = t.monitoring_lines
+                if entry is None:
+                    entry = memory.u8(lines)
+                op = memory.u8(lines + header + entry * i)
+        name = L.opnames.get(op, "")
+        if name.startswith("INSTRUMENTED_"):
+            # INSTRUMENTED_X -> X is not in _PyOpcode_Deopt: map by name.
+            op = L.opcodes.get(name[len("INSTRUMENTED_"):], op)
+        return op
+
+    def _event_table(self, L, t, ops, args, starts, entry):
+        n = self.n
+        lines = self.lines
+        line_of = [-1] * n  # -1 also for cache units
+        for i in starts:
+            line_of[i] = lines[i]
+        ok = [False] * n
+        back = [False] * n
+        again = [False] * n
+        ft = -1
+        if t.line_rule == "monitoring":
+            never_start = L.ops(t.never_line_start)
+            cur = -1
+            for i in starts:
+                if i < self.firsttraceable or ops[i] in never_start:
+                    continue
+                ok[i] = lines[i] != cur and lines[i] >= 0
+                cur = lines[i]
+            self._mark_jump_targets(L, t, ops, args, ok)
+            self._mark_handlers(L, ops, ok)
+            again_ops = L.ops(t.line_again_after)
+            for i in starts:
+                again[i] = ops[i] in again_ops
+                ok[i] = ok[i] and lines[i] >= 0 and i >= self.firsttraceable
+        elif t.line_rule == "tracing":
+            no_line = L.ops(t.no_line_ops)
+            no_back = L.ops(t.no_backward_ops)
+            ft = self.firsttraceable
+            for i in starts:
+                ok[i] = i >= ft and lines[i] >= 0 and ops[i] not in no_line
+                back[i] = ops[i] not in no_back
+        else:  # "lasti"
+            for i in starts:
+                ok[i] = i >= entry and lines[i] >= 0
+                back[i] = True
+        tab = [((line_of[k] + 1) << 3) | (ok[k] << 2) | (back[k] << 1) | again[k] for k in range(n)]
+        return tab, ft
+
+    def _mark_jump_targets(self, L, t, ops, args, marked):
+        never = L.ops(t.never_marked_target)
+        kinds = {L.op(name): kind for name, kind in t.jumps.items() if L.op(name) is not None}
+        ext = L.op("EXTENDED_ARG")
+        n = self.n
+        i = self.firsttraceable
+        while i < n:
+            op = ops[i]
+            oparg = 0
+            while op == ext and i + 1 < n:
+                oparg = (oparg << 8) | args[i]
+                i += 1
+                op = ops[i]
+            oparg = (oparg << 8) | args[i]
+            i += 1 + L.caches[op]
+            kind = kinds.get(op)
+            if kind is None:
+                continue
+            target = {"forward": i + oparg, "forward+1": i + oparg + 1, "backward": i - oparg}[kind]
+            if 0 <= target < n and self.is_start[target] and ops[target] not in never:
+                marked[target] = True
+
+    def _mark_handlers(self, L, ops, marked):
+        if L.co_exceptiontable is None:
+            return
+        et = pybytes(memory.u64(self.addr + L.co_exceptiontable))
+        end_async_for = L.op("END_ASYNC_FOR")
+        pos = 0
+        while pos < len(et):
+            _, pos = _exc_varint(et, pos)
+            _, pos = _exc_varint(et, pos)
+            handler, pos = _exc_varint(et, pos)
+            _, pos = _exc_varint(et, pos)
+            if 0 <= handler < self.n and self.is_start[handler] and ops[handler] != end_async_for:
+                marked[handler] = True
+
+    # -- positions -----------------------------------------------------------
+    def line_at(self, idx):
+        """The line of code unit idx; the first line where it has none."""
+        if 0 <= idx < self.n:
+            ln = self.lines[idx]
+            return ln if ln >= 0 else self.firstlineno
+        return self.firstlineno
+
+    def line_or_none(self, idx):
+        """PyCode_Addr2Line: the line of code unit idx, None where it has none;
+        before the first instruction, the first line."""
+        if idx < 0:
+            return self.firstlineno
+        if idx < self.n:
+            ln = self.lines[idx]
+            return ln if ln >= 0 else None
+        return None
+
+    # -- line events -----------------------------------------------------------
+    def is_event(self, i, p):
+        """Instruction i starting right after instruction p (-1: none yet) of the
+        same frame is a sys.settrace line event."""
+        if not (0 <= i < self.n and -1 <= p < self.n):
+            return False
+        ti = self.tab[i]
+        if not ti & 4:
+            return False
+        tp = self.tab[p] if p > self.ft else 0
+        return (ti >> 3) != (tp >> 3) or bool(tp & 1) or bool(ti & 2 and i < p)
+
+    def crossed_event(self, i, p):
+        """Like is_event for a forward pair p -> i, counting the instruction a
+        superinstruction at p ran without storing its position: the sequence
+        was p, p+1, i."""
+        if self.fusable is not None and 0 <= p < self.n and self.fusable[p] and i == p + 2:
+            try:
+                fused = memory.u8(self.base + 2 * p) in self.supers
+            except gdb.MemoryError:
+                fused = False
+            if fused:
+                return self.is_event(p + 1, p) or self.is_event(i, p + 1)
+        return self.is_event(i, p)
+
+    def ensure_gdb_table(self):
+        """The name of a gdb convenience array holding the event table."""
+        if not self._gdb_set:
+            gdb.execute("set %s = {%s}" % (self.gdbvar, ", ".join(str(x) for x in self.tab)), to_string=True)
+            self._gdb_set = True
+        return self.gdbvar
+
+
+_CODES = {}
+
+
+def code_info(addr):
+    """The CodeInfo of the code object at addr, cached while the object lives."""
+    L = layout.get()
+    ci = _CODES.get(addr)
+    if ci is not None:
+        # Guard against a freed and reused code object address.
+        try:
+            if memory.u64(addr + L.co_linetable) == ci._linetable_ptr and memory.i32(addr + L.co_firstlineno) == ci.firstlineno:
+                return ci
+        except gdb.MemoryError:
+            pass
+    ci = CodeInfo(addr)
+    if len(_CODES) > 4096:
+        _CODES.clear()
+    _CODES[addr] = ci
+    return ci

@@ -1,0 +1,49 @@
+"""Errors of the gdb side, as they cross into Go.
+
+A failure the user should hear about is a TimelensError: a code the Go side
+decides on (never the wording), a message for the user, and fields. It
+reaches gdb/MI as an ^error whose message is one JSON object:
+
+    {"code": "edge", "message": "start of recorded history: ...", "edge": "start"}
+
+Codes (pyext/errors.go decodes them): edge {edge: start|end}, call-ended,
+no-call {function, direction}, never-called {function}, no-earlier-write
+{path}, no-debug-symbols {detail}, unsupported-python {version},
+not-recording, no-process, bad-argument, not-found, unsupported, unreadable,
+interrupted, gave-up, internal.
+"""
+
+import json
+
+
+class TimelensError(Exception):
+    """A failure with a code for the Go side and a message for the user."""
+
+    def __init__(self, code, message, **fields):
+        Exception.__init__(self, message)
+        self.code = code
+        self.message = message
+        self.fields = fields
+
+    def to_json(self):
+        out = {"code": self.code, "message": self.message}
+        out.update(self.fields)
+        return json.dumps(out)
+
+
+class Unreadable(Exception):
+    """Memory that cannot be read or an object that makes no sense."""
+
+    def __init__(self, addr, why=""):
+        Exception.__init__(self, "unreadable memory at 0x%x%s" % (addr, (": " + why) if why else ""))
+        self.addr = addr
+
+
+def bad_argument(message):
+    return TimelensError("bad-argument", message)
+
+
+def edge(reverse, what):
+    """A move refused at the start (reverse) or end of the recorded window."""
+    side = "start" if reverse else "end"
+    return TimelensError("edge", "%s of recorded history: %s (time unchanged)" % (side, what), edge=side)

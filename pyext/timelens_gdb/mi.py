@@ -1,0 +1,282 @@
+"""The GDB/MI commands, each a thin wrapper over one module's function.
+
+Each replies ^done,json="<JSON object>", or ^error,msg="<JSON object>" with
+the code, message and fields of a TimelensError (errors.py). A command that
+runs the program (a move) is answered ^running by gdb, which drops its
+result: -timelens-last-reply fetches it afterwards.
+
+  -timelens-threads
+  -timelens-frames    [--thread N]
+  -timelens-locals    [--thread N] --depth D [--limit C]
+  -timelens-eval      [--thread N] --depth D [--limit C] PATH
+  -timelens-render    [--limit C] ADDRESS
+  -timelens-snapshot  [--thread N] [--limit C]
+  -timelens-last-write [--thread N] --depth D [--limit C] [--max-stops N] PATH
+  -timelens-record-window FUNC|--main LIMIT [SECONDS]
+  -timelens-step      step|next|finish [--reverse]
+  -timelens-goto-entry
+  -timelens-frame-next
+  -timelens-call      previous|next FUNC
+  -timelens-where
+  -timelens-dialect   gdb|rr|udb
+  -timelens-nav-stats
+  -timelens-baseline-step step|next [--reverse]
+  -timelens-last-reply
+
+DEPTH counts Python frames of the thread, innermost = 0. N is gdb's thread
+number (gdb's own MI option: gdb selects the thread before the command runs;
+gdb also claims --frame for C frame levels, hence --depth).
+"""
+
+import json
+import time
+
+import gdb
+
+from . import debugger, frames, lastwrite, moves, state, window
+from .errors import TimelensError, Unreadable, bad_argument
+from .values import DEFAULT_LIMIT, Reader, render, type_label
+
+# The reply of the last command, for -timelens-last-reply (and, for scripts,
+# `python print(gdb._timelens_last_reply)`).
+LAST = gdb.__dict__.setdefault("_timelens_last_reply", {"reply": None, "error": None})
+
+
+def parse_args(argv, flags, positional=0, switches=()):
+    """--name value options in flags, --switch in switches; (dict, positional)."""
+    opts = {}
+    pos = []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a.startswith("--") and a[2:] in switches:
+            opts[a[2:]] = True
+            i += 1
+        elif a.startswith("--") and a[2:] in flags:
+            if i + 1 >= len(argv):
+                raise bad_argument("option %s needs a value" % a)
+            opts[a[2:]] = argv[i + 1]
+            i += 2
+        elif a.startswith("--") and not positional:
+            known = sorted(set(flags) | set(switches))
+            raise bad_argument("unknown option %s (known: %s)" % (a, ", ".join("--" + f for f in known)))
+        else:
+            pos.append(a)
+            i += 1
+    if isinstance(positional, int) and len(pos) != positional:
+        raise bad_argument("expected %d argument(s), got %d" % (positional, len(pos)))
+    return opts, pos
+
+
+def int_opt(opts, name, default=None):
+    if name not in opts:
+        if default is None:
+            raise bad_argument("option --%s is required" % name)
+        return default
+    try:
+        return int(opts[name], 0)
+    except ValueError:
+        raise bad_argument("--%s wants a number, got %r" % (name, opts[name]))
+
+
+def thread_opt(opts):
+    if "thread" not in opts:
+        return frames.selected_thread()
+    num = int_opt(opts, "thread")
+    for t in gdb.selected_inferior().threads():
+        if t.num == num:
+            return t
+    raise bad_argument("no gdb thread %d" % num)
+
+
+def limit_opt(opts):
+    return max(int_opt(opts, "limit", DEFAULT_LIMIT), 4)
+
+
+# -- the commands ----------------------------------------------------------------
+
+def cmd_threads(argv):
+    parse_args(argv, ())
+    return state.threads()
+
+
+def cmd_frames(argv):
+    opts, _ = parse_args(argv, ("thread",))
+    return state.frames_of(thread_opt(opts))
+
+
+def cmd_locals(argv):
+    opts, _ = parse_args(argv, ("thread", "depth", "limit"))
+    return state.locals_of(thread_opt(opts), int_opt(opts, "depth"), limit_opt(opts))
+
+
+def cmd_eval(argv):
+    opts, pos = parse_args(argv, ("thread", "depth", "limit"), 1)
+    return state.evaluate(thread_opt(opts), int_opt(opts, "depth"), pos[0].strip(), limit_opt(opts))
+
+
+def cmd_snapshot(argv):
+    opts, _ = parse_args(argv, ("thread", "limit"))
+    return state.snapshot(thread_opt(opts), limit_opt(opts))
+
+
+def cmd_render(argv):
+    opts, pos = parse_args(argv, ("limit",), 1)
+    try:
+        addr = int(pos[0], 0)
+    except ValueError:
+        raise bad_argument("ADDRESS must be a number, got %r" % pos[0])
+    r = Reader()
+    t0 = time.monotonic()
+    s = render(r, addr, limit_opt(opts))
+    return {"value": s, "type": type_label(r, addr), "seconds": round(time.monotonic() - t0, 6)}
+
+
+def cmd_last_write(argv):
+    opts, pos = parse_args(argv, ("thread", "depth", "limit", "max-stops"), 1)
+    return lastwrite.last_write(thread_opt(opts), int_opt(opts, "depth"), pos[0].strip(),
+                                int_opt(opts, "max-stops", 1000), limit_opt(opts))
+
+
+def cmd_record_window(argv):
+    if len(argv) not in (2, 3):
+        raise bad_argument("usage: -timelens-record-window FUNC|--main LIMIT [SECONDS]")
+    try:
+        limit = int(argv[1])
+        secs = float(argv[2]) if len(argv) == 3 else 600.0
+    except ValueError:
+        raise bad_argument("LIMIT must be an integer number of instructions")
+    return window.record_window(argv[0], limit, secs)
+
+
+def cmd_step(argv):
+    opts, pos = parse_args(argv, (), 1, switches=("reverse",))
+    return moves.do_step(pos[0], bool(opts.get("reverse")))
+
+
+def cmd_goto_entry(argv):
+    parse_args(argv, ())
+    return moves.do_goto_entry()
+
+
+def cmd_frame_next(argv):
+    parse_args(argv, ())
+    return moves.do_frame_next()
+
+
+def cmd_call(argv):
+    if len(argv) != 2:
+        raise bad_argument("usage: -timelens-call previous|next FUNC")
+    return moves.do_call(argv[0], argv[1])
+
+
+def cmd_where(argv):
+    return frames.position()
+
+
+def cmd_dialect(argv):
+    if len(argv) != 1:
+        raise bad_argument("usage: -timelens-dialect gdb|rr|udb")
+    debugger.set_kind(argv[0])
+    return {"dialect": argv[0]}
+
+
+def cmd_nav_stats(argv):
+    return moves.STATS
+
+
+def cmd_baseline_step(argv):
+    opts, pos = parse_args(argv, (), 1, switches=("reverse",))
+    return moves.baseline_step(pos[0], bool(opts.get("reverse")))
+
+
+COMMANDS = {
+    "-timelens-threads": cmd_threads,
+    "-timelens-frames": cmd_frames,
+    "-timelens-locals": cmd_locals,
+    "-timelens-eval": cmd_eval,
+    "-timelens-render": cmd_render,
+    "-timelens-snapshot": cmd_snapshot,
+    "-timelens-last-write": cmd_last_write,
+    "-timelens-record-window": cmd_record_window,
+    "-timelens-step": cmd_step,
+    "-timelens-goto-entry": cmd_goto_entry,
+    "-timelens-frame-next": cmd_frame_next,
+    "-timelens-call": cmd_call,
+    "-timelens-where": cmd_where,
+    "-timelens-dialect": cmd_dialect,
+    "-timelens-nav-stats": cmd_nav_stats,
+    "-timelens-baseline-step": cmd_baseline_step,
+}
+
+
+def run(fn, argv):
+    """Runs a command: its reply as a dict, or a TimelensError for every failure
+    (never a Python traceback)."""
+    frames.forget()
+    try:
+        return fn(list(argv))
+    except TimelensError:
+        raise
+    except Unreadable as e:
+        raise TimelensError("unreadable", "%s (is the process at a consistent point?)" % e)
+    except gdb.error as e:
+        raise TimelensError("internal", "gdb: %s" % e)
+    except Exception as e:
+        moves.sweep()
+        raise TimelensError("internal", "timelens internal error: %s: %s" % (type(e).__name__, e))
+
+
+def _invoke(fn):
+    def invoke(self, argv):
+        LAST["reply"], LAST["error"] = None, None
+        debugger.begin_mi_command()
+        try:
+            reply = {"json": json.dumps(run(fn, argv))}
+            LAST["reply"] = reply
+            return reply
+        except TimelensError as e:
+            LAST["error"] = e.to_json()
+            raise gdb.GdbError(LAST["error"])
+        finally:
+            debugger.end_mi_command()
+    return invoke
+
+
+def _last_reply(self, argv):
+    # Reading the kept reply must not replace it.
+    if LAST["error"] is not None:
+        raise gdb.GdbError(LAST["error"])
+    if LAST["reply"] is None:
+        raise gdb.GdbError(TimelensError("internal", "no reply kept from the previous command").to_json())
+    return LAST["reply"]
+
+
+def register():
+    if not hasattr(gdb, "MICommand"):
+        raise gdb.GdbError("timelens needs gdb 13 or newer (gdb.MICommand is missing)")
+    for name, fn in COMMANDS.items():
+        cls = type("TimelensMI" + name.replace("-", "_"), (gdb.MICommand,), {"invoke": _invoke(fn)})
+        cls(name)
+    type("TimelensMILastReply", (gdb.MICommand,), {"invoke": _last_reply})("-timelens-last-reply")
+    CLI()
+
+
+class CLI(gdb.Command):
+    """tl-nav CMD ARGS...: any -timelens-CMD from gdb's command line, printing
+    "TLNAV <json>" or "TLNAV-ERROR <json>" (for batch scripts and tests)."""
+
+    def __init__(self):
+        super().__init__("tl-nav", gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        argv = gdb.string_to_argv(arg)
+        fn = COMMANDS.get("-timelens-" + argv[0]) if argv else None
+        if fn is None:
+            print("TLNAV-ERROR " + bad_argument("usage: tl-nav %s ARGS..." % "|".join(
+                sorted(c[len("-timelens-"):] for c in COMMANDS))).to_json())
+            return
+        try:
+            print("TLNAV " + json.dumps(run(fn, argv[1:])))
+        except TimelensError as e:
+            print("TLNAV-ERROR " + e.to_json())

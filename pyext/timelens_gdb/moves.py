@@ -1,0 +1,658 @@
+"""Navigation moves: PEP 626 line stepping both ways, entries, calls.
+
+How a line event is found:
+  * Every bytecode instruction starts with a store of the frame's position:
+    f->f_lasti = INSTR_OFFSET() (3.10), frame->prev_instr = next_instr (3.11,
+    3.12), frame->instr_ptr = next_instr (3.13+).
+  * Whether instruction i after p of the same frame is a sys.settrace 'line'
+    event is code.py's rule, per version.
+  * A hardware watchpoint on the current frame's position field applies that
+    rule at each store (in a gdb.Breakpoint.stop method, or as a gdb
+    expression over a per-code table that gdb evaluates itself); a second
+    watchpoint on where the thread keeps its current frame reports frame
+    pushes and pops (calls, returns, yields).
+  * Forward, a stop is right after the store of the event's instruction.
+    Reverse, the store is undone at the stop; one `stepi` redoes it, so both
+    directions land on the same machine state.
+
+A move that cannot happen raises a TimelensError (code "edge", "no-call",
+"call-ended", ...) and leaves time where it was.
+"""
+
+import os
+import time
+
+import gdb
+
+from . import debugger, frames, layout, memory
+from .debugger import resume, stops
+from .errors import TimelensError, edge
+
+# Which filter evaluates the per-instruction rule: "python" (a gdb.Breakpoint.stop
+# method) or "gdb" (a condition gdb evaluates itself: what an agent-side condition
+# in UDB would be). make bench (calls.py, gdb 16.3 record full, CPython 3.13): the
+# same triggers (about 7 per line) either way, but a Python callback is the cheaper
+# filter; "gdb" hands control to us 3.6x (step) to 16x (next) less often. Versions
+# with superinstructions (3.11, 3.12) always use "python": the rule needs the
+# opcode in memory at the stop.
+FILTER = os.environ.get("TIMELENS_NAV_FILTER", "python")
+MAX_STOPS = 1000000
+STATS = {"moves": 0, "stops": 0, "internal": 0, "seconds": 0.0}
+
+_PYCOUNT = [0]     # stop() callbacks of this move
+_LIVE = set()      # every breakpoint/watchpoint a move created, deleted when it ends
+# Machine addresses right after a store of the frame's position (learned as we
+# go): being at one means the current instruction's store has just happened.
+POST_STORE_PCS = set()
+
+
+def _set_var(name, value):
+    gdb.set_convenience_variable(name, value)
+
+
+def _get_var(name):
+    v = gdb.convenience_variable(name)
+    return None if v is None else int(v)
+
+
+def pc():
+    return int(gdb.parse_and_eval("(long)$pc"))
+
+
+def sweep():
+    for bp in list(_LIVE):
+        if bp.is_valid():
+            bp.delete()
+    _LIVE.clear()
+
+
+class MoveWatch(gdb.Breakpoint):
+    """An internal, silent write watchpoint on the C lvalue expr, which the move
+    that made it deletes (or sweep, if the move failed)."""
+
+    def __init__(self, expr, condition=None):
+        super().__init__(expr, gdb.BP_WATCHPOINT, gdb.WP_WRITE, internal=True)
+        _LIVE.add(self)
+        self.silent = True
+        if condition:
+            self.condition = condition
+
+    def delete(self):
+        _LIVE.discard(self)
+        if self.is_valid():
+            super().delete()
+
+
+class GenStateWatch(MoveWatch):
+    """Watch generator frame f's state; stop() accepts a state for which
+    want(state) holds, read as memory is at the stop (forward: after the
+    store; reverse: before it, the store being undone)."""
+
+    def __init__(self, f, want):
+        self.addr = frames.gen_state_addr(f)
+        super().__init__("*(signed char *) 0x%x" % self.addr)
+        self.want = want
+        self.hit = False
+        self.count = 0
+
+    def stop(self):
+        self.count += 1
+        try:
+            st = memory.i8(self.addr)
+        except gdb.MemoryError:
+            return False
+        if self.want(st):
+            self.hit = True
+            return True
+        return False
+
+
+def gen_created():
+    return lambda st: st == frames.frame_state("FRAME_CREATED")
+
+
+def gen_done():
+    done = frames.frame_state(layout.get().t.gen_done_state)
+    return lambda st: st >= done
+
+
+def _gdb_ip_watch(f, ci, reverse):
+    """Frame f's position watchpoint with the line-event rule as a gdb condition
+    over ci's table (code.py): gdb evaluates it without calling Python."""
+    t = ci.ensure_gdb_table()
+    cf = frames.current_frame_location()
+    idx = frames.ip_index_expr(f, ci)
+    ok = lambda v: "(%s >= -1 && %s < %d)" % (v, v, ci.n)
+    last = lambda p: "(%s <= %d ? 0 : %s[%s])" % (p, ci.ft, t, p)
+    ev = lambda i, p: ("(%s >= 0 && (%s[%s] & 4) != 0 && ((%s[%s] >> 3) != (%s >> 3) || (%s & 1) != 0 || "
+                       "((%s[%s] & 2) != 0 && %s < %s)))"
+                       % (i, t, i, t, i, last(p), last(p), t, i, i, p))
+    guard = cf.condition([f])
+    if not reverse:
+        _set_var("tl_p", frames.ip_index(f, ci))
+        cond = ("($tl_n = $tl_n + 1), ($tl_i = %s), ($tl_h = (%s && %s && %s && %s)), ($tl_p = $tl_i), $tl_h"
+                % (idx, guard, ok("$tl_i"), ok("$tl_p"), ev("$tl_i", "$tl_p")))
+    else:
+        cond = ("($tl_n = $tl_n + 1), ($tl_i = %s), ($tl_h = (%s && %s && %s && %s)), ($tl_w = $tl_i), $tl_h"
+                % (idx, guard, ok("$tl_w"), ok("$tl_i"), ev("$tl_w", "$tl_i")))
+    return MoveWatch(frames.ip_watch_expr(f), cond)
+
+
+class IPWatchPy(MoveWatch):
+    """Frame f's position watchpoint with the line-event rule in a stop() method."""
+
+    def __init__(self, f, ci, reverse, skip_first=False):
+        super().__init__(frames.ip_watch_expr(f))
+        self.f = f
+        self.ci = ci
+        self.base = frames.code_base(f, ci)
+        self.cf = frames.current_frame_location()
+        self.reverse = reverse
+        # forward: the previous instruction; reverse: the instruction whose store
+        # the next trigger undoes (None: skip it, it is the store we are right after).
+        self.other = None if skip_first else frames.ip_index(f, ci)
+
+    def stop(self):
+        _PYCOUNT[0] += 1
+        try:
+            cur = frames.ip_index(self.f, self.ci)
+            if self.cf.read() != self.f:
+                self.other = cur
+                return False
+        except gdb.MemoryError:
+            return False
+        if self.other is None:
+            hit = False
+        elif self.reverse:
+            hit = self.ci.crossed_event(self.other, cur)
+        else:
+            hit = self.ci.crossed_event(cur, self.other)
+        self.other = cur
+        if hit:
+            _set_var("tl_h", 1)
+        return hit
+
+
+class Mover:
+    """One navigation move: a loop of (reverse-)continue over two watchpoints."""
+
+    def __init__(self, reverse):
+        self.reverse = reverse
+        self.stops = 0
+        self.w_ip = None
+        self.w_cf = None
+        self.ip_frame = None
+        self.cf_want = None
+
+    def cleanup(self):
+        for w in (self.w_ip, self.w_cf):
+            if w is not None:
+                w.delete()
+        self.w_ip = self.w_cf = None
+
+    def arm_ip(self, f, first=False):
+        if self.w_ip is not None:
+            self.w_ip.delete()
+            self.w_ip = None
+        self.ip_frame = None
+        ci = frames.code_of(f)
+        if ci is None:
+            return
+        skip = bool(self.reverse and first and pc() in POST_STORE_PCS)
+        if FILTER == "python" or ci.fusable is not None:
+            self.w_ip = IPWatchPy(f, ci, self.reverse, skip)
+        else:
+            if self.reverse:
+                # -2: skip the store we are right after (no instruction has that index)
+                _set_var("tl_w", -2 if skip else frames.ip_index(f, ci))
+            self.w_ip = _gdb_ip_watch(f, ci, self.reverse)
+        self.ip_frame = f
+
+    def arm_cf(self, want=None):
+        """Watch frame pushes/pops; with want (a frame's `previous`), only the frame's
+        own pop (forward) or push (reverse)."""
+        if self.w_cf is not None:
+            self.w_cf.delete()
+        cf = frames.current_frame_location()
+        if want is None:
+            self.cf_want = None
+            self.w_cf = MoveWatch(cf.expr)
+            return
+        wants = [want]
+        if self.reverse and want and frames.is_shim(want):
+            # A frame entered from C: the evaluator links it to its C-stack entry
+            # frame but switches the current frame straight from the caller to it,
+            # so before the push the current frame is the entry frame's `previous`.
+            wants.append(frames.previous(want))
+        self.cf_want = set(wants)
+        # Conditional frame-change stops are counted in $tl_n like the ip ones.
+        self.w_cf = MoveWatch(cf.expr, "($tl_n = $tl_n + 1), (%s)" % cf.condition(wants))
+
+    def go(self):
+        """Resume once; returns 'ip', 'cf', 'edge' or 'signal'."""
+        if not self.reverse and not debugger.replaying():
+            # At the end of the recorded history a forward resume would run the process
+            # live (and record more, or let it exit): never do that while navigating.
+            return "edge"
+        stops().last = None
+        _set_var("tl_h", 0)
+        before = frames.current_frame()
+        self.stops += 1
+        resume("reverse-continue" if self.reverse else "continue")
+        ev = stops().last
+        if isinstance(ev, gdb.BreakpointEvent):
+            # Under record full gdb cannot tell which watchpoint fired, and the event
+            # lists every watchpoint it checked (also at the end of history): decide
+            # from memory. The ip watchpoint leaves $tl_h = 1 when it accepted; a
+            # frame change shows in the current frame.
+            now = frames.current_frame()
+            if self.w_ip is not None and now == self.ip_frame and _get_var("tl_h") == 1:
+                return "ip"
+            if self.w_cf is not None and now != before and (self.cf_want is None or now in self.cf_want):
+                return "cf"
+            return "edge"
+        if isinstance(ev, gdb.SignalEvent) and not debugger.end_signal(ev.stop_signal, self.reverse):
+            return "signal"
+        return "edge"
+
+    def land_ip(self):
+        """At an ip watchpoint stop: make the machine state the forward one."""
+        if self.reverse:
+            self.cleanup()
+            self.stops += 1
+            resume("stepi")
+        POST_STORE_PCS.add(pc())
+
+
+# Set by the recorded window (window.py): its first position is a line event.
+WINDOW = {"begin_is_event": False, "function": None, "frame": None, "begin": None}
+
+
+def window_start_is_event(state):
+    """True when the recording's first position is a line event and we are later."""
+    if not WINDOW["begin_is_event"]:
+        return False
+    replaying, num = state
+    return not (replaying and num is not None and num == WINDOW.get("begin"))
+
+
+def check_replayable(reverse):
+    state = debugger.record_state(mark=True)
+    if state[0] is None:
+        raise TimelensError("not-recording", "no recording: record the window first (-timelens-record-window)")
+    if not reverse and not state[0]:
+        raise edge(False, "no later line event")
+    return state
+
+
+def finish_reply(m, t0, edge_=None):
+    pos = frames.position()
+    trig = _get_var("tl_n") or 0
+    n_int = trig + _PYCOUNT[0]
+    pos.update({"edge": edge_, "stops": m.stops + _PYCOUNT[0], "resumes": m.stops,
+                "py_stops": _PYCOUNT[0], "gdb_triggers": trig, "internal_stops": n_int,
+                "ms": round((time.time() - t0) * 1000, 1)})
+    STATS["moves"] += 1
+    STATS["stops"] += m.stops
+    STATS["internal"] += n_int
+    STATS["seconds"] += time.time() - t0
+    return pos
+
+
+def refuse(m, state, code, message, **fields):
+    """Ends a move that cannot happen: its watchpoints gone, time back where it began."""
+    m.cleanup()
+    debugger.restore(state)
+    return TimelensError(code, message, **fields)
+
+
+def _start(reverse):
+    t0 = time.time()
+    state = check_replayable(reverse)
+    _set_var("tl_n", 0)
+    _PYCOUNT[0] = 0
+    return t0, state, Mover(reverse)
+
+
+def do_step(kind, reverse, within=False):
+    """A step, next or finish, either way. within (next only): stay within the current
+    call, refusing the move when the call ends first instead of going on to the caller."""
+    if kind not in ("step", "next", "finish"):
+        raise TimelensError("bad-argument", "step kind must be step, next or finish, not %r" % kind)
+    t0, state, m = _start(reverse)
+    f0 = frames.current_frame()
+    mode = kind
+    fprev = frames.previous(f0) if f0 else 0
+    gen_end = None
+    try:
+        if mode == "step":
+            m.arm_cf()
+            m.arm_ip(f0, first=True)
+        elif mode == "next" and frames.is_generator(f0):
+            # A generator's or coroutine's call spans its suspensions: next over a
+            # yield or an await stays in it, to where it resumes (as pdb's next does);
+            # only the end of the call (reverse: its start) leads out to the caller.
+            gen_end = GenStateWatch(f0, gen_created() if reverse else gen_done())
+            m.arm_ip(f0, first=True)
+        elif mode == "next":
+            m.arm_cf(fprev)
+            m.arm_ip(f0, first=True)
+        else:  # finish
+            if frames.code_of(f0) is None:
+                raise TimelensError("not-found", "no Python frame to finish")
+            m.arm_cf(fprev)
+        while m.stops < MAX_STOPS:
+            what = m.go()
+            if gen_end is not None and gen_end.hit:
+                # The generator's call ended (reverse: we are just before its first
+                # resumption): out to the caller, as at a frame's end.
+                _PYCOUNT[0] += gen_end.count
+                gen_end.delete()
+                gen_end = None
+                what = "cf"
+            if what == "ip":
+                m.land_ip()
+                return finish_reply(m, t0)
+            if what == "cf":
+                if within and mode == "next":
+                    raise refuse(m, state, "call-ended", "the call returned: it has no later line event (time unchanged)")
+                if mode == "finish":
+                    if frames.python_frames():
+                        return finish_reply(m, t0)
+                    # Returned to C with no Python frame left: keep going to an event.
+                if mode in ("next", "finish"):
+                    # The frame ended (or, reverse, began): pdb semantics, continue as step.
+                    mode = "step"
+                    m.arm_cf()
+                m.arm_ip(frames.current_frame())
+                continue
+            if what == "edge":
+                m.cleanup()
+                if reverse and kind != "finish" and window_start_is_event(state):
+                    # The first position of a recorded window is a line event (its
+                    # store is just before the recording began).
+                    debugger.goto("begin")
+                    return finish_reply(m, t0, edge_="start")
+                debugger.restore(state)
+                raise edge(reverse, "no %s line event" % ("earlier" if reverse else "later")
+                           if kind != "finish" else "the frame does not %s in the recording"
+                           % ("begin" if reverse else "return"))
+            raise refuse(m, state, "interrupted", "move interrupted (%s); time unchanged" % what)
+        raise refuse(m, state, "gave-up", "move gave up after %d stops; time unchanged" % m.stops)
+    finally:
+        m.cleanup()
+        if gen_end is not None:
+            _PYCOUNT[0] += gen_end.count
+            gen_end.delete()
+
+
+def step_to_first_event(m, t0, state, what):
+    """From just before/after a frame push, forward to the next line event (the entry)."""
+    m.cleanup()
+    m.reverse = False
+    m.arm_cf()
+    m.arm_ip(frames.current_frame())
+    while True:
+        w = m.go()
+        if w == "ip":
+            m.land_ip()
+            m.cleanup()
+            return finish_reply(m, t0)
+        if w == "cf":
+            m.arm_ip(frames.current_frame())
+            continue
+        raise refuse(m, state, "edge", "no line event after the start of %s (time unchanged)" % what, edge="end")
+
+
+def _began_before_window(m, t0, state, f0):
+    """The current call began before the recording: its first line event is the
+    window's first position when the window starts in this frame."""
+    debugger.restore(state)
+    if WINDOW["begin_is_event"] and WINDOW.get("frame") == "0x%x" % f0:
+        debugger.goto("begin")
+        return finish_reply(m, t0, edge_="start")
+    raise TimelensError("edge", "the current call began before the recorded history", edge="start")
+
+
+def do_goto_entry():
+    """First line event of the current call of the current frame (a generator's or
+    coroutine's call began at its first resumption)."""
+    f0 = frames.current_frame()
+    if frames.code_of(f0) is None:
+        raise TimelensError("not-found", "no Python frame")
+    t0, state, m = _start(True)
+    try:
+        if frames.is_generator(f0):
+            return _goto_gen_start(m, t0, state, f0)
+        m.arm_cf(frames.previous(f0))
+        what = m.go()
+        m.cleanup()
+        if what != "cf":
+            return _began_before_window(m, t0, state, f0)
+        # Just before the push of the frame: the next line event is the entry.
+        return step_to_first_event(m, t0, state, "the call")
+    finally:
+        m.cleanup()
+
+
+def _goto_gen_start(m, t0, state, f0):
+    """The call of a generator or coroutine spans its resumptions: back to just before
+    the first one (the store that ends FRAME_CREATED), then on to its first line event."""
+    w = GenStateWatch(f0, gen_created())
+    m.stops += 1
+    try:
+        resume("reverse-continue")
+    finally:
+        hit, n = w.hit, w.count
+        w.delete()
+    _PYCOUNT[0] += n
+    if not hit:
+        return _began_before_window(m, t0, state, f0)
+    m.reverse = False
+    m.arm_ip(f0)
+    what = m.go()
+    if what == "ip":
+        m.land_ip()
+        m.cleanup()
+        return finish_reply(m, t0)
+    raise refuse(m, state, "edge", "no line event after the start of the call (time unchanged)", edge="end")
+
+
+def do_frame_next():
+    """Forward to the next line event of the current frame's call: next, which follows a
+    generator or coroutine across its suspensions, except that when the call returns
+    first it is an error and time does not change."""
+    return do_step("next", False, within=True)
+
+
+def matches(ci, func):
+    return ci is not None and (ci.qualname == func or ci.name == func)
+
+
+def creates_generator(f, ci):
+    """f is the frame that only creates a generator object (3.11+: a generator
+    function's code runs first in a thread-owned frame, RETURN_GENERATOR)."""
+    return bool(ci.flags & layout.get().t.CO_GENERATOR_FLAGS) and not frames.is_generator(f)
+
+
+class CallWatch(MoveWatch):
+    """Current-frame watchpoint whose stop() accepts the start of a call of FUNC."""
+
+    def __init__(self, func, reverse):
+        self.cf = frames.current_frame_location()
+        super().__init__(self.cf.expr)
+        self.func = func
+        self.reverse = reverse
+        self.last = self.cf.read()
+        self.count = 0
+        self.matched = False
+
+    def stop(self):
+        self.count += 1
+        try:
+            now = self.cf.read()
+            # Forward: the new frame is in memory now. Reverse: the undone store wrote
+            # the value seen at the previous stop.
+            f = self.last if self.reverse else now
+            self.last = now
+            ci = frames.code_of(f)
+            if not matches(ci, self.func) or creates_generator(f, ci):
+                return False
+            self.matched = frames.fresh(f, ci)
+            return self.matched
+        except (gdb.MemoryError, TimelensError):
+            return False
+
+
+def _add_py_stops(r, n):
+    """Counts n more stop() callbacks (the call search's) in reply r."""
+    for k in ("stops", "py_stops", "internal_stops"):
+        r[k] += n
+
+
+def do_call(direction, func):
+    if direction not in ("previous", "next"):
+        raise TimelensError("bad-argument", "-timelens-call previous|next FUNC")
+    reverse = direction == "previous"
+    t0, state, m = _start(reverse)
+    start = state[1] if state[0] else None
+    internal = 0
+    try:
+        while True:
+            if not reverse and not debugger.replaying():
+                matched = False
+            else:
+                cw = CallWatch(func, reverse)
+                m.stops += 1
+                try:
+                    resume("reverse-continue" if reverse else "continue")
+                finally:
+                    internal += cw.count
+                    matched = cw.matched
+                    cw.delete()
+            if not matched:
+                wf = WINDOW.get("function")
+                if reverse and WINDOW["begin_is_event"] and wf is not None \
+                        and (wf == func or wf.rsplit(".", 1)[-1] == func) and window_start_is_event(state):
+                    debugger.goto("begin")
+                    r = finish_reply(m, t0, edge_="start")
+                    _add_py_stops(r, internal)
+                    return r
+                debugger.restore(state)
+                raise TimelensError("no-call", "%s of recorded history: no %s call of %s (time unchanged)"
+                                    % ("start" if reverse else "end", direction, func),
+                                    function=func, direction=direction)
+            # Forward: just after the push. Reverse: just before it. Either way the next
+            # line event is the first line of the call.
+            push = debugger.record_state()
+            r = step_to_first_event(m, t0, state, "the call of %s" % func)
+            if reverse and start is not None:
+                now = debugger.record_state()[1]
+                if now is not None and now >= start:
+                    # That was the call we are in (or at): search on before its start.
+                    m = Mover(True)
+                    m.stops = r["resumes"]
+                    debugger.restore(push)
+                    continue
+            _add_py_stops(r, internal)
+            return r
+    finally:
+        m.cleanup()
+
+
+def move(fn):
+    """A move's frame: no watchpoint of an earlier failed move left, where the
+    thread keeps its frame read afresh, rr checkpoints dropped at the end."""
+    def wrapped(*a, **kw):
+        sweep()
+        frames.forget()
+        try:
+            return fn(*a, **kw)
+        finally:
+            sweep()
+            debugger.drop_checkpoints()
+    wrapped.__name__ = fn.__name__
+    wrapped.__doc__ = fn.__doc__
+    return wrapped
+
+
+do_step = move(do_step)
+do_goto_entry = move(do_goto_entry)
+do_call = move(do_call)
+
+
+# The measuring baseline (not for navigation): the article's "stepping bytecodes"
+# (a breakpoint in the interpreter's dispatch loop, one debugger stop per bytecode
+# instruction; a line step = bytecode steps until the line changes) on a computed-goto
+# build, which has no single dispatch point: an unconditional watchpoint on the current
+# frame's position stops at every bytecode (every instruction starts with that store),
+# and one on the current frame at every frame change (to follow calls, as the dispatch
+# breakpoint does); Python decides at each stop.
+def baseline_step(kind, reverse):
+    """One stop per bytecode of every frame (and per frame change) until the next/
+    previous line event (step), or of the same activation (next; pdb's rule when the
+    activation ends first, as in do_step). Reply: the position, stops, ms."""
+    if kind not in ("step", "next"):
+        raise TimelensError("bad-argument", "the baseline steps step or next, not %r" % kind)
+    t0 = time.time()
+    n = 0
+    st = check_replayable(reverse)
+    wcf = MoveWatch(frames.current_frame_location().expr)
+    wip = None
+    f = frames.current_frame()
+    f0prev = frames.previous(f) if f else 0
+    f0 = f
+    mode = kind
+    ci = frames.code_of(f)
+    prev = frames.ip_index(f, ci) if ci else None
+    if reverse and pc() in POST_STORE_PCS:
+        prev = None  # skip the store we are right after
+    try:
+        while True:
+            if wip is None and ci is not None:
+                wip = MoveWatch(frames.ip_watch_expr(f))
+            if not reverse and not debugger.replaying():
+                debugger.restore(st)
+                raise edge(False, "no later line event")
+            stops().last = None
+            n += 1
+            resume("reverse-continue" if reverse else "continue")
+            if not isinstance(stops().last, gdb.BreakpointEvent):
+                debugger.restore(st)
+                raise edge(reverse, "no %s line event" % ("earlier" if reverse else "later"))
+            cur = frames.current_frame()
+            if cur != f:
+                if wip is not None:
+                    wip.delete()
+                    wip = None
+                if mode == "next" and cur == f0prev:
+                    mode = "step"  # the activation ended (forward) or began (reverse)
+                f = cur
+                ci = frames.code_of(f)
+                prev = frames.ip_index(f, ci) if ci else None
+                continue
+            if ci is None:
+                continue
+            i = frames.ip_index(f, ci)
+            hit = prev is not None and (ci.crossed_event(prev, i) if reverse else ci.crossed_event(i, prev))
+            prev = i
+            if hit and (mode == "step" or f == f0):
+                if reverse:
+                    wcf.delete()
+                    wip.delete()
+                    wip = None
+                    n += 1
+                    resume("stepi")
+                POST_STORE_PCS.add(pc())
+                pos = frames.position()
+                pos.update({"edge": None, "stops": n, "resumes": n, "py_stops": 0,
+                            "gdb_triggers": 0, "internal_stops": 0,
+                            "ms": round((time.time() - t0) * 1000, 1)})
+                return pos
+    finally:
+        wcf.delete()
+        if wip is not None:
+            wip.delete()
+
+
+baseline_step = move(baseline_step)

@@ -1,0 +1,130 @@
+"""What the source files say: the names each line binds, and (for CPython
+3.10, whose code objects have no co_qualname) the qualified name of the code
+that starts at a line. Parsed with gdb's own Python, never the debuggee's.
+"""
+
+import ast
+import os
+
+_CACHE = {}
+
+
+def _parsed(path):
+    """(syntax tree or None, cache entry) of path, cached by modification time."""
+    try:
+        key = (path, os.stat(path).st_mtime_ns)
+    except (OSError, TypeError, ValueError):
+        return None, {}
+    entry = _CACHE.get(key)
+    if entry is None:
+        try:
+            with open(path, "rb") as f:
+                tree = ast.parse(f.read(), path)
+        except (OSError, SyntaxError, ValueError):
+            tree = None
+        if len(_CACHE) > 256:
+            _CACHE.clear()
+        entry = _CACHE[key] = {"tree": tree}
+    return entry["tree"], entry
+
+
+def _bound(target):
+    """The names a target binds: `a`, `a, *b`, `(a, [b])`; not the object of
+    `a.x = ...` or `a[i] = ...`, which is changed, not bound."""
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for e in target.elts:
+            yield from _bound(e)
+    elif isinstance(target, ast.Starred):
+        yield from _bound(target.value)
+
+
+def stores(path):
+    """Line -> names that line's statement binds, from the source's syntax
+    tree: what a line's inline history shows as assigned. {} when the file
+    cannot be read or parsed by this Python."""
+    tree, entry = _parsed(path)
+    if "stores" in entry:
+        return entry["stores"]
+    out = {}
+
+    def bind(line, target):
+        names = out.setdefault(str(line), [])
+        for name in _bound(target):
+            if name not in names:
+                names.append(name)
+
+    if tree is not None:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign):
+                for t in node.targets:
+                    bind(node.lineno, t)
+            elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+                if node.value is not None or isinstance(node, ast.AugAssign):
+                    bind(node.lineno, node.target)
+            elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+                bind(getattr(node, "lineno", getattr(node.target, "lineno", 0)), node.target)
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    if item.optional_vars is not None:
+                        bind(node.lineno, item.optional_vars)
+            elif isinstance(node, ast.NamedExpr):
+                bind(node.lineno, node.target)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                for a in node.names:
+                    out.setdefault(str(node.lineno), []).append((a.asname or a.name).split(".")[0])
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                line = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+                out.setdefault(str(line), []).append(node.name)
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                out.setdefault(str(node.lineno), []).append(node.name)
+    entry["stores"] = out
+    return out
+
+
+_COMPREHENSIONS = {ast.ListComp: "<listcomp>", ast.SetComp: "<setcomp>",
+                   ast.DictComp: "<dictcomp>", ast.GeneratorExp: "<genexpr>"}
+
+
+def _qualnames(tree):
+    """(code name, first line) -> qualified name, as the compiler makes them
+    (Python/compile.c compiler_set_qualname): Class.method,
+    outer.<locals>.inner, outer.<locals>.<lambda>."""
+    out = {}
+
+    def visit(node, prefix, in_function):
+        for child in ast.iter_child_nodes(node):
+            name = None
+            line = getattr(child, "lineno", None)
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = child.name
+                if child.decorator_list:
+                    line = child.decorator_list[0].lineno
+            elif isinstance(child, ast.Lambda):
+                name = "<lambda>"
+            elif type(child) in _COMPREHENSIONS:
+                name = _COMPREHENSIONS[type(child)]
+            if name is None:
+                visit(child, prefix, in_function)
+                continue
+            if prefix:
+                qual = prefix + (".<locals>." if in_function else ".") + name
+            else:
+                qual = name
+            out.setdefault((name, line), qual)
+            visit(child, qual, not isinstance(child, ast.ClassDef))
+
+    visit(tree, "", False)
+    return out
+
+
+def qualname(path, firstlineno, name):
+    """The qualified name of the code named name that starts at firstlineno of
+    path; name itself when the source cannot say."""
+    tree, entry = _parsed(path)
+    if tree is None:
+        return name
+    if "qualnames" not in entry:
+        entry["qualnames"] = _qualnames(tree)
+    return entry["qualnames"].get((name, firstlineno), name)

@@ -1,0 +1,214 @@
+"""The state of one time point: threads, frames with their variables, the
+value and storage of a dotted name. What the editor shows comes from here.
+"""
+
+import gdb
+
+from . import frames, layout, source
+from .errors import TimelensError
+from .values import DEFAULT_LIMIT, Reader, render, type_label
+
+
+def frame_list(r, ts):
+    """[(depth, frame, CodeInfo)] of a thread's complete Python frames, innermost first."""
+    f = frames.CurrentFrame(ts).read()
+    return [(d, fr, ci) for d, (fr, ci) in enumerate(frames.python_frames(f, complete=True))]
+
+
+def frame_at(r, ts, depth):
+    for d, f, ci in frame_list(r, ts):
+        if d == depth:
+            return f, ci
+    raise TimelensError("not-found", "no Python frame at depth %d in this thread" % depth)
+
+
+def frame_info(depth, f, ci):
+    lasti = frames.ip_index(f, ci)
+    owner = frames.owner(f)
+    if owner is None:
+        kind = "generator" if frames.is_generator(f) else "thread"
+    else:
+        kind = layout.get().t.owners.get(owner, str(owner))
+    return {
+        "depth": depth,
+        "frame": "0x%x" % f,
+        "code": "0x%x" % ci.addr,
+        "file": ci.filename,
+        "name": ci.name,
+        "qualname": ci.qualname,
+        "firstlineno": ci.firstlineno,
+        "line": ci.line_or_none(lasti),
+        "lasti": lasti,
+        "owner": kind,
+    }
+
+
+def variable(r, name, val, slot, kind, tagged, limit):
+    return {
+        "stackref": tagged,
+        "name": name,
+        "kind": kind,
+        "value": render(r, val, limit),
+        "type": type_label(r, val),
+        "address": "0x%x" % val,
+        "slot": "0x%x" % slot,
+    }
+
+
+def frame_locals(r, f, ci, limit, module_dunders=True):
+    """The rendered variables of frame f, each name once; without module
+    frames' dunder globals when module_dunders is False."""
+    out, seen = [], set()
+    for name, val, slot, kind, tagged in r.frame_variables(f, ci):
+        if name in seen or (not module_dunders and kind == "dict" and name.startswith("__") and name.endswith("__")):
+            continue
+        seen.add(name)
+        out.append(variable(r, name, val, slot, kind, tagged, limit))
+    return out
+
+
+def threads():
+    r = Reader()
+    by_lwp = {t.ptid[1]: t.num for t in gdb.selected_inferior().threads()}
+    sel = gdb.selected_thread()
+    L = r.layout
+    out = []
+    for iid, ts in frames.thread_states(L):
+        native = r.mem.ptr(ts + L.ts_native_id) if L.ts_native_id is not None else None
+        gdb_thread = by_lwp.get(native) if native is not None else None
+        if gdb_thread is None and L.ts_native_id is None:
+            for t in gdb.selected_inferior().threads():
+                try:
+                    if frames.tstate_for_thread(t) == ts:
+                        gdb_thread = t.num
+                except TimelensError:
+                    pass
+        out.append({
+            "tstate": "0x%x" % ts,
+            "interp": iid,
+            "id": r.mem.i64(ts + L.ts_id),
+            "native_thread_id": native,
+            "thread_id": "0x%x" % r.mem.ptr(ts + L.ts_thread_id),
+            "gdb_thread": gdb_thread,
+            "selected": sel is not None and gdb_thread == sel.num,
+            "has_frames": bool(frames.CurrentFrame(ts).read()),
+        })
+    return {"python": L.version_string(), "threads": out}
+
+
+def frames_of(thread):
+    r = Reader()
+    ts = frames.tstate_for_thread(thread)
+    return {"python": r.layout.version_string(), "thread": thread.num, "tstate": "0x%x" % ts,
+            "frames": [frame_info(d, f, ci) for d, f, ci in frame_list(r, ts)]}
+
+
+def locals_of(thread, depth, limit=DEFAULT_LIMIT):
+    r = Reader()
+    ts = frames.tstate_for_thread(thread)
+    f, ci = frame_at(r, ts, depth)
+    info = frame_info(depth, f, ci)
+    info["locals"] = frame_locals(r, f, ci, limit)
+    return info
+
+
+def snapshot(thread, limit=DEFAULT_LIMIT):
+    """Every Python frame of a thread with its variables, in one reply: the
+    whole state of one time point in one MI round trip. Module frames list
+    their globals without dunder names; each frame says which names each
+    line of its file binds (source.stores)."""
+    r = Reader()
+    ts = frames.tstate_for_thread(thread)
+    out = []
+    for d, f, ci in frame_list(r, ts):
+        info = frame_info(d, f, ci)
+        info["locals"] = frame_locals(r, f, ci, limit, module_dunders=False)
+        info["stores"] = source.stores(info["file"]) if info.get("file") else {}
+        out.append(info)
+    return {"python": r.layout.version_string(), "thread": thread.num, "tstate": "0x%x" % ts, "frames": out}
+
+
+def lookup_attr(r, obj, name):
+    """(value, slot address, storage) of attribute name of obj, without running code."""
+    L = r.L
+    tp = r.type_of(obj)
+    sym = L.type_by_addr.get(tp)
+    if r.type_flags(tp) & (1 << 31) or sym == "PyType_Type":
+        mro = r.mem.ptr(obj + L.tp_mro)
+        types = r.mem.ptrs(mro + L.tuple_items, r.ob_size(mro)) if mro else (obj,)
+        for t in types:
+            d = r.mem.ptr(t + L.tp_dict)
+            if d:
+                found = r.dict_lookup_str(d, name)
+                if found:
+                    return found[0], found[1], "class"
+        return None
+    if sym == "PyModule_Type":
+        d = r.mem.ptr(obj + L.module_dict)
+        found = r.dict_lookup_str(d, name) if d else None
+        return (found[0], found[1], "dict") if found else None
+    for aname, val, slot, kind in r.instance_attrs(obj, tp):
+        if aname == name:
+            return val, slot, kind
+    # Class attribute (not a descriptor we would have to run).
+    mro = r.mem.ptr(tp + L.tp_mro)
+    if mro:
+        for t in r.mem.ptrs(mro + L.tuple_items, r.ob_size(mro)):
+            d = r.mem.ptr(t + L.tp_dict)
+            found = r.dict_lookup_str(d, name) if d else None
+            if found:
+                vt = L.type_by_addr.get(r.type_of(found[0]))
+                if vt == "PyProperty_Type":
+                    raise TimelensError("unsupported", "%s is a property: evaluating it would run code" % name)
+                return found[0], found[1], "class"
+    return None
+
+
+def evaluate(thread, depth, path, limit=DEFAULT_LIMIT):
+    """The value of a name or chain a.b.c seen from frame depth, with the
+    storage of its final link (where a watchpoint finds its writes)."""
+    parts = path.split(".")
+    if not all(p.isidentifier() for p in parts):
+        raise TimelensError("bad-argument", "%r is not a dotted name like a.b.c" % path)
+    r = Reader()
+    ts = frames.tstate_for_thread(thread)
+    f, ci = frame_at(r, ts, depth)
+    L = r.L
+    found = None
+    tagged = False
+    for name, val, slot, kind, tg in r.frame_variables(f, ci):
+        if name == parts[0]:
+            found = (val, slot, kind)
+            tagged = tg
+            break
+    if found is None:
+        for where, off in (("global", L.f_globals), ("builtin", L.f_builtins)):
+            d = r.mem.ptr(f + off)
+            if d and r.type_of(d) == L.addr["PyDict_Type"]:
+                hit = r.dict_lookup_str(d, parts[0])
+                if hit:
+                    found = (hit[0], hit[1], where)
+                    break
+    if found is None:
+        raise TimelensError("not-found", "name %r is not defined in frame %d" % (parts[0], depth))
+    owner = 0
+    for i, attr in enumerate(parts[1:], 1):
+        owner = found[0]
+        hit = lookup_attr(r, owner, attr)
+        if hit is None:
+            raise TimelensError("not-found", "%s has no attribute %r (readable without running code)"
+                                % (".".join(parts[:i]), attr))
+        found = hit
+        tagged = False
+    val, slot, kind = found
+    return {
+        "path": path,
+        "depth": depth,
+        "value": render(r, val, limit),
+        "type": type_label(r, val),
+        "address": "0x%x" % val,
+        "slot": "0x%x" % slot,
+        "stackref": tagged,
+        "storage": kind,
+        "owner": "0x%x" % owner if owner else None,
+    }

@@ -1,0 +1,779 @@
+"""Reading CPython objects and rendering them as repr() would
+(CONTRACT.md "Rendering values"), from memory only: bounded in length,
+depth and time, safe on corrupt or half-initialized objects (a value that
+cannot be read renders as "<unreadable 0x...>").
+"""
+
+import struct
+import time
+
+from . import layout, source
+from .code import code_info
+from .errors import TimelensError, Unreadable
+from .memory import Memory
+
+DEFAULT_LIMIT = 120     # characters of one rendering, "…" included
+DEFAULT_DEPTH = 3       # containers nested deeper render as [...]-like "…"
+RENDER_BUDGET_S = 0.25  # wall-clock budget for one rendering
+COMMAND_BUDGET_S = 2.0  # wall-clock budget for all renderings of one command
+RENDER_MAX_NODES = 20000
+ELLIPSIS = "\u2026"
+MAX_INT_DIGITS = 2000   # 30-bit digits; larger ints render as <int of N bits>
+
+# The type objects and singletons the renderer recognises by address.
+_TYPE_SYMBOLS = ("PyLong_Type", "PyBool_Type", "PyFloat_Type", "PyComplex_Type", "PyUnicode_Type",
+                 "PyBytes_Type", "PyList_Type", "PyTuple_Type", "PyDict_Type", "PySet_Type",
+                 "PyFrozenSet_Type", "PyRange_Type", "PyCell_Type", "PyCode_Type", "PyType_Type",
+                 "PyFunction_Type", "PyModule_Type", "PyCFunction_Type", "PyGen_Type",
+                 "PyCoro_Type", "PyAsyncGen_Type", "_PyNone_Type", "PyEllipsis_Type",
+                 "_PyNotImplemented_Type", "_Py_TrueStruct", "_PySet_Dummy", "PyMethod_Type",
+                 "PyProperty_Type")
+
+
+class _Full(Exception):
+    """The rendering reached its length limit or budget."""
+
+
+def _try(fn):
+    try:
+        return fn()
+    except (KeyError, TimelensError, Unreadable, AttributeError):
+        return None
+
+
+class Objects:
+    """The object layouts of one Layout, read once: offsets the reader uses and
+    the addresses of builtin types."""
+
+    def __init__(self, L):
+        off = L.off
+        self.tp_name = off("PyTypeObject", "tp_name")
+        self.tp_flags = off("PyTypeObject", "tp_flags")
+        self.tp_basicsize = off("PyTypeObject", "tp_basicsize")
+        self.tp_dictoffset = off("PyTypeObject", "tp_dictoffset")
+        self.tp_members = off("PyTypeObject", "tp_members")
+        self.tp_base = off("PyTypeObject", "tp_base")
+        self.tp_dict = off("PyTypeObject", "tp_dict")
+        self.tp_mro = off("PyTypeObject", "tp_mro")
+        self.ht_qualname = off("PyHeapTypeObject", "ht_qualname")
+        self.ht_cached_keys = off("PyHeapTypeObject", "ht_cached_keys")
+        self.member_size = L.sizeof("PyMemberDef")
+        self.m_name = off("PyMemberDef", "name")
+        self.m_type = off("PyMemberDef", "type")
+        self.m_offset = off("PyMemberDef", "offset")
+        t = L.t
+        if t.long_layout == "lv_tag":
+            self.long_tag = off("PyLongObject", "long_value.lv_tag")
+            self.long_digits = off("PyLongObject", "long_value.ob_digit")
+            from .layout import field_bits
+            digit_t = field_bits(L.type("PyLongObject"), "long_value.ob_digit")[2].target()
+        else:
+            self.long_digits = off("PyLongObject", "ob_digit")
+            from .layout import field_bits
+            digit_t = field_bits(L.type("PyLongObject"), "ob_digit")[2].target()
+        self.digit_size = digit_t.sizeof
+        self.digit_bits = 30 if self.digit_size == 4 else 15
+        self.float_val = off("PyFloatObject", "ob_fval")
+        self.complex_val = off("PyComplexObject", "cval")
+        self.list_items = off("PyListObject", "ob_item")
+        self.dict_used = off("PyDictObject", "ma_used")
+        self.dict_keys = off("PyDictObject", "ma_keys")
+        self.dict_values = off("PyDictObject", "ma_values")
+        self.dk_nentries = off("PyDictKeysObject", "dk_nentries")
+        self.dk_indices = off("PyDictKeysObject", "dk_indices")
+        if t.dict_keys == "kinds":
+            self.dk_log2_index_bytes = off("PyDictKeysObject", "dk_log2_index_bytes")
+            self.dk_kind = off("PyDictKeysObject", "dk_kind")
+            self.dv_values = off("values", "values")
+            if t.values_order == "suffix":
+                self.dv_capacity = off("values", "capacity")
+                self.dv_size = off("values", "size")
+                self.dv_valid = off("values", "valid")
+        else:
+            self.dk_size = off("PyDictKeysObject", "dk_size")
+            self.dv_values = 0
+        self.set_table = off("PySetObject", "table")
+        self.set_mask = off("PySetObject", "mask")
+        self.set_used = off("PySetObject", "used")
+        self.cell_ref = off("PyCellObject", "ob_ref")
+        self.func_qualname = off("PyFunctionObject", "func_qualname")
+        self.gen_qualname = _try(lambda: off("PyGenObject", "gi_qualname"))
+        self.addr = {}
+        for sym in _TYPE_SYMBOLS:
+            a = layout.symbol_address(sym)
+            if a is not None:
+                self.addr[sym] = a
+        mem = Memory()
+        self.set_dummy = _try(lambda: mem.ptr(self.addr["_PySet_Dummy"])) if "_PySet_Dummy" in self.addr else None
+        rt = _try(lambda: layout.lookup_type("rangeobject"))
+        self.range_fields = [layout.field_bits(rt, f)[0] // 8 for f in ("start", "stop", "step")] if rt is not None else None
+        mt = _try(lambda: layout.lookup_type("PyModuleObject"))
+        self.module_name = layout.field_bits(mt, "md_name")[0] // 8 if mt is not None else None
+        self.module_dict = layout.field_bits(mt, "md_dict")[0] // 8 if mt is not None else None
+        cft = _try(lambda: layout.lookup_type("PyCFunctionObject"))
+        if cft is not None:
+            self.cfunc_ml = layout.field_bits(cft, "m_ml")[0] // 8
+            self.cfunc_self = layout.field_bits(cft, "m_self")[0] // 8
+        else:
+            self.cfunc_ml = None
+        self.type_by_addr = {a: s for s, a in self.addr.items()}
+
+
+def objects(L):
+    """The Objects of Layout L, made once."""
+    o = getattr(L, "_objects", None)
+    if o is None:
+        o = L._objects = Objects(L)
+    return o
+
+
+class _View:
+    """The Layout and its Objects seen as one namespace of offsets."""
+
+    def __init__(self, L, o):
+        self._L = L
+        self._o = o
+
+    def __getattr__(self, name):
+        try:
+            return getattr(self._o, name)
+        except AttributeError:
+            return getattr(self._L, name)
+
+
+class Reader:
+    """Decodes CPython objects; one per command (its memory cache is per stop)."""
+
+    def __init__(self):
+        self.mem = Memory()
+        lay = layout.get()
+        self.layout = lay
+        self.L = _View(lay, objects(lay))
+        self.t = lay.t
+        self.deadline = time.monotonic() + COMMAND_BUDGET_S
+
+    # -- basic object access ------------------------------------------------
+    def type_of(self, obj):
+        return self.mem.ptr(obj + self.L.ob_type)
+
+    def type_flags(self, tp):
+        return self.mem.ptr(tp + self.L.tp_flags)
+
+    def type_name(self, tp):
+        name = self.cstring(self.mem.ptr(tp + self.L.tp_name), 200)
+        return name.rsplit(".", 1)[-1]
+
+    def is_type(self, tp, sym):
+        return self.L.addr.get(sym) == tp
+
+    def cstring(self, addr, maxlen=4096):
+        out = b""
+        while len(out) < maxlen:
+            chunk = self.mem.read(addr + len(out), 64)
+            z = chunk.find(b"\0")
+            if z >= 0:
+                out += chunk[:z]
+                break
+            out += chunk
+        return out.decode("utf-8", "replace")
+
+    def stackref(self, raw):
+        m = self.t.stackref_mask
+        return raw & m if m is not None else raw
+
+    def ob_size(self, obj):
+        return self.mem.i64(obj + self.L.ob_size)
+
+    # -- str ---------------------------------------------------------------
+    def str_info(self, obj):
+        """(length, kind, data address) of a str object."""
+        L = self.L
+        length = self.mem.i64(obj + L.str_length)
+        state_off = min(b for b, _ in L.str_state_bits.values()) // 8
+        word = struct.unpack("<I", self.mem.read(obj + state_off, 4))[0]
+
+        def bit(name):
+            b, s = L.str_state_bits[name]
+            return (word >> (b - state_off * 8)) & ((1 << s) - 1)
+
+        kind, compact, is_ascii = bit("kind"), bit("compact"), bit("ascii")
+        if kind not in (1, 2, 4) or length < 0:
+            raise Unreadable(obj, "not a str")
+        if compact:
+            data = obj + (L.ascii_size if is_ascii else L.compact_size)
+        else:
+            data = self.mem.ptr(obj + L.str_data_any)
+        return length, kind, data
+
+    def read_str(self, obj, maxchars=None):
+        """(python str of the first maxchars characters, full length)."""
+        length, kind, data = self.str_info(obj)
+        n = length if maxchars is None else min(length, maxchars)
+        raw = self.mem.read(data, n * kind)
+        if kind == 1:
+            s = raw.decode("latin-1")
+        elif kind == 2:
+            s = raw.decode("utf-16-le", "surrogatepass")
+        else:
+            s = raw.decode("utf-32-le", "surrogatepass")
+        return s, length
+
+    def py_str(self, obj, maxchars=4096):
+        if obj == 0:
+            return None
+        return self.read_str(obj, maxchars)[0]
+
+    def str_equals(self, obj, text):
+        length, kind, data = self.str_info(obj)
+        if length != len(text):
+            return False
+        return self.read_str(obj)[0] == text
+
+    # -- int -----------------------------------------------------------------
+    def read_int(self, obj):
+        L = self.L
+        if self.t.long_layout == "lv_tag":
+            tag = self.mem.ptr(obj + L.long_tag)
+            ndigits = tag >> 3
+            sign = 1 - (tag & 3)
+        else:
+            size = self.ob_size(obj)
+            ndigits = abs(size)
+            sign = -1 if size < 0 else (0 if size == 0 else 1)
+        if ndigits > MAX_INT_DIGITS:
+            return None, ndigits * L.digit_bits
+        raw = self.mem.read(obj + L.long_digits, ndigits * L.digit_size)
+        fmt = "<%d%s" % (ndigits, "I" if L.digit_size == 4 else "H")
+        value = 0
+        for d in reversed(struct.unpack(fmt, raw)):
+            value = (value << L.digit_bits) | d
+        if sign < 0:
+            value = -value
+        return value, None
+
+    # -- dicts ------------------------------------------------------------------
+    def _values_order(self, values, keys):
+        """Indices, in insertion order, of the used entries of split values."""
+        if self.t.values_order is None:
+            # 3.10: values[i] belongs to entry i, in insertion order.
+            n = self.mem.i64(keys + self.L.dk_nentries)
+            if n < 0 or n > 1 << 20:
+                raise Unreadable(keys, "bad dict keys")
+            return range(n)
+        if self.t.values_order == "suffix":
+            cap = self.mem.u8(values + self.L.dv_capacity)
+            size = self.mem.u8(values + self.L.dv_size)
+            arr = self.mem.read(values + self.L.dv_values + 8 * cap, size)
+            return list(arr)
+        size = self.mem.u8(values - 2)
+        if size == 0:
+            return []
+        arr = self.mem.read(values - 2 - size, size)
+        # order[i] lives at values[-3 - i]
+        return [arr[size - 1 - i] for i in range(size)]
+
+    def keys_entries(self, keys):
+        """(entries address, entry size, unicode?) of a PyDictKeysObject."""
+        L = self.L
+        if self.t.dict_keys == "entries":
+            # 3.10: indices of 1, 2, 4 or 8 bytes each by dk_size, then
+            # {hash, key, value} entries.
+            size = self.mem.i64(keys + L.dk_size)
+            if size <= 0 or size > 1 << 40:
+                raise Unreadable(keys, "bad dict keys")
+            width = 1 if size <= 0xff else 2 if size <= 0xffff else 4 if size <= 0xffffffff else 8
+            return keys + L.dk_indices + width * size, 24, False
+        log2_index_bytes = self.mem.u8(keys + L.dk_log2_index_bytes)
+        kind = self.mem.u8(keys + L.dk_kind)
+        if log2_index_bytes > 40:
+            raise Unreadable(keys, "bad dict keys")
+        entries = keys + L.dk_indices + (1 << log2_index_bytes)
+        unicode = kind != 0
+        return entries, (16 if unicode else 24), unicode
+
+    def dict_items(self, d):
+        """Yield (key, value, value slot address) of a dict in iteration order."""
+        L = self.L
+        keys = self.mem.ptr(d + L.dict_keys)
+        values = self.mem.ptr(d + L.dict_values)
+        if values:
+            for item in self.split_items(keys, values):
+                yield item
+            return
+        entries, esize, unicode = self.keys_entries(keys)
+        n = self.mem.i64(keys + L.dk_nentries)
+        if n < 0 or n > 1 << 32:
+            raise Unreadable(keys, "bad dict keys")
+        koff = 0 if unicode else 8
+        i = 0
+        while i < n:
+            chunk = min(n - i, 64)
+            raw = self.mem.read(entries + i * esize, chunk * esize)
+            for j in range(chunk):
+                base = j * esize
+                k, val = struct.unpack_from("<QQ", raw, base + koff)
+                if val:
+                    yield k, val, entries + (i + j) * esize + koff + 8
+            i += chunk
+
+    def split_items(self, keys, values):
+        entries, esize, unicode = self.keys_entries(keys)
+        vbase = values + self.L.dv_values
+        for ix in self._values_order(values, keys):
+            val = self.mem.ptr(vbase + 8 * ix)
+            if val:
+                k = self.mem.ptr(entries + ix * esize + (0 if unicode else 8))
+                yield k, val, vbase + 8 * ix
+
+    def dict_lookup_str(self, d, name):
+        for k, val, slot in self.dict_items(d):
+            if self.type_of(k) == self.L.addr["PyUnicode_Type"] and self.str_equals(k, name):
+                return val, slot
+        return None
+
+    # -- instances ------------------------------------------------------------
+    def instance_attrs(self, obj, tp=None):
+        """Yield (name, value, slot address, storage kind) of an instance's
+        own attributes: __slots__ (base classes first), then its __dict__."""
+        L = self.L
+        if tp is None:
+            tp = self.type_of(obj)
+        # __slots__: member descriptors of heap types along tp_base.
+        chain = []
+        t = tp
+        while t and len(chain) < 64:
+            chain.append(t)
+            t = self.mem.ptr(t + L.tp_base)
+        for t in reversed(chain):
+            if not self.type_flags(t) & self.t.TPFLAGS_HEAPTYPE:
+                continue
+            m = self.mem.ptr(t + L.tp_members)
+            count = 0
+            while m and count < 1000:
+                name_p = self.mem.ptr(m + L.m_name)
+                if not name_p:
+                    break
+                if self.mem.i32(m + L.m_type) == self.t.T_OBJECT_EX:
+                    offset = self.mem.i64(m + L.m_offset)
+                    val = self.mem.ptr(obj + offset)
+                    if val:
+                        yield self.cstring(name_p, 256), val, obj + offset, "slot"
+                m += L.member_size
+                count += 1
+        for item in self.instance_dict_items(obj, tp):
+            yield item
+
+    def instance_dict_items(self, obj, tp):
+        L = self.L
+        flags = self.type_flags(tp)
+        dict_addr = 0
+        md = self.t.managed_dict
+        if md != "dictoffset" and flags & self.t.TPFLAGS_MANAGED_DICT:
+            if md == "inline":
+                iv = self.t.tpflags_inline_values
+                if flags & iv:
+                    values = obj + self.mem.i64(tp + L.tp_basicsize)
+                    if self.mem.u8(values + L.dv_valid):
+                        keys = self.mem.ptr(tp + L.ht_cached_keys)
+                        for k, val, slot in self.split_items(keys, values):
+                            yield self.py_str(k), val, slot, "inline"
+                        return
+                dict_addr = self.mem.ptr(obj + 8 * self.t.MANAGED_DICT_WORDS)
+            elif md == "dorv":
+                dorv = self.mem.ptr(obj + 8 * self.t.MANAGED_DICT_WORDS)
+                if dorv & 1:
+                    values = dorv + 1
+                    keys = self.mem.ptr(tp + L.ht_cached_keys)
+                    for k, val, slot in self.split_items(keys, values):
+                        yield self.py_str(k), val, slot, "inline"
+                    return
+                dict_addr = dorv
+            else:  # pre_values
+                values = self.mem.ptr(obj - 8 * 4)
+                if values:
+                    keys = self.mem.ptr(tp + L.ht_cached_keys)
+                    for k, val, slot in self.split_items(keys, values):
+                        yield self.py_str(k), val, slot, "inline"
+                    return
+                dict_addr = self.mem.ptr(obj + 8 * self.t.MANAGED_DICT_WORDS)
+        else:
+            off = self.mem.i64(tp + L.tp_dictoffset)
+            if off > 0:
+                dict_addr = self.mem.ptr(obj + off)
+        if dict_addr:
+            for k, val, slot in self.dict_items(dict_addr):
+                yield self.py_str(k), val, slot, "dict"
+
+    def has_instance_storage(self, tp):
+        flags = self.type_flags(tp)
+        if self.t.managed_dict != "dictoffset" and flags & self.t.TPFLAGS_MANAGED_DICT:
+            return True
+        if self.mem.i64(tp + self.L.tp_dictoffset) != 0:
+            return True
+        t = tp
+        n = 0
+        while t and n < 64:
+            if self.type_flags(t) & self.t.TPFLAGS_HEAPTYPE:
+                m = self.mem.ptr(t + self.L.tp_members)
+                while m and self.mem.ptr(m + self.L.m_name):
+                    if self.mem.i32(m + self.L.m_type) == self.t.T_OBJECT_EX:
+                        return True
+                    m += self.L.member_size
+            t = self.mem.ptr(t + self.L.tp_base)
+            n += 1
+        return False
+
+    # -- frames -----------------------------------------------------------------
+    def frame_variables(self, frame, ci):
+        """Yield (name, value, slot address, kind, tagged) of a frame's bound
+        variables: fast locals, cells and free variables (dereferenced), then
+        the f_locals dict of frames that have one (module and class bodies).
+        kind: local, cell, free, hidden (a 3.12+ inlined comprehension's), dict.
+        tagged is True when the slot holds a _PyStackRef (3.14 frame slots):
+        the object address is the slot's word with the tag bits cleared."""
+        L = self.L
+        t = self.t
+        code = ci.addr
+        flags = ci.flags
+        names, kinds = self.variable_names(code)
+        n = len(names)
+        vals = self.mem.ptrs(frame + L.f_localsplus, n)
+        cell_type = L.addr["PyCell_Type"]
+        optimized = flags & t.CO_OPTIMIZED
+        for i in range(n):
+            kind = kinds[i]
+            val = self.stackref(vals[i])
+            slot = frame + L.f_localsplus + 8 * i
+            if kind == "free" and not optimized:
+                continue  # __class__ cell of a class body
+            if not val:
+                continue
+            tagged = t.stackref_mask is not None
+            if kind in ("cell", "free"):
+                if self.type_of(val) == cell_type:
+                    slot = val + L.cell_ref
+                    tagged = False
+                    val = self.mem.ptr(slot)
+                    if not val:
+                        continue
+            yield names[i], val, slot, kind, tagged
+        if not optimized:
+            loc = self.mem.ptr(frame + L.f_locals)
+            if loc and self.type_of(loc) == L.addr["PyDict_Type"]:
+                for k, val, slot in self.dict_items(loc):
+                    yield self.py_str(k), val, slot, "dict", False
+
+    def variable_names(self, code):
+        """([name], [kind]) of a code object's frame slots, in slot order."""
+        L = self.L
+        t = self.t
+        if t.localsplus == "split":
+            # 3.10: locals, then cells, then free variables.
+            out_n, out_k = [], []
+            for field, kind in ((L.co_varnames, "local"), (L.co_cellvars, "cell"), (L.co_freevars, "free")):
+                tup = self.mem.ptr(code + field)
+                n = self.ob_size(tup)
+                if n < 0 or n > 1 << 20:
+                    raise Unreadable(code, "bad code object")
+                for p in self.mem.ptrs(tup + L.tuple_items, n):
+                    out_n.append(self.py_str(p))
+                    out_k.append(kind)
+            return out_n, out_k
+        n = self.mem.i32(code + L.co_nlocalsplus)
+        if n < 0 or n > 1 << 20:
+            raise Unreadable(code, "bad code object")
+        raw = self.mem.read(self.mem.ptr(code + L.co_localspluskinds) + L.bytes_sval, n)
+        name_ptrs = self.mem.ptrs(self.mem.ptr(code + L.co_localsplusnames) + L.tuple_items, n)
+        kinds = []
+        for k in raw:
+            if k & (t.CO_FAST_CELL | t.CO_FAST_FREE):
+                kinds.append("free" if k & t.CO_FAST_FREE else "cell")
+            elif k & t.CO_FAST_HIDDEN:
+                kinds.append("hidden")
+            else:
+                kinds.append("local")
+        return [self.py_str(p) for p in name_ptrs], kinds
+
+
+class Renderer:
+    """Renders one value as repr() would, bounded in length, depth and time.
+
+    The rendering is the prefix of the full rendering: once more than limit
+    characters exist it stops reading and the result is cut to limit-1
+    characters plus "…". A str or bytes longer than limit is rendered from
+    its first limit+1 characters (quote choice from those)."""
+
+    def __init__(self, reader, limit=DEFAULT_LIMIT, depth=DEFAULT_DEPTH, budget=RENDER_BUDGET_S):
+        self.r = reader
+        self.L = reader.L
+        self.limit = limit
+        self.max_depth = depth
+        self.deadline = min(time.monotonic() + budget, reader.deadline)
+        self.nodes = 0
+        self.out = []
+        self.n = 0
+        self.active = set()
+
+    def render(self, obj):
+        try:
+            self.value(obj, 0)
+        except _Full:
+            pass
+        s = "".join(self.out)
+        if len(s) > self.limit or self.cut:
+            s = s[:self.limit - 1] + ELLIPSIS
+        return s
+
+    cut = False
+
+    def emit(self, s):
+        self.out.append(s)
+        self.n += len(s)
+        if self.n > self.limit:
+            raise _Full()
+
+    def value(self, obj, depth):
+        self.nodes += 1
+        if self.nodes > RENDER_MAX_NODES or (self.nodes % 64 == 0 and time.monotonic() > self.deadline):
+            self.cut = True
+            raise _Full()
+        if obj == 0:
+            self.emit("<NULL>")
+            return
+        try:
+            self._value(obj, depth)
+        except Unreadable:
+            self.emit("<unreadable 0x%x>" % obj)
+
+    def _value(self, obj, depth):
+        r = self.r
+        L = self.L
+        tp = r.type_of(obj)
+        sym = L.type_by_addr.get(tp)
+        if sym == "PyUnicode_Type":
+            s, length = r.read_str(obj, self.limit + 1)
+            self.emit(repr(s))
+        elif sym == "PyLong_Type":
+            value, bits = r.read_int(obj)
+            if value is None:
+                self.emit("<int of %d bits>" % bits)
+            else:
+                self.emit(_int_str(value))
+        elif sym == "PyBool_Type":
+            self.emit("True" if obj == L.addr.get("_Py_TrueStruct") else "False")
+        elif sym == "_PyNone_Type":
+            self.emit("None")
+        elif sym == "PyFloat_Type":
+            self.emit(repr(struct.unpack("<d", r.mem.read(obj + L.float_val, 8))[0]))
+        elif sym == "PyComplex_Type":
+            re_, im = struct.unpack("<dd", r.mem.read(obj + L.complex_val, 16))
+            self.emit(repr(complex(re_, im)))
+        elif sym == "PyBytes_Type":
+            n = r.ob_size(obj)
+            if n < 0:
+                raise Unreadable(obj)
+            self.emit(repr(r.mem.read(obj + L.bytes_sval, min(n, self.limit + 1))))
+        elif sym in ("PyList_Type", "PyTuple_Type"):
+            self.sequence(obj, sym, depth)
+        elif sym == "PyDict_Type":
+            self.dict(obj, depth)
+        elif sym in ("PySet_Type", "PyFrozenSet_Type"):
+            self.set(obj, sym, depth)
+        elif sym == "PyRange_Type" and L.range_fields:
+            start, stop, step = (r.read_int(r.mem.ptr(obj + o))[0] for o in L.range_fields)
+            self.emit("range(%s, %s)" % (start, stop) if step == 1 else "range(%s, %s, %s)" % (start, stop, step))
+        elif sym == "PyEllipsis_Type":
+            self.emit("Ellipsis")
+        elif sym == "_PyNotImplemented_Type":
+            self.emit("NotImplemented")
+        elif sym == "PyFunction_Type":
+            self.emit("<function %s at 0x%x>" % (r.py_str(r.mem.ptr(obj + L.func_qualname), 200), obj))
+        elif sym == "PyType_Type" or (tp and r.type_flags(tp) & (1 << 31)):
+            self.emit("<class '%s'>" % self.class_name(obj))
+        elif sym == "PyModule_Type" and L.module_name is not None:
+            name = r.mem.ptr(obj + L.module_name)
+            self.emit("<module %s>" % (repr(r.py_str(name, 200)) if name else "?"))
+        elif sym == "PyCode_Type":
+            self.emit("<code object %s at 0x%x, file %s, line %d>" % (
+                r.py_str(r.mem.ptr(obj + L.co_name), 200), obj,
+                '"%s"' % r.py_str(r.mem.ptr(obj + L.co_filename), 400),
+                r.mem.i32(obj + L.co_firstlineno)))
+        elif sym in ("PyGen_Type", "PyCoro_Type", "PyAsyncGen_Type") and L.gen_qualname is not None:
+            kind = {"PyGen_Type": "generator", "PyCoro_Type": "coroutine", "PyAsyncGen_Type": "async_generator"}[sym]
+            self.emit("<%s object %s at 0x%x>" % (kind, r.py_str(r.mem.ptr(obj + L.gen_qualname), 200), obj))
+        elif sym == "PyCFunction_Type" and L.cfunc_ml is not None:
+            ml = r.mem.ptr(obj + L.cfunc_ml)
+            name = r.cstring(r.mem.ptr(ml), 200) if ml else "?"
+            self.emit("<built-in function %s>" % name)
+        elif r.type_flags(tp) & r.t.TPFLAGS_HEAPTYPE and r.has_instance_storage(tp):
+            self.instance(obj, tp, depth)
+        else:
+            self.emit("<%s object at 0x%x>" % (r.type_name(tp), obj))
+
+    def class_name(self, tp):
+        r = self.r
+        L = self.L
+        if r.type_flags(tp) & r.t.TPFLAGS_HEAPTYPE:
+            qual = r.py_str(r.mem.ptr(tp + L.ht_qualname), 200)
+            mod = None
+            d = r.mem.ptr(tp + L.tp_dict)
+            if d:
+                found = r.dict_lookup_str(d, "__module__")
+                if found and r.type_of(found[0]) == L.addr["PyUnicode_Type"]:
+                    mod = r.py_str(found[0], 200)
+            if mod and mod != "builtins":
+                return "%s.%s" % (mod, qual)
+            return qual
+        return r.cstring(r.mem.ptr(tp + L.tp_name), 200)
+
+    def enter(self, obj, depth, open_, close, selfref):
+        """Handles recursion and depth; True when the caller should render items."""
+        if obj in self.active:
+            self.emit(selfref)
+            return False
+        if depth >= self.max_depth:
+            self.emit(open_ + ELLIPSIS + close)
+            return False
+        return True
+
+    def sequence(self, obj, sym, depth):
+        r = self.r
+        L = self.L
+        n = r.ob_size(obj)
+        if n < 0 or n > 1 << 40:
+            raise Unreadable(obj)
+        is_list = sym == "PyList_Type"
+        open_, close = ("[", "]") if is_list else ("(", ")")
+        if n == 0:
+            self.emit(open_ + close)
+            return
+        if not self.enter(obj, depth, open_, close, "[...]" if is_list else "(...)"):
+            return
+        self.active.add(obj)
+        try:
+            items = r.mem.ptr(obj + L.list_items) if is_list else obj + L.tuple_items
+            self.emit(open_)
+            i = 0
+            while i < n:
+                chunk = min(n - i, 32)
+                for j, item in enumerate(r.mem.ptrs(items + 8 * i, chunk)):
+                    if i + j:
+                        self.emit(", ")
+                    self.value(item, depth + 1)
+                i += chunk
+            if not is_list and n == 1:
+                self.emit(",")
+            self.emit(close)
+        finally:
+            self.active.discard(obj)
+
+    def dict(self, obj, depth):
+        r = self.r
+        if r.mem.i64(obj + self.L.dict_used) == 0:
+            self.emit("{}")
+            return
+        if not self.enter(obj, depth, "{", "}", "{...}"):
+            return
+        self.active.add(obj)
+        try:
+            self.emit("{")
+            first = True
+            for k, val, _ in r.dict_items(obj):
+                if not first:
+                    self.emit(", ")
+                first = False
+                self.value(k, depth + 1)
+                self.emit(": ")
+                self.value(val, depth + 1)
+            self.emit("}")
+        finally:
+            self.active.discard(obj)
+
+    def set(self, obj, sym, depth):
+        r = self.r
+        L = self.L
+        used = r.mem.i64(obj + L.set_used)
+        frozen = sym == "PyFrozenSet_Type"
+        if used == 0:
+            self.emit("frozenset()" if frozen else "set()")
+            return
+        open_, close = ("frozenset({", "})") if frozen else ("{", "}")
+        if not self.enter(obj, depth, open_, close, "%s(...)" % ("frozenset" if frozen else "set")):
+            return
+        self.active.add(obj)
+        try:
+            table = r.mem.ptr(obj + L.set_table)
+            mask = r.mem.i64(obj + L.set_mask)
+            if mask < 0 or mask > 1 << 40:
+                raise Unreadable(obj)
+            self.emit(open_)
+            first = True
+            i = 0
+            while i <= mask:
+                chunk = min(mask + 1 - i, 64)
+                raw = r.mem.read(table + 16 * i, 16 * chunk)
+                for j in range(chunk):
+                    key = struct.unpack_from("<Q", raw, 16 * j)[0]
+                    if key and key != L.set_dummy:
+                        if not first:
+                            self.emit(", ")
+                        first = False
+                        self.value(key, depth + 1)
+                i += chunk
+            self.emit(close)
+        finally:
+            self.active.discard(obj)
+
+    def instance(self, obj, tp, depth):
+        r = self.r
+        name = r.type_name(tp)
+        attrs = r.instance_attrs(obj, tp)
+        first = next(attrs, None)
+        if first is None:
+            self.emit(name + "()")
+            return
+        if not self.enter(obj, depth, name + "(", ")", name + "(...)"):
+            return
+        self.active.add(obj)
+        try:
+            self.emit(name + "(")
+            item = first
+            while item is not None:
+                if item is not first:
+                    self.emit(", ")
+                self.emit("%s=" % item[0])
+                self.value(item[1], depth + 1)
+                item = next(attrs, None)
+            self.emit(")")
+        finally:
+            self.active.discard(obj)
+
+
+def _int_str(value):
+    try:
+        return str(value)
+    except ValueError:
+        # gdb's Python refuses int->str over sys.int_info.str_digits_check_threshold.
+        import sys
+        old = sys.get_int_max_str_digits()
+        sys.set_int_max_str_digits(0)
+        try:
+            return str(value)
+        finally:
+            sys.set_int_max_str_digits(old)
+
+
+def render(reader, obj, limit=DEFAULT_LIMIT):
+    return Renderer(reader, limit).render(obj)
+
+
+def type_label(reader, obj):
+    try:
+        return reader.type_name(reader.type_of(obj))
+    except Unreadable:
+        return None
+
+
+# ---------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------

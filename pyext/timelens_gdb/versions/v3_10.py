@@ -1,0 +1,133 @@
+"""CPython 3.10: frame objects, f_lasti, the PEP 626 line table.
+
+Sources: Include/cpython/frameobject.h (PyFrameObject, enum _framestate),
+Include/cpython/code.h, Include/cpython/pystate.h (tstate->frame),
+Python/ceval.c (DISPATCH stores f->f_lasti = INSTR_OFFSET() before every
+instruction when not tracing, computed gotos; maybe_call_line_trace: a line
+event at instruction i after p when line(i) != -1 and (i < p or line(i) !=
+line(p))), Objects/lnotab_notes.txt (co_linetable)."""
+
+
+class V3_10:
+    key = (3, 10)
+
+    # -- where the interpreter keeps a thread's current frame ----------------
+    # A field path from PyThreadState; every link but the last is a pointer.
+    current_frame = ("frame",)
+    # A thread-local holding the running thread's PyThreadState (3.12+).
+    tstate_tls = None
+    # How a gdb thread is matched to its PyThreadState: the OS thread id
+    # (native_thread_id) or the pthread handle (thread_id).
+    thread_match = "pthread"
+    # The first thread state of an interpreter (PyInterpreterState field path).
+    interp_threads_head = "tstate_head"
+
+    # -- frames -----------------------------------------------------------------
+    frame_type = ("PyFrameObject", "struct _frame")
+    frame_code = "f_code"
+    frame_previous = "f_back"
+    frame_globals = "f_globals"
+    frame_builtins = "f_builtins"
+    frame_locals = "f_locals"
+    frame_localsplus = "f_localsplus"
+    # The field the interpreter stores before each instruction, and what it
+    # holds: "index" (an int: the instruction's index) or "pointer" (the
+    # address of the instruction's code unit).
+    frame_ip = "f_lasti"
+    ip_kind = "index"
+    # The frame's owner field (None: a frame object, a generator's when f_gen
+    # is set), its values, and owners from which frames are interpreter shims.
+    frame_owner = None
+    owners = {}
+    owner_generator = None
+    first_shim_owner = None
+    # 3.14 wraps f_executable and frame slots in _PyStackRef: a tag in the
+    # low bits to clear (None: plain PyObject*).
+    stackref_mask = None
+    # Where a generator frame says it has started, is suspended or done:
+    # ("frame", field) in the frame itself, or ("gen", field) in the generator
+    # object that holds the frame at gi_iframe.
+    gen_state = ("frame", "f_state")
+    gen_link = "f_gen"
+    # The frame state (enum _framestate, read from the interpreter) from which
+    # a generator's call is over.
+    gen_done_state = "FRAME_RETURNED"
+
+    # -- code objects -------------------------------------------------------------
+    # "object": co_code is a bytes object; "inline": co_code_adaptive.
+    code_bytes = "object"
+    # "pep626": (start delta, line delta) byte pairs; "locations": 3.11's
+    # location table (Objects/locations.md).
+    line_table = "pep626"
+    # Variables: "split" (co_varnames, co_cellvars, co_freevars, co_nlocals)
+    # or "kinds" (co_localsplusnames and co_localspluskinds).
+    localsplus = "split"
+    # The code's qualified name: a field, or None (read from the syntax tree
+    # of its source, by first line and name).
+    qualname_field = None
+    # The first instruction a frame traces (None: 0).
+    firsttraceable_field = None
+    exception_table = None
+    # Opcodes that a generator's code starts with and that trace no line.
+    entry_ops = ("GEN_START",)
+
+    # -- line events ----------------------------------------------------------------
+    # The rule that turns stores of frame_ip into sys.settrace line events
+    # (code.py): "lasti" (3.10), "tracing" (3.11), "monitoring" (3.12+).
+    line_rule = "lasti"
+    # Superinstructions run two instructions with one store of frame_ip.
+    superinstructions = False
+    # By opcode name (numbers come from the interpreter):
+    # "tracing": instructions that trace no line, and that trace no backward
+    # jump to them ("monitoring" marks lines instead, below).
+    no_line_ops = ()
+    no_backward_ops = ()
+    # "monitoring": instructions that never start a line, jump targets that
+    # are never marked, previous instructions after which the same line is an
+    # event again, and where each jump goes ("forward": next + oparg,
+    # "forward+1": one further, past END_FOR/END_SEND; "backward": next - oparg).
+    never_line_start = ()
+    never_marked_target = ()
+    line_again_after = ()
+    jumps = {}
+    # sys.monitoring's saved opcodes of INSTRUMENTED_LINE instructions, in
+    # _PyCoMonitoringData.lines: (header bytes, bytes per entry or None when
+    # the header's first byte says).
+    monitoring_lines = None
+
+    # -- objects --------------------------------------------------------------------
+    long_layout = "ob_size"       # sign and digit count in ob_size (3.12: lv_tag)
+    # Dict keys: "entries" (3.10: every entry {hash, key, value}; index bytes
+    # from dk_size) or "kinds" (3.11+: dk_kind, dk_log2_index_bytes, compact
+    # unicode entries {key, value}).
+    dict_keys = "entries"
+    # Instance attributes: "dictoffset" (3.10: tp_dictoffset), "pre_values"
+    # (3.11: values at -4 words, dict at -3), "dorv" (3.12: tagged
+    # dict-or-values at -3 words), "inline" (3.13+).
+    managed_dict = "dictoffset"
+    values_order = None           # split values' insertion order: "prefix", "suffix"
+    tpflags_inline_values = None
+    TPFLAGS_MANAGED_DICT = 1 << 4
+    TPFLAGS_HEAPTYPE = 1 << 9
+    MANAGED_DICT_WORDS = -3
+    T_OBJECT_EX = 16
+    CO_OPTIMIZED = 0x1
+    CO_GENERATOR_FLAGS = 0x20 | 0x80 | 0x200   # generator, coroutine, async generator
+    # Local kinds for "kinds" variables (Include/internal/pycore_code.h).
+    CO_FAST_HIDDEN = 0x10
+    CO_FAST_LOCAL = 0x20
+    CO_FAST_CELL = 0x40
+    CO_FAST_FREE = 0x80
+
+    # -- start-up and the recorded window ---------------------------------------------
+    # The function that runs the main script (Python/pythonrun.c).
+    run_main = ("_PyRun_SimpleFileObject", "PyRun_SimpleFileExFlags")
+    # Where every Python call starts: the frame evaluator's entry ("entry",
+    # with the frame in its argument) or the RESUME handlers ("resume").
+    call_start = "entry"
+    entry_function = "_PyEval_EvalFrameDefault"
+    entry_frame_argument = "f"
+    resume_labels = ()
+    # The first run of a code object quickens its RESUME in place (3.13+),
+    # which a 1-byte watchpoint can catch.
+    resume_quickens = False

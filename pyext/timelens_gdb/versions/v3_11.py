@@ -1,0 +1,49 @@
+"""CPython 3.11: _PyInterpreterFrame, prev_instr, the location table, quickening.
+
+Sources: Include/internal/pycore_frame.h (_PyInterpreterFrame: f_code,
+previous, prev_instr, owner), Include/cpython/pystate.h (tstate->cframe->
+current_frame; a C-level call into the interpreter pushes a new _PyCFrame),
+Python/ceval.c (TARGET stores frame->prev_instr = next_instr++ at every
+instruction start; maybe_call_line_trace: a line event at i after p when
+line(i) != -1 and (line(i) != lastline or (i < p and op(i) != SEND)), with
+lastline -1 while p <= _co_firsttraceable; RESUME traces no line; tracing
+runs de-specialized code, the untraced program runs superinstructions),
+Objects/dictobject.c (dk_kind, compact unicode entries), Objects/
+typeobject.c (values before the object)."""
+
+from .v3_10 import V3_10
+
+
+class V3_11(V3_10):
+    key = (3, 11)
+    current_frame = ("cframe", "current_frame")
+    thread_match = "native"
+    interp_threads_head = "threads.head"
+    frame_type = ("_PyInterpreterFrame", "struct _PyInterpreterFrame")
+    frame_previous = "previous"
+    frame_localsplus = "localsplus"
+    frame_ip = "prev_instr"
+    ip_kind = "pointer"
+    frame_owner = "owner"
+    owners = {0: "thread", 1: "generator", 2: "frame_object"}
+    owner_generator = 1
+    gen_state = ("gen", "gi_frame_state")
+    gen_link = None
+    gen_done_state = "FRAME_COMPLETED"
+    code_bytes = "inline"
+    line_table = "locations"
+    localsplus = "kinds"
+    qualname_field = "co_qualname"
+    firsttraceable_field = "_co_firsttraceable"
+    exception_table = "co_exceptiontable"
+    entry_ops = ()
+    line_rule = "tracing"
+    superinstructions = True
+    no_line_ops = ("RESUME",)
+    no_backward_ops = ("SEND",)
+    dict_keys = "kinds"
+    managed_dict = "pre_values"
+    values_order = "prefix"
+    run_main = ("_PyRun_SimpleFileObject",)
+    call_start = "resume"
+    resume_labels = ("TARGET_RESUME", "TARGET_RESUME_QUICK")

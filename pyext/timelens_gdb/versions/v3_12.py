@@ -1,0 +1,35 @@
+"""CPython 3.12: sys.monitoring line events, shim frames, lv_tag ints.
+
+Sources: Include/internal/pycore_frame.h (FRAME_OWNED_BY_CSTACK = 3: the
+entry frame a C-level call pushes), Python/instrumentation.c
+(initialize_lines: an instruction is marked when it starts a line, is a jump
+target or an exception handler; _Py_call_instrumentation_line: an event
+when the line differs from the previous instruction's or that one was
+RESUME; legacy tracing adds a backward JUMP to the same line), Python/
+generated_cases.c.h (INSTRUCTION_START stores frame->prev_instr), Include/
+internal/pycore_long.h (lv_tag), Objects/typeobject.c (_PyDictOrValues)."""
+
+from .v3_11 import V3_11
+
+
+class V3_12(V3_11):
+    key = (3, 12)
+    tstate_tls = "_Py_tss_tstate"
+    owners = {0: "thread", 1: "generator", 2: "frame_object", 3: "cstack"}
+    first_shim_owner = 3
+    line_rule = "monitoring"
+    no_line_ops = ()
+    no_backward_ops = ()
+    never_line_start = ("END_ASYNC_FOR", "END_FOR", "END_SEND", "RESUME")
+    line_again_after = ("RESUME", "JUMP_BACKWARD")
+    jumps = {
+        "POP_JUMP_IF_FALSE": "forward", "POP_JUMP_IF_TRUE": "forward",
+        "POP_JUMP_IF_NONE": "forward", "POP_JUMP_IF_NOT_NONE": "forward",
+        "JUMP_FORWARD": "forward",
+        "FOR_ITER": "forward+1", "SEND": "forward+1",
+        "JUMP_BACKWARD": "backward", "JUMP_BACKWARD_NO_INTERRUPT": "backward",
+    }
+    monitoring_lines = (0, 2)
+    long_layout = "lv_tag"
+    managed_dict = "dorv"
+    resume_labels = ("TARGET_RESUME", "TARGET_RESUME_CHECK")
