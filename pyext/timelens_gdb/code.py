@@ -17,9 +17,14 @@ table's line_rule), written here as one formula over a per-code-unit table:
   * "lasti" (3.10, the same function there): ok(i) when i has a line and is
     not GEN_START; back always; FT = -1; again never.
 
-The table packs, per code unit k: (line(k) + 1) << 3 | ok << 2 | back << 1 |
-again. The same table drives the Python filter (is_event) and the one gdb
-evaluates itself (moves.py), as a gdb convenience array.
+In every version an instruction may store a position of its own (the table's
+restores_position: RERAISE with a nonzero oparg puts back the one where the
+exception was raised, for the traceback, before unwinding); the store after
+such a p is no instruction start, and no event: restores(p).
+
+The table packs, per code unit k: (line(k) + 1) << 4 | restores << 3 | ok << 2
+| back << 1 | again. The same table drives the Python filter (is_event) and
+the one gdb evaluates itself (moves.py), as a gdb convenience array.
 """
 
 import struct
@@ -288,7 +293,16 @@ class CodeInfo:
             for i in starts:
                 ok[i] = i >= entry and lines[i] >= 0
                 back[i] = True
-        tab = [((line_of[k] + 1) << 3) | (ok[k] << 2) | (back[k] << 1) | again[k] for k in range(n)]
+        # The line a previous instruction p stands for: under "monitoring" only
+        # instruction starts have one; the older rules ask the line table, which
+        # gives a cache unit its instruction's line (3.11 leaves a caller's
+        # prev_instr on CALL's last cache unit while the callee runs).
+        field = line_of if t.line_rule == "monitoring" else lines
+        when = {L.op(name): w for name, w in t.restores_position.items() if L.op(name) is not None}
+        restores = [self.is_start[k] and ops[k] in when and (when[ops[k]] == "always" or args[k] != 0)
+                    for k in range(n)]
+        tab = [((field[k] + 1) << 4) | (restores[k] << 3) | (ok[k] << 2) | (back[k] << 1) | again[k]
+               for k in range(n)]
         return tab, ft
 
     def _mark_jump_targets(self, L, t, ops, args, marked):
@@ -352,10 +366,10 @@ class CodeInfo:
         if not (0 <= i < self.n and -1 <= p < self.n):
             return False
         ti = self.tab[i]
-        if not ti & 4:
+        if not ti & 4 or (p >= 0 and self.tab[p] & 8):
             return False
         tp = self.tab[p] if p > self.ft else 0
-        return (ti >> 3) != (tp >> 3) or bool(tp & 1) or bool(ti & 2 and i < p)
+        return (ti >> 4) != (tp >> 4) or bool(tp & 1) or bool(ti & 2 and i < p)
 
     def crossed_event(self, i, p):
         """Like is_event for a forward pair p -> i, counting the instruction a

@@ -158,11 +158,16 @@ def is_shim(f):
 
 
 def code_of(f):
-    """The CodeInfo of frame f, or None for shims and frames without code."""
+    """The CodeInfo of frame f, or None for shims, frames without code and
+    addresses that hold no frame (3.11, 3.12: a _PyCFrame just pushed holds
+    stack garbage until the evaluator stores its current frame)."""
     L = layout.get()
-    if not f or is_shim(f):
+    try:
+        if not f or is_shim(f):
+            return None
+        co = memory.u64(f + L.f_code)
+    except gdb.MemoryError:
         return None
-    co = memory.u64(f + L.f_code)
     if L.t.stackref_mask is not None:
         co &= L.t.stackref_mask
     if not is_code(co):
@@ -276,7 +281,10 @@ def python_frames(f=None, complete=False):
         ci = code_of(f)
         if ci is not None and (not complete or started(f, ci)):
             out.append((f, ci))
-        f = previous(f)
+        try:
+            f = previous(f)
+        except gdb.MemoryError:
+            break
     return out
 
 

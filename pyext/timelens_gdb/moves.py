@@ -124,9 +124,9 @@ def _gdb_ip_watch(f, ci, reverse):
     idx = frames.ip_index_expr(f, ci)
     ok = lambda v: "(%s >= -1 && %s < %d)" % (v, v, ci.n)
     last = lambda p: "(%s <= %d ? 0 : %s[%s])" % (p, ci.ft, t, p)
-    ev = lambda i, p: ("(%s >= 0 && (%s[%s] & 4) != 0 && ((%s[%s] >> 3) != (%s >> 3) || (%s & 1) != 0 || "
-                       "((%s[%s] & 2) != 0 && %s < %s)))"
-                       % (i, t, i, t, i, last(p), last(p), t, i, i, p))
+    ev = lambda i, p: ("(%s >= 0 && (%s[%s] & 4) != 0 && (%s < 0 || (%s[%s] & 8) == 0) && "
+                       "((%s[%s] >> 4) != (%s >> 4) || (%s & 1) != 0 || ((%s[%s] & 2) != 0 && %s < %s)))"
+                       % (i, t, i, p, t, p, t, i, last(p), last(p), t, i, i, p))
     guard = cf.condition([f])
     if not reverse:
         _set_var("tl_p", frames.ip_index(f, ci))

@@ -3,7 +3,7 @@
 usage: python3.13 oracle.py PROGRAM.py [--func NAME] [--out FILE]
 
 Runs PROGRAM.py as __main__ under sys.settrace and writes, as one JSON object,
-  "events": the 'line' events [file, line, co_qualname, activation, depth] of frames
+  "events": the 'line' events [file, line, qualified name, activation, depth] of frames
             whose code comes from PROGRAM.py, starting at the first line event of the
             main module (default) or of the first call of NAME (a bare co_name or a
             co_qualname): what -timelens-step visits from the window start of
@@ -16,14 +16,41 @@ Runs PROGRAM.py as __main__ under sys.settrace and writes, as one JSON object,
             [file, line, qualname] at call and at return (null outside PROGRAM.py).
 """
 import dis
+import gc
 import json
 import os
 import sys
+import types
 
 
 GEN_FLAGS = 0x20 | 0x80 | 0x200  # CO_GENERATOR, CO_COROUTINE, CO_ASYNC_GENERATOR
 YIELD_VALUE = dis.opmap["YIELD_VALUE"]
-RESUME = dis.opmap["RESUME"]
+RESUME = dis.opmap.get("RESUME", -1)  # 3.11+
+_QUALNAMES = {}
+
+
+def qualname(code, frame=None):
+    """The code's qualified name: co_qualname (3.11+), else the __qualname__ of the
+    function made from it (3.10; a class body's and a comprehension's too, alive
+    while they run) or of the generator running it, else its name (a module)."""
+    q = getattr(code, "co_qualname", None)
+    if q is not None:
+        return q
+    q = _QUALNAMES.get(code)
+    if q is None:
+        for o in gc.get_referrers(code):
+            if isinstance(o, types.FunctionType) and o.__code__ is code:
+                q = o.__qualname__
+                break
+        if q is None and frame is not None:
+            for o in gc.get_referrers(frame):
+                if getattr(o, "gi_frame", getattr(o, "cr_frame", None)) is frame:
+                    q = o.__qualname__
+                    break
+        if q is None:
+            return code.co_name
+        _QUALNAMES[code] = q
+    return q
 
 
 def suspended(frame):
@@ -62,7 +89,7 @@ def main():
     def key(frame):
         if frame is None or frame.f_code.co_filename != prog:
             return None
-        return [frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_qualname]
+        return [frame.f_code.co_filename, frame.f_lineno, qualname(frame.f_code, frame)]
 
     def depth(frame):
         d = 0
@@ -88,13 +115,13 @@ def main():
             acts[a] = {"call_pos": len(events), "ret_pos": None, "fresh": fresh,
                        "first": frame_first.get(id(frame), a),
                        "gen": bool(co.co_flags & GEN_FLAGS), "completed": None,
-                       "qualname": co.co_qualname, "name": co.co_name,
+                       "qualname": qualname(co, frame), "name": co.co_name,
                        "call_caller": key(frame.f_back), "ret_caller": None}
         elif event == "line":
-            if not started[0] and (co.co_qualname == func or co.co_name == func):
+            if not started[0] and (qualname(co, frame) == func or co.co_name == func):
                 started[0] = True
             if started[0]:
-                events.append([co.co_filename, frame.f_lineno, co.co_qualname,
+                events.append([co.co_filename, frame.f_lineno, qualname(co, frame),
                                frame_act.get(id(frame)), depth(frame)])
         elif event == "return":
             a = frame_act.get(id(frame))

@@ -75,6 +75,12 @@ class V3_10:
     # The rule that turns stores of frame_ip into sys.settrace line events
     # (code.py): "lasti" (3.10), "tracing" (3.11), "monitoring" (3.12+).
     line_rule = "lasti"
+    # Instructions that store a position of their own, always or with a nonzero
+    # oparg: the store after them starts no instruction (Python/ceval.c,
+    # bytecodes.c). RERAISE puts back where the exception was raised, for the
+    # traceback; 3.10's YIELD_FROM steps f_lasti back onto itself when the
+    # subiterator yields, to run again when the generator resumes.
+    restores_position = {"RERAISE": "oparg", "YIELD_FROM": "always"}
     # Superinstructions run two instructions with one store of frame_ip.
     superinstructions = False
     # By opcode name (numbers come from the interpreter):

@@ -39,6 +39,7 @@ class V3_11(V3_10):
     entry_ops = ()
     line_rule = "tracing"
     superinstructions = True
+    restores_position = {"RERAISE": "oparg"}
     no_line_ops = ("RESUME",)
     no_backward_ops = ("SEND",)
     dict_keys = "kinds"
