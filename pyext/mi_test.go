@@ -51,37 +51,13 @@ func gdbPath(t testing.TB) string {
 	return gdb
 }
 
-// pythons lists the interpreters to test: env TIMELENS_PYTHONS (a comma
-// separated list, each must exist), else the known places that exist here.
+// pythons lists the interpreters the value tests read: the project's
+// interpreters of this test root, debug builds included (interpreters_test.go).
 func pythons(t testing.TB) []string {
 	t.Helper()
-	if env := os.Getenv("TIMELENS_PYTHONS"); env != "" {
-		var out []string
-		for _, p := range strings.Split(env, ",") {
-			if _, err := os.Stat(p); err != nil {
-				skipOrFail(t, "python %s from TIMELENS_PYTHONS: %v", p, err)
-				continue
-			}
-			out = append(out, p)
-		}
-		return out
-	}
-	candidates := []string{
-		"/root/.pyenv/versions/3.11.7/bin/python3.11",
-		"/root/.pyenv/versions/3.12.1/bin/python3.12",
-		"/root/.pyenv/versions/3.13.0/bin/python3.13",
-		"/usr/bin/python3.11", "/usr/bin/python3.12",
-		"/usr/bin/python3.13", "/usr/bin/python3.13d",
-		"/usr/bin/python3.14", "/usr/bin/python3.14d",
-	}
 	var out []string
-	for _, p := range candidates {
-		if _, err := os.Stat(p); err == nil {
-			out = append(out, p)
-		}
-	}
-	if len(out) == 0 {
-		skipOrFail(t, "no CPython 3.11–3.14 found (set TIMELENS_PYTHONS)")
+	for _, p := range suitePythons(t, true) {
+		out = append(out, p.Path)
 	}
 	return out
 }

@@ -89,8 +89,53 @@ func percentile(xs []float64, p float64) float64 {
 	return s[max(0, min(i, len(s)-1))]
 }
 
+// BenchmarkNavigate measures every move on each CPython of the test root
+// (interpreters_test.go) and writes bin/bench/navigate.txt: a summary line per
+// version, then each version's table.
 func BenchmarkNavigate(b *testing.B) {
-	gdb, python := navTools(b)
+	gdb, pys := navTools(b)
+	var summary, tables strings.Builder
+	fmt.Fprintf(&summary, "Navigation per CPython (testdata/navigate/calls.py, gdb record full; medians over up to %d start points):\n", benchSamples)
+	fmt.Fprintf(&summary, "%-14s %9s %9s %9s %9s %9s %9s %9s %9s\n", "python", "step st/l", "step ms", "step p95",
+		"rstep ms", "next ms", "finish ms", "floor ms", "base ms")
+	for _, py := range pys {
+		b.Run(py.Label, func(b *testing.B) {
+			table, rows := benchNavigate(b, gdb, py.Path)
+			med := func(name string, f func(*benchRow) []float64, p float64) float64 {
+				if r := rows[name]; r != nil {
+					return percentile(f(r), p)
+				}
+				return math.NaN()
+			}
+			ms := func(r *benchRow) []float64 { return r.ms }
+			span := func(r *benchRow) []float64 { return r.span }
+			step := rows["step"]
+			fmt.Fprintf(&summary, "%-14s %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f\n", py.Label,
+				step.perLine(step.stops), med("step", ms, 0.5), med("step", ms, 0.95), med("reverseStep", ms, 0.5),
+				med("next", ms, 0.5), med("finish", ms, 0.5), med("step", span, 0.5), med("baseline step", ms, 0.5))
+			fmt.Fprintf(&tables, "\n== %s (%s)\n%s", py.Label, py.Path, table)
+		})
+	}
+	out := summary.String() + "  st/l: stops per line event; floor: gdb's own replay of the same instructions; base: the per-bytecode baseline's step\n" + tables.String()
+	for _, l := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		b.Log(l)
+	}
+	// scripts/root-tests --bench shows only the Benchmark lines: the table goes
+	// to a file too, which make bench prints.
+	if dir, err := filepath.Abs(filepath.Join("..", "bin", "bench")); err == nil {
+		if os.MkdirAll(dir, 0o755) == nil {
+			name := "navigate.txt"
+			if suite() != "trixie" {
+				name = "navigate-" + suite() + ".txt"
+			}
+			_ = os.WriteFile(filepath.Join(dir, name), []byte(out), 0o644)
+		}
+	}
+}
+
+// benchNavigate records calls.py with python and measures every move: the
+// table, and the rows by move name.
+func benchNavigate(b *testing.B, gdb, python string) (string, map[string]*benchRow) {
 	prog := filepath.Join(navDir(b), "calls.py")
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()
@@ -201,16 +246,7 @@ func BenchmarkNavigate(b *testing.B) {
 		}
 	}
 	out.WriteString(benchLegend)
-	for _, l := range strings.Split(strings.TrimRight(out.String(), "\n"), "\n") {
-		b.Log(l)
-	}
-	// scripts/root-tests --bench shows only the Benchmark lines: the table goes
-	// to a file too, which make bench prints.
-	if dir, err := filepath.Abs(filepath.Join("..", "bin", "bench")); err == nil {
-		if os.MkdirAll(dir, 0o755) == nil {
-			_ = os.WriteFile(filepath.Join(dir, "navigate.txt"), []byte(out.String()), 0o644)
-		}
-	}
+	return out.String(), byName
 }
 
 const benchLegend = `stops: gdb stopped the program and handed control to timelens (each (reverse-)continue/stepi, plus each
@@ -219,6 +255,7 @@ const benchLegend = `stops: gdb stopped the program and handed control to timele
   span-ms: gdb's own "record goto" over the same instructions (replay alone, no stop). Rows: the default
   filter (a Python stop() callback per instr_ptr store), "gdb-cond" (the same rule as a watchpoint condition),
   "baseline" (the article's stepping bytecodes: one stop per bytecode and frame change, Python decides).
+  On 3.11 and 3.12 "gdb-cond" runs the Python filter too: their superinstructions need the opcode in memory.
 `
 
 var errSkip = fmt.Errorf("no sample here")

@@ -36,8 +36,9 @@ var navPrograms = []struct{ file, from string }{
 	{"classes.py", "Account.deposit"},
 }
 
-// navTools finds a gdb that can reverse-execute here and the CPython of navPython.
-func navTools(t testing.TB) (gdb, python string) {
+// navTools finds a gdb that can reverse-execute here and the CPythons of this
+// test root (interpreters_test.go).
+func navTools(t testing.TB) (gdb string, pythons []projectPython) {
 	t.Helper()
 	gdb = os.Getenv("TIMELENS_GDB")
 	if gdb == "" {
@@ -54,25 +55,15 @@ func navTools(t testing.TB) (gdb, python string) {
 	if v.Major < 14 {
 		skipOrFail(t, "%s", "gdb < 14 cannot reverse-execute on this CPU; run in the test root (scripts/sandbox)")
 	}
-	want := navPython()
-	python, err = exec.LookPath(want)
-	if err != nil {
-		skipOrFail(t, "%s missing (navigation supports CPython 3.13 and 3.14; set TIMELENS_PYTHON)", want)
-	}
-	return path, python
+	return path, suitePythons(t, false)
 }
 
-// navPython is the CPython the navigation tests debug: $TIMELENS_PYTHON, else the
-// one of the test root scripts/root-tests names in $TIMELENS_SUITE (sid: python3.14),
-// else python3.13.
-func navPython() string {
-	if p := os.Getenv("TIMELENS_PYTHON"); p != "" {
-		return p
-	}
-	if os.Getenv("TIMELENS_SUITE") == "sid" {
-		return "python3.14"
-	}
-	return "python3.13"
+// navPrimary is the interpreter of this root's distribution (the last of
+// its list), for the tests that need one CPython.
+func navPrimary(t testing.TB) (gdb, python string) {
+	t.Helper()
+	gdb, pys := navTools(t)
+	return gdb, pys[len(pys)-1].Path
 }
 
 func navDir(t testing.TB) string {
@@ -196,11 +187,31 @@ func navPrefix(got, want []navKey) int {
 // TestNavigateStepMatchesSettrace: from the window start, -timelens-step visits exactly
 // the oracle's line events to the end, and -timelens-step --reverse visits them
 // backwards; moves past either end are refused without moving.
+//
+// TestNavigateSemantics walks every --main program both ways on every
+// interpreter; this test walks the windows that start at a function.
 func TestNavigateStepMatchesSettrace(t *testing.T) {
-	gdb, python := navTools(t)
+	gdb, pys := navTools(t)
 	load := LoadCommand(filepath.Join(navDir(t), "..", "..", "pyext"))
-	for _, pr := range navPrograms {
-		pr := pr
+	for _, py := range pys {
+		python := py.Path
+		t.Run(py.Label, func(t *testing.T) {
+			t.Parallel()
+			for _, pr := range navPrograms {
+				if pr.from == "--main" && os.Getenv("TIMELENS_NAV_MAIN") == "" {
+					continue
+				}
+				navStepWindow(t, gdb, python, load, pr.file, pr.from)
+			}
+		})
+	}
+}
+
+// navStepWindow records prog from a function (or --main) and walks the whole window
+// both ways, comparing every position with the oracle's line events.
+func navStepWindow(t *testing.T, gdb, python, load, file, from string) {
+	pr := struct{ file, from string }{file, from}
+	{
 		t.Run(pr.file+"@"+strings.TrimPrefix(pr.from, "--"), func(t *testing.T) {
 			prog := filepath.Join(navDir(t), pr.file)
 			want := runNavOracle(t, python, prog, pr.from)
@@ -296,14 +307,26 @@ func TestNavigateSemantics(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow: every move from every line event")
 	}
-	gdb, python := navTools(t)
+	gdb, pys := navTools(t)
 	dir := navDir(t)
 	load := LoadCommand(filepath.Join(dir, "..", "..", "pyext"))
-	for _, pr := range navPrograms {
-		if pr.from != "--main" {
-			continue
-		}
-		pr := pr
+	for _, py := range pys {
+		python := py.Path
+		t.Run(py.Label, func(t *testing.T) {
+			t.Parallel()
+			for _, pr := range navPrograms {
+				if pr.from == "--main" {
+					navSemantics(t, gdb, python, load, dir, pr.file)
+				}
+			}
+		})
+	}
+}
+
+// navSemantics runs check.py on one --main program under one interpreter.
+func navSemantics(t *testing.T, gdb, python, load, dir, file string) {
+	pr := struct{ file string }{file}
+	{
 		t.Run(pr.file, func(t *testing.T) {
 			prog := filepath.Join(dir, pr.file)
 			out := filepath.Join(t.TempDir(), "oracle.json")
@@ -378,7 +401,7 @@ func navTail(s string, n int) string {
 // would otherwise drop the oldest instructions), stepping to its end is refused
 // cleanly, and a call that never happens is refused without moving.
 func TestNavigateWindowLimit(t *testing.T) {
-	gdb, python := navTools(t)
+	gdb, python := navPrimary(t)
 	prog := filepath.Join(navDir(t), "loop.py")
 	want := runNavOracle(t, python, prog, "--main")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

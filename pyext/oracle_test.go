@@ -64,7 +64,7 @@ func runOracle(t *testing.T, gdb, python, prog string, evals map[string][]string
 		}
 		js, ok := m.call("-timelens-frames")
 		if !ok {
-			if strings.Contains(js, "no debug info") {
+			if strings.Contains(js, `"no-debug-symbols"`) {
 				skipOrFail(t, "%s: %s", python, js)
 			}
 			t.Fatalf("-timelens-frames: %s", js)

@@ -16,43 +16,17 @@ Runs PROGRAM.py as __main__ under sys.settrace and writes, as one JSON object,
             [file, line, qualname] at call and at return (null outside PROGRAM.py).
 """
 import dis
-import gc
 import json
 import os
 import sys
-import types
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "oracle"))
+from qualnames import qualname  # noqa: E402
 
 
 GEN_FLAGS = 0x20 | 0x80 | 0x200  # CO_GENERATOR, CO_COROUTINE, CO_ASYNC_GENERATOR
 YIELD_VALUE = dis.opmap["YIELD_VALUE"]
 RESUME = dis.opmap.get("RESUME", -1)  # 3.11+
-_QUALNAMES = {}
-
-
-def qualname(code, frame=None):
-    """The code's qualified name: co_qualname (3.11+), else the __qualname__ of the
-    function made from it (3.10; a class body's and a comprehension's too, alive
-    while they run) or of the generator running it, else its name (a module)."""
-    q = getattr(code, "co_qualname", None)
-    if q is not None:
-        return q
-    q = _QUALNAMES.get(code)
-    if q is None:
-        for o in gc.get_referrers(code):
-            if isinstance(o, types.FunctionType) and o.__code__ is code:
-                q = o.__qualname__
-                break
-        if q is None and frame is not None:
-            for o in gc.get_referrers(frame):
-                if getattr(o, "gi_frame", getattr(o, "cr_frame", None)) is frame:
-                    q = o.__qualname__
-                    break
-        if q is None:
-            return code.co_name
-        _QUALNAMES[code] = q
-    return q
-
-
 def suspended(frame):
     """A generator frame's return event is a yield: f_lasti is at the YIELD_VALUE
     or (3.13) already at the RESUME after it, whose oparg says "after a yield,
@@ -89,7 +63,7 @@ def main():
     def key(frame):
         if frame is None or frame.f_code.co_filename != prog:
             return None
-        return [frame.f_code.co_filename, frame.f_lineno, qualname(frame.f_code, frame)]
+        return [frame.f_code.co_filename, frame.f_lineno, qualname(frame)]
 
     def depth(frame):
         d = 0
@@ -115,13 +89,13 @@ def main():
             acts[a] = {"call_pos": len(events), "ret_pos": None, "fresh": fresh,
                        "first": frame_first.get(id(frame), a),
                        "gen": bool(co.co_flags & GEN_FLAGS), "completed": None,
-                       "qualname": qualname(co, frame), "name": co.co_name,
+                       "qualname": qualname(frame), "name": co.co_name,
                        "call_caller": key(frame.f_back), "ret_caller": None}
         elif event == "line":
-            if not started[0] and (qualname(co, frame) == func or co.co_name == func):
+            if not started[0] and (qualname(frame) == func or co.co_name == func):
                 started[0] = True
             if started[0]:
-                events.append([co.co_filename, frame.f_lineno, qualname(co, frame),
+                events.append([co.co_filename, frame.f_lineno, qualname(frame),
                                frame_act.get(id(frame)), depth(frame)])
         elif event == "return":
             a = frame_act.get(id(frame))

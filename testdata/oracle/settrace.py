@@ -16,6 +16,9 @@ import os
 import runpy
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from qualnames import qualname  # noqa: E402
+
 MAX = 120
 
 
@@ -71,10 +74,14 @@ STORE_OPS = {"STORE_FAST", "STORE_DEREF", "STORE_NAME", "STORE_GLOBAL", "STORE_F
 def stores(code):
     """Line -> names the code object's bytecode stores to, in order."""
     out = {}
+    line = None
     for ins in dis.get_instructions(code):
+        if hasattr(ins, "positions"):
+            line = ins.positions.lineno if ins.positions else None
+        elif ins.starts_line is not None:  # 3.10: no positions, lines where they start
+            line = ins.starts_line
         if ins.opname not in STORE_OPS:
             continue
-        line = ins.positions.lineno if ins.positions else None
         if line is None:
             continue
         names = ins.argval if isinstance(ins.argval, tuple) else (ins.argval,)
@@ -109,8 +116,6 @@ def main():
     calls = {}  # id(frame) -> call id, for live frames
     state = {"n": 0, "call": 0, "base": None, "on": start_fn is None}
 
-    def qualname(frame):
-        return getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
 
     def depth_of(frame):
         """Frames between frame and the window's base."""

@@ -20,6 +20,9 @@ import os
 import sys
 import types
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "oracle"))
+from qualnames import qualname  # noqa: E402
+
 LIMIT = 120
 DEPTH = 3
 ELLIPSIS = "\u2026"
@@ -254,7 +257,7 @@ def checkpoint(label):
     while f is not None:
         code = f.f_code
         frames.append({
-            "qualname": code.co_qualname,
+            "qualname": qualname(f),
             "name": code.co_name,
             "file": code.co_filename,
             "firstlineno": code.co_firstlineno,
