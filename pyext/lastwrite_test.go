@@ -16,9 +16,21 @@ import (
 // stores in a hot loop (specialized STORE_ATTR), __slots__, a dataclass
 // field, a chain written by a callee, a plain local, and an attribute whose
 // storage moved into a dict that grew after the write.
+//
+// It runs on each CPython of the test root: specialization differs between
+// them (3.10 has none; 3.11 and 3.12 store through STORE_ATTR_INSTANCE_VALUE,
+// _SLOT and _WITH_HINT with the values before or in the object).
 func TestLastWrite(t *testing.T) {
+	for _, py := range suitePythons(t, false) {
+		t.Run(py.Label, func(t *testing.T) {
+			t.Parallel()
+			lastWrites(t, py.Path)
+		})
+	}
+}
+
+func lastWrites(t *testing.T, py string) {
 	gdb := reverseGDB(t)
-	py := backendPython(t)
 	prog, _ := filepath.Abs(filepath.Join("..", "testdata", "programs", "writes.py"))
 	src, _ := os.ReadFile(prog)
 	lineOf := func(text string) int {

@@ -246,9 +246,12 @@ func (e *editor) lineHints(uri string) map[int]string {
 	return shown
 }
 
-func e2eSession(t *testing.T, prog string) (*editor, string, string) {
+func e2eSession(t *testing.T, prog string, python ...string) (*editor, string, string) {
 	t.Helper()
 	py := needRecording(t)
+	if len(python) > 0 {
+		py = python[0]
+	}
 	path, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "programs", prog))
 	e := startEditor(t, "lsp", "--backend", "gdb", "--record-from", "main", "--", py, path)
 	uri := e.open(path, editorCaps)
@@ -280,16 +283,43 @@ func TestLSPEndToEndStepsWithHints(t *testing.T) {
 	// writes.py has 259 line events; its hints are checked at every 8th of
 	// main's, to keep the suite's time in bounds (every step's position is
 	// still checked).
+	// loop.py runs a second time under pyenv's CPython 3.12: libpython is a
+	// shared library there, loaded after the program starts.
 	for _, c := range []struct {
 		prog   string
 		stride int
-	}{{"loop.py", 1}, {"writes.py", 8}} {
-		t.Run(c.prog, func(t *testing.T) { stepWithHints(t, c.prog, c.stride) })
+		python string
+	}{{"loop.py", 1, ""}, {"writes.py", 8, ""}, {"loop.py", 1, pyenv312}} {
+		name := c.prog
+		if c.python != "" {
+			name += "@" + filepath.Base(c.python)
+		}
+		t.Run(name, func(t *testing.T) {
+			var py []string
+			if c.python != "" {
+				py = append(py, needPython(t, c.python))
+			}
+			stepWithHints(t, c.prog, c.stride, py...)
+		})
 	}
 }
 
-func stepWithHints(t *testing.T, prog string, stride int) {
-	e, uri, py := e2eSession(t, prog)
+// pyenv312 is pyenv's CPython 3.12 (shared libpython, debug info), which
+// every machine of the project has (FACTS.md).
+const pyenv312 = "/root/.pyenv/versions/3.12.1/bin/python3.12"
+
+// needPython returns python when it exists, else skips (or fails, where
+// debuggers are required).
+func needPython(t testing.TB, python string) string {
+	t.Helper()
+	if _, err := os.Stat(python); err != nil {
+		requireOrSkip(t, "needs "+python+" (every machine of the project has it)")
+	}
+	return python
+}
+
+func stepWithHints(t *testing.T, prog string, stride int, python ...string) {
+	e, uri, py := e2eSession(t, prog, python...)
 	oracle, err := historytest.Record(py, strings.TrimPrefix(uri, "file://"), "main")
 	if err != nil {
 		t.Fatal(err)
