@@ -157,19 +157,23 @@ def is_shim(f):
     return first is not None and memory.u8(f + L.f_owner) >= first
 
 
+def code_addr(f):
+    """The address of the code object frame f runs (tag bits cleared)."""
+    L = layout.get()
+    co = memory.u64(f + L.f_code)
+    return co & L.t.stackref_mask if L.t.stackref_mask is not None else co
+
+
 def code_of(f):
     """The CodeInfo of frame f, or None for shims, frames without code and
     addresses that hold no frame (3.11, 3.12: a _PyCFrame just pushed holds
     stack garbage until the evaluator stores its current frame)."""
-    L = layout.get()
     try:
         if not f or is_shim(f):
             return None
-        co = memory.u64(f + L.f_code)
+        co = code_addr(f)
     except gdb.MemoryError:
         return None
-    if L.t.stackref_mask is not None:
-        co &= L.t.stackref_mask
     if not is_code(co):
         return None
     return code_info(co)

@@ -155,6 +155,16 @@ class IPWatchPy(MoveWatch):
     def stop(self):
         _PYCOUNT[0] += 1
         try:
+            if frames.code_addr(self.f) != self.ci.addr:
+                # The frame was set up again for other code at the same address:
+                # a 3.11/3.12 C-level call can leave its new _PyCFrame holding the
+                # address of an older frame that the new one reuses, so the move
+                # armed this watch before the frame's code was stored.
+                ci = frames.code_of(self.f)
+                if ci is None:
+                    return False
+                self.ci = ci
+                self.other = -1 if not self.reverse else None
             cur = frames.ip_index(self.f, self.ci)
             if self.cf.read() != self.f:
                 self.other = cur
