@@ -122,39 +122,59 @@ func kindList() string {
 // UndoIsRecording).
 var undoMagic = []byte("HD\x10\x00\x00\x00UndoDB recording")
 
-// DetectKind picks the default backend for --recording PATH (CONTRACT.md): an
-// empty path means gdb (record a live program); a directory holding rr's
-// "version" file (rr src/TraceStream.h, version_path) is an rr trace; a file
-// that starts with UDB's recording magic, or is named *.undo, is a UDB
-// recording. Anything else is an error that says what was expected.
+// SavedRecordingManifest names the file that marks a directory made by
+// `timelens record --backend gdb`: gdb's saved execution log and this
+// manifest (pyext writes and reads it).
+const SavedRecordingManifest = "timelens-recording.json"
+
+// ErrRecordingIncomplete means an rr trace directory is still marked
+// incomplete: rr record is running, or stopped before it finished.
+var ErrRecordingIncomplete = errors.New("the rr trace is incomplete")
+
+// DetectKind is the one rule for what kind a --recording PATH is, which
+// picks the default backend (CONTRACT.md). An empty path means gdb (record
+// a live program). A directory is a gdb recording when it holds the
+// manifest of timelens record (SavedRecordingManifest), an rr trace when it
+// holds rr's "version" file (rr src/TraceStream.h, version_path); rr names
+// it "incomplete" until the recording ends, which is an error that says
+// so. A file is a UDB recording when it starts with UDB's recording magic,
+// else when its name ends in .undo, in any case (UDB's own suffix; Undo's
+// live-record accepts any name). Anything else is an error wrapping
+// ErrHistoryNotRecording that says what was expected.
 func DetectKind(recording string) (Kind, error) {
 	if recording == "" {
 		return KindGDB, nil
 	}
 	fi, err := os.Stat(recording)
 	if err != nil {
-		return "", fmt.Errorf("recording %s: %w", recording, err)
+		return "", err
 	}
 	if fi.IsDir() {
-		if _, err := os.Stat(filepath.Join(recording, "version")); err == nil {
+		has := func(name string) bool {
+			_, err := os.Stat(filepath.Join(recording, name))
+			return err == nil
+		}
+		switch {
+		case has(SavedRecordingManifest):
+			return KindGDB, nil
+		case has("version"):
 			return KindRR, nil
+		case has("incomplete"):
+			return "", fmt.Errorf("%s: %w (rr record is still running, or stopped before it finished): wait for rr record to end, or record again", recording, ErrRecordingIncomplete)
 		}
-		if _, err := os.Stat(filepath.Join(recording, "incomplete")); err == nil {
-			return "", fmt.Errorf("%s: rr trace is incomplete (rr record still running, or it crashed); record it again", recording)
-		}
-		return "", fmt.Errorf("%s: %w (an rr trace directory holds a \"version\" file)", recording, ErrHistoryNotRecording)
+		return "", fmt.Errorf("%s is a directory but %w (it has no rr \"version\" file, nor the %s of timelens record); name the trace directory itself", recording, ErrHistoryNotRecording, SavedRecordingManifest)
 	}
 	f, err := os.Open(recording)
 	if err != nil {
-		return "", fmt.Errorf("recording %s: %w", recording, err)
+		return "", err
 	}
 	defer f.Close()
 	head := make([]byte, len(undoMagic))
 	n, _ := io.ReadFull(f, head)
-	if bytes.Equal(head[:n], undoMagic) || strings.HasSuffix(recording, ".undo") {
+	if bytes.Equal(head[:n], undoMagic) || strings.EqualFold(filepath.Ext(recording), ".undo") {
 		return KindUDB, nil
 	}
-	return "", fmt.Errorf("%s: %w", recording, ErrHistoryNotRecording)
+	return "", fmt.Errorf("%s is %w: a UDB recording starts with UDB's header or is named *.undo, and an rr trace or a recording of timelens record is a directory", recording, ErrHistoryNotRecording)
 }
 
 // Target is what the debugger is started on.

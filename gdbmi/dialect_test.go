@@ -531,24 +531,40 @@ func TestDialectKinds(t *testing.T) {
 	write("rr partial/incomplete", "85\n")
 	magic := write("rec", string(undoMagic)+"\x00rest")
 	named := write("x.undo", "")
+	upper := write("X.UNDO", "")
 	plain := write("notes.txt", "hello")
+	gdbCore := write("gdb_record.1234", "core")
+	write("saved/"+SavedRecordingManifest, "{}")
 	for _, c := range []struct {
 		path string
 		want Kind
-		err  bool
+		err  error // nil: no error; else errors.Is must hold
 	}{
-		{"", KindGDB, false},
-		{filepath.Join(dir, "rr trace"), KindRR, false},
-		{filepath.Join(dir, "rr partial"), "", true},
-		{magic, KindUDB, false},
-		{named, KindUDB, false},
-		{plain, "", true},
-		{dir, "", true},
-		{filepath.Join(dir, "missing"), "", true},
+		{"", KindGDB, nil},
+		{filepath.Join(dir, "rr trace"), KindRR, nil},
+		{filepath.Join(dir, "rr partial"), "", ErrRecordingIncomplete},
+		{filepath.Join(dir, "saved"), KindGDB, nil},
+		{magic, KindUDB, nil},
+		{named, KindUDB, nil},
+		{upper, KindUDB, nil},
+		{plain, "", ErrHistoryNotRecording},
+		{gdbCore, "", ErrHistoryNotRecording},
+		{dir, "", ErrHistoryNotRecording},
+		{filepath.Join(dir, "missing"), "", os.ErrNotExist},
 	} {
 		got, err := DetectKind(c.path)
-		if (err != nil) != c.err || got != c.want {
-			t.Errorf("DetectKind(%q) = %q, %v; want %q (error %v)", c.path, got, err, c.want, c.err)
+		if got != c.want || (c.err == nil) != (err == nil) || c.err != nil && !errors.Is(err, c.err) {
+			t.Errorf("DetectKind(%q) = %q, %v; want %q, %v", c.path, got, err, c.want, c.err)
+		}
+	}
+	// The refusals say what to do.
+	for path, want := range map[string]string{
+		filepath.Join(dir, "rr partial"): "wait for rr record to end, or record again",
+		dir:                              "name the trace directory itself",
+		plain:                            "named *.undo",
+	} {
+		if _, err := DetectKind(path); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("DetectKind(%q): %v, want it to say %q", path, err, want)
 		}
 	}
 }

@@ -97,9 +97,6 @@ func Open(ctx context.Context, o Options) (*Backend, error) {
 	if progress == nil {
 		progress = func(string) {}
 	}
-	if o.Kind == "" && o.Recording != "" && IsGDBRecording(o.Recording) {
-		o.Kind = gdbmi.KindGDB
-	}
 	if o.Kind == "" {
 		k, err := gdbmi.DetectKind(o.Recording)
 		if err != nil {

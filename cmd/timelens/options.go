@@ -7,14 +7,13 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/timelens/timelens/pyext"
+	"github.com/timelens/timelens/gdbmi"
 	"time"
 )
 
@@ -211,25 +210,21 @@ func (o *Options) Validate() error {
 }
 
 // BackendName is the backend to use: --backend when given, else the kind of
-// --recording (udb for a .undo file, rr for an rr trace directory), else gdb.
+// --recording (gdbmi.DetectKind), else gdb.
 func (o *Options) BackendName() (string, error) {
-	kind := ""
-	if o.Recording != "" {
-		var err error
-		if kind, err = RecordingKind(o.Recording); err != nil {
-			return "", err
-		}
+	detected, err := gdbmi.DetectKind(o.Recording)
+	if err != nil {
+		return "", fmt.Errorf("--recording: %w", err)
 	}
+	kind := string(detected)
 	switch {
-	case o.Backend != "" && kind != "" && kind != o.Backend:
+	case o.Backend != "" && o.Recording != "" && kind != o.Backend:
 		return "", fmt.Errorf("--backend %s cannot replay %s, which is %s recording (use --backend %s, or leave --backend out)",
 			o.Backend, o.Recording, article(kind), kind)
 	case o.Backend != "":
 		return o.Backend, nil
-	case kind != "":
-		return kind, nil
 	}
-	return "gdb", nil
+	return kind, nil
 }
 
 func article(kind string) string {
@@ -237,32 +232,6 @@ func article(kind string) string {
 		return "a UDB"
 	}
 	return "an " + kind
-}
-
-// RecordingKind says which backend made the recording at path: "udb" for a
-// UDB .undo file, "rr" for an rr trace directory (one holding rr's "version"
-// file, or "incomplete" while rr records), "gdb" for a directory saved by
-// timelens record --backend gdb, "" for anything else.
-func RecordingKind(path string) (string, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return "", fmt.Errorf("--recording: %w", err)
-	}
-	if fi.IsDir() {
-		if pyext.IsGDBRecording(path) {
-			return "gdb", nil
-		}
-		for _, name := range []string{"version", "incomplete"} {
-			if _, err := os.Stat(filepath.Join(path, name)); err == nil {
-				return "rr", nil
-			}
-		}
-		return "", fmt.Errorf("--recording %s is a directory but not an rr trace (it has no rr \"version\" file); name the trace directory itself", path)
-	}
-	if strings.EqualFold(filepath.Ext(path), ".undo") {
-		return "udb", nil
-	}
-	return "", nil
 }
 
 // GDBPath is the gdb to run.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/creack/pty"
 
+	"github.com/timelens/timelens/gdbmi"
 	"github.com/timelens/timelens/pyext"
 )
 
@@ -39,8 +40,8 @@ func TestRecordGDBThenReplay(t *testing.T) {
 	if m.Python != py || !slices.Equal(m.Program, []string{py, prog}) || m.RecordFrom != "main" || m.GDBVersion == "" || m.FirstTime == "" {
 		t.Errorf("manifest: %+v", m)
 	}
-	if kind, err := RecordingKind(out); kind != "gdb" || err != nil {
-		t.Errorf("RecordingKind(%s) = %q, %v; want gdb", out, kind, err)
+	if kind, err := gdbmi.DetectKind(out); kind != gdbmi.KindGDB || err != nil {
+		t.Errorf("DetectKind(%s) = %q, %v; want gdb", out, kind, err)
 	}
 
 	r = timelens(t, "annotate", "--recording", out, "--at", "loop.py:28", prog)
