@@ -128,6 +128,11 @@ func TestSessionGDBKilledMidCommand(t *testing.T) {
 	if !errors.Is(err, ErrExited) {
 		t.Fatalf("got %v, want ErrExited", err)
 	}
+	// How gdb ended is a field, not something to read back from the text.
+	var xe *ExitError
+	if !errors.As(err, &xe) || xe.Status != "signal: killed" || xe.Op != "-interpreter-exec" {
+		t.Fatalf("got %#v, want an ExitError of -interpreter-exec with status signal: killed", err)
+	}
 	t.Logf("named error %q after %s", err, time.Since(begin).Round(time.Millisecond))
 	if time.Since(begin) > 10*time.Second {
 		t.Fatalf("the error took %s", time.Since(begin))

@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -165,25 +164,20 @@ type liveBackend struct{ *pyext.Backend }
 // Gone implements history.Liveness.
 func (b liveBackend) Gone() <-chan struct{} { return b.Session().Dead() }
 
-// lastParens finds the last parenthesized part of a message: the exit
-// status gdbmi puts in its ErrExited errors ("(signal: killed)").
-var lastParens = regexp.MustCompile(`\(([^()]*)\)[^()]*$`)
-
 // lostReason says, for the timeline, which errors mean the debugger is gone
-// and why: it exited (gdbmi.ErrExited) or stopped answering and was killed
-// (*gdbmi.TimeoutError).
+// and why: it exited (*gdbmi.ExitError, with its status) or stopped
+// answering and was killed (*gdbmi.TimeoutError).
 func lostReason(debugger string) func(error) string {
 	return func(err error) string {
 		var te *gdbmi.TimeoutError
+		var xe *gdbmi.ExitError
 		switch {
 		case errors.As(err, &te):
 			return fmt.Sprintf("%s did not answer %s within %s (hung) and was stopped", debugger, te.Op, te.After.Round(time.Millisecond))
+		case errors.As(err, &xe):
+			return fmt.Sprintf("%s exited unexpectedly (%s)", debugger, xe.Status)
 		case errors.Is(err, gdbmi.ErrExited):
-			status := "no exit status"
-			if m := lastParens.FindStringSubmatch(err.Error()); m != nil {
-				status = m[1]
-			}
-			return fmt.Sprintf("%s exited unexpectedly (%s)", debugger, status)
+			return fmt.Sprintf("%s exited unexpectedly (no exit status)", debugger)
 		}
 		return ""
 	}
