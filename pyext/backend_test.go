@@ -103,6 +103,9 @@ func TestBackendStepsLikeSettrace(t *testing.T) {
 		p, err = tl.Move(ctx, history.Step)
 		var edge *history.EdgeError
 		if errors.As(err, &edge) {
+			if edge.Edge != history.End {
+				t.Errorf("the last step was refused at the %s of history, want the end", edge.Edge)
+			}
 			if i+1 != len(oracle.Events) {
 				t.Errorf("end of history after %d events; settrace saw %d", i+1, len(oracle.Events))
 			}
@@ -123,7 +126,12 @@ func TestBackendStepsLikeSettrace(t *testing.T) {
 		back += l
 	}
 	t.Logf("reverse: %d/%d line events agree", back, len(oracle.Events)-1)
-	if _, err := tl.Move(ctx, history.ReverseStep); err == nil {
-		t.Error("reverse step before the window's first line event succeeded")
+	// The refusal comes from gdb as a code, and is history's named error.
+	var edge *history.EdgeError
+	if _, err := tl.Move(ctx, history.ReverseStep); !errors.As(err, &edge) || edge.Edge != history.Start {
+		t.Errorf("reverse step before the window's first line event: %v, want the start of history", err)
+	}
+	if _, err := tl.Call(ctx, "no_such_function", true); !errors.Is(err, history.ErrNoSuchCall) && !errors.As(err, &edge) {
+		t.Errorf("next call of a function never called: %v, want a refusal", err)
 	}
 }

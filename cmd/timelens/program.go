@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/timelens/timelens/gdbmi"
+	"github.com/timelens/timelens/pyext"
 )
 
 // The checks below run before gdb starts, so that a mistake on the command
@@ -197,21 +198,35 @@ func checkGDBCanRecord(gdb string) error {
 }
 
 // explainOpenError adds what to do next to the errors the Python extension
-// reports while it records.
+// reports while it records, by their codes.
 func explainOpenError(err error) error {
-	if err == nil {
-		return nil
+	e := pyext.AsError(err)
+	if e == nil {
+		return err
 	}
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "was never called"):
-		return fmt.Errorf("%w before the program exited; check the --record-from name (a function the program calls), or leave --record-from out to record from the first line", err)
-	case strings.Contains(msg, "no CPython debug symbols") || strings.Contains(msg, "No struct type named _Py") || strings.Contains(msg, "No symbol \"_Py"):
-		said := msg
-		if k := strings.LastIndex(said, "error: "); k >= 0 {
-			said = said[k+len("error: "):]
+	switch e.Code {
+	case pyext.CodeNeverCalled:
+		fn := e.Field("function")
+		if fn == "" {
+			fn = "the main module"
 		}
-		return fmt.Errorf("this Python has no debug info (gdb: %s), which timelens needs to read its frames; install its debug symbols (Debian: python3.X-dbg) or give a Python built with -g via --python or after --", strings.TrimSuffix(strings.TrimPrefix(said, "recording: "), "."))
+		return &explained{e, fmt.Sprintf("recording: %s was never called before the program exited; check the --record-from name (a function the program calls), or leave --record-from out to record from the first line", fn)}
+	case pyext.CodeNoDebugSymbols:
+		said := e.Field("detail")
+		if said == "" {
+			said = e.Message
+		}
+		return &explained{e, fmt.Sprintf("this Python has no debug info (gdb: %s), which timelens needs to read its frames; install its debug symbols (Debian: python3.X-dbg) or give a Python built with -g via --python or after --", said)}
 	}
 	return err
 }
+
+// explained is an error said again with what to do about it; errors.As
+// still finds the original.
+type explained struct {
+	err error
+	msg string
+}
+
+func (e *explained) Error() string { return e.msg }
+func (e *explained) Unwrap() error { return e.err }
