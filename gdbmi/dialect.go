@@ -287,6 +287,13 @@ type Dialect struct {
 	// checkpoint, which "restart N" seeks to directly). UDB's "ugo time"
 	// jumps straight to the time: a bookmark is only a name for it there.
 	GotoReplays bool
+	// Recorder is the executable that records a program for this backend
+	// to replay: rr itself, or Undo's live-record (shipped next to udb);
+	// empty for gdb, whose window timelens records itself (pyext).
+	Recorder string
+	// RecorderFailures are the known ways Recorder fails, read from what it
+	// prints, in the order they are looked for.
+	RecorderFailures []RecorderFailure
 	// LastChange is the command that goes back to the most recent change of
 	// an lvalue, followed by a space and the expression (UDB's "last"); empty
 	// where a write watchpoint and reverse-continue do that search (gdb, rr).
@@ -308,10 +315,33 @@ type Dialect struct {
 	GotoRangeErrors []string
 
 	argv       func(exe string, mi []string, t Target) ([]string, error)
+	recordArgv func(exe, out string, program []string) []string
 	parseTime  func(console string) (TimeReport, error)
 	parseRaw   func(raw string) (a, b uint64, canonical string, err error)
 	gotoCmds   func(a, b uint64) []string
 	bookmarkID *regexp.Regexp
+}
+
+// RecorderFailure is a known way a backend's recorder fails.
+type RecorderFailure struct {
+	// ID names it, for tools: "cpu", "paranoid", "counters", "ptrace", "license".
+	ID string
+	// Said matches what the recorder prints when it fails this way.
+	Said *regexp.Regexp
+	// Why completes a sentence whose subject is the recorder ("rr does not
+	// know this CPU"); Fix says what to do.
+	Why, Fix string
+}
+
+// RecorderFailure reads what Recorder printed when it failed: the known
+// failure it names, if any.
+func (d Dialect) RecorderFailure(said string) (RecorderFailure, bool) {
+	for _, f := range d.RecorderFailures {
+		if f.Said.MatchString(said) {
+			return f, true
+		}
+	}
+	return RecorderFailure{}, false
 }
 
 // dialects is the table.
@@ -363,9 +393,27 @@ var dialects = []Dialect{
 		EndText:          []string{"Following forward execution will be added to history."},
 		EndSignals:       []string{"SIGKILL"},
 		GotoRangeErrors:  []string{"No event found matching specified ticks target"},
-		argv:             rrArgv,
-		parseTime:        parseRRTime,
-		parseRaw:         parseRRRaw,
+		Recorder:         "rr",
+		// rr's messages (src/PerfCounters.cc, src/util.cc) and what fixes
+		// each (github.com/rr-debugger/rr/wiki/Will-rr-work-on-my-system).
+		RecorderFailures: []RecorderFailure{
+			{ID: "cpu", Said: regexp.MustCompile(`(?i)cpu .*(unknown|not supported|unsupported)|microarchitecture|unsupported cpu`),
+				Why: "does not know this CPU", Fix: "install a newer rr (github.com/rr-debugger/rr/releases) or build it from source"},
+			{ID: "paranoid", Said: regexp.MustCompile(`perf_event_paranoid`),
+				Why: "may not use the hardware performance counters: the kernel keeps them from it (kernel.perf_event_paranoid)", Fix: "sysctl kernel.perf_event_paranoid=1"},
+			{ID: "counters", Said: regexp.MustCompile(`(?i)perf_event_open|performance counter|perf event|pmu`),
+				Why: "needs the CPU's hardware performance counters and perf_event_open could not open them",
+				Fix: "run on bare metal or in a VM that exposes the CPU's performance counters (KVM: -cpu host; VMware: virtualize CPU performance counters; cloud: a bare-metal instance), with kernel.perf_event_paranoid ≤ 1"},
+			{ID: "ptrace", Said: regexp.MustCompile(`ptrace`),
+				Why: "may not trace processes here", Fix: "allow ptrace: sysctl kernel.yama.ptrace_scope=0, or run the container with --cap-add=SYS_PTRACE --security-opt seccomp=unconfined"},
+		},
+		argv: rrArgv,
+		// rr record -o TRACE-DIR -- PROGRAM ARGS (src/RecordCommand.cc).
+		recordArgv: func(rr, out string, program []string) []string {
+			return append([]string{rr, "record", "-o", out, "--"}, program...)
+		},
+		parseTime: parseRRTime,
+		parseRaw:  parseRRRaw,
 		gotoCmds: func(event, ticks uint64) []string {
 			return []string{
 				"run " + strconv.FormatUint(event, 10),
@@ -391,9 +439,21 @@ var dialects = []Dialect{
 		NoHistoryText:    []string{"No more reverse-execution history.", "Reached end of recorded history; stopping."},
 		StartText:        []string{"Backward execution from here not possible.", "The debugged program is at the beginning of recorded history."},
 		EndText:          []string{"Have reached end of recorded history.", "Following forward execution will be added to history."},
-		argv:             udbArgv,
-		parseTime:        parseUDBTime,
-		parseRaw:         parseUDBRaw,
+		Recorder:         "live-record",
+		RecorderFailures: []RecorderFailure{
+			{ID: "license", Said: regexp.MustCompile(`(?i)licen[cs]e`), Why: "was refused its license", Fix: "see Undo's licensing documentation"},
+		},
+		argv: udbArgv,
+		// live-record -o FILE.undo -- PROGRAM ARGS: the .undo suffix is how
+		// DetectKind knows the file before it reads it.
+		recordArgv: func(liveRecord, out string, program []string) []string {
+			if !strings.EqualFold(filepath.Ext(out), ".undo") {
+				out += ".undo"
+			}
+			return append([]string{liveRecord, "-o", out, "--"}, program...)
+		},
+		parseTime: parseUDBTime,
+		parseRaw:  parseUDBRaw,
 		gotoCmds: func(bb, pc uint64) []string {
 			return []string{"ugo time " + udbRaw(bb, pc)}
 		},
@@ -423,6 +483,19 @@ func (d Dialect) Argv(exe string, mi []string, t Target) ([]string, error) {
 		exe = d.DefaultExe
 	}
 	return d.argv(exe, mi, t)
+}
+
+// RecordArgv is the command line that records PROGRAM ARGS into out with
+// the backend's own recorder (exe: Recorder when empty). gdb has none: its
+// window is recorded by timelens itself.
+func (d Dialect) RecordArgv(exe, out string, program []string) ([]string, error) {
+	if d.recordArgv == nil {
+		return nil, fmt.Errorf("%s has no recorder of its own: timelens records its window (timelens record --backend gdb)", d.Name)
+	}
+	if exe == "" {
+		exe = d.Recorder
+	}
+	return d.recordArgv(exe, out, program), nil
 }
 
 // ParseTime reads the console output of TimeCommands.

@@ -597,3 +597,41 @@ func TestDialectReturnsAndLastChange(t *testing.T) {
 		}
 	}
 }
+
+// TestDialectRecorders: rr and UDB record with their own recorder (rr
+// record, Undo's live-record, whose file gets the .undo suffix DetectKind
+// knows it by); gdb has none. Their known failures are read from what they
+// print.
+func TestDialectRecorders(t *testing.T) {
+	prog := []string{"python3", "app.py", "--flag"}
+	for _, c := range []struct {
+		kind     Kind
+		exe, out string
+		want     []string
+	}{
+		{KindRR, "/usr/bin/rr", "trace", []string{"/usr/bin/rr", "record", "-o", "trace", "--", "python3", "app.py", "--flag"}},
+		{KindRR, "", "trace", []string{"rr", "record", "-o", "trace", "--", "python3", "app.py", "--flag"}},
+		{KindUDB, "/opt/undo/live-record", "run", []string{"/opt/undo/live-record", "-o", "run.undo", "--", "python3", "app.py", "--flag"}},
+		{KindUDB, "", "run.UNDO", []string{"live-record", "-o", "run.UNDO", "--", "python3", "app.py", "--flag"}},
+	} {
+		got, err := mustDialect(t, c.kind).RecordArgv(c.exe, c.out, prog)
+		if err != nil || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s RecordArgv(%q, %q) = %q, %v; want %q", c.kind, c.exe, c.out, got, err, c.want)
+		}
+	}
+	if _, err := mustDialect(t, KindGDB).RecordArgv("", "out", prog); err == nil {
+		t.Error("gdb has a recorder of its own")
+	}
+	rr := mustDialect(t, KindRR)
+	for said, want := range map[string]string{
+		"[FATAL src/PerfCounters.cc:153:get_cpu_microarch()] CPU 0xc06f0 unknown.": "cpu",
+		"rr needs /proc/sys/kernel/perf_event_paranoid <= 1, but it is 2.":         "paranoid",
+		"Unable to open performance counter with 'perf_event_open'":                "counters",
+		"ptrace(PTRACE_SEIZE) failed: Operation not permitted":                     "ptrace",
+		"Segmentation fault": "",
+	} {
+		if f, _ := rr.RecorderFailure(said); f.ID != want {
+			t.Errorf("rr said %q: failure %q, want %q", said, f.ID, want)
+		}
+	}
+}
