@@ -180,13 +180,9 @@ func pythonCommand(o Options) (string, []string, error) {
 		if _, err := os.Stat(o.Program); err != nil {
 			return "", nil, fmt.Errorf("%s: %w", o.Program, err)
 		}
-		py := o.Python
-		if py == "" {
-			py = "python3"
-		}
-		return py, append([]string{o.Program}, o.Args...), nil
 	}
-	return o.Program, o.Args, nil
+	argv := PythonArgv(append([]string{o.Program}, o.Args...), o.Python)
+	return argv[0], argv[1:], nil
 }
 
 // load writes the extension's scripts into a directory and imports each
