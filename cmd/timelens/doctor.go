@@ -7,7 +7,6 @@ package main
 // costs at most its step's timeout.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -134,7 +133,7 @@ type doctor struct {
 }
 
 func runDoctor(inv *invocation) int {
-	d := &doctor{opts: &inv.opts, log: inv.log, to: defaultDoctorTimeouts, amx: cpuHasAMX()}
+	d := &doctor{opts: &inv.opts, log: inv.log, to: defaultDoctorTimeouts, amx: gdbmi.CPUHasAMX()}
 	if doctorTimeoutsForTest != nil {
 		d.to = *doctorTimeoutsForTest
 	}
@@ -483,24 +482,6 @@ func (d *doctor) gdbFailure(c check, v gdbmi.Version, step string, err error, te
 	return c
 }
 
-// cpuHasAMX reports whether /proc/cpuinfo lists the amx_tile flag.
-func cpuHasAMX() bool {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		key, val, ok := strings.Cut(sc.Text(), ":")
-		if ok && strings.TrimSpace(key) == "flags" {
-			return slices.Contains(strings.Fields(val), "amx_tile")
-		}
-	}
-	return false
-}
-
 // ---- Python ----
 
 // pythonInfo is what the interpreter says about itself.
@@ -722,27 +703,19 @@ func (d *doctor) rrRecord(ctx context.Context, rr, ver string) check {
 		return c
 	}
 	said := rrMessage(out)
-	paranoid := readTrim("/proc/sys/kernel/perf_event_paranoid")
-	switch {
-	case ctx.Err() != nil:
+	rrDialect, _ := gdbmi.DialectFor(gdbmi.KindRR)
+	if f, ok := rrDialect.RecorderFailure(out); ok && ctx.Err() == nil {
+		c.Detail = fmt.Sprintf("%s %s (rr said %q; kernel.perf_event_paranoid = %s)", ver, f.Why, said, readTrim("/proc/sys/kernel/perf_event_paranoid"))
+		c.Fix = f.Fix
+		return c
+	}
+	if ctx.Err() != nil {
 		c.Detail = fmt.Sprintf("rr record /bin/true did not finish within %s", d.to.RRRecord)
 		c.Fix = "run rr record /bin/true by hand to see where it hangs"
-	case regexp.MustCompile(`(?i)cpu .*(unknown|not supported|unsupported)|microarchitecture|unsupported cpu`).MatchString(out):
-		c.Detail = fmt.Sprintf("%s does not know this CPU (rr said %q)", ver, said)
-		c.Fix = "install a newer rr (github.com/rr-debugger/rr/releases) or build it from source"
-	case strings.Contains(out, "perf_event_paranoid"):
-		c.Detail = fmt.Sprintf("the kernel keeps performance counters from rr (kernel.perf_event_paranoid = %s; rr said %q)", paranoid, said)
-		c.Fix = "sysctl kernel.perf_event_paranoid=1"
-	case regexp.MustCompile(`(?i)perf_event_open|performance counter|perf event|pmu`).MatchString(out):
-		c.Detail = fmt.Sprintf("rr needs hardware performance counters and perf_event_open could not open them (rr said %q; kernel.perf_event_paranoid = %s)", said, paranoid)
-		c.Fix = "run on bare metal or in a VM that exposes the CPU's performance counters (KVM: -cpu host; VMware: virtualize CPU performance counters; cloud: a bare-metal instance), with kernel.perf_event_paranoid ≤ 1"
-	case strings.Contains(out, "ptrace"):
-		c.Detail = fmt.Sprintf("rr may not trace processes here (rr said %q)", said)
-		c.Fix = "allow ptrace: sysctl kernel.yama.ptrace_scope=0, or run the container with --cap-add=SYS_PTRACE --security-opt seccomp=unconfined"
-	default:
-		c.Detail = fmt.Sprintf("rr record /bin/true failed: %s", errText(err, said))
-		c.Fix = "see github.com/rr-debugger/rr/wiki/Will-rr-work-on-my-system"
+		return c
 	}
+	c.Detail = fmt.Sprintf("rr record /bin/true failed: %s", errText(err, said))
+	c.Fix = "see github.com/rr-debugger/rr/wiki/Will-rr-work-on-my-system"
 	return c
 }
 

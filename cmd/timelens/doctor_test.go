@@ -88,7 +88,7 @@ func TestDoctorOnThisMachine(t *testing.T) {
 	}
 	reverse := rep.check(t, "gdb-reverse")
 	switch {
-	case major < 14 && cpuHasAMX():
+	case major < 14 && gdbmi.CPUHasAMX():
 		if reverse.Status != statusFail ||
 			!strings.Contains(reverse.Detail, fmt.Sprintf("gdb %d.%d cannot reverse-execute on this CPU (AMX: gdb < 14 writes a short XSAVE area", major, minor)) ||
 			!strings.Contains(reverse.Fix, "install gdb ≥ 14 (Debian trixie or later)") ||

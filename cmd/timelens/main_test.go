@@ -272,7 +272,7 @@ func TestBackendFollowsRecording(t *testing.T) {
 			t.Errorf("lsp %q: %v", c.args, err)
 			continue
 		}
-		if got, err := inv.opts.BackendName(); got != c.want || err != nil {
+		if got, err := inv.opts.config(nil, nil, nil).Kind(); string(got) != c.want || err != nil {
 			t.Errorf("lsp %q: backend %q, %v; want %q", c.args, got, err, c.want)
 		}
 	}

@@ -13,7 +13,10 @@ import (
 	"strconv"
 	"strings"
 
+	"go.uber.org/zap"
+
 	"github.com/timelens/timelens/gdbmi"
+	"github.com/timelens/timelens/pyext/session"
 	"time"
 )
 
@@ -190,48 +193,16 @@ func jsonScalar(raw json.RawMessage) (text string, present bool, err error) {
 
 // Validate checks the options together (each value was checked when set).
 // It does not change o.
-func (o *Options) Validate() error {
-	backend, err := o.BackendName()
-	if err != nil {
-		return err
-	}
-	if backend == "gdb" && o.Recording != "" && o.RecordFrom != "" {
-		return fmt.Errorf("--record-from applies when recording; %s was recorded already (drop --record-from)", o.Recording)
-	}
-	if backend != "gdb" {
-		if o.RecordFrom != "" {
-			return fmt.Errorf("--record-from applies to the gdb backend only; the %s backend replays a recording made beforehand (drop --record-from or use --backend gdb)", backend)
-		}
-		if o.RecordLimit != 0 {
-			return fmt.Errorf("--record-limit applies to the gdb backend only (drop it or use --backend gdb)")
-		}
-	}
-	return nil
-}
+func (o *Options) Validate() error { return o.config(nil, nil, nil).Check() }
 
-// BackendName is the backend to use: --backend when given, else the kind of
-// --recording (gdbmi.DetectKind), else gdb.
-func (o *Options) BackendName() (string, error) {
-	detected, err := gdbmi.DetectKind(o.Recording)
-	if err != nil {
-		return "", fmt.Errorf("--recording: %w", err)
+// config is the session the options describe, running PROGRAM ARGS program.
+func (o *Options) config(program []string, log *zap.Logger, progress func(string)) session.Config {
+	return session.Config{
+		Backend: gdbmi.Kind(o.Backend), Recording: o.Recording,
+		RecordFrom: o.RecordFrom, RecordLimit: o.RecordLimit,
+		GDB: o.GDB, RR: o.RR, UDB: o.UDB, Python: o.Python,
+		Program: program, Timeout: o.Timeout, Logger: log, Progress: progress,
 	}
-	kind := string(detected)
-	switch {
-	case o.Backend != "" && o.Recording != "" && kind != o.Backend:
-		return "", fmt.Errorf("--backend %s cannot replay %s, which is %s recording (use --backend %s, or leave --backend out)",
-			o.Backend, o.Recording, article(kind), kind)
-	case o.Backend != "":
-		return o.Backend, nil
-	}
-	return kind, nil
-}
-
-func article(kind string) string {
-	if kind == "udb" {
-		return "a UDB"
-	}
-	return "an " + kind
 }
 
 // GDBPath is the gdb to run.

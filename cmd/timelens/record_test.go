@@ -72,25 +72,6 @@ func TestRecordGDBThenReplay(t *testing.T) {
 	}
 }
 
-func TestRecordArgv(t *testing.T) {
-	prog := []string{"python3", "app.py", "--flag"}
-	if got, want := rrRecordArgv("/usr/bin/rr", "trace", prog), []string{"/usr/bin/rr", "record", "-o", "trace", "--", "python3", "app.py", "--flag"}; !slices.Equal(got, want) {
-		t.Errorf("rr: %q, want %q", got, want)
-	}
-	if got, want := udbRecordArgv("/opt/undo/live-record", "run", prog), []string{"/opt/undo/live-record", "-o", "run.undo", "--", "python3", "app.py", "--flag"}; !slices.Equal(got, want) {
-		t.Errorf("udb: %q, want %q", got, want)
-	}
-	if got := udbRecordArgv("live-record", "run.UNDO", prog)[2]; got != "run.UNDO" {
-		t.Errorf("udb keeps a .undo name: %q", got)
-	}
-	if got, want := pythonProgram([]string{"app.py", "x"}, "/usr/bin/python3.13"), []string{"/usr/bin/python3.13", "app.py", "x"}; !slices.Equal(got, want) {
-		t.Errorf("a .py program runs under --python: %q", got)
-	}
-	if got, want := pythonProgram([]string{"./tool", "x"}, ""), []string{"./tool", "x"}; !slices.Equal(got, want) {
-		t.Errorf("another program runs as is: %q", got)
-	}
-}
-
 func TestRecordWithoutRRSaysHowToGetIt(t *testing.T) {
 	r := timelens(t, "record", "--backend", "rr", "--rr", "/nonexistent/rr", "-o", filepath.Join(t.TempDir(), "trace"), "--", "python3", "app.py")
 	if r.code != exitFailure {
@@ -234,21 +215,4 @@ func TestLSPOverASavedRecording(t *testing.T) {
 	}
 	e.call("shutdown", nil, nil)
 	e.notify("exit", nil)
-}
-
-// TestSavedRecordingTakesItsOwnProgramOnly: editors pass the file they show
-// as PROGRAM; a saved recording accepts its own script and refuses another.
-func TestSavedRecordingTakesItsOwnProgramOnly(t *testing.T) {
-	dir := t.TempDir()
-	data, _ := json.Marshal(pyext.Manifest{Format: pyext.ManifestFormat, Backend: "gdb", Log: pyext.LogFile, Python: "/usr/bin/python3.13",
-		Program: []string{"python3.13", "/src/race.py"}})
-	os.WriteFile(filepath.Join(dir, pyext.ManifestFile), data, 0o644)
-	os.WriteFile(filepath.Join(dir, pyext.LogFile), nil, 0o644)
-	if err := sameProgram(dir, []string{"/home/me/race.py"}); err != nil {
-		t.Errorf("the recorded script: %v", err)
-	}
-	err := sameProgram(dir, []string{"python3", "other.py"})
-	if err == nil || !strings.Contains(err.Error(), "is a saved recording of python3.13 /src/race.py, not of python3 other.py") {
-		t.Errorf("another script: %v", err)
-	}
 }
