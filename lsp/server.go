@@ -87,7 +87,7 @@ type Config struct {
 	Version string
 	// PastCalls adds to a document's inlay hints each of its functions that
 	// is not on the stack, from its latest call before now
-	// (history.Timeline.PastCallHints).
+	// (history.Timeline.Hints).
 	PastCalls bool
 }
 

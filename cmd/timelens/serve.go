@@ -180,24 +180,17 @@ func annotateNow(ctx context.Context, inv *invocation, tl *history.Timeline, fil
 	if err != nil {
 		return err
 	}
-	hints, err := tl.FileHints(ctx, func(f string) bool { return f == file })
-	if err != nil && hints == nil {
-		return err
-	}
-	if err != nil {
-		inv.log.Warn("some frames have no hints", zap.Error(err))
+	q := history.HintsQuery{
+		Match:    func(f string) bool { return f == file },
+		Progress: func(fn string) { fmt.Fprintf(inv.stderr, "timelens: reading the latest call of %s…\n", fn) },
+		Warn:     func(err error) { inv.log.Warn("some lines have no hints", zap.Error(err)) },
 	}
 	if inv.opts.PastCalls {
-		past, err := tl.PastCallHints(ctx, func(f string) bool { return f == file }, lsp.Functions(src), func(fn string) {
-			fmt.Fprintf(inv.stderr, "timelens: reading the latest call of %s…\n", fn)
-		})
-		if err != nil && ctx.Err() != nil {
-			return err
-		}
-		if err != nil {
-			inv.log.Warn("some past calls have no hints", zap.Error(err))
-		}
-		hints = history.MergeHints(hints, past)
+		q.PastCalls = lsp.Functions(src)
+	}
+	hints, err := tl.Hints(ctx, q)
+	if err != nil {
+		return err
 	}
 	current := 0
 	if pos.File == file {
