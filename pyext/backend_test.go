@@ -3,47 +3,22 @@ package pyext
 import (
 	"context"
 	"errors"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/timelens/timelens/gdbmi"
+	"github.com/timelens/timelens/gdbmi/gdbtest"
 	"github.com/timelens/timelens/history"
 	"github.com/timelens/timelens/history/historytest"
 )
-
-// backendPython is the CPython the backend tests record: python3.13 (the
-// test root's), else skip.
-func backendPython(t *testing.T) string {
-	t.Helper()
-	py, err := exec.LookPath("python3.13")
-	if err != nil {
-		skipOrFail(t, "no python3.13 to record (the backend tests run in the trixie root)")
-	}
-	return py
-}
-
-// reverseGDB returns a gdb that can reverse-execute here, or skips.
-func reverseGDB(t *testing.T) string {
-	t.Helper()
-	gdb := gdbPath(t)
-	v, err := gdbmi.GDBVersion(gdb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v.Major < 14 {
-		skipOrFail(t, "gdb %s cannot reverse-execute on this CPU; the backend tests run in the test root", v)
-	}
-	return gdb
-}
 
 // openTimeline records prog from function from and returns a timeline at
 // the window's first line event, with the settrace oracle of the same run.
 func openTimeline(t *testing.T, prog, from string) (*history.Timeline, *historytest.Trace) {
 	t.Helper()
-	gdb := reverseGDB(t)
-	py := backendPython(t)
+	gdb := gdbtest.ReverseGDB(t)
+	py := gdbtest.Python(t)
 	path, _ := filepath.Abs(filepath.Join("..", "testdata", "programs", prog))
 	oracle, err := historytest.Record(py, path, from)
 	if err != nil {

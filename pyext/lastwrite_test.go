@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/timelens/timelens/gdbmi"
+	"github.com/timelens/timelens/gdbmi/gdbtest"
 )
 
 // TestLastWrite records testdata/programs/writes.py between its two
@@ -17,8 +18,8 @@ import (
 // field, a chain written by a callee, a plain local, and an attribute whose
 // storage moved into a dict that grew after the write.
 func TestLastWrite(t *testing.T) {
-	gdb := reverseGDB(t)
-	py := backendPython(t)
+	gdbtest.ReverseGDB(t)
+	py := gdbtest.Python(t)
 	prog, _ := filepath.Abs(filepath.Join("..", "testdata", "programs", "writes.py"))
 	src, _ := os.ReadFile(prog)
 	lineOf := func(text string) int {
@@ -32,31 +33,15 @@ func TestLastWrite(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	s, err := gdbmi.Start(ctx, gdbmi.Config{GDB: gdb, Program: py, Args: []string{prog}, InferiorEnv: gdbmi.DebuggeeEnv()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	script := filepath.Join(t.TempDir(), "timelens.py")
-	if err := os.WriteFile(script, []byte(Script()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []string{"source " + script, "break getppid"} {
-		if _, err := s.Console(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := s.Exec(ctx, "-exec-run"); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []string{"record full", "set record full insn-number-max 20000000"} {
-		if _, err := s.Console(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s := gdbtest.Start(t, gdbmi.Config{Program: py, Args: []string{prog}, InferiorEnv: gdbmi.DebuggeeEnv()})
+	s.Do("source " + scriptPath(t, "timelens.py"))
+	s.Do("break getppid")
+	s.Run("-exec-run")
+	s.Do("record full")
+	s.Do("set record full insn-number-max 20000000")
 	began := time.Now()
-	if ev, err := s.Exec(ctx, "-exec-continue"); err != nil || ev.Reason != "breakpoint-hit" {
-		t.Fatalf("recording to the second getppid: %+v %v", ev, err)
+	if reason := s.Run("-exec-continue"); reason != "breakpoint-hit" {
+		t.Fatalf("recording to the second getppid: stopped for %q", reason)
 	}
 	t.Logf("recorded in %s", time.Since(began).Round(time.Millisecond))
 	cases := []struct {
@@ -92,8 +77,6 @@ func TestLastWrite(t *testing.T) {
 			t.Logf("%s: line %d in %s = %s (%d watchpoint stops, storage moved %d times)", c.expr, r.Line, r.Function, r.Value, r.Stops, r.Moved)
 		}
 		// Back to the end for the next question.
-		if _, err := s.Console(ctx, "record goto end"); err != nil {
-			t.Fatal(err)
-		}
+		s.Do("record goto end")
 	}
 }

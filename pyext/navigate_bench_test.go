@@ -42,6 +42,7 @@ import (
 	"time"
 
 	"github.com/timelens/timelens/gdbmi"
+	"github.com/timelens/timelens/gdbmi/gdbtest"
 	"github.com/timelens/timelens/history"
 )
 
@@ -90,7 +91,8 @@ func percentile(xs []float64, p float64) float64 {
 }
 
 func BenchmarkNavigate(b *testing.B) {
-	gdb, python := navTools(b)
+	gdb := gdbtest.ReverseGDB(b)
+	python := gdbtest.Python(b)
 	prog := filepath.Join(navDir(b), "calls.py")
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()

@@ -8,7 +8,6 @@ package pyext
 //	cd pyext && ../scripts/sandbox run -- env TIMELENS_REQUIRE_DEBUGGER=1 ../bin/tests/nav.test -test.run Navigate -test.v
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	"github.com/timelens/timelens/gdbmi"
+	"github.com/timelens/timelens/gdbmi/gdbtest"
 )
 
 // navPrograms are testdata/navigate's programs, with the window each records from.
@@ -34,45 +34,6 @@ var navPrograms = []struct{ file, from string }{
 	{"classes.py", "--main"},
 	{"calls.py", "fact"},
 	{"classes.py", "Account.deposit"},
-}
-
-// navTools finds a gdb that can reverse-execute here and the CPython of navPython.
-func navTools(t testing.TB) (gdb, python string) {
-	t.Helper()
-	gdb = os.Getenv("TIMELENS_GDB")
-	if gdb == "" {
-		gdb = "gdb"
-	}
-	path, err := exec.LookPath(gdb)
-	if err != nil {
-		skipOrFail(t, "%s", "no gdb on PATH")
-	}
-	v, err := gdbmi.GDBVersion(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v.Major < 14 {
-		skipOrFail(t, "%s", "gdb < 14 cannot reverse-execute on this CPU; run in the test root (scripts/sandbox)")
-	}
-	want := navPython()
-	python, err = exec.LookPath(want)
-	if err != nil {
-		skipOrFail(t, "%s missing (navigation supports CPython 3.13 and 3.14; set TIMELENS_PYTHON)", want)
-	}
-	return path, python
-}
-
-// navPython is the CPython the navigation tests debug: $TIMELENS_PYTHON, else the
-// one of the test root scripts/root-tests names in $TIMELENS_SUITE (sid: python3.14),
-// else python3.13.
-func navPython() string {
-	if p := os.Getenv("TIMELENS_PYTHON"); p != "" {
-		return p
-	}
-	if os.Getenv("TIMELENS_SUITE") == "sid" {
-		return "python3.14"
-	}
-	return "python3.13"
 }
 
 func navDir(t testing.TB) string {
@@ -143,7 +104,7 @@ func (p navPos) key() navKey { return navKey{p.File, p.Line, p.Function} }
 // navCall runs one navigate.py MI command and decodes its reply. A command that ran
 // the program is answered ^running, and gdb drops its result: it is read back from
 // gdb._timelens_last_reply.
-func navCall(ctx context.Context, s *gdbmi.Session, op string, args ...string) (navPos, error) {
+func navCall(ctx context.Context, s *gdbtest.Session, op string, args ...string) (navPos, error) {
 	var p navPos
 	res, err := s.MI(ctx, op, args...)
 	if err != nil {
@@ -197,8 +158,8 @@ func navPrefix(got, want []navKey) int {
 // the oracle's line events to the end, and -timelens-step --reverse visits them
 // backwards; moves past either end are refused without moving.
 func TestNavigateStepMatchesSettrace(t *testing.T) {
-	gdb, python := navTools(t)
-	script := filepath.Join(navDir(t), "..", "..", "pyext", "navigate.py")
+	gdbtest.ReverseGDB(t)
+	python := gdbtest.Python(t)
 	for _, pr := range navPrograms {
 		pr := pr
 		t.Run(pr.file+"@"+strings.TrimPrefix(pr.from, "--"), func(t *testing.T) {
@@ -206,18 +167,7 @@ func TestNavigateStepMatchesSettrace(t *testing.T) {
 			want := runNavOracle(t, python, prog, pr.from)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
-			s, err := gdbmi.Start(ctx, gdbmi.Config{GDB: gdb, Program: python, Args: []string{prog},
-				InferiorEnv: gdbmi.DebuggeeEnv(), Timeout: 5 * time.Minute})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			if _, err := s.Console(ctx, "source "+script); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.ExecConsole(ctx, "starti"); err != nil {
-				t.Fatal(err)
-			}
+			s := navigatorSession(t, python, prog)
 			began := time.Now()
 			w, err := navCall(ctx, s, "-timelens-record-window", pr.from, "3000000")
 			if err != nil {
@@ -296,9 +246,9 @@ func TestNavigateSemantics(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow: every move from every line event")
 	}
-	gdb, python := navTools(t)
+	gdb := gdbtest.ReverseGDB(t)
+	python := gdbtest.Python(t)
 	dir := navDir(t)
-	script := filepath.Join(dir, "..", "..", "pyext", "navigate.py")
 	for _, pr := range navPrograms {
 		if pr.from != "--main" {
 			continue
@@ -312,14 +262,11 @@ func TestNavigateSemantics(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, gdb, "-nx", "-batch",
-				"-ex", "set python print-stack full",
-				"-ex", "set environment "+gdbmi.DebuggeeEnv()[0],
-				"-ex", "source "+script,
+			b, err := gdbtest.Batch(ctx, gdb,
+				"-ex", "source "+scriptPath(t, "navigate.py"),
 				"-ex", fmt.Sprintf("python TL_ORACLE=%q; TL_TARGET=\"--main\"; TL_SEMANTICS=1; TL_SAMPLE=%d", out, navSample()),
 				"-x", filepath.Join(dir, "check.py"),
 				"--args", python, prog)
-			b, err := cmd.CombinedOutput()
 			var res struct {
 				Forward   []int             `json:"forward"`
 				Reverse   []int             `json:"reverse"`
@@ -328,15 +275,11 @@ func TestNavigateSemantics(t *testing.T) {
 				Context   map[string]any    `json:"forward_context"`
 			}
 			found := false
-			sc := bufio.NewScanner(strings.NewReader(string(b)))
-			sc.Buffer(make([]byte, 1<<20), 1<<24)
-			for sc.Scan() {
-				if l, ok := strings.CutPrefix(sc.Text(), "TLCHECK "); ok {
-					found = json.Unmarshal([]byte(l), &res) == nil
-				}
+			for _, l := range gdbtest.Lines(b, "TLCHECK ") {
+				found = json.Unmarshal([]byte(l), &res) == nil
 			}
 			if !found {
-				t.Fatalf("check.py gave no result (%v):\n%s", err, navTail(string(b), 3000))
+				t.Fatalf("check.py gave no result (%v):\n%s", err, navTail(b, 3000))
 			}
 			t.Logf("%s: step %d/%d forward, %d/%d reverse; %v", pr.file, res.Forward[0], res.Forward[1],
 				res.Reverse[0], res.Reverse[1], res.Semantics)
@@ -378,23 +321,13 @@ func navTail(s string, n int) string {
 // would otherwise drop the oldest instructions), stepping to its end is refused
 // cleanly, and a call that never happens is refused without moving.
 func TestNavigateWindowLimit(t *testing.T) {
-	gdb, python := navTools(t)
+	gdbtest.ReverseGDB(t)
+	python := gdbtest.Python(t)
 	prog := filepath.Join(navDir(t), "loop.py")
 	want := runNavOracle(t, python, prog, "--main")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	s, err := gdbmi.Start(ctx, gdbmi.Config{GDB: gdb, Program: python, Args: []string{prog},
-		InferiorEnv: gdbmi.DebuggeeEnv(), Timeout: 3 * time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Console(ctx, "source "+filepath.Join(navDir(t), "..", "..", "pyext", "navigate.py")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.ExecConsole(ctx, "starti"); err != nil {
-		t.Fatal(err)
-	}
+	s := navigatorSession(t, python, prog)
 	w, err := navCall(ctx, s, "-timelens-record-window", "--main", "60000")
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,48 @@
+package pyext
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/timelens/timelens/gdbmi"
+	"github.com/timelens/timelens/gdbmi/gdbtest"
+)
+
+// The tests drive gdb through gdbtest, and load the gdb-side scripts of
+// this directory by path: the reader (timelens.py) and the navigator
+// (navigate.py). Backend.load loads both for the backend; scriptPath is the
+// only other place that names them.
+
+// scriptPath is the absolute path of a gdb-side script of this package.
+func scriptPath(t testing.TB, name string) string {
+	t.Helper()
+	p, err := filepath.Abs(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// readerSession starts gdb on python running args (env added to the
+// program's environment), with the reader loaded and a catchpoint on the
+// getpid system call, which the test programs' checkpoint() makes: a
+// syscall catchpoint needs no symbols and survives inlining of os_getpid.
+func readerSession(t testing.TB, python string, env []string, args ...string) *gdbtest.Session {
+	t.Helper()
+	s := gdbtest.Start(t, gdbmi.Config{Program: python, Args: args, Env: env, Timeout: 5 * time.Minute})
+	s.Do("set breakpoint pending on")
+	s.Do("source " + scriptPath(t, "timelens.py"))
+	s.Do("catch syscall getpid")
+	return s
+}
+
+// navigatorSession starts gdb on python running prog, with the navigator
+// loaded, stopped at the program's first instruction.
+func navigatorSession(t testing.TB, python, prog string) *gdbtest.Session {
+	t.Helper()
+	s := gdbtest.Start(t, gdbmi.Config{Program: python, Args: []string{prog}, InferiorEnv: gdbmi.DebuggeeEnv(), Timeout: 5 * time.Minute})
+	s.Do("source " + scriptPath(t, "navigate.py"))
+	s.Run("starti")
+	return s
+}
