@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/timelens/timelens/gdbmi"
+	"github.com/timelens/timelens/gdbmi/gdbtest"
 	"github.com/timelens/timelens/pyext/session"
 )
 
@@ -120,8 +121,8 @@ func TestBadInputMissingOrCorruptRecording(t *testing.T) {
 // TestBadInputGDB13OnThisCPU: the host's gdb 13 cannot reverse-execute on
 // a CPU with AMX; timelens says so before it records.
 func TestBadInputGDB13OnThisCPU(t *testing.T) {
-	gdb, err := exec.LookPath("gdb")
-	if err != nil || gdbMajorOf(gdb) >= 14 || !gdbmi.CPUHasAMX() {
+	v, err := gdbmi.GDBVersion("gdb")
+	if err != nil || v.Major >= 14 || !gdbmi.CPUHasAMX() {
 		t.Skip("needs gdb < 14 on a CPU with AMX (the host, not the test root)")
 	}
 	py := elfPython(t)
@@ -156,7 +157,7 @@ func TestBadInputPythonWithoutDebugInfo(t *testing.T) {
 	py := needRecording(t)
 	strip, err := exec.LookPath("strip")
 	if err != nil {
-		requireOrSkip(t, "needs strip")
+		gdbtest.SkipOrFail(t, "needs strip")
 	}
 	bare := filepath.Join(t.TempDir(), "python3.13")
 	if out, err := exec.Command(strip, "--strip-debug", "--remove-section=.note.gnu.build-id", "--remove-section=.gnu_debuglink", "-o", bare, py).CombinedOutput(); err != nil {

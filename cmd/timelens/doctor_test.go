@@ -16,29 +16,13 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/timelens/timelens/gdbmi"
+	"github.com/timelens/timelens/gdbmi/gdbtest"
 )
 
 // The doctor tests run `timelens doctor` against the debuggers of the
 // machine they run on. On the host (gdb 13, a CPU with AMX) gdb must be
 // reported unable to reverse-execute, with the fix; in the test root
 // (gdb 16, scripts/sandbox) record full must be reported to work.
-
-// requireOrSkip skips, unless the run requires real debuggers
-// (TIMELENS_REQUIRE_DEBUGGER=1, as make test sets it inside the test root).
-func requireOrSkip(t testing.TB, why string) {
-	t.Helper()
-	if os.Getenv("TIMELENS_REQUIRE_DEBUGGER") == "1" {
-		t.Fatalf("required debugger missing: %s", why)
-	}
-	t.Skip(why)
-}
-
-func needGDB(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("gdb"); err != nil {
-		requireOrSkip(t, "no gdb on PATH")
-	}
-}
 
 // doctorJSON runs `timelens doctor --json ARGS...` and decodes the report.
 func doctorJSON(t *testing.T, args ...string) (doctorReport, result, time.Duration) {
@@ -66,7 +50,7 @@ func (rep doctorReport) check(t *testing.T, id string) check {
 }
 
 func TestDoctorOnThisMachine(t *testing.T) {
-	needGDB(t)
+	gdbtest.GDB(t)
 	rep, r, took := doctorJSON(t)
 	if took > 60*time.Second {
 		t.Errorf("doctor took %s; it must finish within 60 s", took)
@@ -129,7 +113,7 @@ func TestDoctorOnThisMachine(t *testing.T) {
 
 // A Python without debug info is reported with the package that fixes it.
 func TestDoctorNamesTheDebugPackage(t *testing.T) {
-	needGDB(t)
+	gdbtest.GDB(t)
 	var tried bool
 	for _, py := range []string{"/usr/bin/python3.11", "/usr/bin/python3.12", "/usr/bin/python3.13", "/usr/bin/python3.14"} {
 		if _, err := os.Stat(py); err != nil {
