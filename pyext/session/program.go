@@ -8,19 +8,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/timelens/timelens/gdbmi"
 	"github.com/timelens/timelens/pyext"
+	"github.com/timelens/timelens/pyext/interp"
 )
 
 // The checks below run before gdb starts, so that a mistake on the command
 // line gets a message that names it instead of whatever gdb or CPython say
 // later. Paths are passed as argv, never through a shell.
-
-// pythonName matches interpreter names: python, python3, python3.13, python3.13d.
-var pythonName = regexp.MustCompile(`^python[0-9.]*[a-z]?$`)
 
 // checkProgram checks PROGRAM ARGS for the gdb backend and returns the
 // command to run (pyext.PythonArgv: a .py PROGRAM under python), with the
@@ -43,7 +40,7 @@ func checkProgram(program []string, python string) ([]string, error) {
 	}
 	argv[0] = exe
 	script := ""
-	if underPython || pythonName.MatchString(filepath.Base(exe)) {
+	if underPython || interp.IsPythonName(exe) {
 		script = scriptArg(argv[1:])
 	}
 	if script == "" {
