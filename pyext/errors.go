@@ -154,6 +154,11 @@ func legacyError(ce *gdbmi.CommandError) *Error {
 		}
 	case CodeNeverCalled:
 		e.Fields["function"] = strings.TrimSuffix(e.Message, " was never called")
+	case CodeUnsupportedPython:
+		// "navigation supports CPython 3.13, 3.14, not 3.11"
+		if k := strings.LastIndex(msg, "not "); k >= 0 {
+			e.Fields["version"] = strings.TrimSpace(msg[k+len("not "):])
+		}
 	case CodeNoDebugSymbols:
 		// gdb's own words, after its "error: " inside the extension's
 		// "timelens internal error: ...".
@@ -182,6 +187,8 @@ func legacyCode(msg string) Code {
 		return CodeNoEarlierWrite
 	case strings.Contains(msg, "no CPython debug symbols"), strings.Contains(msg, "No struct type named _Py"), strings.Contains(msg, `No symbol "_Py`):
 		return CodeNoDebugSymbols
+	case strings.Contains(msg, "navigation supports CPython"):
+		return CodeUnsupportedPython
 	}
 	return ""
 }

@@ -54,6 +54,8 @@ func TestErrorDecoding(t *testing.T) {
 			CodeNoDebugSymbols, `timelens internal error: error: No symbol "_PyRuntime" in current context.`, map[string]any{"detail": `No symbol "_PyRuntime" in current context`}},
 		{"legacy Py_Version", "timelens: no CPython debug symbols in this process (Py_Version unknown)",
 			CodeNoDebugSymbols, "no CPython debug symbols in this process (Py_Version unknown)", map[string]any{"detail": "no CPython debug symbols in this process (Py_Version unknown)"}},
+		{"legacy unsupported", "timelens: navigation supports CPython 3.13, 3.14, not 3.11",
+			CodeUnsupportedPython, "navigation supports CPython 3.13, 3.14, not 3.11", map[string]any{"version": "3.11"}},
 		// gdb's own errors, and what only looks like JSON.
 		{"gdb undefined command", `Undefined command: "frobnicate".  Try "help".`, "", `Undefined command: "frobnicate".  Try "help".`, map[string]any{}},
 		{"gdb no symbol table", `No symbol table is loaded.  Use the "file" command.`, "", `No symbol table is loaded.  Use the "file" command.`, map[string]any{}},
