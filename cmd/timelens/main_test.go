@@ -174,7 +174,7 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"version", "--backend", "gdb"}, []string{"unknown flag --backend"}},
 		{[]string{"version", "extra"}, []string{`unexpected argument "extra"`}},
 		{[]string{"lsp", "prog.py"}, []string{`unexpected argument "prog.py"`, "after --"}},
-		{[]string{"doctor", "--", "python3"}, []string{"takes no PROGRAM"}},
+		{[]string{"version", "--", "python3"}, []string{"takes no PROGRAM"}},
 		{[]string{"annotate"}, []string{"missing FILE"}},
 		{append([]string{"record"}, prog...), []string{"-o PATH is required"}},
 		{[]string{"record", "-o", "out"}, []string{"no PROGRAM given"}},
