@@ -19,21 +19,11 @@ func bigSession(t testing.TB, python string) (*gdbtest.Session, map[string]Varia
 		t.Fatalf("stopped for %q", r)
 	}
 	// The main thread made the getpid call; the worker waits in an Event.
-	js, ok := m.Call("-timelens-frames")
-	if !ok {
-		if strings.Contains(js, "no debug info") {
-			gdbtest.SkipOrFail(t, "%s: %s", python, js)
-		}
-		t.Fatalf("-timelens-frames: %s", js)
-	}
-	var fr FramesReply
-	if err := DecodeString(js, &fr); err != nil {
-		t.Fatal(err)
-	}
+	fr := readFrames(t, m, python)
 	if len(fr.Frames) != 1 || fr.Frames[0].Qualname != "<module>" {
 		t.Fatalf("want the module frame alone, got %+v", fr.Frames)
 	}
-	js, ok = m.Call("-timelens-locals --depth 0")
+	js, ok := m.Call("-timelens-locals --depth 0")
 	if !ok {
 		t.Fatalf("-timelens-locals: %s", js)
 	}

@@ -185,7 +185,8 @@ func legacyCode(msg string) Code {
 		return CodeNoCall
 	case strings.Contains(msg, "set before recording started"):
 		return CodeNoEarlierWrite
-	case strings.Contains(msg, "no CPython debug symbols"), strings.Contains(msg, "No struct type named _Py"), strings.Contains(msg, `No symbol "_Py`):
+	case strings.Contains(msg, "no CPython debug symbols"), strings.Contains(msg, "no debug info for"),
+		strings.Contains(msg, "No struct type named _Py"), strings.Contains(msg, `No symbol "_Py`):
 		return CodeNoDebugSymbols
 	case strings.Contains(msg, "navigation supports CPython"):
 		return CodeUnsupportedPython

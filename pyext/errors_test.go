@@ -54,6 +54,8 @@ func TestErrorDecoding(t *testing.T) {
 			CodeNoDebugSymbols, `timelens internal error: error: No symbol "_PyRuntime" in current context.`, map[string]any{"detail": `No symbol "_PyRuntime" in current context`}},
 		{"legacy Py_Version", "timelens: no CPython debug symbols in this process (Py_Version unknown)",
 			CodeNoDebugSymbols, "no CPython debug symbols in this process (Py_Version unknown)", map[string]any{"detail": "no CPython debug symbols in this process (Py_Version unknown)"}},
+		{"legacy reader without symbols", "no debug info for /usr/bin/python3.11: install the debug symbols of this Python",
+			CodeNoDebugSymbols, "no debug info for /usr/bin/python3.11: install the debug symbols of this Python", map[string]any{"detail": "no debug info for /usr/bin/python3.11: install the debug symbols of this Python"}},
 		{"legacy unsupported", "timelens: navigation supports CPython 3.13, 3.14, not 3.11",
 			CodeUnsupportedPython, "navigation supports CPython 3.13, 3.14, not 3.11", map[string]any{"version": "3.11"}},
 		// gdb's own errors, and what only looks like JSON.

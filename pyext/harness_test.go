@@ -46,3 +46,22 @@ func navigatorSession(t testing.TB, python, prog string) *gdbtest.Session {
 	s.Run("starti")
 	return s
 }
+
+// readFrames reads the Python frames at the stop. An interpreter without
+// debug symbols (the extension's code no-debug-symbols) skips the test, or
+// fails it where debuggers are required.
+func readFrames(t testing.TB, s *gdbtest.Session, python string) FramesReply {
+	t.Helper()
+	js, ok := s.Call("-timelens-frames")
+	if !ok {
+		if e := AsError(&gdbmi.CommandError{Op: "-timelens-frames", Msg: js}); e.Code == CodeNoDebugSymbols {
+			gdbtest.SkipOrFail(t, "%s: %s", python, e.Message)
+		}
+		t.Fatalf("-timelens-frames: %s", js)
+	}
+	var fr FramesReply
+	if err := DecodeString(js, &fr); err != nil {
+		t.Fatal(err)
+	}
+	return fr
+}

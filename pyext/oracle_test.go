@@ -14,20 +14,23 @@ import (
 
 // oracleFile is what testdata/pyext/oracle.py writes at exit.
 type oracleFile struct {
-	Python  string `json:"python"`
-	Records []struct {
-		Label  string `json:"label"`
-		Frames []struct {
-			Qualname    string `json:"qualname"`
-			File        string `json:"file"`
-			FirstLineno int    `json:"firstlineno"`
-			Line        *int   `json:"line"`
-			Locals      map[string]struct {
-				Value   string `json:"value"`
-				Builtin bool   `json:"builtin"`
-			} `json:"locals"`
-		} `json:"frames"`
-	} `json:"records"`
+	Python  string         `json:"python"`
+	Records []oracleRecord `json:"records"`
+}
+
+// oracleRecord is what Python said at one checkpoint.
+type oracleRecord struct {
+	Label  string `json:"label"`
+	Frames []struct {
+		Qualname    string `json:"qualname"`
+		File        string `json:"file"`
+		FirstLineno int    `json:"firstlineno"`
+		Line        *int   `json:"line"`
+		Locals      map[string]struct {
+			Value   string `json:"value"`
+			Builtin bool   `json:"builtin"`
+		} `json:"locals"`
+	} `json:"frames"`
 }
 
 // stop is what pyext said at one checkpoint.
@@ -64,17 +67,7 @@ func runOracle(t *testing.T, python, prog string, evals map[string][]string) ([]
 			reason = m.Run("-exec-continue")
 			continue
 		}
-		js, ok := m.Call("-timelens-frames")
-		if !ok {
-			if strings.Contains(js, "no debug info") {
-				gdbtest.SkipOrFail(t, "%s: %s", python, js)
-			}
-			t.Fatalf("-timelens-frames: %s", js)
-		}
-		var fr FramesReply
-		if err := DecodeString(js, &fr); err != nil {
-			t.Fatal(err)
-		}
+		fr := readFrames(t, m, python)
 		if len(fr.Frames) > 0 && fr.Frames[0].Qualname == "checkpoint" {
 			st := stop{frames: fr.Frames, locals: map[int]LocalsReply{}, evals: map[string]evalResult{}}
 			for _, f := range fr.Frames {
@@ -174,19 +167,7 @@ func (c *counts) fail(t *testing.T, format string, args ...any) {
 	}
 }
 
-func (c *counts) compare(t *testing.T, label string, st stop, rec struct {
-	Label  string `json:"label"`
-	Frames []struct {
-		Qualname    string `json:"qualname"`
-		File        string `json:"file"`
-		FirstLineno int    `json:"firstlineno"`
-		Line        *int   `json:"line"`
-		Locals      map[string]struct {
-			Value   string `json:"value"`
-			Builtin bool   `json:"builtin"`
-		} `json:"locals"`
-	} `json:"frames"`
-}) {
+func (c *counts) compare(t *testing.T, label string, st stop, rec oracleRecord) {
 	t.Helper()
 	if len(st.frames)-1 != len(rec.Frames) {
 		c.fail(t, "%s: pyext sees %d caller frames, Python %d", label, len(st.frames)-1, len(rec.Frames))
