@@ -307,14 +307,10 @@ func firstClause(s string) string {
 func (d *doctor) checkGDB(ctx context.Context, py *interp.Info) ([]check, string, string) {
 	found := check{ID: "gdb", Title: "gdb"}
 	probe := check{ID: "gdb-reverse", Title: "gdb reverse execution", Status: statusSkip}
-	path, err := exec.LookPath(d.opts.GDBPath())
-	if err != nil {
-		found.Status, found.Detail = statusFail, fmt.Sprintf("%s not found", d.opts.GDBPath())
-		found.Fix = "apt-get install gdb (gdb ≥ 14: Debian trixie or later), or pass --gdb PATH"
-		probe.Detail = "needs gdb"
+	path, out, err := d.findTool(ctx, &found, &probe, d.opts.GDBPath(), "apt-get install gdb (gdb ≥ 14: Debian trixie or later), or pass --gdb PATH")
+	if path == "" {
 		return []check{found, probe}, "", ""
 	}
-	out, err := d.output(ctx, d.to.Version, path, "--version")
 	v, ok := gdbmi.ParseVersion(out)
 	if err != nil || !ok {
 		found.Status, found.Detail = statusFail, fmt.Sprintf("%s --version did not say which gdb it is: %s", path, errText(err, out))
@@ -501,14 +497,10 @@ func (d *doctor) gdbFailure(c check, v gdbmi.Version, step string, err error, te
 func (d *doctor) checkRR(ctx context.Context) ([]check, string) {
 	found := check{ID: "rr", Title: "rr"}
 	rec := check{ID: "rr-record", Title: "rr record", Status: statusSkip}
-	path, err := exec.LookPath(d.opts.RRPath())
-	if err != nil {
-		found.Status, found.Detail = statusFail, fmt.Sprintf("%s not found", d.opts.RRPath())
-		found.Fix = "apt-get install rr (recent CPUs need a recent rr: github.com/rr-debugger/rr/releases), or pass --rr PATH"
-		rec.Detail = "needs rr"
+	path, out, err := d.findTool(ctx, &found, &rec, d.opts.RRPath(), "apt-get install rr (recent CPUs need a recent rr: github.com/rr-debugger/rr/releases), or pass --rr PATH")
+	if path == "" {
 		return []check{found, rec}, ""
 	}
-	out, err := d.output(ctx, d.to.Version, path, "--version")
 	if err != nil {
 		found.Status, found.Detail = statusFail, fmt.Sprintf("%s --version failed: %s", path, errText(err, out))
 		found.Fix = "reinstall rr (apt-get install rr), or pass --rr PATH"
@@ -598,6 +590,19 @@ func (d *doctor) checkUDB(ctx context.Context) (check, string) {
 }
 
 // ---- helpers ----
+
+// findTool looks exe up (on PATH, or as a path) and runs exe --version. A
+// missing exe fails found with what installs it, and next needs it.
+func (d *doctor) findTool(ctx context.Context, found, next *check, exe, install string) (path, version string, err error) {
+	path, err = exec.LookPath(exe)
+	if err != nil {
+		found.Status, found.Detail, found.Fix = statusFail, exe+" not found", install
+		next.Detail = "needs " + found.Title
+		return "", "", err
+	}
+	version, err = d.output(ctx, d.to.Version, path, "--version")
+	return path, version, err
+}
 
 // output runs argv (no shell) with a timeout and returns stdout and stderr.
 func (d *doctor) output(ctx context.Context, timeout time.Duration, name string, args ...string) (string, error) {

@@ -43,24 +43,26 @@ func doctorJSON(t *testing.T, args ...string) (doctorReport, result, time.Durati
 // python is the report's line for the interpreter exe.
 func (rep doctorReport) python(t *testing.T, exe string) pythonReport {
 	t.Helper()
-	for _, p := range rep.Pythons {
-		if p.Executable == exe {
-			return p
-		}
-	}
-	t.Fatalf("no Python %s in %+v", exe, rep.Pythons)
-	return pythonReport{}
+	return find(t, "Python "+exe, rep.Pythons, func(p pythonReport) bool { return p.Executable == exe })
 }
 
+// check is the report's check id.
 func (rep doctorReport) check(t *testing.T, id string) check {
 	t.Helper()
-	for _, c := range rep.Checks {
-		if c.ID == id {
-			return c
+	return find(t, "check "+id, rep.Checks, func(c check) bool { return c.ID == id })
+}
+
+// find returns the item that matches, or fails the test.
+func find[T any](t *testing.T, what string, items []T, match func(T) bool) T {
+	t.Helper()
+	for _, it := range items {
+		if match(it) {
+			return it
 		}
 	}
-	t.Fatalf("no check %q in %+v", id, rep.Checks)
-	return check{}
+	t.Fatalf("no %s in %+v", what, items)
+	var zero T
+	return zero
 }
 
 func TestDoctorOnThisMachine(t *testing.T) {

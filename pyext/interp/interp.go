@@ -20,7 +20,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/timelens/timelens/pyext"
@@ -124,13 +123,9 @@ print(json.dumps({"executable": sys.executable, "version": "%d.%d.%d" % sys.vers
 // flags, within ctx.
 func Ask(ctx context.Context, exe string) (Info, error) {
 	cmd := exec.CommandContext(ctx, exe, "-I", "-c", askScript)
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = time.Second
-	err := cmd.Run()
-	text := strings.TrimSpace(out.String())
+	out, err := cmd.CombinedOutput()
+	text := strings.TrimSpace(string(out))
 	first, _, _ := strings.Cut(text, "\n")
 	last := text[strings.LastIndexByte(text, '\n')+1:]
 	switch {
