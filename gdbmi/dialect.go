@@ -291,9 +291,10 @@ type Dialect struct {
 	// to replay: rr itself, or Undo's live-record (shipped next to udb);
 	// empty for gdb, whose window timelens records itself (pyext).
 	Recorder string
-	// RecorderFailures are the known ways Recorder fails, read from what it
-	// prints, in the order they are looked for.
-	RecorderFailures []RecorderFailure
+	// RecordFailures are the known ways recording fails (gdb's record full,
+	// or Recorder), read from what the debugger prints, in the order they
+	// are looked for.
+	RecordFailures []RecordFailure
 	// LastChange is the command that goes back to the most recent change of
 	// an lvalue, followed by a space and the expression (UDB's "last"); empty
 	// where a write watchpoint and reverse-continue do that search (gdb, rr).
@@ -322,26 +323,28 @@ type Dialect struct {
 	bookmarkID *regexp.Regexp
 }
 
-// RecorderFailure is a known way a backend's recorder fails.
-type RecorderFailure struct {
-	// ID names it, for tools: "cpu", "paranoid", "counters", "ptrace", "license".
+// RecordFailure is a known way recording fails.
+type RecordFailure struct {
+	// ID names it: "xsave", "avx512", "instruction", "syscall", "log",
+	// "ptrace" (gdb); "cpu", "paranoid", "counters", "ptrace" (rr);
+	// "license" (UDB).
 	ID string
-	// Said matches what the recorder prints when it fails this way.
+	// Said matches what the debugger prints when it fails this way.
 	Said *regexp.Regexp
 	// Why completes a sentence whose subject is the recorder ("rr does not
-	// know this CPU"); Fix says what to do.
+	// know this CPU", "record full cannot ..."); Fix says what to do.
 	Why, Fix string
 }
 
-// RecorderFailure reads what Recorder printed when it failed: the known
+// RecordFailure reads what the debugger printed: the known recording
 // failure it names, if any.
-func (d Dialect) RecorderFailure(said string) (RecorderFailure, bool) {
-	for _, f := range d.RecorderFailures {
+func (d Dialect) RecordFailure(said string) (RecordFailure, bool) {
+	for _, f := range d.RecordFailures {
 		if f.Said.MatchString(said) {
 			return f, true
 		}
 	}
-	return RecorderFailure{}, false
+	return RecordFailure{}, false
 }
 
 // dialects is the table.
@@ -359,10 +362,27 @@ var dialects = []Dialect{
 		NoHistoryReasons: []string{"no-history"},
 		// gdb ≤ 14 prints the first for both directions; gdb 15+ the second,
 		// followed by a line naming the direction.
-		NoHistoryText:   []string{"No more reverse-execution history.", "Reached end of recorded history; stopping."},
-		StartText:       []string{"Backward execution from here not possible."},
-		EndText:         []string{"Following forward execution will be added to history."},
-		GotoNoopErrors:  []string{"Already at target insn."},
+		NoHistoryText:  []string{"No more reverse-execution history.", "Reached end of recorded history; stopping."},
+		StartText:      []string{"Backward execution from here not possible."},
+		EndText:        []string{"Following forward execution will be added to history."},
+		GotoNoopErrors: []string{"Already at target insn."},
+		// What gdb prints when record full cannot go on (gdb/record-full.c,
+		// i386-tdep.c, amd64-linux-tdep.c), often without failing the command.
+		RecordFailures: []RecordFailure{
+			{ID: "xsave", Said: regexp.MustCompile(`Couldn't write extended state status`),
+				Why: "cannot restore the CPU's extended registers when executing backwards", Fix: "install gdb ≥ 14 (Debian trixie or later)"},
+			{ID: "avx512", Said: regexp.MustCompile(`Process record does not support instruction 0x62`),
+				Why: "stopped at an AVX-512 instruction in glibc even with GLIBC_TUNABLES set",
+				Fix: "start the program with GLIBC_TUNABLES=" + DebuggeeGlibcTunables + " (timelens does for its debuggees; this glibc ignored it: check that it honours glibc.cpu.hwcaps)"},
+			{ID: "instruction", Said: regexp.MustCompile(`Process record does not support instruction`),
+				Why: "cannot record an instruction the program runs", Fix: "install a newer gdb (≥ 14), whose record full knows more instructions"},
+			{ID: "syscall", Said: regexp.MustCompile(`Process record and replay target doesn't support syscall`),
+				Why: "cannot record a system call the program makes", Fix: "record a window that does not make it (--record-from a later function), or use --backend rr|udb"},
+			{ID: "log", Said: regexp.MustCompile(`Process record: failed to record execution log`),
+				Why: "could not record the execution log", Fix: "install gdb ≥ 14 (Debian trixie or later)"},
+			{ID: "ptrace", Said: regexp.MustCompile(`ptrace|Operation not permitted`),
+				Why: "may not trace processes here", Fix: "allow ptrace: sysctl kernel.yama.ptrace_scope=0, or run the container with --cap-add=SYS_PTRACE"},
+		},
 		GotoRangeErrors: []string{"Target insn not found."},
 		argv:            gdbArgv,
 		parseTime:       parseGDBTime,
@@ -396,7 +416,7 @@ var dialects = []Dialect{
 		Recorder:         "rr",
 		// rr's messages (src/PerfCounters.cc, src/util.cc) and what fixes
 		// each (github.com/rr-debugger/rr/wiki/Will-rr-work-on-my-system).
-		RecorderFailures: []RecorderFailure{
+		RecordFailures: []RecordFailure{
 			{ID: "cpu", Said: regexp.MustCompile(`(?i)cpu .*(unknown|not supported|unsupported)|microarchitecture|unsupported cpu`),
 				Why: "does not know this CPU", Fix: "install a newer rr (github.com/rr-debugger/rr/releases) or build it from source"},
 			{ID: "paranoid", Said: regexp.MustCompile(`perf_event_paranoid`),
@@ -440,7 +460,7 @@ var dialects = []Dialect{
 		StartText:        []string{"Backward execution from here not possible.", "The debugged program is at the beginning of recorded history."},
 		EndText:          []string{"Have reached end of recorded history.", "Following forward execution will be added to history."},
 		Recorder:         "live-record",
-		RecorderFailures: []RecorderFailure{
+		RecordFailures: []RecordFailure{
 			{ID: "license", Said: regexp.MustCompile(`(?i)licen[cs]e`), Why: "was refused its license", Fix: "see Undo's licensing documentation"},
 		},
 		argv: udbArgv,

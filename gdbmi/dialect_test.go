@@ -600,8 +600,8 @@ func TestDialectReturnsAndLastChange(t *testing.T) {
 
 // TestDialectRecorders: rr and UDB record with their own recorder (rr
 // record, Undo's live-record, whose file gets the .undo suffix DetectKind
-// knows it by); gdb has none. Their known failures are read from what they
-// print.
+// knows it by); gdb has none. Known recording failures, gdb's included, are
+// read from what the debuggers print.
 func TestDialectRecorders(t *testing.T) {
 	prog := []string{"python3", "app.py", "--flag"}
 	for _, c := range []struct {
@@ -630,8 +630,21 @@ func TestDialectRecorders(t *testing.T) {
 		"ptrace(PTRACE_SEIZE) failed: Operation not permitted":                     "ptrace",
 		"Segmentation fault": "",
 	} {
-		if f, _ := rr.RecorderFailure(said); f.ID != want {
+		if f, _ := rr.RecordFailure(said); f.ID != want {
 			t.Errorf("rr said %q: failure %q, want %q", said, f.ID, want)
+		}
+	}
+	gdb := mustDialect(t, KindGDB)
+	for said, want := range map[string]string{
+		"Couldn't write extended state status: Bad address.":                          "xsave",
+		"Process record does not support instruction 0x62 at address 0x7ffff7e3f0c0.": "avx512",
+		"Process record does not support instruction 0xc4 at address 0x401000.":       "instruction",
+		"Process record and replay target doesn't support syscall number 435":         "syscall",
+		"ptrace: Operation not permitted.":                                            "ptrace",
+		"Breakpoint 1, main () at x.c:3":                                              "",
+	} {
+		if f, _ := gdb.RecordFailure(said); f.ID != want {
+			t.Errorf("gdb said %q: failure %q, want %q", said, f.ID, want)
 		}
 	}
 }

@@ -372,7 +372,7 @@ func (d *doctor) probeReverse(ctx context.Context, gdb string, v gdbmi.Version, 
 			text, err = s.Console(ctx, st.cmd)
 		}
 		d.log.Debug("gdb probe", zap.String("command", st.cmd), zap.String("reason", ev.Reason), zap.String("output", text), zap.Error(err))
-		if err != nil || failureText(text) != "" {
+		if _, failed := gdbDialect.RecordFailure(text); err != nil || failed {
 			return d.gdbFailure(c, v, st.cmd, err, text)
 		}
 		if ev.Reason == "exited-normally" || ev.Reason == "exited" {
@@ -424,23 +424,8 @@ func parseInfoRecord(out string) (cur, high uint64, ok bool) {
 	return cur, high, err1 == nil && err2 == nil
 }
 
-// gdbFailures are messages gdb prints on a failed step without failing the
-// command, in the order they are looked for.
-var gdbFailures = []string{
-	"Couldn't write extended state status",
-	"Process record does not support instruction",
-	"Process record and replay target doesn't support syscall",
-	"Process record: failed to record execution log",
-}
-
-func failureText(s string) string {
-	for _, f := range gdbFailures {
-		if strings.Contains(s, f) {
-			return f
-		}
-	}
-	return ""
-}
+// gdbDialect is gdb's row of the dialect table: what its failures say.
+var gdbDialect, _ = gdbmi.DialectFor(gdbmi.KindGDB)
 
 // gdbFailure explains a failed probe step and says what fixes it.
 func (d *doctor) gdbFailure(c check, v gdbmi.Version, step string, err error, text string) check {
@@ -454,27 +439,22 @@ func (d *doctor) gdbFailure(c check, v gdbmi.Version, step string, err error, te
 		msg = strings.TrimSpace(err.Error() + "\n" + msg)
 	}
 	gdbSaid := lastLine(msg)
-	if f := failureText(msg); f != "" {
-		gdbSaid = lineWith(msg, f)
+	f, known := gdbDialect.RecordFailure(msg)
+	if known {
+		gdbSaid = lineMatching(msg, f.Said)
 	}
 	var timeout *gdbmi.TimeoutError
 	var interrupted *gdbmi.InterruptedError
 	switch {
-	case strings.Contains(msg, "Couldn't write extended state status") && v.Major < 14 && d.amx:
+	case f.ID == "xsave" && v.Major < 14 && d.amx:
 		c.Detail = fmt.Sprintf("gdb %s cannot reverse-execute on this CPU (AMX: gdb < 14 writes a short XSAVE area; gdb said %q)", v, gdbSaid)
 		c.Fix = "install gdb ≥ 14 (Debian trixie or later), or run inside the test root: " + sandboxHint
-	case strings.Contains(msg, "Couldn't write extended state status"):
-		c.Detail = fmt.Sprintf("gdb %s cannot restore the CPU's extended registers when executing backwards (gdb said %q)", v, gdbSaid)
-		c.Fix = "install gdb ≥ 14 (Debian trixie or later)"
-	case strings.Contains(msg, "Process record does not support instruction 0x62"):
-		c.Detail = fmt.Sprintf("record full stopped at an AVX-512 instruction in glibc even with GLIBC_TUNABLES set (gdb said %q)", gdbSaid)
-		c.Fix = "start the program with GLIBC_TUNABLES=" + gdbmi.DebuggeeGlibcTunables + " (timelens does for its debuggees; this glibc ignored it: check that it honours glibc.cpu.hwcaps)"
-	case strings.Contains(msg, "Process record does not support instruction"):
-		c.Detail = fmt.Sprintf("record full cannot record an instruction the program runs (gdb said %q)", gdbSaid)
-		c.Fix = "install a newer gdb (≥ 14), whose record full knows more instructions"
-	case strings.Contains(msg, "ptrace") || strings.Contains(msg, "Operation not permitted"):
-		c.Detail = fmt.Sprintf("gdb may not trace processes here (%s: %s)", step, gdbSaid)
-		c.Fix = "allow ptrace: sysctl kernel.yama.ptrace_scope=0, or run the container with --cap-add=SYS_PTRACE"
+	case f.ID == "ptrace":
+		c.Detail = fmt.Sprintf("gdb %s (%s: %s)", f.Why, step, gdbSaid)
+		c.Fix = f.Fix
+	case known:
+		c.Detail = fmt.Sprintf("gdb %s: record full %s (gdb said %q)", v, f.Why, gdbSaid)
+		c.Fix = f.Fix
 	case errors.As(err, &timeout) || errors.As(err, &interrupted) || errors.Is(err, context.DeadlineExceeded):
 		c.Detail = fmt.Sprintf("gdb did not answer %q within the probe's %s", step, d.to.GDBProbe)
 		c.Fix = "check that this gdb runs programs: gdb -batch -ex run /bin/true; timelens doctor --log-level debug shows the exchange"
@@ -539,7 +519,7 @@ func (d *doctor) rrRecord(ctx context.Context, rr, ver string) check {
 	}
 	said := rrMessage(out)
 	rrDialect, _ := gdbmi.DialectFor(gdbmi.KindRR)
-	if f, ok := rrDialect.RecorderFailure(out); ok && ctx.Err() == nil {
+	if f, ok := rrDialect.RecordFailure(out); ok && ctx.Err() == nil {
 		c.Detail = fmt.Sprintf("%s %s (rr said %q; kernel.perf_event_paranoid = %s)", ver, f.Why, said, readTrim("/proc/sys/kernel/perf_event_paranoid"))
 		c.Fix = f.Fix
 		return c
@@ -650,14 +630,14 @@ func lastLine(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// lineWith returns the line of s containing sub.
-func lineWith(s, sub string) string {
+// lineMatching returns the line of s that re matches.
+func lineMatching(s string, re *regexp.Regexp) string {
 	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, sub) {
+		if re.MatchString(l) {
 			return strings.TrimSpace(l)
 		}
 	}
-	return sub
+	return lastLine(s)
 }
 
 func readTrim(path string) string {

@@ -68,7 +68,7 @@ func liveRecordPath(udb, liveRecord string) (string, error) {
 func RecorderError(kind gdbmi.Kind, argv []string, err error, said string) error {
 	cmdline := strings.Join(argv, " ")
 	d, derr := gdbmi.DialectFor(kind)
-	if f, ok := d.RecorderFailure(said); derr == nil && ok {
+	if f, ok := d.RecordFailure(said); derr == nil && ok {
 		return fmt.Errorf("%s failed: %s %s (%v); %s — or record with --backend gdb; 'timelens doctor' says more", cmdline, filepath.Base(argv[0]), f.Why, err, f.Fix)
 	}
 	return fmt.Errorf("%s failed: %v; run 'timelens doctor' to see which backends work here", cmdline, err)
