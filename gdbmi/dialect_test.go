@@ -622,29 +622,25 @@ func TestDialectRecorders(t *testing.T) {
 	if _, err := mustDialect(t, KindGDB).RecordArgv("", "out", prog); err == nil {
 		t.Error("gdb has a recorder of its own")
 	}
-	rr := mustDialect(t, KindRR)
-	for said, want := range map[string]string{
-		"[FATAL src/PerfCounters.cc:153:get_cpu_microarch()] CPU 0xc06f0 unknown.": "cpu",
-		"rr needs /proc/sys/kernel/perf_event_paranoid <= 1, but it is 2.":         "paranoid",
-		"Unable to open performance counter with 'perf_event_open'":                "counters",
-		"ptrace(PTRACE_SEIZE) failed: Operation not permitted":                     "ptrace",
-		"Segmentation fault": "",
+	for _, c := range []struct {
+		kind       Kind
+		said, want string
+	}{
+		{KindRR, "[FATAL src/PerfCounters.cc:153:get_cpu_microarch()] CPU 0xc06f0 unknown.", "cpu"},
+		{KindRR, "rr needs /proc/sys/kernel/perf_event_paranoid <= 1, but it is 2.", "paranoid"},
+		{KindRR, "Unable to open performance counter with 'perf_event_open'", "counters"},
+		{KindRR, "ptrace(PTRACE_SEIZE) failed: Operation not permitted", "ptrace"},
+		{KindRR, "Segmentation fault", ""},
+		{KindGDB, "Couldn't write extended state status: Bad address.", "xsave"},
+		{KindGDB, "Process record does not support instruction 0x62 at address 0x7ffff7e3f0c0.", "avx512"},
+		{KindGDB, "Process record does not support instruction 0xc4 at address 0x401000.", "instruction"},
+		{KindGDB, "Process record and replay target doesn't support syscall number 435", "syscall"},
+		{KindGDB, "ptrace: Operation not permitted.", "ptrace"},
+		{KindGDB, "Breakpoint 1, main () at x.c:3", ""},
+		{KindUDB, "live-record: license check failed", "license"},
 	} {
-		if f, _ := rr.RecordFailure(said); f.ID != want {
-			t.Errorf("rr said %q: failure %q, want %q", said, f.ID, want)
-		}
-	}
-	gdb := mustDialect(t, KindGDB)
-	for said, want := range map[string]string{
-		"Couldn't write extended state status: Bad address.":                          "xsave",
-		"Process record does not support instruction 0x62 at address 0x7ffff7e3f0c0.": "avx512",
-		"Process record does not support instruction 0xc4 at address 0x401000.":       "instruction",
-		"Process record and replay target doesn't support syscall number 435":         "syscall",
-		"ptrace: Operation not permitted.":                                            "ptrace",
-		"Breakpoint 1, main () at x.c:3":                                              "",
-	} {
-		if f, _ := gdb.RecordFailure(said); f.ID != want {
-			t.Errorf("gdb said %q: failure %q, want %q", said, f.ID, want)
+		if f, _ := mustDialect(t, c.kind).RecordFailure(c.said); f.ID != c.want {
+			t.Errorf("%s said %q: failure %q, want %q", c.kind, c.said, f.ID, c.want)
 		}
 	}
 }
