@@ -190,6 +190,8 @@ func legacyCode(msg string) Code {
 		return CodeNoDebugSymbols
 	case strings.Contains(msg, "navigation supports CPython"):
 		return CodeUnsupportedPython
+	case strings.HasPrefix(msg, "timelens internal error"):
+		return CodeInternal
 	}
 	return ""
 }

@@ -58,6 +58,7 @@ func TestErrorDecoding(t *testing.T) {
 			CodeNoDebugSymbols, "no debug info for /usr/bin/python3.11: install the debug symbols of this Python", map[string]any{"detail": "no debug info for /usr/bin/python3.11: install the debug symbols of this Python"}},
 		{"legacy unsupported", "timelens: navigation supports CPython 3.13, 3.14, not 3.11",
 			CodeUnsupportedPython, "navigation supports CPython 3.13, 3.14, not 3.11", map[string]any{"version": "3.11"}},
+		{"legacy internal", "timelens internal error: KeyError: 'f_code'", CodeInternal, "timelens internal error: KeyError: 'f_code'", map[string]any{}},
 		// gdb's own errors, and what only looks like JSON.
 		{"gdb undefined command", `Undefined command: "frobnicate".  Try "help".`, "", `Undefined command: "frobnicate".  Try "help".`, map[string]any{}},
 		{"gdb no symbol table", `No symbol table is loaded.  Use the "file" command.`, "", `No symbol table is loaded.  Use the "file" command.`, map[string]any{}},

@@ -243,8 +243,8 @@ func (n *benchNav) walk(ctx context.Context) error {
 		}
 		n.events, n.times, n.funcs = append(n.events, insn), append(n.times, t), append(n.funcs, p.Function)
 		if _, err := n.call(ctx, "-timelens-step", "step"); err != nil {
-			if strings.Contains(err.Error(), "end of recorded history") {
-				return nil
+			if e := AsError(err); e != nil && e.Code == CodeEdge {
+				return nil // the end of the recording
 			}
 			return err
 		}
@@ -292,8 +292,10 @@ func (n *benchNav) sample(ctx context.Context, row *benchRow, move func(int) (na
 			continue
 		}
 		if err != nil {
-			if strings.Contains(err.Error(), "recorded history") || strings.Contains(err.Error(), "call of") ||
-				strings.Contains(err.Error(), "began before") || strings.Contains(err.Error(), "no write") {
+			// The extension refused the move (an edge, no such call, a call
+			// that began before the window, no earlier write): counted, not
+			// timed. Its own bugs and gdb's failures end the benchmark.
+			if e := AsError(err); e != nil && e.Code != CodeInternal {
 				row.refused++
 				continue
 			}
@@ -313,7 +315,7 @@ func (n *benchNav) sample(ctx context.Context, row *benchRow, move func(int) (na
 			return err
 		}
 		began = time.Now()
-		if err := n.b.Goto(ctx, endTime); err != nil && !strings.Contains(err.Error(), "Already at") {
+		if err := n.b.Goto(ctx, endTime); err != nil { // already there is no error (Dialect.GotoError)
 			return err
 		}
 		row.span = append(row.span, float64(time.Since(began).Microseconds())/1000)

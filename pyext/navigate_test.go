@@ -108,11 +108,7 @@ func navCall(ctx context.Context, s *gdbtest.Session, op string, args ...string)
 	var p navPos
 	res, err := s.MI(ctx, op, args...)
 	if err != nil {
-		var ce *gdbmi.CommandError
-		if errors.As(err, &ce) {
-			return p, errors.New(ce.Msg)
-		}
-		return p, err
+		return p, userError(err) // a refusal, decoded: its code and message
 	}
 	js, _ := res.Payload["json"].(string)
 	if res.Class == "running" || js == "" {
@@ -135,7 +131,7 @@ func navCall(ctx context.Context, s *gdbtest.Session, op string, args ...string)
 			return p, fmt.Errorf("kept reply %q: %v", line, err)
 		}
 		if kept.Error != nil {
-			return p, errors.New(*kept.Error)
+			return p, AsError(&gdbmi.CommandError{Op: op, Msg: *kept.Error})
 		}
 		if kept.Reply == nil {
 			return p, fmt.Errorf("%s: no reply", op)
@@ -144,6 +140,13 @@ func navCall(ctx context.Context, s *gdbtest.Session, op string, args ...string)
 	}
 	err = json.Unmarshal([]byte(js), &p)
 	return p, err
+}
+
+// isEdge says err is the extension's refusal of a move at that edge of the
+// recorded history.
+func isEdge(err error, edge string) bool {
+	e := AsError(err)
+	return e != nil && e.Code == CodeEdge && e.Field("edge") == edge
 }
 
 func navPrefix(got, want []navKey) int {
@@ -175,7 +178,7 @@ func TestNavigateStepMatchesSettrace(t *testing.T) {
 			}
 			t.Logf("window: %s, %d instructions, ended by %s, in %v", w.key(), w.Instructions, w.WindowEnd, time.Since(began).Round(time.Millisecond))
 
-			walk := func(reverse bool) ([]navKey, int, time.Duration, string) {
+			walk := func(reverse bool) ([]navKey, int, time.Duration, error) {
 				seq := []navKey{}
 				stops := 0
 				began := time.Now()
@@ -186,25 +189,25 @@ func TestNavigateStepMatchesSettrace(t *testing.T) {
 				for i := 0; i < 5*len(want)+10; i++ {
 					p, err := navCall(ctx, s, "-timelens-step", args...)
 					if err != nil {
-						return seq, stops, time.Since(began), err.Error()
+						return seq, stops, time.Since(began), err
 					}
 					seq = append(seq, p.key())
 					stops += p.Stops
 				}
-				return seq, stops, time.Since(began), "too many moves"
+				return seq, stops, time.Since(began), errors.New("too many moves")
 			}
 			fwd, fstops, ftime, fend := walk(false)
 			fwd = append([]navKey{w.key()}, fwd...)
-			if !strings.Contains(fend, "end of recorded history") {
-				t.Errorf("forward walk ended with %q, want the end of recorded history", fend)
+			if !isEdge(fend, "end") {
+				t.Errorf("forward walk ended with %v, want the end of recorded history", fend)
 			}
 			endPos, err := navCall(ctx, s, "-timelens-where")
 			if err != nil || endPos.key() != fwd[len(fwd)-1] {
 				t.Errorf("a refused move changed the position: %v %v, want %v", endPos.key(), err, fwd[len(fwd)-1])
 			}
 			rev, rstops, rtime, rend := walk(true)
-			if !strings.Contains(rend, "start of recorded history") {
-				t.Errorf("reverse walk ended with %q, want the start of recorded history", rend)
+			if !isEdge(rend, "start") {
+				t.Errorf("reverse walk ended with %v, want the start of recorded history", rend)
 			}
 			rev = append([]navKey{fwd[len(fwd)-1]}, rev...)
 			for i, j := 0, len(rev)-1; i < j; i, j = i+1, j-1 {
@@ -340,7 +343,7 @@ func TestNavigateWindowLimit(t *testing.T) {
 	for ; n < len(want); n++ {
 		p, err := navCall(ctx, s, "-timelens-step", "step")
 		if err != nil {
-			if !strings.Contains(err.Error(), "end of recorded history") {
+			if !isEdge(err, "end") {
 				t.Fatalf("step %d: %v", n, err)
 			}
 			break
@@ -354,9 +357,9 @@ func TestNavigateWindowLimit(t *testing.T) {
 	if n == len(want) || n < 5 {
 		t.Fatalf("a 60000-instruction window holds %d of %d line events", n, len(want))
 	}
-	if _, err := navCall(ctx, s, "-timelens-call", "next", "no_such_function"); err == nil ||
-		!strings.Contains(err.Error(), "no next call of no_such_function") {
-		t.Errorf("call next of a function never called: %v", err)
+	if _, err := navCall(ctx, s, "-timelens-call", "next", "no_such_function"); !isEdge(err, "end") &&
+		(AsError(err) == nil || AsError(err).Code != CodeNoCall) || !strings.Contains(fmt.Sprint(err), "no_such_function") {
+		t.Errorf("call next of a function never called: %v, want a refusal naming it", err)
 	}
 	if p, err := navCall(ctx, s, "-timelens-where"); err != nil || p.key() != last.key() {
 		t.Errorf("a refused move moved: at %v (%v), want %v", p.key(), err, last.key())
