@@ -7,7 +7,11 @@
 //
 //	tl, err := session.Open(ctx, session.Config{RecordFrom: "main", Program: []string{"python3", "app.py"}})
 //
-// The command line (cmd/timelens) only turns flags into a Config and prints.
+// Record saves a gdb window for later replay; RecorderCommand makes rr's or
+// UDB's recorder command; Probe says whether timelens navigates a given
+// interpreter with a given backend, by doing it; GoTo moves to a time point
+// as annotate --at names it. The command line (cmd/timelens) only turns
+// flags into a Config and prints.
 package session
 
 import (
