@@ -122,39 +122,59 @@ func kindList() string {
 // UndoIsRecording).
 var undoMagic = []byte("HD\x10\x00\x00\x00UndoDB recording")
 
-// DetectKind picks the default backend for --recording PATH (CONTRACT.md): an
-// empty path means gdb (record a live program); a directory holding rr's
-// "version" file (rr src/TraceStream.h, version_path) is an rr trace; a file
-// that starts with UDB's recording magic, or is named *.undo, is a UDB
-// recording. Anything else is an error that says what was expected.
+// SavedRecordingManifest names the file that marks a directory made by
+// `timelens record --backend gdb`: gdb's saved execution log and this
+// manifest (pyext writes and reads it).
+const SavedRecordingManifest = "timelens-recording.json"
+
+// ErrRecordingIncomplete means an rr trace directory is still marked
+// incomplete: rr record is running, or stopped before it finished.
+var ErrRecordingIncomplete = errors.New("the rr trace is incomplete")
+
+// DetectKind is the one rule for what kind a --recording PATH is, which
+// picks the default backend (CONTRACT.md). An empty path means gdb (record
+// a live program). A directory is a gdb recording when it holds the
+// manifest of timelens record (SavedRecordingManifest), an rr trace when it
+// holds rr's "version" file (rr src/TraceStream.h, version_path); rr names
+// it "incomplete" until the recording ends, which is an error that says
+// so. A file is a UDB recording when it starts with UDB's recording magic,
+// else when its name ends in .undo, in any case (UDB's own suffix; Undo's
+// live-record accepts any name). Anything else is an error wrapping
+// ErrHistoryNotRecording that says what was expected.
 func DetectKind(recording string) (Kind, error) {
 	if recording == "" {
 		return KindGDB, nil
 	}
 	fi, err := os.Stat(recording)
 	if err != nil {
-		return "", fmt.Errorf("recording %s: %w", recording, err)
+		return "", err
 	}
 	if fi.IsDir() {
-		if _, err := os.Stat(filepath.Join(recording, "version")); err == nil {
+		has := func(name string) bool {
+			_, err := os.Stat(filepath.Join(recording, name))
+			return err == nil
+		}
+		switch {
+		case has(SavedRecordingManifest):
+			return KindGDB, nil
+		case has("version"):
 			return KindRR, nil
+		case has("incomplete"):
+			return "", fmt.Errorf("%s: %w (rr record is still running, or stopped before it finished): wait for rr record to end, or record again", recording, ErrRecordingIncomplete)
 		}
-		if _, err := os.Stat(filepath.Join(recording, "incomplete")); err == nil {
-			return "", fmt.Errorf("%s: rr trace is incomplete (rr record still running, or it crashed); record it again", recording)
-		}
-		return "", fmt.Errorf("%s: %w (an rr trace directory holds a \"version\" file)", recording, ErrHistoryNotRecording)
+		return "", fmt.Errorf("%s is a directory but %w (it has no rr \"version\" file, nor the %s of timelens record); name the trace directory itself", recording, ErrHistoryNotRecording, SavedRecordingManifest)
 	}
 	f, err := os.Open(recording)
 	if err != nil {
-		return "", fmt.Errorf("recording %s: %w", recording, err)
+		return "", err
 	}
 	defer f.Close()
 	head := make([]byte, len(undoMagic))
 	n, _ := io.ReadFull(f, head)
-	if bytes.Equal(head[:n], undoMagic) || strings.HasSuffix(recording, ".undo") {
+	if bytes.Equal(head[:n], undoMagic) || strings.EqualFold(filepath.Ext(recording), ".undo") {
 		return KindUDB, nil
 	}
-	return "", fmt.Errorf("%s: %w", recording, ErrHistoryNotRecording)
+	return "", fmt.Errorf("%s is %w: a UDB recording starts with UDB's header or is named *.undo, and an rr trace or a recording of timelens record is a directory", recording, ErrHistoryNotRecording)
 }
 
 // Target is what the debugger is started on.
@@ -267,6 +287,14 @@ type Dialect struct {
 	// checkpoint, which "restart N" seeks to directly). UDB's "ugo time"
 	// jumps straight to the time: a bookmark is only a name for it there.
 	GotoReplays bool
+	// Recorder is the executable that records a program for this backend
+	// to replay: rr itself, or Undo's live-record (shipped next to udb);
+	// empty for gdb, whose window timelens records itself (pyext).
+	Recorder string
+	// RecordFailures are the known ways recording fails (gdb's record full,
+	// or Recorder), read from what the debugger prints, in the order they
+	// are looked for.
+	RecordFailures []RecordFailure
 	// LastChange is the command that goes back to the most recent change of
 	// an lvalue, followed by a space and the expression (UDB's "last"); empty
 	// where a write watchpoint and reverse-continue do that search (gdb, rr).
@@ -288,10 +316,35 @@ type Dialect struct {
 	GotoRangeErrors []string
 
 	argv       func(exe string, mi []string, t Target) ([]string, error)
+	recordArgv func(exe, out string, program []string) []string
 	parseTime  func(console string) (TimeReport, error)
 	parseRaw   func(raw string) (a, b uint64, canonical string, err error)
 	gotoCmds   func(a, b uint64) []string
 	bookmarkID *regexp.Regexp
+}
+
+// RecordFailure is a known way recording fails.
+type RecordFailure struct {
+	// ID names it: "xsave", "avx512", "instruction", "syscall", "log",
+	// "ptrace" (gdb); "cpu", "paranoid", "counters", "ptrace" (rr);
+	// "license" (UDB).
+	ID string
+	// Said matches what the debugger prints when it fails this way.
+	Said *regexp.Regexp
+	// Why completes a sentence whose subject is the recorder ("rr does not
+	// know this CPU", "record full cannot ..."); Fix says what to do.
+	Why, Fix string
+}
+
+// RecordFailure reads what the debugger printed: the known recording
+// failure it names, if any.
+func (d Dialect) RecordFailure(said string) (RecordFailure, bool) {
+	for _, f := range d.RecordFailures {
+		if f.Said.MatchString(said) {
+			return f, true
+		}
+	}
+	return RecordFailure{}, false
 }
 
 // dialects is the table.
@@ -309,10 +362,27 @@ var dialects = []Dialect{
 		NoHistoryReasons: []string{"no-history"},
 		// gdb ≤ 14 prints the first for both directions; gdb 15+ the second,
 		// followed by a line naming the direction.
-		NoHistoryText:   []string{"No more reverse-execution history.", "Reached end of recorded history; stopping."},
-		StartText:       []string{"Backward execution from here not possible."},
-		EndText:         []string{"Following forward execution will be added to history."},
-		GotoNoopErrors:  []string{"Already at target insn."},
+		NoHistoryText:  []string{"No more reverse-execution history.", "Reached end of recorded history; stopping."},
+		StartText:      []string{"Backward execution from here not possible."},
+		EndText:        []string{"Following forward execution will be added to history."},
+		GotoNoopErrors: []string{"Already at target insn."},
+		// What gdb prints when record full cannot go on (gdb/record-full.c,
+		// i386-tdep.c, amd64-linux-tdep.c), often without failing the command.
+		RecordFailures: []RecordFailure{
+			{ID: "xsave", Said: regexp.MustCompile(`Couldn't write extended state status`),
+				Why: "cannot restore the CPU's extended registers when executing backwards", Fix: "install gdb ≥ 14 (Debian trixie or later)"},
+			{ID: "avx512", Said: regexp.MustCompile(`Process record does not support instruction 0x62`),
+				Why: "stopped at an AVX-512 instruction in glibc even with GLIBC_TUNABLES set",
+				Fix: "start the program with GLIBC_TUNABLES=" + DebuggeeGlibcTunables + " (timelens does for its debuggees; this glibc ignored it: check that it honours glibc.cpu.hwcaps)"},
+			{ID: "instruction", Said: regexp.MustCompile(`Process record does not support instruction`),
+				Why: "cannot record an instruction the program runs", Fix: "install a newer gdb (≥ 14), whose record full knows more instructions"},
+			{ID: "syscall", Said: regexp.MustCompile(`Process record and replay target doesn't support syscall`),
+				Why: "cannot record a system call the program makes", Fix: "record a window that does not make it (--record-from a later function), or use --backend rr|udb"},
+			{ID: "log", Said: regexp.MustCompile(`Process record: failed to record execution log`),
+				Why: "could not record the execution log", Fix: "install gdb ≥ 14 (Debian trixie or later)"},
+			{ID: "ptrace", Said: regexp.MustCompile(`ptrace|Operation not permitted`),
+				Why: "may not trace processes here", Fix: "allow ptrace: sysctl kernel.yama.ptrace_scope=0, or run the container with --cap-add=SYS_PTRACE"},
+		},
 		GotoRangeErrors: []string{"Target insn not found."},
 		argv:            gdbArgv,
 		parseTime:       parseGDBTime,
@@ -343,9 +413,27 @@ var dialects = []Dialect{
 		EndText:          []string{"Following forward execution will be added to history."},
 		EndSignals:       []string{"SIGKILL"},
 		GotoRangeErrors:  []string{"No event found matching specified ticks target"},
-		argv:             rrArgv,
-		parseTime:        parseRRTime,
-		parseRaw:         parseRRRaw,
+		Recorder:         "rr",
+		// rr's messages (src/PerfCounters.cc, src/util.cc) and what fixes
+		// each (github.com/rr-debugger/rr/wiki/Will-rr-work-on-my-system).
+		RecordFailures: []RecordFailure{
+			{ID: "cpu", Said: regexp.MustCompile(`(?i)cpu .*(unknown|not supported|unsupported)|microarchitecture|unsupported cpu`),
+				Why: "does not know this CPU", Fix: "install a newer rr (github.com/rr-debugger/rr/releases) or build it from source"},
+			{ID: "paranoid", Said: regexp.MustCompile(`perf_event_paranoid`),
+				Why: "may not use the hardware performance counters: the kernel keeps them from it (kernel.perf_event_paranoid)", Fix: "sysctl kernel.perf_event_paranoid=1"},
+			{ID: "counters", Said: regexp.MustCompile(`(?i)perf_event_open|performance counter|perf event|pmu`),
+				Why: "needs the CPU's hardware performance counters and perf_event_open could not open them",
+				Fix: "run on bare metal or in a VM that exposes the CPU's performance counters (KVM: -cpu host; VMware: virtualize CPU performance counters; cloud: a bare-metal instance), with kernel.perf_event_paranoid ≤ 1"},
+			{ID: "ptrace", Said: regexp.MustCompile(`ptrace`),
+				Why: "may not trace processes here", Fix: "allow ptrace: sysctl kernel.yama.ptrace_scope=0, or run the container with --cap-add=SYS_PTRACE --security-opt seccomp=unconfined"},
+		},
+		argv: rrArgv,
+		// rr record -o TRACE-DIR -- PROGRAM ARGS (src/RecordCommand.cc).
+		recordArgv: func(rr, out string, program []string) []string {
+			return append([]string{rr, "record", "-o", out, "--"}, program...)
+		},
+		parseTime: parseRRTime,
+		parseRaw:  parseRRRaw,
 		gotoCmds: func(event, ticks uint64) []string {
 			return []string{
 				"run " + strconv.FormatUint(event, 10),
@@ -371,9 +459,21 @@ var dialects = []Dialect{
 		NoHistoryText:    []string{"No more reverse-execution history.", "Reached end of recorded history; stopping."},
 		StartText:        []string{"Backward execution from here not possible.", "The debugged program is at the beginning of recorded history."},
 		EndText:          []string{"Have reached end of recorded history.", "Following forward execution will be added to history."},
-		argv:             udbArgv,
-		parseTime:        parseUDBTime,
-		parseRaw:         parseUDBRaw,
+		Recorder:         "live-record",
+		RecordFailures: []RecordFailure{
+			{ID: "license", Said: regexp.MustCompile(`(?i)licen[cs]e`), Why: "was refused its license", Fix: "see Undo's licensing documentation"},
+		},
+		argv: udbArgv,
+		// live-record -o FILE.undo -- PROGRAM ARGS: the .undo suffix is how
+		// DetectKind knows the file before it reads it.
+		recordArgv: func(liveRecord, out string, program []string) []string {
+			if !strings.EqualFold(filepath.Ext(out), ".undo") {
+				out += ".undo"
+			}
+			return append([]string{liveRecord, "-o", out, "--"}, program...)
+		},
+		parseTime: parseUDBTime,
+		parseRaw:  parseUDBRaw,
 		gotoCmds: func(bb, pc uint64) []string {
 			return []string{"ugo time " + udbRaw(bb, pc)}
 		},
@@ -403,6 +503,19 @@ func (d Dialect) Argv(exe string, mi []string, t Target) ([]string, error) {
 		exe = d.DefaultExe
 	}
 	return d.argv(exe, mi, t)
+}
+
+// RecordArgv is the command line that records PROGRAM ARGS into out with
+// the backend's own recorder (exe: Recorder when empty). gdb has none: its
+// window is recorded by timelens itself.
+func (d Dialect) RecordArgv(exe, out string, program []string) ([]string, error) {
+	if d.recordArgv == nil {
+		return nil, fmt.Errorf("%s has no recorder of its own: timelens records its window (timelens record --backend gdb)", d.Name)
+	}
+	if exe == "" {
+		exe = d.Recorder
+	}
+	return d.recordArgv(exe, out, program), nil
 }
 
 // ParseTime reads the console output of TimeCommands.

@@ -531,24 +531,40 @@ func TestDialectKinds(t *testing.T) {
 	write("rr partial/incomplete", "85\n")
 	magic := write("rec", string(undoMagic)+"\x00rest")
 	named := write("x.undo", "")
+	upper := write("X.UNDO", "")
 	plain := write("notes.txt", "hello")
+	gdbCore := write("gdb_record.1234", "core")
+	write("saved/"+SavedRecordingManifest, "{}")
 	for _, c := range []struct {
 		path string
 		want Kind
-		err  bool
+		err  error // nil: no error; else errors.Is must hold
 	}{
-		{"", KindGDB, false},
-		{filepath.Join(dir, "rr trace"), KindRR, false},
-		{filepath.Join(dir, "rr partial"), "", true},
-		{magic, KindUDB, false},
-		{named, KindUDB, false},
-		{plain, "", true},
-		{dir, "", true},
-		{filepath.Join(dir, "missing"), "", true},
+		{"", KindGDB, nil},
+		{filepath.Join(dir, "rr trace"), KindRR, nil},
+		{filepath.Join(dir, "rr partial"), "", ErrRecordingIncomplete},
+		{filepath.Join(dir, "saved"), KindGDB, nil},
+		{magic, KindUDB, nil},
+		{named, KindUDB, nil},
+		{upper, KindUDB, nil},
+		{plain, "", ErrHistoryNotRecording},
+		{gdbCore, "", ErrHistoryNotRecording},
+		{dir, "", ErrHistoryNotRecording},
+		{filepath.Join(dir, "missing"), "", os.ErrNotExist},
 	} {
 		got, err := DetectKind(c.path)
-		if (err != nil) != c.err || got != c.want {
-			t.Errorf("DetectKind(%q) = %q, %v; want %q (error %v)", c.path, got, err, c.want, c.err)
+		if got != c.want || (c.err == nil) != (err == nil) || c.err != nil && !errors.Is(err, c.err) {
+			t.Errorf("DetectKind(%q) = %q, %v; want %q, %v", c.path, got, err, c.want, c.err)
+		}
+	}
+	// The refusals say what to do.
+	for path, want := range map[string]string{
+		filepath.Join(dir, "rr partial"): "wait for rr record to end, or record again",
+		dir:                              "name the trace directory itself",
+		plain:                            "named *.undo",
+	} {
+		if _, err := DetectKind(path); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("DetectKind(%q): %v, want it to say %q", path, err, want)
 		}
 	}
 }
@@ -578,6 +594,53 @@ func TestDialectReturnsAndLastChange(t *testing.T) {
 					t.Errorf("%s replays its gotos but cannot %s a bookmark: %v", k, op, err)
 				}
 			}
+		}
+	}
+}
+
+// TestDialectRecorders: rr and UDB record with their own recorder (rr
+// record, Undo's live-record, whose file gets the .undo suffix DetectKind
+// knows it by); gdb has none. Known recording failures, gdb's included, are
+// read from what the debuggers print.
+func TestDialectRecorders(t *testing.T) {
+	prog := []string{"python3", "app.py", "--flag"}
+	for _, c := range []struct {
+		kind     Kind
+		exe, out string
+		want     []string
+	}{
+		{KindRR, "/usr/bin/rr", "trace", []string{"/usr/bin/rr", "record", "-o", "trace", "--", "python3", "app.py", "--flag"}},
+		{KindRR, "", "trace", []string{"rr", "record", "-o", "trace", "--", "python3", "app.py", "--flag"}},
+		{KindUDB, "/opt/undo/live-record", "run", []string{"/opt/undo/live-record", "-o", "run.undo", "--", "python3", "app.py", "--flag"}},
+		{KindUDB, "", "run.UNDO", []string{"live-record", "-o", "run.UNDO", "--", "python3", "app.py", "--flag"}},
+	} {
+		got, err := mustDialect(t, c.kind).RecordArgv(c.exe, c.out, prog)
+		if err != nil || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s RecordArgv(%q, %q) = %q, %v; want %q", c.kind, c.exe, c.out, got, err, c.want)
+		}
+	}
+	if _, err := mustDialect(t, KindGDB).RecordArgv("", "out", prog); err == nil {
+		t.Error("gdb has a recorder of its own")
+	}
+	for _, c := range []struct {
+		kind       Kind
+		said, want string
+	}{
+		{KindRR, "[FATAL src/PerfCounters.cc:153:get_cpu_microarch()] CPU 0xc06f0 unknown.", "cpu"},
+		{KindRR, "rr needs /proc/sys/kernel/perf_event_paranoid <= 1, but it is 2.", "paranoid"},
+		{KindRR, "Unable to open performance counter with 'perf_event_open'", "counters"},
+		{KindRR, "ptrace(PTRACE_SEIZE) failed: Operation not permitted", "ptrace"},
+		{KindRR, "Segmentation fault", ""},
+		{KindGDB, "Couldn't write extended state status: Bad address.", "xsave"},
+		{KindGDB, "Process record does not support instruction 0x62 at address 0x7ffff7e3f0c0.", "avx512"},
+		{KindGDB, "Process record does not support instruction 0xc4 at address 0x401000.", "instruction"},
+		{KindGDB, "Process record and replay target doesn't support syscall number 435", "syscall"},
+		{KindGDB, "ptrace: Operation not permitted.", "ptrace"},
+		{KindGDB, "Breakpoint 1, main () at x.c:3", ""},
+		{KindUDB, "live-record: license check failed", "license"},
+	} {
+		if f, _ := mustDialect(t, c.kind).RecordFailure(c.said); f.ID != c.want {
+			t.Errorf("%s said %q: failure %q, want %q", c.kind, c.said, f.ID, c.want)
 		}
 	}
 }

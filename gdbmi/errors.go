@@ -10,6 +10,29 @@ import (
 // stopped after a timeout. The session cannot be used again; start a new one.
 var ErrExited = errors.New("gdb exited; restart the session")
 
+// ExitError is ErrExited with how gdb ended: errors.Is(err, ErrExited)
+// holds, and errors.As finds the status without reading the message.
+type ExitError struct {
+	// Op is the command that found gdb gone; empty when gdb went between
+	// commands.
+	Op string
+	// Status is how gdb ended, as its wait status reads ("signal: killed",
+	// "exit status 1"), or why it never started; "no exit status" when the
+	// session could not learn it.
+	Status string
+}
+
+func (e *ExitError) Error() string {
+	during := ""
+	if e.Op != "" {
+		during = " during " + e.Op
+	}
+	return fmt.Sprintf("gdb exited (%s)%s; restart the session", e.Status, during)
+}
+
+// Is makes an ExitError match ErrExited.
+func (e *ExitError) Is(target error) bool { return target == ErrExited }
+
 // NotFoundError means the debugger executable could not be found.
 type NotFoundError struct {
 	Exe string

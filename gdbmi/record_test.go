@@ -1,4 +1,4 @@
-package gdbmi
+package gdbmi_test
 
 import (
 	"os"
@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/timelens/timelens/gdbmi"
+	"github.com/timelens/timelens/gdbmi/gdbtest"
 )
 
 // TestRecordPythonAndReverseContinue records a real CPython between two
@@ -15,11 +18,8 @@ import (
 // gdb that can reverse-execute here (gdb >= 14 on CPUs with AMX), so it runs
 // in the test root.
 func TestRecordPythonAndReverseContinue(t *testing.T) {
-	gdb := gdbPath(t)
-	if gdbMajor(t, gdb) < 14 {
-		requireOrSkip(t, "gdb < 14 cannot reverse-execute on this CPU; this test runs in the test root (make test)")
-	}
-	py := testPython(t)
+	gdb := gdbtest.ReverseGDB(t)
+	py := gdbtest.AnyPython(t)
 	prog := strings.Join([]string{
 		"import os",
 		"os.getppid()",
@@ -34,7 +34,7 @@ func TestRecordPythonAndReverseContinue(t *testing.T) {
 	if err := os.WriteFile(file, []byte(prog+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s := start(t, Config{GDB: gdb, Program: py, Args: []string{file}, InferiorEnv: DebuggeeEnv()})
+	s := start(t, gdbmi.Config{GDB: gdb, Program: py, Args: []string{file}, InferiorEnv: gdbmi.DebuggeeEnv()})
 	ctx := ctxT(t, 5*time.Minute)
 
 	if _, err := s.MI(ctx, "-break-insert", "-f", "getppid"); err != nil {

@@ -196,7 +196,7 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 		if why == "" {
 			why = "no answer"
 		}
-		return nil, fmt.Errorf("%w: %s did not start: %s", ErrExited, argv[0], why)
+		return nil, &ExitError{Op: "the start of " + argv[0], Status: why}
 	}
 
 	setup := []string{
@@ -351,14 +351,23 @@ func (s *Session) acquire(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-s.dead:
-		return s.exitedErr()
+		return s.exitedErr("")
 	}
 }
 
 func (s *Session) release() { <-s.sem }
 
-func (s *Session) exitedErr() error {
-	return fmt.Errorf("%w (%s)", ErrExited, s.deadReason())
+// exitedErr is the error of a command that found gdb gone; why stands in
+// for the exit status when the relay did not report one.
+func (s *Session) exitedErr(op string, why ...string) error {
+	status := s.deadReason()
+	if status == "" {
+		status = strings.Join(why, "; ")
+	}
+	if status == "" {
+		status = "no exit status"
+	}
+	return &ExitError{Op: op, Status: status}
 }
 
 // MI sends one MI command (with or without its leading "-") and waits for its
@@ -382,7 +391,7 @@ func (s *Session) send(ctx context.Context, op string, args ...string) (Result, 
 	}
 	select {
 	case <-s.dead:
-		return Result{}, s.exitedErr()
+		return Result{}, s.exitedErr("-" + op)
 	default:
 	}
 	s.mu.Lock()
@@ -422,7 +431,8 @@ func (s *Session) send(ctx context.Context, op string, args ...string) (Result, 
 	}
 	s.log.Debug("mi command", zap.String("op", op), zap.Strings("args", args), zap.Duration("took", time.Since(start)))
 	if rp.err != nil {
-		return Result{}, fmt.Errorf("%w: -%s: %v", ErrExited, op, rp.err)
+		// The library lost the relay's stream: gdb is gone.
+		return Result{}, s.exitedErr("-"+op, rp.err.Error())
 	}
 	res := Result{}
 	res.Class, _ = rp.rec["class"].(string)
@@ -435,7 +445,7 @@ func (s *Session) send(ctx context.Context, op string, args ...string) (Result, 
 		msg, _ := res.Payload["msg"].(string)
 		select {
 		case <-s.dead:
-			return res, fmt.Errorf("%w: -%s: %s", ErrExited, op, msg)
+			return res, s.exitedErr("-" + op)
 		default:
 		}
 		return res, &CommandError{Op: "-" + op, Msg: msg, Console: res.Console}
@@ -527,7 +537,7 @@ func (s *Session) waitStop(ctx context.Context, op string) (StopEvent, error) {
 			if ev, ok := s.takeStop(); ok {
 				return ev, nil
 			}
-			return StopEvent{}, fmt.Errorf("%w while running -%s", s.exitedErr(), strings.TrimPrefix(op, "-"))
+			return StopEvent{}, s.exitedErr("-" + strings.TrimPrefix(op, "-"))
 		case <-ctx.Done():
 		}
 		// Out of time: interrupt, then wait briefly for the stop.

@@ -1,67 +1,25 @@
-package gdbmi
+package gdbmi_test
 
 import (
 	"context"
 	"errors"
-	"os"
 	"os/exec"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/timelens/timelens/gdbmi"
+	"github.com/timelens/timelens/gdbmi/gdbtest"
 )
 
 // These tests run a real gdb. They read like sessions: start gdb, send what
 // an engine would send, check what comes back, and check that nothing is
 // left running.
 
-// gdbPath is the gdb under test: $TIMELENS_GDB or gdb on PATH.
-func gdbPath(t testing.TB) string {
-	t.Helper()
-	p := os.Getenv("TIMELENS_GDB")
-	if p == "" {
-		p = "gdb"
-	}
-	if _, err := exec.LookPath(p); err != nil {
-		requireOrSkip(t, "no gdb on PATH: "+err.Error())
-	}
-	return p
-}
-
-// requireOrSkip skips, unless the run requires real debuggers
-// (TIMELENS_REQUIRE_DEBUGGER=1, as make test sets it inside the test root).
-func requireOrSkip(t testing.TB, why string) {
-	t.Helper()
-	if os.Getenv("TIMELENS_REQUIRE_DEBUGGER") == "1" {
-		t.Fatalf("required debugger missing: %s", why)
-	}
-	t.Skip(why)
-}
-
-// gdbMajor returns gdb's major version.
-func gdbMajor(t testing.TB, gdb string) int {
-	t.Helper()
-	v, err := GDBVersion(gdb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v.Major
-}
-
-func start(t *testing.T, cfg Config) *Session {
-	t.Helper()
-	if cfg.GDB == "" && cfg.Argv == nil {
-		cfg.GDB = gdbPath(t)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := Start(ctx, cfg)
-	if err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
-}
+// start starts gdb for the test (gdbtest.Start), $TIMELENS_GDB unless cfg
+// names one.
+func start(t *testing.T, cfg gdbmi.Config) *gdbtest.Session { return gdbtest.Start(t, cfg) }
 
 // checkNoLeaks fails if goroutines started during the test are still there.
 func checkNoLeaks(t *testing.T) {
@@ -86,7 +44,7 @@ func ctxT(t *testing.T, d time.Duration) context.Context {
 
 func TestSessionConsoleAndSettings(t *testing.T) {
 	checkNoLeaks(t)
-	s := start(t, Config{})
+	s := start(t, gdbmi.Config{})
 	out, err := s.Console(ctxT(t, 10*time.Second), "show version")
 	if err != nil || !strings.Contains(out, "GNU gdb") {
 		t.Fatalf("show version: %q, %v", out, err)
@@ -98,15 +56,15 @@ func TestSessionConsoleAndSettings(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if _, err := s.MI(ctxT(t, time.Second), "-gdb-version"); !errors.Is(err, ErrExited) {
+	if _, err := s.MI(ctxT(t, time.Second), "-gdb-version"); !errors.Is(err, gdbmi.ErrExited) {
 		t.Fatalf("command after Close: %v, want ErrExited", err)
 	}
 }
 
 func TestSessionKeepsGDBErrorMessage(t *testing.T) {
-	s := start(t, Config{})
+	s := start(t, gdbmi.Config{})
 	_, err := s.Console(ctxT(t, 10*time.Second), "frobnicate now")
-	var ce *CommandError
+	var ce *gdbmi.CommandError
 	if !errors.As(err, &ce) || !strings.Contains(ce.Msg, `Undefined command: "frobnicate"`) || ce.Op != "frobnicate now" {
 		t.Fatalf("got %#v, want gdb's own message", err)
 	}
@@ -118,21 +76,26 @@ func TestSessionKeepsGDBErrorMessage(t *testing.T) {
 
 func TestSessionGDBKilledMidCommand(t *testing.T) {
 	checkNoLeaks(t)
-	s := start(t, Config{})
+	s := start(t, gdbmi.Config{})
 	go func() {
 		time.Sleep(300 * time.Millisecond)
 		s.Kill()
 	}()
 	begin := time.Now()
 	_, err := s.Console(ctxT(t, 20*time.Second), "python import time; time.sleep(30)")
-	if !errors.Is(err, ErrExited) {
+	if !errors.Is(err, gdbmi.ErrExited) {
 		t.Fatalf("got %v, want ErrExited", err)
+	}
+	// How gdb ended is a field, not something to read back from the text.
+	var xe *gdbmi.ExitError
+	if !errors.As(err, &xe) || xe.Status != "signal: killed" || xe.Op != "-interpreter-exec" {
+		t.Fatalf("got %#v, want an gdbmi.ExitError of -interpreter-exec with status signal: killed", err)
 	}
 	t.Logf("named error %q after %s", err, time.Since(begin).Round(time.Millisecond))
 	if time.Since(begin) > 10*time.Second {
 		t.Fatalf("the error took %s", time.Since(begin))
 	}
-	if _, err := s.MI(ctxT(t, 5*time.Second), "-gdb-version"); !errors.Is(err, ErrExited) {
+	if _, err := s.MI(ctxT(t, 5*time.Second), "-gdb-version"); !errors.Is(err, gdbmi.ErrExited) {
 		t.Fatalf("next command: %v, want ErrExited", err)
 	}
 	if s.Alive() {
@@ -143,11 +106,11 @@ func TestSessionGDBKilledMidCommand(t *testing.T) {
 
 func TestSessionHangBecomesTimeout(t *testing.T) {
 	checkNoLeaks(t)
-	s := start(t, Config{})
+	s := start(t, gdbmi.Config{})
 	begin := time.Now()
 	_, err := s.Console(ctxT(t, 700*time.Millisecond), "python import time; time.sleep(60)")
-	var te *TimeoutError
-	if !errors.As(err, &te) || !errors.Is(err, ErrExited) {
+	var te *gdbmi.TimeoutError
+	if !errors.As(err, &te) || !errors.Is(err, gdbmi.ErrExited) {
 		t.Fatalf("got %v, want a TimeoutError", err)
 	}
 	if time.Since(begin) > 8*time.Second {
@@ -157,7 +120,7 @@ func TestSessionHangBecomesTimeout(t *testing.T) {
 }
 
 func TestSessionMegabyteReplies(t *testing.T) {
-	s := start(t, Config{})
+	s := start(t, gdbmi.Config{})
 	ctx := ctxT(t, 60*time.Second)
 	out, err := s.Console(ctx, `python print("x" * 1000000)`)
 	if err != nil || len(out) != 1000001 || strings.Trim(out, "x\n") != "" {
@@ -182,7 +145,7 @@ func TestSessionMegabyteReplies(t *testing.T) {
 }
 
 func TestSessionNonMITextAndEscapes(t *testing.T) {
-	s := start(t, Config{})
+	s := start(t, gdbmi.Config{})
 	ctx := ctxT(t, 20*time.Second)
 	// Raw text on gdb's stdout, not MI at all, with brackets and a quote
 	// that would break a naive parser, and a 100 KB line.
@@ -203,11 +166,11 @@ func TestSessionDebuggeeFloodsTerminal(t *testing.T) {
 	if err != nil {
 		t.Skip("no yes(1)")
 	}
-	s := start(t, Config{Program: yes, Args: []string{strings.Repeat("flood", 100)}})
+	s := start(t, gdbmi.Config{Program: yes, Args: []string{strings.Repeat("flood", 100)}})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_, err = s.Exec(ctx, "-exec-run")
-	var ie *InterruptedError
+	var ie *gdbmi.InterruptedError
 	if !errors.As(err, &ie) {
 		t.Fatalf("got %v, want the run interrupted at its deadline", err)
 	}
@@ -222,16 +185,16 @@ func TestSessionDebuggeeFloodsTerminal(t *testing.T) {
 }
 
 func TestSessionGDBNotFound(t *testing.T) {
-	_, err := Start(ctxT(t, 5*time.Second), Config{GDB: "/nonexistent/gdb"})
-	var nf *NotFoundError
+	_, err := gdbmi.Start(ctxT(t, 5*time.Second), gdbmi.Config{GDB: "/nonexistent/gdb"})
+	var nf *gdbmi.NotFoundError
 	if !errors.As(err, &nf) || !strings.Contains(err.Error(), "timelens doctor") {
 		t.Fatalf("got %v", err)
 	}
 }
 
 func TestSessionRefusesInferiorCalls(t *testing.T) {
-	py := testPython(t)
-	s := start(t, Config{Program: py, Args: []string{"-c", "pass"}})
+	py := gdbtest.AnyPython(t)
+	s := start(t, gdbmi.Config{Program: py, Args: []string{"-c", "pass"}})
 	ctx := ctxT(t, 60*time.Second)
 	if _, err := s.MI(ctx, "-break-insert", "main"); err != nil {
 		t.Fatal(err)
@@ -240,35 +203,8 @@ func TestSessionRefusesInferiorCalls(t *testing.T) {
 		t.Fatalf("run: %+v %v", ev, err)
 	}
 	_, err := s.Console(ctx, "print (int) getpid()")
-	var ce *CommandError
+	var ce *gdbmi.CommandError
 	if !errors.As(err, &ce) || !strings.Contains(ce.Msg, "may-call-functions") {
 		t.Fatalf("inferior call: %v; want it refused", err)
 	}
-}
-
-// testPython is the CPython the tests debug: $TIMELENS_PYTHON, else
-// python3.13, else python3.
-func testPython(t testing.TB) string {
-	t.Helper()
-	for _, p := range []string{os.Getenv("TIMELENS_PYTHON"), "python3.13", "python3"} {
-		if p == "" {
-			continue
-		}
-		if path, err := exec.LookPath(p); err == nil {
-			if real, err := realPython(path); err == nil {
-				return real
-			}
-		}
-	}
-	requireOrSkip(t, "no python3 to debug")
-	return ""
-}
-
-// realPython resolves launcher scripts (pyenv shims) to the interpreter.
-func realPython(path string) (string, error) {
-	out, err := exec.Command(path, "-c", "import sys; print(sys.executable)").Output()
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimSpace(string(out)), nil
 }

@@ -1,9 +1,12 @@
 package gdbmi
 
 import (
+	"bufio"
 	"fmt"
+	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -48,4 +51,24 @@ func GDBVersion(exe string) (Version, error) {
 		return v, fmt.Errorf("%s is not a GNU gdb: it says %q", exe, v.Text)
 	}
 	return v, nil
+}
+
+// CPUHasAMX reports whether /proc/cpuinfo lists the amx_tile flag. gdb
+// before 14 cannot reverse-execute on such a CPU: it writes an XSAVE area
+// of the size before AMX ("Couldn't write extended state status").
+func CPUHasAMX() bool {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		key, val, ok := strings.Cut(sc.Text(), ":")
+		if ok && strings.TrimSpace(key) == "flags" {
+			return slices.Contains(strings.Fields(val), "amx_tile")
+		}
+	}
+	return false
 }

@@ -350,12 +350,12 @@ type LineHint struct {
 	Runs int
 }
 
-// FileHints returns the hints for the lines of every frame on the current
+// fileHints returns the hints for the lines of every frame on the current
 // stack whose file matches: the current frame and the callers, each in its
 // own call. A recursive function shows its innermost call, and an inner
 // frame's hint wins a line both annotate. A frame whose history cannot be
 // read is left out and its error returned alongside the other hints.
-func (t *Timeline) FileHints(ctx context.Context, match func(file string) bool) ([]LineHint, error) {
+func (t *Timeline) fileHints(ctx context.Context, match func(file string) bool) ([]LineHint, error) {
 	snap, err := t.Snapshot(ctx)
 	if err != nil {
 		return nil, err
@@ -394,13 +394,13 @@ func (t *Timeline) FileHints(ctx context.Context, match func(file string) bool) 
 	return hints, errors.Join(errs...)
 }
 
-// PastCallHints returns hints for the functions (qualified names) of a
+// pastCallHints returns hints for the functions (qualified names) of a
 // file that are not on the current stack, each from its latest call that
 // began before now (LatestCall) in a file that matches: what a finished
 // call's lines did. Functions that never ran in the window are left out;
 // other failures are returned alongside the hints. progress, when set,
 // hears each function before its walk.
-func (t *Timeline) PastCallHints(ctx context.Context, match func(file string) bool, functions []string, progress func(function string)) ([]LineHint, error) {
+func (t *Timeline) pastCallHints(ctx context.Context, match func(file string) bool, functions []string, progress func(function string)) ([]LineHint, error) {
 	snap, err := t.Snapshot(ctx)
 	if err != nil {
 		return nil, err
@@ -442,8 +442,53 @@ func (t *Timeline) PastCallHints(ctx context.Context, match func(file string) bo
 	return hints, errors.Join(errs...)
 }
 
-// MergeHints adds to hints those of more whose lines have none yet.
-func MergeHints(hints, more []LineHint) []LineHint {
+// HintsQuery says which hints Hints makes for one source file.
+type HintsQuery struct {
+	// Match says which recorded files are the source file.
+	Match func(file string) bool
+	// PastCalls, when not empty, are the file's functions (qualified
+	// names); each one that is not on the stack is hinted from its latest
+	// call before now (pastCallHints).
+	PastCalls []string
+	// Progress, when set, hears each function before its latest call is read.
+	Progress func(function string)
+	// Warn, when set, hears what could not be read and was left out.
+	Warn func(error)
+}
+
+// Hints is what an editor shows inline for a source file at the current
+// time, and what annotate prints: fileHints for the frames on the stack,
+// then pastCallHints for q.PastCalls, merged (a frame on the stack wins a
+// line). Frames and calls that cannot be read are left out and told to
+// q.Warn; the error is returned when nothing could be read or ctx ended.
+func (t *Timeline) Hints(ctx context.Context, q HintsQuery) ([]LineHint, error) {
+	warn := func(err error) {
+		if q.Warn != nil {
+			q.Warn(err)
+		}
+	}
+	hints, err := t.fileHints(ctx, q.Match)
+	if err != nil {
+		if hints == nil || ctx.Err() != nil {
+			return nil, err
+		}
+		warn(err)
+	}
+	if len(q.PastCalls) == 0 {
+		return hints, nil
+	}
+	past, err := t.pastCallHints(ctx, q.Match, q.PastCalls, q.Progress)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		warn(err)
+	}
+	return mergeHints(hints, past), nil
+}
+
+// mergeHints adds to hints those of more whose lines have none yet.
+func mergeHints(hints, more []LineHint) []LineHint {
 	taken := map[int]bool{}
 	for _, h := range hints {
 		taken[h.Line] = true

@@ -176,3 +176,50 @@ func TestCancelledRequestDoesNotBreakTheTimeline(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestHintsOfAFileWithPastCalls: at the end of helpers.py's main, the hints
+// of the file are main's lines; with past calls, also those of deposit,
+// which returned, from its latest call. Only functions off the stack are
+// searched for.
+func TestHintsOfAFileWithPastCalls(t *testing.T) {
+	tl, _ := timeline(t, "helpers.py", "main")
+	c := ctx(t)
+	for {
+		p, err := tl.Where(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Function == "main" && p.Line == 17 {
+			break
+		}
+		if _, err := tl.Move(c, history.Step); err != nil {
+			t.Fatalf("no line 17 in main: %v", err)
+		}
+	}
+	file := program("helpers.py")
+	labels := func(q history.HintsQuery) map[int]string {
+		q.Match = func(f string) bool { return f == file }
+		q.Warn = func(err error) { t.Errorf("left out: %v", err) }
+		hints, err := tl.Hints(c, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[int]string{}
+		for _, h := range hints {
+			out[h.Line] = h.Label
+		}
+		return out
+	}
+	now := labels(history.HintsQuery{})
+	if now[16] != "total = 30" || now[6] != "" {
+		t.Errorf("hints of the stack: %v; want main's total = 30 on line 16 and nothing in deposit", now)
+	}
+	var searched []string
+	past := labels(history.HintsQuery{PastCalls: []string{"deposit", "main"}, Progress: func(fn string) { searched = append(searched, fn) }})
+	if past[16] != "total = 30" || past[6] != "before = 10" || past[7] != "after = 30" {
+		t.Errorf("hints with past calls: %v; want main's and deposit's latest call", past)
+	}
+	if strings.Join(searched, ",") != "deposit" {
+		t.Errorf("searched the latest call of %v; want deposit only (main is on the stack)", searched)
+	}
+}

@@ -12,7 +12,7 @@ import (
 
 // InlayHint implements protocol.Server: at the end of each line that the
 // current call of its function has run, the values the line assigned
-// (history.Timeline.FileHints), for the current frame and every caller on
+// (history.Timeline.Hints), for the current frame and every caller on
 // the stack whose file is this document; with Config.PastCalls, also the
 // document's other functions, each from its latest call.
 func (s *server) InlayHint(ctx context.Context, params *protocol.InlayHintParams) ([]protocol.InlayHint, error) {
@@ -21,24 +21,17 @@ func (s *server) InlayHint(ctx context.Context, params *protocol.InlayHintParams
 		s.log.Debug("inlay hints", zap.Error(err))
 		return []protocol.InlayHint{}, nil
 	}
-	here := func(file string) bool { return s.paths.toEditor(file) == doc.path }
+	q := history.HintsQuery{
+		Match: func(file string) bool { return s.paths.toEditor(file) == doc.path },
+		Warn:  func(err error) { s.log.Warn("some lines have no hints", zap.Error(err)) },
+	}
+	if s.cfg.PastCalls {
+		q.PastCalls = doc.python().functions()
+	}
 	return readNow(ctx, s, func(tl *history.Timeline) ([]protocol.InlayHint, error) {
-		lines, err := tl.FileHints(ctx, here)
+		lines, err := tl.Hints(ctx, q)
 		if err != nil {
-			if ctx.Err() != nil || lines == nil {
-				return nil, err
-			}
-			s.log.Warn("line history", zap.Error(err))
-		}
-		if s.cfg.PastCalls {
-			past, err := tl.PastCallHints(ctx, here, doc.python().functions(), nil)
-			if err != nil {
-				if ctx.Err() != nil {
-					return nil, err
-				}
-				s.log.Warn("past calls", zap.Error(err))
-			}
-			lines = history.MergeHints(lines, past)
+			return nil, err
 		}
 		return lineHints(doc, lines, params.Range), nil
 	})

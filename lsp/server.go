@@ -30,12 +30,14 @@
 //     and a read never interleave inside the debugger.
 //
 // Besides these, the start goroutine runs Config.Start (recording can take
-// minutes) and the notifier goroutine tells the editor about new positions
-// (refresh requests, window/showDocument, the "now" diagnostic), coalescing
-// bursts of moves into one round of messages for the latest position. The
-// restart notifier tells the editor when the timeline restarts a debugger
-// that died or hung ($/progress, then window/showMessage and a refresh);
-// the timeline's goroutine only queues those reports for it.
+// minutes; session_start.go) and the notifier goroutine tells the editor
+// about new positions (refresh requests, window/showDocument, the "now"
+// diagnostic), coalescing bursts of moves into one round of messages for
+// the latest position. The restart notifier tells the editor when the
+// timeline restarts a debugger that died or hung ($/progress, then
+// window/showMessage and a refresh); the timeline's goroutine only queues
+// those reports for it. Both notifiers are in notify.go, $/progress in
+// progress.go.
 //
 // # Requests while time moves
 //
@@ -87,7 +89,7 @@ type Config struct {
 	Version string
 	// PastCalls adds to a document's inlay hints each of its functions that
 	// is not on the stack, from its latest call before now
-	// (history.Timeline.PastCallHints).
+	// (history.Timeline.Hints).
 	PastCalls bool
 }
 

@@ -92,9 +92,6 @@ func Open(ctx context.Context, o Options) (*Backend, error) {
 	if progress == nil {
 		progress = func(string) {}
 	}
-	if o.Kind == "" && o.Recording != "" && IsGDBRecording(o.Recording) {
-		o.Kind = gdbmi.KindGDB
-	}
 	if o.Kind == "" {
 		k, err := gdbmi.DetectKind(o.Recording)
 		if err != nil {
@@ -178,13 +175,9 @@ func pythonCommand(o Options) (string, []string, error) {
 		if _, err := os.Stat(o.Program); err != nil {
 			return "", nil, fmt.Errorf("%s: %w", o.Program, err)
 		}
-		py := o.Python
-		if py == "" {
-			py = "python3"
-		}
-		return py, append([]string{o.Program}, o.Args...), nil
 	}
-	return o.Program, o.Args, nil
+	argv := PythonArgv(append([]string{o.Program}, o.Args...), o.Python)
+	return argv[0], argv[1:], nil
 }
 
 // load writes the gdb side into the backend's directory and loads it.
@@ -477,9 +470,8 @@ var ErrNoEarlierWrite = errors.New("no earlier write in the recorded history")
 func (b *Backend) LastWrite(ctx context.Context, depth int, expr string) (history.Write, error) {
 	payload, err := b.call(ctx, "-timelens-last-write", "--depth", strconv.Itoa(depth), expr)
 	if err != nil {
-		var ce *gdbmi.CommandError
-		if errors.As(err, &ce) && strings.Contains(ce.Msg, "set before recording started") {
-			return history.Write{}, fmt.Errorf("%w: %s", ErrNoEarlierWrite, strings.TrimPrefix(ce.Msg, "timelens: "))
+		if e := AsError(err); e != nil && e.Code == CodeNoEarlierWrite {
+			return history.Write{}, fmt.Errorf("%w: %w", ErrNoEarlierWrite, e)
 		}
 		return history.Write{}, userError(err)
 	}
@@ -518,31 +510,33 @@ func (b *Backend) navigate(ctx context.Context, move, op string, args ...string)
 	return nil
 }
 
-// moveError turns the gdb side's refusals into history's named errors.
+// moveError turns the gdb side's refusals of a move into history's named
+// errors, by their codes.
 func moveError(move string, err error) error {
-	var ce *gdbmi.CommandError
-	if !errors.As(err, &ce) {
+	e := AsError(err)
+	if e == nil {
 		return err
 	}
-	msg := ce.Msg
-	switch {
-	case strings.Contains(msg, "start of recorded history"):
-		return &history.EdgeError{Edge: history.Start, Move: move}
-	case strings.Contains(msg, "end of recorded history"):
-		return &history.EdgeError{Edge: history.End, Move: move}
-	case strings.Contains(msg, "the call returned"):
-		return fmt.Errorf("%w: %s", history.ErrCallEnded, strings.TrimPrefix(msg, "timelens: "))
-	case strings.Contains(msg, "call of") || strings.Contains(msg, "never called"):
-		return fmt.Errorf("%w: %s", history.ErrNoSuchCall, strings.TrimPrefix(msg, "timelens: "))
+	switch e.Code {
+	case CodeEdge:
+		edge := history.End
+		if e.Field("edge") == "start" {
+			edge = history.Start
+		}
+		return &history.EdgeError{Edge: edge, Move: move}
+	case CodeCallEnded:
+		return fmt.Errorf("%w: %w", history.ErrCallEnded, e)
+	case CodeNoCall, CodeNeverCalled:
+		return fmt.Errorf("%w: %w", history.ErrNoSuchCall, e)
 	}
-	return userError(err)
+	return e
 }
 
-// userError drops gdb's framing from a pyext refusal.
+// userError is the extension's refusal in err, whose message is for the
+// user (gdb's framing dropped), with its code; other errors as they are.
 func userError(err error) error {
-	var ce *gdbmi.CommandError
-	if errors.As(err, &ce) {
-		return errors.New(strings.TrimPrefix(ce.Msg, "timelens: "))
+	if e := AsError(err); e != nil {
+		return e
 	}
 	return err
 }

@@ -3,51 +3,22 @@ package pyext
 import (
 	"context"
 	"errors"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
 
 	"github.com/timelens/timelens/gdbmi"
+	"github.com/timelens/timelens/gdbmi/gdbtest"
 	"github.com/timelens/timelens/history"
 	"github.com/timelens/timelens/history/historytest"
 )
-
-// backendPython is the CPython the backend tests record: the test root's
-// distribution's (python3.13 in trixie, python3.14 in sid), else skip.
-func backendPython(t *testing.T) string {
-	t.Helper()
-	want := map[string]string{"sid": "python3.14"}[suite()]
-	if want == "" {
-		want = "python3.13"
-	}
-	py, err := exec.LookPath(want)
-	if err != nil {
-		skipOrFail(t, "no %s to record (the backend tests run in the test roots)", want)
-	}
-	return py
-}
-
-// reverseGDB returns a gdb that can reverse-execute here, or skips.
-func reverseGDB(t *testing.T) string {
-	t.Helper()
-	gdb := gdbPath(t)
-	v, err := gdbmi.GDBVersion(gdb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v.Major < 14 {
-		skipOrFail(t, "gdb %s cannot reverse-execute on this CPU; the backend tests run in the test root", v)
-	}
-	return gdb
-}
 
 // openTimeline records prog from function from and returns a timeline at
 // the window's first line event, with the settrace oracle of the same run.
 func openTimeline(t *testing.T, py, prog, from string) (*history.Timeline, *historytest.Trace) {
 	t.Helper()
-	gdb := reverseGDB(t)
+	gdb := gdbtest.ReverseGDB(t)
 	path, _ := filepath.Abs(filepath.Join("..", "testdata", "programs", prog))
 	oracle, err := historytest.Record(py, path, from)
 	if err != nil {
@@ -74,7 +45,7 @@ func openTimeline(t *testing.T, py, prog, from string) (*history.Timeline, *hist
 // comparing every position and every local with the settrace oracle of the
 // same program.
 func TestBackendStepsLikeSettrace(t *testing.T) {
-	for _, py := range suitePythons(t, false) {
+	for _, py := range gdbtest.SuitePythons(t, false) {
 		t.Run(py.Label, func(t *testing.T) {
 			t.Parallel()
 			backendStepsLikeSettrace(t, py.Path)
@@ -120,6 +91,9 @@ func backendStepsLikeSettrace(t *testing.T, py string) {
 		p, err = tl.Move(ctx, history.Step)
 		var edge *history.EdgeError
 		if errors.As(err, &edge) {
+			if edge.Edge != history.End {
+				t.Errorf("the last step was refused at the %s of history, want the end", edge.Edge)
+			}
 			if i+1 != len(oracle.Events) {
 				t.Errorf("end of history after %d events; settrace saw %d", i+1, len(oracle.Events))
 			}
@@ -140,7 +114,12 @@ func backendStepsLikeSettrace(t *testing.T, py string) {
 		back += l
 	}
 	t.Logf("reverse: %d/%d line events agree", back, len(oracle.Events)-1)
-	if _, err := tl.Move(ctx, history.ReverseStep); err == nil {
-		t.Error("reverse step before the window's first line event succeeded")
+	// The refusal comes from gdb as a code, and is history's named error.
+	var edge *history.EdgeError
+	if _, err := tl.Move(ctx, history.ReverseStep); !errors.As(err, &edge) || edge.Edge != history.Start {
+		t.Errorf("reverse step before the window's first line event: %v, want the start of history", err)
+	}
+	if _, err := tl.Call(ctx, "no_such_function", true); !errors.Is(err, history.ErrNoSuchCall) && !errors.As(err, &edge) {
+		t.Errorf("next call of a function never called: %v, want a refusal", err)
 	}
 }

@@ -7,32 +7,23 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/timelens/timelens/gdbmi/gdbtest"
 )
 
 // bigSession stops testdata/pyext/big.py at its os.getpid() under gdb and
 // returns the session and the module frame's variables by name.
-func bigSession(t testing.TB, python string) (*mi, map[string]Variable) {
-	gdb := gdbPath(t)
-	m := startMI(t, gdb, python, nil, filepath.Join(testdataDir(t), "big.py"))
-	if r := m.run("-exec-run"); r != "syscall-entry" {
+func bigSession(t testing.TB, python string) (*gdbtest.Session, map[string]Variable) {
+	m := readerSession(t, python, nil, filepath.Join(testdataDir(t), "big.py"))
+	if r := m.Run("-exec-run"); r != "syscall-entry" {
 		t.Fatalf("stopped for %q", r)
 	}
 	// The main thread made the getpid call; the worker waits in an Event.
-	js, ok := m.call("-timelens-frames")
-	if !ok {
-		if strings.Contains(js, "no debug info") {
-			skipOrFail(t, "%s: %s", python, js)
-		}
-		t.Fatalf("-timelens-frames: %s", js)
-	}
-	var fr FramesReply
-	if err := DecodeString(js, &fr); err != nil {
-		t.Fatal(err)
-	}
+	fr := readFrames(t, m, python)
 	if len(fr.Frames) != 1 || fr.Frames[0].Qualname != "<module>" {
 		t.Fatalf("want the module frame alone, got %+v", fr.Frames)
 	}
-	js, ok = m.call("-timelens-locals --depth 0")
+	js, ok := m.Call("-timelens-locals --depth 0")
 	if !ok {
 		t.Fatalf("-timelens-locals: %s", js)
 	}
@@ -50,9 +41,9 @@ func bigSession(t testing.TB, python string) (*mi, map[string]Variable) {
 // TestRenderBig renders big values truncated, each within 50 ms (measured
 // inside gdb), and checks the renderings, the threads list and error replies.
 func TestRenderBig(t *testing.T) {
-	for _, python := range pythons(t) {
+	for _, python := range gdbtest.Pythons(t) {
 		python := python
-		t.Run(pythonVersion(t, python)+"_"+filepath.Base(python), func(t *testing.T) {
+		t.Run(gdbtest.PythonVersion(t, python)+"_"+filepath.Base(python), func(t *testing.T) {
 			m, vars := bigSession(t, python)
 			want := map[string]string{
 				"big_str":  "'" + strings.Repeat("x", 118),
@@ -73,7 +64,7 @@ func TestRenderBig(t *testing.T) {
 				if !strings.HasPrefix(v.Value, prefix) || !strings.HasSuffix(v.Value, "…") || utf8.RuneCountInString(v.Value) != 120 {
 					t.Errorf("%s = %q: want 120 characters starting %q ending in …", name, v.Value, prefix)
 				}
-				js, ok := m.call("-timelens-render " + v.Address)
+				js, ok := m.Call("-timelens-render " + v.Address)
 				if !ok {
 					t.Fatalf("-timelens-render %s: %s", v.Address, js)
 				}
@@ -91,7 +82,7 @@ func TestRenderBig(t *testing.T) {
 			}
 
 			// Threads: the main thread and the worker, both mapped to gdb threads.
-			js, ok := m.call("-timelens-threads")
+			js, ok := m.Call("-timelens-threads")
 			if !ok {
 				t.Fatalf("-timelens-threads: %s", js)
 			}
@@ -109,7 +100,7 @@ func TestRenderBig(t *testing.T) {
 				if th.Selected {
 					continue
 				}
-				js, ok := m.call(fmt.Sprintf("-timelens-frames --thread %d", *th.GDBThread))
+				js, ok := m.Call(fmt.Sprintf("-timelens-frames --thread %d", *th.GDBThread))
 				if !ok {
 					t.Fatalf("-timelens-frames --thread %d: %s", *th.GDBThread, js)
 				}
@@ -120,7 +111,7 @@ func TestRenderBig(t *testing.T) {
 				if len(fr.Frames) == 0 || !hasFrame(fr.Frames, "worker") {
 					t.Errorf("worker thread frames: %+v", fr.Frames)
 				}
-				js, ok = m.call(fmt.Sprintf("-timelens-eval --thread %d --depth %d name", *th.GDBThread, depthOf(fr.Frames, "worker")))
+				js, ok = m.Call(fmt.Sprintf("-timelens-eval --thread %d --depth %d name", *th.GDBThread, depthOf(fr.Frames, "worker")))
 				if !ok || !strings.Contains(js, `"value": "'worker'"`) {
 					t.Errorf("eval name in worker: %s", js)
 				}
@@ -134,13 +125,13 @@ func TestRenderBig(t *testing.T) {
 				"-timelens-eval --depth 0 a-b":       "is not a dotted name",
 				"-timelens-locals --depth 0 --bogus": "unknown option --bogus",
 			} {
-				js, ok := m.call(cmd)
+				js, ok := m.Call(cmd)
 				if ok || !strings.Contains(js, msg) {
 					t.Errorf("%s: want error containing %q, got ok=%v %s", cmd, msg, ok, js)
 				}
 			}
 			// An address that holds no object renders as a marker.
-			js, ok = m.call("-timelens-render 0x10")
+			js, ok = m.Call("-timelens-render 0x10")
 			if !ok || !strings.Contains(js, "<unreadable 0x10>") {
 				t.Errorf("render of a bad address: %s", js)
 			}
@@ -162,14 +153,14 @@ func depthOf(frames []Frame, qualname string) int {
 // BenchmarkRender measures one -timelens-render round trip through gdb/MI
 // for a 100 MB str and a 1,000,000-element list (rendered truncated).
 func BenchmarkRender(b *testing.B) {
-	python := pythons(b)[0] // in the roots: the optimized distro build
+	python := gdbtest.Pythons(b)[0] // in the roots: the optimized distro build
 	m, vars := bigSession(b, python)
 	for _, name := range []string{"big_str", "big_list"} {
 		addr := vars[name].Address
 		b.Run(name, func(b *testing.B) {
 			var inside time.Duration
 			for i := 0; i < b.N; i++ {
-				js, ok := m.call("-timelens-render " + addr)
+				js, ok := m.Call("-timelens-render " + addr)
 				if !ok {
 					b.Fatal(js)
 				}

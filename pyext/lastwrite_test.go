@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/timelens/timelens/gdbmi"
+	"github.com/timelens/timelens/gdbmi/gdbtest"
 )
 
 // TestLastWrite records testdata/programs/writes.py between its two
@@ -21,7 +22,8 @@ import (
 // them (3.10 has none; 3.11 and 3.12 store through STORE_ATTR_INSTANCE_VALUE,
 // _SLOT and _WITH_HINT with the values before or in the object).
 func TestLastWrite(t *testing.T) {
-	for _, py := range suitePythons(t, false) {
+	gdbtest.ReverseGDB(t)
+	for _, py := range gdbtest.SuitePythons(t, false) {
 		t.Run(py.Label, func(t *testing.T) {
 			t.Parallel()
 			lastWrites(t, py.Path)
@@ -30,7 +32,6 @@ func TestLastWrite(t *testing.T) {
 }
 
 func lastWrites(t *testing.T, py string) {
-	gdb := reverseGDB(t)
 	prog, _ := filepath.Abs(filepath.Join("..", "testdata", "programs", "writes.py"))
 	src, _ := os.ReadFile(prog)
 	lineOf := func(text string) int {
@@ -44,31 +45,15 @@ func lastWrites(t *testing.T, py string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	s, err := gdbmi.Start(ctx, gdbmi.Config{GDB: gdb, Program: py, Args: []string{prog}, InferiorEnv: gdbmi.DebuggeeEnv()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	load, err := Install(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []string{load, "break getppid"} {
-		if _, err := s.Console(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := s.Exec(ctx, "-exec-run"); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []string{"record full", "set record full insn-number-max 20000000"} {
-		if _, err := s.Console(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s := gdbtest.Start(t, gdbmi.Config{Program: py, Args: []string{prog}, InferiorEnv: gdbmi.DebuggeeEnv()})
+	s.Do(gdbSide(t))
+	s.Do("break getppid")
+	s.Run("-exec-run")
+	s.Do("record full")
+	s.Do("set record full insn-number-max 20000000")
 	began := time.Now()
-	if ev, err := s.Exec(ctx, "-exec-continue"); err != nil || ev.Reason != "breakpoint-hit" {
-		t.Fatalf("recording to the second getppid: %+v %v", ev, err)
+	if reason := s.Run("-exec-continue"); reason != "breakpoint-hit" {
+		t.Fatalf("recording to the second getppid: stopped for %q", reason)
 	}
 	t.Logf("recorded in %s", time.Since(began).Round(time.Millisecond))
 	cases := []struct {
@@ -104,8 +89,6 @@ func lastWrites(t *testing.T, py string) {
 			t.Logf("%s: line %d in %s = %s (%d watchpoint stops, storage moved %d times)", c.expr, r.Line, r.Function, r.Value, r.Stops, r.Moved)
 		}
 		// Back to the end for the next question.
-		if _, err := s.Console(ctx, "record goto end"); err != nil {
-			t.Fatal(err)
-		}
+		s.Do("record goto end")
 	}
 }

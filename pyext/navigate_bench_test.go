@@ -42,6 +42,7 @@ import (
 	"time"
 
 	"github.com/timelens/timelens/gdbmi"
+	"github.com/timelens/timelens/gdbmi/gdbtest"
 	"github.com/timelens/timelens/history"
 )
 
@@ -90,10 +91,11 @@ func percentile(xs []float64, p float64) float64 {
 }
 
 // BenchmarkNavigate measures every move on each CPython of the test root
-// (interpreters_test.go) and writes bin/bench/navigate.txt: a summary line per
+// (gdbtest.SuitePythons) and writes bin/bench/navigate.txt: a summary line per
 // version, then each version's table.
 func BenchmarkNavigate(b *testing.B) {
-	gdb, pys := navTools(b)
+	gdb := gdbtest.ReverseGDB(b)
+	pys := gdbtest.SuitePythons(b, false)
 	var summary, tables strings.Builder
 	fmt.Fprintf(&summary, "Navigation per CPython (testdata/navigate/calls.py, gdb record full; medians over up to %d start points):\n", benchSamples)
 	fmt.Fprintf(&summary, "%-14s %9s %9s %9s %9s %9s %9s %9s %9s\n", "python", "step st/l", "step ms", "step p95",
@@ -125,8 +127,8 @@ func BenchmarkNavigate(b *testing.B) {
 	if dir, err := filepath.Abs(filepath.Join("..", "bin", "bench")); err == nil {
 		if os.MkdirAll(dir, 0o755) == nil {
 			name := "navigate.txt"
-			if suite() != "trixie" {
-				name = "navigate-" + suite() + ".txt"
+			if gdbtest.Suite() != "trixie" {
+				name = "navigate-" + gdbtest.Suite() + ".txt"
 			}
 			_ = os.WriteFile(filepath.Join(dir, name), []byte(out), 0o644)
 		}
@@ -278,8 +280,8 @@ func (n *benchNav) walk(ctx context.Context) error {
 		}
 		n.events, n.times, n.funcs = append(n.events, insn), append(n.times, t), append(n.funcs, p.Function)
 		if _, err := n.call(ctx, "-timelens-step", "step"); err != nil {
-			if strings.Contains(err.Error(), "end of recorded history") {
-				return nil
+			if e := AsError(err); e != nil && e.Code == CodeEdge {
+				return nil // the end of the recording
 			}
 			return err
 		}
@@ -327,8 +329,10 @@ func (n *benchNav) sample(ctx context.Context, row *benchRow, move func(int) (na
 			continue
 		}
 		if err != nil {
-			if strings.Contains(err.Error(), "recorded history") || strings.Contains(err.Error(), "call of") ||
-				strings.Contains(err.Error(), "began before") || strings.Contains(err.Error(), "no write") {
+			// The extension refused the move (an edge, no such call, a call
+			// that began before the window, no earlier write): counted, not
+			// timed. Its own bugs and gdb's failures end the benchmark.
+			if e := AsError(err); e != nil && e.Code != CodeInternal {
 				row.refused++
 				continue
 			}
@@ -348,7 +352,7 @@ func (n *benchNav) sample(ctx context.Context, row *benchRow, move func(int) (na
 			return err
 		}
 		began = time.Now()
-		if err := n.b.Goto(ctx, endTime); err != nil && !strings.Contains(err.Error(), "Already at") {
+		if err := n.b.Goto(ctx, endTime); err != nil { // already there is no error (Dialect.GotoError)
 			return err
 		}
 		row.span = append(row.span, float64(time.Since(began).Microseconds())/1000)

@@ -8,7 +8,6 @@ package pyext
 //	cd pyext && ../scripts/sandbox run -- env TIMELENS_REQUIRE_DEBUGGER=1 ../bin/tests/nav.test -test.run Navigate -test.v
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	"github.com/timelens/timelens/gdbmi"
+	"github.com/timelens/timelens/gdbmi/gdbtest"
 )
 
 // navPrograms are testdata/navigate's programs, with the window each records from.
@@ -36,34 +36,12 @@ var navPrograms = []struct{ file, from string }{
 	{"classes.py", "Account.deposit"},
 }
 
-// navTools finds a gdb that can reverse-execute here and the CPythons of this
-// test root (interpreters_test.go).
-func navTools(t testing.TB) (gdb string, pythons []projectPython) {
-	t.Helper()
-	gdb = os.Getenv("TIMELENS_GDB")
-	if gdb == "" {
-		gdb = "gdb"
-	}
-	path, err := exec.LookPath(gdb)
-	if err != nil {
-		skipOrFail(t, "%s", "no gdb on PATH")
-	}
-	v, err := gdbmi.GDBVersion(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v.Major < 14 {
-		skipOrFail(t, "%s", "gdb < 14 cannot reverse-execute on this CPU; run in the test root (scripts/sandbox)")
-	}
-	return path, suitePythons(t, false)
-}
-
 // navPrimary is the interpreter of this root's distribution (the last of
 // its list), for the tests that need one CPython.
-func navPrimary(t testing.TB) (gdb, python string) {
+func navPrimary(t testing.TB) string {
 	t.Helper()
-	gdb, pys := navTools(t)
-	return gdb, pys[len(pys)-1].Path
+	pys := gdbtest.SuitePythons(t, false)
+	return pys[len(pys)-1].Path
 }
 
 func navDir(t testing.TB) string {
@@ -134,15 +112,11 @@ func (p navPos) key() navKey { return navKey{p.File, p.Line, p.Function} }
 // navCall runs one gdb-side MI command and decodes its reply. A command that ran
 // the program is answered ^running, and gdb drops its result: it is read back from
 // gdb._timelens_last_reply.
-func navCall(ctx context.Context, s *gdbmi.Session, op string, args ...string) (navPos, error) {
+func navCall(ctx context.Context, s *gdbtest.Session, op string, args ...string) (navPos, error) {
 	var p navPos
 	res, err := s.MI(ctx, op, args...)
 	if err != nil {
-		var ce *gdbmi.CommandError
-		if errors.As(err, &ce) {
-			return p, errors.New(ce.Msg)
-		}
-		return p, err
+		return p, userError(err) // a refusal, decoded: its code and message
 	}
 	js, _ := res.Payload["json"].(string)
 	if res.Class == "running" || js == "" {
@@ -165,7 +139,7 @@ func navCall(ctx context.Context, s *gdbmi.Session, op string, args ...string) (
 			return p, fmt.Errorf("kept reply %q: %v", line, err)
 		}
 		if kept.Error != nil {
-			return p, errors.New(*kept.Error)
+			return p, AsError(&gdbmi.CommandError{Op: op, Msg: *kept.Error})
 		}
 		if kept.Reply == nil {
 			return p, fmt.Errorf("%s: no reply", op)
@@ -174,6 +148,13 @@ func navCall(ctx context.Context, s *gdbmi.Session, op string, args ...string) (
 	}
 	err = json.Unmarshal([]byte(js), &p)
 	return p, err
+}
+
+// isEdge says err is the extension's refusal of a move at that edge of the
+// recorded history.
+func isEdge(err error, edge string) bool {
+	e := AsError(err)
+	return e != nil && e.Code == CodeEdge && e.Field("edge") == edge
 }
 
 func navPrefix(got, want []navKey) int {
@@ -191,9 +172,8 @@ func navPrefix(got, want []navKey) int {
 // TestNavigateSemantics walks every --main program both ways on every
 // interpreter; this test walks the windows that start at a function.
 func TestNavigateStepMatchesSettrace(t *testing.T) {
-	gdb, pys := navTools(t)
-	load := LoadCommand(filepath.Join(navDir(t), "..", "..", "pyext"))
-	for _, py := range pys {
+	gdbtest.ReverseGDB(t)
+	for _, py := range gdbtest.SuitePythons(t, false) {
 		python := py.Path
 		t.Run(py.Label, func(t *testing.T) {
 			t.Parallel()
@@ -201,7 +181,7 @@ func TestNavigateStepMatchesSettrace(t *testing.T) {
 				if pr.from == "--main" && os.Getenv("TIMELENS_NAV_MAIN") == "" {
 					continue
 				}
-				navStepWindow(t, gdb, python, load, pr.file, pr.from)
+				navStepWindow(t, python, pr.file, pr.from)
 			}
 		})
 	}
@@ -209,7 +189,7 @@ func TestNavigateStepMatchesSettrace(t *testing.T) {
 
 // navStepWindow records prog from a function (or --main) and walks the whole window
 // both ways, comparing every position with the oracle's line events.
-func navStepWindow(t *testing.T, gdb, python, load, file, from string) {
+func navStepWindow(t *testing.T, python, file, from string) {
 	pr := struct{ file, from string }{file, from}
 	{
 		t.Run(pr.file+"@"+strings.TrimPrefix(pr.from, "--"), func(t *testing.T) {
@@ -217,18 +197,7 @@ func navStepWindow(t *testing.T, gdb, python, load, file, from string) {
 			want := runNavOracle(t, python, prog, pr.from)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
-			s, err := gdbmi.Start(ctx, gdbmi.Config{GDB: gdb, Program: python, Args: []string{prog},
-				InferiorEnv: gdbmi.DebuggeeEnv(), Timeout: 5 * time.Minute})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			if _, err := s.Console(ctx, load); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.ExecConsole(ctx, "starti"); err != nil {
-				t.Fatal(err)
-			}
+			s := navigatorSession(t, python, prog)
 			began := time.Now()
 			w, err := navCall(ctx, s, "-timelens-record-window", pr.from, "3000000")
 			if err != nil {
@@ -236,7 +205,7 @@ func navStepWindow(t *testing.T, gdb, python, load, file, from string) {
 			}
 			t.Logf("window: %s, %d instructions, ended by %s, in %v", w.key(), w.Instructions, w.WindowEnd, time.Since(began).Round(time.Millisecond))
 
-			walk := func(reverse bool) ([]navKey, int, time.Duration, string) {
+			walk := func(reverse bool) ([]navKey, int, time.Duration, error) {
 				seq := []navKey{}
 				stops := 0
 				began := time.Now()
@@ -247,25 +216,25 @@ func navStepWindow(t *testing.T, gdb, python, load, file, from string) {
 				for i := 0; i < 5*len(want)+10; i++ {
 					p, err := navCall(ctx, s, "-timelens-step", args...)
 					if err != nil {
-						return seq, stops, time.Since(began), err.Error()
+						return seq, stops, time.Since(began), err
 					}
 					seq = append(seq, p.key())
 					stops += p.Stops
 				}
-				return seq, stops, time.Since(began), "too many moves"
+				return seq, stops, time.Since(began), errors.New("too many moves")
 			}
 			fwd, fstops, ftime, fend := walk(false)
 			fwd = append([]navKey{w.key()}, fwd...)
-			if !strings.Contains(fend, "end of recorded history") {
-				t.Errorf("forward walk ended with %q, want the end of recorded history", fend)
+			if !isEdge(fend, "end") {
+				t.Errorf("forward walk ended with %v, want the end of recorded history", fend)
 			}
 			endPos, err := navCall(ctx, s, "-timelens-where")
 			if err != nil || endPos.key() != fwd[len(fwd)-1] {
 				t.Errorf("a refused move changed the position: %v %v, want %v", endPos.key(), err, fwd[len(fwd)-1])
 			}
 			rev, rstops, rtime, rend := walk(true)
-			if !strings.Contains(rend, "start of recorded history") {
-				t.Errorf("reverse walk ended with %q, want the start of recorded history", rend)
+			if !isEdge(rend, "start") {
+				t.Errorf("reverse walk ended with %v, want the start of recorded history", rend)
 			}
 			rev = append([]navKey{fwd[len(fwd)-1]}, rev...)
 			for i, j := 0, len(rev)-1; i < j; i, j = i+1, j-1 {
@@ -307,9 +276,9 @@ func TestNavigateSemantics(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow: every move from every line event")
 	}
-	gdb, pys := navTools(t)
+	gdb := gdbtest.ReverseGDB(t)
 	dir := navDir(t)
-	load := LoadCommand(filepath.Join(dir, "..", "..", "pyext"))
+	pys := gdbtest.SuitePythons(t, false)
 	for i, py := range pys {
 		python := py.Path
 		// The root's own CPython (the last) moves from more line events; the
@@ -319,7 +288,7 @@ func TestNavigateSemantics(t *testing.T) {
 			t.Parallel()
 			for _, pr := range navPrograms {
 				if pr.from == "--main" {
-					navSemantics(t, gdb, python, load, dir, pr.file, sample)
+					navSemantics(t, gdb, python, dir, pr.file, sample)
 				}
 			}
 		})
@@ -327,7 +296,7 @@ func TestNavigateSemantics(t *testing.T) {
 }
 
 // navSemantics runs check.py on one --main program under one interpreter.
-func navSemantics(t *testing.T, gdb, python, load, dir, file string, sample int) {
+func navSemantics(t *testing.T, gdb, python, dir, file string, sample int) {
 	pr := struct{ file string }{file}
 	{
 		t.Run(pr.file, func(t *testing.T) {
@@ -338,14 +307,11 @@ func navSemantics(t *testing.T, gdb, python, load, dir, file string, sample int)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, gdb, "-nx", "-batch",
-				"-ex", "set python print-stack full",
-				"-ex", "set environment "+gdbmi.DebuggeeEnv()[0],
-				"-ex", load,
+			b, err := gdbtest.Batch(ctx, gdb,
+				"-ex", gdbSide(t),
 				"-ex", fmt.Sprintf("python TL_ORACLE=%q; TL_TARGET=\"--main\"; TL_SEMANTICS=1; TL_SAMPLE=%d", out, sample),
 				"-x", filepath.Join(dir, "check.py"),
 				"--args", python, prog)
-			b, err := cmd.CombinedOutput()
 			var res struct {
 				Forward   []int             `json:"forward"`
 				Reverse   []int             `json:"reverse"`
@@ -354,15 +320,11 @@ func navSemantics(t *testing.T, gdb, python, load, dir, file string, sample int)
 				Context   map[string]any    `json:"forward_context"`
 			}
 			found := false
-			sc := bufio.NewScanner(strings.NewReader(string(b)))
-			sc.Buffer(make([]byte, 1<<20), 1<<24)
-			for sc.Scan() {
-				if l, ok := strings.CutPrefix(sc.Text(), "TLCHECK "); ok {
-					found = json.Unmarshal([]byte(l), &res) == nil
-				}
+			for _, l := range gdbtest.Lines(b, "TLCHECK ") {
+				found = json.Unmarshal([]byte(l), &res) == nil
 			}
 			if !found {
-				t.Fatalf("check.py gave no result (%v):\n%s", err, navTail(string(b), 3000))
+				t.Fatalf("check.py gave no result (%v):\n%s", err, navTail(b, 3000))
 			}
 			t.Logf("%s: step %d/%d forward, %d/%d reverse; %v", pr.file, res.Forward[0], res.Forward[1],
 				res.Reverse[0], res.Reverse[1], res.Semantics)
@@ -408,23 +370,13 @@ func navTail(s string, n int) string {
 // would otherwise drop the oldest instructions), stepping to its end is refused
 // cleanly, and a call that never happens is refused without moving.
 func TestNavigateWindowLimit(t *testing.T) {
-	gdb, python := navPrimary(t)
+	gdbtest.ReverseGDB(t)
+	python := navPrimary(t)
 	prog := filepath.Join(navDir(t), "loop.py")
 	want := runNavOracle(t, python, prog, "--main")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	s, err := gdbmi.Start(ctx, gdbmi.Config{GDB: gdb, Program: python, Args: []string{prog},
-		InferiorEnv: gdbmi.DebuggeeEnv(), Timeout: 3 * time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Console(ctx, LoadCommand(filepath.Join(navDir(t), "..", "..", "pyext"))); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.ExecConsole(ctx, "starti"); err != nil {
-		t.Fatal(err)
-	}
+	s := navigatorSession(t, python, prog)
 	w, err := navCall(ctx, s, "-timelens-record-window", "--main", "60000")
 	if err != nil {
 		t.Fatal(err)
@@ -437,7 +389,7 @@ func TestNavigateWindowLimit(t *testing.T) {
 	for ; n < len(want); n++ {
 		p, err := navCall(ctx, s, "-timelens-step", "step")
 		if err != nil {
-			if !strings.Contains(err.Error(), "end of recorded history") {
+			if !isEdge(err, "end") {
 				t.Fatalf("step %d: %v", n, err)
 			}
 			break
@@ -451,9 +403,9 @@ func TestNavigateWindowLimit(t *testing.T) {
 	if n == len(want) || n < 5 {
 		t.Fatalf("a 60000-instruction window holds %d of %d line events", n, len(want))
 	}
-	if _, err := navCall(ctx, s, "-timelens-call", "next", "no_such_function"); err == nil ||
-		!strings.Contains(err.Error(), "no next call of no_such_function") {
-		t.Errorf("call next of a function never called: %v", err)
+	if _, err := navCall(ctx, s, "-timelens-call", "next", "no_such_function"); !isEdge(err, "end") &&
+		(AsError(err) == nil || AsError(err).Code != CodeNoCall) || !strings.Contains(fmt.Sprint(err), "no_such_function") {
+		t.Errorf("call next of a function never called: %v, want a refusal naming it", err)
 	}
 	if p, err := navCall(ctx, s, "-timelens-where"); err != nil || p.key() != last.key() {
 		t.Errorf("a refused move moved: at %v (%v), want %v", p.key(), err, last.key())

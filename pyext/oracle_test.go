@@ -8,24 +8,29 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/timelens/timelens/gdbmi/gdbtest"
 )
 
 // oracleFile is what testdata/pyext/oracle.py writes at exit.
 type oracleFile struct {
-	Python  string `json:"python"`
-	Records []struct {
-		Label  string `json:"label"`
-		Frames []struct {
-			Qualname    string `json:"qualname"`
-			File        string `json:"file"`
-			FirstLineno int    `json:"firstlineno"`
-			Line        *int   `json:"line"`
-			Locals      map[string]struct {
-				Value   string `json:"value"`
-				Builtin bool   `json:"builtin"`
-			} `json:"locals"`
-		} `json:"frames"`
-	} `json:"records"`
+	Python  string         `json:"python"`
+	Records []oracleRecord `json:"records"`
+}
+
+// oracleRecord is what Python said at one checkpoint.
+type oracleRecord struct {
+	Label  string `json:"label"`
+	Frames []struct {
+		Qualname    string `json:"qualname"`
+		File        string `json:"file"`
+		FirstLineno int    `json:"firstlineno"`
+		Line        *int   `json:"line"`
+		Locals      map[string]struct {
+			Value   string `json:"value"`
+			Builtin bool   `json:"builtin"`
+		} `json:"locals"`
+	} `json:"frames"`
 }
 
 // stop is what pyext said at one checkpoint.
@@ -52,31 +57,21 @@ func testdataDir(t testing.TB) string {
 
 // runOracle runs prog under gdb, stopping at every checkpoint, and returns
 // pyext's answers and the oracle's records.
-func runOracle(t *testing.T, gdb, python, prog string, evals map[string][]string) ([]stop, oracleFile) {
+func runOracle(t *testing.T, python, prog string, evals map[string][]string) ([]stop, oracleFile) {
 	out := filepath.Join(t.TempDir(), "oracle.json")
-	m := startMI(t, gdb, python, []string{"TIMELENS_ORACLE_OUT=" + out}, filepath.Join(testdataDir(t), prog))
+	m := readerSession(t, python, []string{"TIMELENS_ORACLE_OUT=" + out}, filepath.Join(testdataDir(t), prog))
 	var stops []stop
-	reason := m.run("-exec-run")
+	reason := m.Run("-exec-run")
 	for strings.HasPrefix(reason, "syscall-") {
 		if reason != "syscall-entry" {
-			reason = m.run("-exec-continue")
+			reason = m.Run("-exec-continue")
 			continue
 		}
-		js, ok := m.call("-timelens-frames")
-		if !ok {
-			if strings.Contains(js, `"no-debug-symbols"`) {
-				skipOrFail(t, "%s: %s", python, js)
-			}
-			t.Fatalf("-timelens-frames: %s", js)
-		}
-		var fr FramesReply
-		if err := DecodeString(js, &fr); err != nil {
-			t.Fatal(err)
-		}
+		fr := readFrames(t, m, python)
 		if len(fr.Frames) > 0 && fr.Frames[0].Qualname == "checkpoint" {
 			st := stop{frames: fr.Frames, locals: map[int]LocalsReply{}, evals: map[string]evalResult{}}
 			for _, f := range fr.Frames {
-				js, ok := m.call(fmt.Sprintf("-timelens-locals --depth %d", f.Depth))
+				js, ok := m.Call(fmt.Sprintf("-timelens-locals --depth %d", f.Depth))
 				if !ok {
 					t.Fatalf("-timelens-locals --depth %d: %s", f.Depth, js)
 				}
@@ -94,15 +89,14 @@ func runOracle(t *testing.T, gdb, python, prog string, evals map[string][]string
 				}
 			}
 			for _, path := range evals[label] {
-				js, ok := m.call("-timelens-eval --depth 1 " + path)
+				js, ok := m.Call("-timelens-eval --depth 1 " + path)
 				er := evalResult{}
 				if !ok {
 					er.err = js
 				} else if err := DecodeString(js, &er.reply); err != nil {
 					t.Fatal(err)
 				} else {
-					r := m.must("-data-evaluate-expression " + quoteMI("*(unsigned long *)"+er.reply.Slot))
-					v, _ := miField(r, "value")
+					v, _ := m.MustMI("-data-evaluate-expression", "*(unsigned long *)"+er.reply.Slot)["value"].(string)
 					n, _ := strconv.ParseUint(v, 10, 64)
 					er.word = fmt.Sprintf("0x%x", n)
 				}
@@ -110,7 +104,7 @@ func runOracle(t *testing.T, gdb, python, prog string, evals map[string][]string
 			}
 			stops = append(stops, st)
 		}
-		reason = m.run("-exec-continue")
+		reason = m.Run("-exec-continue")
 	}
 	if !strings.HasPrefix(reason, "exited") {
 		t.Fatalf("program stopped for %q", reason)
@@ -129,17 +123,16 @@ func runOracle(t *testing.T, gdb, python, prog string, evals map[string][]string
 // TestOracle compares pyext's frames and locals with what Python itself says
 // at each checkpoint of testdata/pyext/values.py, for every Python found.
 func TestOracle(t *testing.T) {
-	gdb := gdbPath(t)
 	evals := map[string][]string{
 		"instances": {"p.a", "p2.extra", "p2.b", "sl.x", "sc.z", "sc.x", "pt.tags", "sp.y", "child.parent.name",
 			"root.children", "G_INT", "len", "many.attr39", "p4.viadict", "Plain.__init__", "nosuch", "p.nosuch", "mod.sep"},
 		"closure-inner": {"counter", "shared", "step"},
 	}
-	for _, python := range pythons(t) {
+	for _, python := range gdbtest.Pythons(t) {
 		python := python
-		ver := pythonVersion(t, python)
+		ver := gdbtest.PythonVersion(t, python)
 		t.Run(ver+"_"+filepath.Base(python), func(t *testing.T) {
-			stops, of := runOracle(t, gdb, python, "values.py", evals)
+			stops, of := runOracle(t, python, "values.py", evals)
 			if len(stops) != len(of.Records) {
 				t.Fatalf("%d checkpoints seen by pyext, %d recorded by the oracle", len(stops), len(of.Records))
 			}
@@ -174,19 +167,7 @@ func (c *counts) fail(t *testing.T, format string, args ...any) {
 	}
 }
 
-func (c *counts) compare(t *testing.T, label string, st stop, rec struct {
-	Label  string `json:"label"`
-	Frames []struct {
-		Qualname    string `json:"qualname"`
-		File        string `json:"file"`
-		FirstLineno int    `json:"firstlineno"`
-		Line        *int   `json:"line"`
-		Locals      map[string]struct {
-			Value   string `json:"value"`
-			Builtin bool   `json:"builtin"`
-		} `json:"locals"`
-	} `json:"frames"`
-}) {
+func (c *counts) compare(t *testing.T, label string, st stop, rec oracleRecord) {
 	t.Helper()
 	if len(st.frames)-1 != len(rec.Frames) {
 		c.fail(t, "%s: pyext sees %d caller frames, Python %d", label, len(st.frames)-1, len(rec.Frames))
@@ -278,9 +259,9 @@ func compareEvals(t *testing.T, c *counts, stops []stop, of oracleFile) {
 
 // checkSnapshot checks that -timelens-snapshot, the one-round-trip reply the
 // backend uses, says what -timelens-frames and -timelens-locals said.
-func checkSnapshot(t *testing.T, m *mi, st stop) {
+func checkSnapshot(t *testing.T, m *gdbtest.Session, st stop) {
 	t.Helper()
-	js, ok := m.call("-timelens-snapshot")
+	js, ok := m.Call("-timelens-snapshot")
 	if !ok {
 		t.Fatalf("-timelens-snapshot: %s", js)
 	}

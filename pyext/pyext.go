@@ -38,12 +38,12 @@ import (
 )
 
 //go:embed timelens_gdb/*.py timelens_gdb/versions/*.py
-var gdbSide embed.FS
+var gdbSideFS embed.FS
 
 // Install writes the gdb-side package into dir (as dir/timelens_gdb) and
 // returns the gdb command that loads it.
 func Install(dir string) (string, error) {
-	err := fs.WalkDir(gdbSide, "timelens_gdb", func(path string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(gdbSideFS, "timelens_gdb", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -51,7 +51,7 @@ func Install(dir string) (string, error) {
 		if d.IsDir() {
 			return os.MkdirAll(out, 0o755)
 		}
-		b, err := gdbSide.ReadFile(path)
+		b, err := gdbSideFS.ReadFile(path)
 		if err != nil {
 			return err
 		}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/timelens/timelens/gdbmi/gdbtest"
 )
 
 var captureCorpus = flag.Bool("capture-fuzz-corpus", false,
@@ -95,8 +97,7 @@ func TestCaptureFuzzCorpus(t *testing.T) {
 	if !*captureCorpus {
 		t.Skip("writes the fuzz corpus; run with -capture-fuzz-corpus")
 	}
-	gdb := gdbPath(t)
-	python := pythons(t)[0]
+	python := gdbtest.Pythons(t)[0]
 	dir := filepath.Join("testdata", "fuzz", "FuzzDecode")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -111,17 +112,17 @@ func TestCaptureFuzzCorpus(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	m := startMI(t, gdb, python, []string{"TIMELENS_ORACLE_OUT=" + filepath.Join(t.TempDir(), "oracle.json")},
+	m := readerSession(t, python, []string{"TIMELENS_ORACLE_OUT=" + filepath.Join(t.TempDir(), "oracle.json")},
 		filepath.Join(testdataDir(t), "values.py"))
 	stops := 0
-	for reason := m.run("-exec-run"); strings.HasPrefix(reason, "syscall-") && stops < 4; reason = m.run("-exec-continue") {
+	for reason := m.Run("-exec-run"); strings.HasPrefix(reason, "syscall-") && stops < 4; reason = m.Run("-exec-continue") {
 		if reason != "syscall-entry" {
 			continue
 		}
 		stops++
 		for _, cmd := range []string{"-timelens-threads", "-timelens-frames", "-timelens-locals --depth 1", "-timelens-snapshot --limit 60",
 			"-timelens-eval --depth 0 label", "-timelens-eval --depth 1 nosuch", "-timelens-render --limit 40 0"} {
-			js, ok := m.call(cmd)
+			js, ok := m.Call(cmd)
 			if !ok {
 				continue
 			}
@@ -130,7 +131,7 @@ func TestCaptureFuzzCorpus(t *testing.T) {
 			if what == "eval" {
 				var er EvalReply
 				if DecodeString(js, &er) == nil && er.Address != "" {
-					if js, ok := m.call("-timelens-render --limit 40 " + er.Address); ok {
+					if js, ok := m.Call("-timelens-render --limit 40 " + er.Address); ok {
 						save("render", js)
 					}
 				}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/timelens/timelens/gdbmi"
 	"github.com/timelens/timelens/history"
 )
 
@@ -20,8 +21,9 @@ import (
 // A new gdb restores it (`target core` + `record full restore`) and replays
 // it without a live process.
 const (
-	// ManifestFile names the manifest inside a recording directory.
-	ManifestFile = "timelens-recording.json"
+	// ManifestFile names the manifest inside a recording directory; its
+	// presence is what makes a directory a gdb recording (gdbmi.DetectKind).
+	ManifestFile = gdbmi.SavedRecordingManifest
 	// LogFile names gdb's saved execution log inside a recording directory.
 	LogFile = "gdb-record-full.core"
 	// ManifestFormat is the version of the manifest and directory layout.
@@ -52,13 +54,6 @@ type Manifest struct {
 	Window map[string]any `json:"window"`
 	// Created is when the recording was saved (UTC, RFC 3339).
 	Created string `json:"created"`
-}
-
-// IsGDBRecording says whether dir is a recording directory made by
-// `timelens record --backend gdb`.
-func IsGDBRecording(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, ManifestFile))
-	return err == nil
 }
 
 // ReadManifest reads the manifest of the recording directory dir.

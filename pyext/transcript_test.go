@@ -24,7 +24,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -32,6 +31,7 @@ import (
 	"time"
 
 	"github.com/timelens/timelens/gdbmi"
+	"github.com/timelens/timelens/gdbmi/gdbtest"
 	"github.com/timelens/timelens/history"
 )
 
@@ -309,7 +309,7 @@ func TestTranscriptUDBBackend(t *testing.T) {
 // a gdb: the gdb side's time query, its way back to a time, and its end-of-
 // history signal, for gdb, rr and UDB, against their transcripts.
 func TestTranscriptNavigateDialect(t *testing.T) {
-	gdb := gdbPath(t)
+	gdb, _ := gdbtest.GDB(t)
 	dir, _ := filepath.Abs("testdata/transcripts")
 	gdbTranscript, _ := filepath.Abs("../gdbmi/testdata/dialect/gdb16-replay.txt")
 	rr56, _ := filepath.Abs("../gdbmi/testdata/dialect/rr56-when.txt")
@@ -317,23 +317,22 @@ func TestTranscriptNavigateDialect(t *testing.T) {
 		filepath.Join(dir, "rr-backend.txt"), filepath.Join(dir, "udb-backend.txt"), gdbTranscript,
 		filepath.Join(dir, "rr-checkpoint.txt"), filepath.Join(dir, "udb-last.txt"), rr56)
 	// The whole gdb side is loaded, as the backend loads it.
-	out, err := exec.Command(gdb, "-nx", "-batch", "-ex", LoadCommand("."),
-		"-ex", "python TL_TRANSCRIPTS="+list, "-x", filepath.Join(dir, "dialect_check.py")).CombinedOutput()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out, err := gdbtest.Batch(ctx, gdb, "-ex", gdbSide(t),
+		"-ex", "python TL_TRANSCRIPTS="+list, "-x", filepath.Join(dir, "dialect_check.py"))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	n := 0
-	for _, l := range strings.Split(string(out), "\n") {
-		if r, ok := strings.CutPrefix(l, "TLDIALECT "); ok {
-			n++
-			if !strings.HasPrefix(r, "ok ") {
-				t.Error(r)
-			} else {
-				t.Log(r)
-			}
+	results := gdbtest.Lines(out, "TLDIALECT ")
+	for _, r := range results {
+		if !strings.HasPrefix(r, "ok ") {
+			t.Error(r)
+		} else {
+			t.Log(r)
 		}
 	}
-	if n < 26 {
+	if n := len(results); n < 26 {
 		t.Errorf("%d checks ran, want 26:\n%s", n, out)
 	}
 }

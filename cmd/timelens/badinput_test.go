@@ -10,6 +10,10 @@ import (
 	"testing"
 
 	"go.uber.org/zap"
+
+	"github.com/timelens/timelens/gdbmi"
+	"github.com/timelens/timelens/gdbmi/gdbtest"
+	"github.com/timelens/timelens/pyext/session"
 )
 
 // Bad input on the command line and in the program to record: each gets a
@@ -28,7 +32,7 @@ func elfPython(t *testing.T) string {
 		}
 	}
 	for _, p := range cands {
-		if bytes.HasPrefix(readHead(p, 4), []byte("\x7fELF")) {
+		if head, err := os.ReadFile(p); err == nil && bytes.HasPrefix(head, []byte("\x7fELF")) {
 			return p
 		}
 	}
@@ -117,8 +121,8 @@ func TestBadInputMissingOrCorruptRecording(t *testing.T) {
 // TestBadInputGDB13OnThisCPU: the host's gdb 13 cannot reverse-execute on
 // a CPU with AMX; timelens says so before it records.
 func TestBadInputGDB13OnThisCPU(t *testing.T) {
-	gdb, err := exec.LookPath("gdb")
-	if err != nil || gdbMajorOf(gdb) >= 14 || !cpuHasAMX() {
+	v, err := gdbmi.GDBVersion("gdb")
+	if err != nil || v.Major >= 14 || !gdbmi.CPUHasAMX() {
 		t.Skip("needs gdb < 14 on a CPU with AMX (the host, not the test root)")
 	}
 	py := elfPython(t)
@@ -127,7 +131,8 @@ func TestBadInputGDB13OnThisCPU(t *testing.T) {
 		"cannot reverse-execute on this CPU", "install gdb 14 or newer", "timelens doctor")
 	// The language server gives the same message (as window/showMessage
 	// and on every request: see lsp's TestStartProgressAndFailure).
-	_, err = openTimeline(t.Context(), Options{RecordFrom: "main"}, []string{py, prog}, zap.NewNop(), func(string) {})
+	o := Options{RecordFrom: "main"}
+	_, err = session.Open(t.Context(), o.config([]string{py, prog}, zap.NewNop(), nil))
 	if err == nil || !strings.Contains(err.Error(), "cannot reverse-execute on this CPU") {
 		t.Fatalf("lsp's start: %v", err)
 	}
@@ -152,7 +157,7 @@ func TestBadInputPythonWithoutDebugInfo(t *testing.T) {
 	py := needRecording(t)
 	strip, err := exec.LookPath("strip")
 	if err != nil {
-		requireOrSkip(t, "needs strip")
+		gdbtest.SkipOrFail(t, "needs strip")
 	}
 	bare := filepath.Join(t.TempDir(), "python3.13")
 	if out, err := exec.Command(strip, "--strip-debug", "--remove-section=.note.gnu.build-id", "--remove-section=.gnu_debuglink", "-o", bare, py).CombinedOutput(); err != nil {

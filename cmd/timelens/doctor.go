@@ -1,13 +1,15 @@
 package main
 
 // timelens doctor: which backends can replay Python on this machine, and
-// for each one that cannot, what fixes it. Every check really exercises the
-// tool (gdb reverse-executes, rr records) rather than trusting version
-// numbers, and every step is bounded in time so that a hanging debugger
-// costs at most its step's timeout.
+// for each one that cannot, what fixes it; then each Python interpreter it
+// finds, with its build and whether timelens navigates it with each backend
+// that works here (doctor_python.go). Every check really exercises the tool
+// (gdb reverse-executes, rr records, a session steps through a program
+// under each interpreter) rather than trusting version numbers, and every
+// step is bounded in time so that a hanging debugger costs at most its
+// step's timeout.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -26,6 +28,7 @@ import (
 	"time"
 
 	"github.com/timelens/timelens/gdbmi"
+	"github.com/timelens/timelens/pyext/interp"
 	"go.uber.org/zap"
 )
 
@@ -50,8 +53,7 @@ func (s status) mark() string {
 
 // check is one line of the report.
 type check struct {
-	// ID is stable, for tools: gdb, gdb-reverse, python, python-debug-info,
-	// rr, rr-record, udb.
+	// ID is stable, for tools: gdb, gdb-reverse, rr, rr-record, udb.
 	ID     string `json:"id"`
 	Title  string `json:"title"`
 	Status status `json:"status"`
@@ -70,7 +72,9 @@ type backendResult struct {
 
 // doctorReport is what doctor prints; --json prints it as is.
 type doctorReport struct {
-	Checks   []check         `json:"checks"`
+	Checks []check `json:"checks"`
+	// Pythons are the interpreters found, each with what it navigates with.
+	Pythons  []pythonReport  `json:"pythons"`
 	Backends []backendResult `json:"backends"`
 	// Working lists the backends that work here.
 	Working []string `json:"working"`
@@ -92,49 +96,46 @@ type doctorHost struct {
 	UDB           string `json:"udb,omitempty"`
 }
 
-// doctorTimeouts bound each step. The checks of gdb, Python debug info, rr
-// and UDB run in parallel after Python is found, so the worst case is
-// Python + max(Version + GDBProbe + close, DebugInfo + close, Version +
-// RRRecord): 10 + 5 + 25 + 5 = 45 s, and Total caps everything.
+// doctorTimeouts bound each step. The interpreters are asked their
+// versions first (Python, all together); then the checks of gdb, rr and UDB
+// and the gdb probes of the interpreters (Probe each, a few at a time) run
+// in parallel; probes with rr or UDB, where they work, follow their checks.
+// Total caps everything: a probe not finished by then is reported so.
 type doctorTimeouts struct {
-	Version   time.Duration // one `X --version`
-	Python    time.Duration // finding the interpreter, all candidates together
-	DebugInfo time.Duration // gdb reading CPython's debug info
-	GDBProbe  time.Duration // gdb recording and reverse-executing
-	RRRecord  time.Duration // rr recording /bin/true
-	Total     time.Duration
+	Version  time.Duration // one `X --version`
+	Python   time.Duration // asking the interpreters, all together
+	GDBProbe time.Duration // gdb recording and reverse-executing
+	RRRecord time.Duration // rr recording /bin/true
+	Probe    time.Duration // one session stepping a program under one interpreter
+	Total    time.Duration
 }
 
 var defaultDoctorTimeouts = doctorTimeouts{
-	Version:   5 * time.Second,
-	Python:    10 * time.Second,
-	DebugInfo: 15 * time.Second,
-	GDBProbe:  25 * time.Second,
-	RRRecord:  20 * time.Second,
-	Total:     50 * time.Second,
+	Version:  5 * time.Second,
+	Python:   10 * time.Second,
+	GDBProbe: 25 * time.Second,
+	RRRecord: 20 * time.Second,
+	Probe:    30 * time.Second,
+	Total:    50 * time.Second,
 }
 
 // doctorTimeoutsForTest lets tests shorten the steps.
 var doctorTimeoutsForTest *doctorTimeouts
-
-// minPython and maxPython bound the CPython versions timelens reads.
-var (
-	minPython = [2]int{3, 11}
-	maxPython = [2]int{3, 14}
-)
 
 // sandboxHint is how to run doctor in the project's test root.
 const sandboxHint = "scripts/sandbox run -- ./bin/timelens doctor"
 
 type doctor struct {
 	opts *Options
-	log  *zap.Logger
-	to   doctorTimeouts
-	amx  bool
+	// program is PROGRAM ARGS, whose interpreter doctor examines too.
+	program []string
+	log     *zap.Logger
+	to      doctorTimeouts
+	amx     bool
 }
 
 func runDoctor(inv *invocation) int {
-	d := &doctor{opts: &inv.opts, log: inv.log, to: defaultDoctorTimeouts, amx: cpuHasAMX()}
+	d := &doctor{opts: &inv.opts, program: inv.program, log: inv.log, to: defaultDoctorTimeouts, amx: gdbmi.CPUHasAMX()}
 	if doctorTimeoutsForTest != nil {
 		d.to = *doctorTimeoutsForTest
 	}
@@ -168,6 +169,9 @@ func printReport(w io.Writer, rep doctorReport) {
 		}
 		fmt.Fprintln(w, line)
 	}
+	for _, p := range rep.Pythons {
+		fmt.Fprintln(w, p.line())
+	}
 	mark := statusFail
 	if rep.OK {
 		mark = statusOK
@@ -178,28 +182,27 @@ func printReport(w io.Writer, rep doctorReport) {
 // run runs every check.
 func (d *doctor) run(ctx context.Context) doctorReport {
 	rep := doctorReport{Host: doctorHost{AMX: d.amx}}
-	py, pyCheck := d.findPython(ctx)
-	if py != nil {
-		rep.Host.Python, rep.Host.PythonVersion = py.Executable, py.Version
+	pythons := d.findPythons(ctx)
+	var first *interp.Info // the gdb probe's program
+	for _, p := range pythons {
+		if p.info != nil {
+			first = p.info
+			rep.Host.Python, rep.Host.PythonVersion = p.Executable, p.Version
+			break
+		}
 	}
 
 	var (
 		wg                      sync.WaitGroup
 		gdbChecks, rrChecks     []check
-		debugCheck, udbCheck    check
-		gdbFound                bool
+		udbCheck                check
 		gdbPath, gdbVer, rrPath string
 		udbPath                 string
 	)
 	wg.Add(4)
 	go func() {
 		defer wg.Done()
-		gdbChecks, gdbPath, gdbVer = d.checkGDB(ctx, py)
-		gdbFound = gdbPath != ""
-	}()
-	go func() {
-		defer wg.Done()
-		debugCheck = d.checkDebugInfo(ctx, py)
+		gdbChecks, gdbPath, gdbVer = d.checkGDB(ctx, first)
 	}()
 	go func() {
 		defer wg.Done()
@@ -209,29 +212,23 @@ func (d *doctor) run(ctx context.Context) doctorReport {
 		defer wg.Done()
 		udbCheck, udbPath = d.checkUDB(ctx)
 	}()
+	go func() {
+		defer wg.Done()
+		d.probeAll(ctx, gdbmi.KindGDB, pythons)
+	}()
 	wg.Wait()
 	rep.Host.GDB, rep.Host.GDBVersion, rep.Host.RR, rep.Host.UDB = gdbPath, gdbVer, rrPath, udbPath
 
 	rep.Checks = append(rep.Checks, gdbChecks...)
-	rep.Checks = append(rep.Checks, pyCheck, debugCheck)
 	rep.Checks = append(rep.Checks, rrChecks...)
 	rep.Checks = append(rep.Checks, udbCheck)
-
-	// Every backend reads CPython's frames through its debug info.
-	pythonWhy := ""
-	switch {
-	case pyCheck.Status != statusOK:
-		pythonWhy = "no supported Python"
-	case debugCheck.Status == statusSkip:
-		pythonWhy = "Python's debug info not checked (" + debugCheck.Detail + ")"
-	case debugCheck.Status != statusOK:
-		pythonWhy = "no debug info for " + py.Executable
-	}
 	byID := map[string]check{}
 	for _, c := range rep.Checks {
 		byID[c.ID] = c
 	}
-	backend := func(name string, needs ...string) backendResult {
+	// A backend whose tools work here is the one interpreters are probed
+	// with; rr replays through gdb.
+	tools := func(name string, needs ...string) backendResult {
 		for _, id := range needs {
 			if c := byID[id]; c.Status != statusOK {
 				why := firstClause(c.Detail)
@@ -241,20 +238,35 @@ func (d *doctor) run(ctx context.Context) doctorReport {
 				return backendResult{Name: name, Why: why}
 			}
 		}
-		if pythonWhy != "" {
-			return backendResult{Name: name, Why: pythonWhy}
-		}
 		return backendResult{Name: name, Works: true}
 	}
 	rep.Backends = []backendResult{
-		backend("gdb", "gdb", "gdb-reverse"),
-		backend("rr", "rr", "rr-record"),
-		backend("udb", "udb"),
+		tools("gdb", "gdb", "gdb-reverse"),
+		tools("rr", "rr", "rr-record", "gdb"),
+		tools("udb", "udb"),
 	}
-	if !gdbFound && rep.Backends[1].Works {
-		// rr replays through gdb.
-		rep.Backends[1] = backendResult{Name: "rr", Why: "rr replays through gdb, which is missing"}
+	for _, b := range rep.Backends[1:] {
+		if b.Works {
+			d.probeAll(ctx, gdbmi.Kind(b.Name), pythons)
+		}
 	}
+	for i, b := range rep.Backends {
+		if !b.Works {
+			continue
+		}
+		navigable := false
+		for _, p := range pythons {
+			navigable = navigable || p.navigates(b.Name)
+		}
+		if !navigable {
+			rep.Backends[i] = backendResult{Name: b.Name, Why: "no Python found here navigates with it (see the Python lines)"}
+		}
+	}
+	for _, p := range pythons {
+		p.conclude(rep.Backends)
+		rep.Pythons = append(rep.Pythons, p.pythonReport)
+	}
+
 	var why []string
 	for _, b := range rep.Backends {
 		if b.Works {
@@ -292,17 +304,13 @@ func firstClause(s string) string {
 
 // checkGDB finds gdb and probes reverse execution. It returns the checks,
 // gdb's path ("" when missing) and version.
-func (d *doctor) checkGDB(ctx context.Context, py *pythonInfo) ([]check, string, string) {
+func (d *doctor) checkGDB(ctx context.Context, py *interp.Info) ([]check, string, string) {
 	found := check{ID: "gdb", Title: "gdb"}
 	probe := check{ID: "gdb-reverse", Title: "gdb reverse execution", Status: statusSkip}
-	path, err := exec.LookPath(d.opts.GDBPath())
-	if err != nil {
-		found.Status, found.Detail = statusFail, fmt.Sprintf("%s not found", d.opts.GDBPath())
-		found.Fix = "apt-get install gdb (gdb ≥ 14: Debian trixie or later), or pass --gdb PATH"
-		probe.Detail = "needs gdb"
+	path, out, err := d.findTool(ctx, &found, &probe, d.opts.GDBPath(), "apt-get install gdb (gdb ≥ 14: Debian trixie or later), or pass --gdb PATH")
+	if path == "" {
 		return []check{found, probe}, "", ""
 	}
-	out, err := d.output(ctx, d.to.Version, path, "--version")
 	v, ok := gdbmi.ParseVersion(out)
 	if err != nil || !ok {
 		found.Status, found.Detail = statusFail, fmt.Sprintf("%s --version did not say which gdb it is: %s", path, errText(err, out))
@@ -320,7 +328,7 @@ func (d *doctor) checkGDB(ctx context.Context, py *pythonInfo) ([]check, string,
 // Python available the program is the interpreter itself, stopped at
 // Py_BytesMain: its start-up code writes SSE registers at once, which is
 // where gdb < 14 fails on CPUs with AMX.
-func (d *doctor) probeReverse(ctx context.Context, gdb string, v gdbmi.Version, py *pythonInfo) check {
+func (d *doctor) probeReverse(ctx context.Context, gdb string, v gdbmi.Version, py *interp.Info) check {
 	c := check{ID: "gdb-reverse", Title: "gdb reverse execution"}
 	ctx, cancel := context.WithTimeout(ctx, d.to.GDBProbe)
 	defer cancel()
@@ -364,7 +372,7 @@ func (d *doctor) probeReverse(ctx context.Context, gdb string, v gdbmi.Version, 
 			text, err = s.Console(ctx, st.cmd)
 		}
 		d.log.Debug("gdb probe", zap.String("command", st.cmd), zap.String("reason", ev.Reason), zap.String("output", text), zap.Error(err))
-		if err != nil || failureText(text) != "" {
+		if _, failed := gdbDialect.RecordFailure(text); err != nil || failed {
 			return d.gdbFailure(c, v, st.cmd, err, text)
 		}
 		if ev.Reason == "exited-normally" || ev.Reason == "exited" {
@@ -416,23 +424,8 @@ func parseInfoRecord(out string) (cur, high uint64, ok bool) {
 	return cur, high, err1 == nil && err2 == nil
 }
 
-// gdbFailures are messages gdb prints on a failed step without failing the
-// command, in the order they are looked for.
-var gdbFailures = []string{
-	"Couldn't write extended state status",
-	"Process record does not support instruction",
-	"Process record and replay target doesn't support syscall",
-	"Process record: failed to record execution log",
-}
-
-func failureText(s string) string {
-	for _, f := range gdbFailures {
-		if strings.Contains(s, f) {
-			return f
-		}
-	}
-	return ""
-}
+// gdbDialect is gdb's row of the dialect table: what its failures say.
+var gdbDialect, _ = gdbmi.DialectFor(gdbmi.KindGDB)
 
 // gdbFailure explains a failed probe step and says what fixes it.
 func (d *doctor) gdbFailure(c check, v gdbmi.Version, step string, err error, text string) check {
@@ -446,27 +439,22 @@ func (d *doctor) gdbFailure(c check, v gdbmi.Version, step string, err error, te
 		msg = strings.TrimSpace(err.Error() + "\n" + msg)
 	}
 	gdbSaid := lastLine(msg)
-	if f := failureText(msg); f != "" {
-		gdbSaid = lineWith(msg, f)
+	f, known := gdbDialect.RecordFailure(msg)
+	if known {
+		gdbSaid = lineMatching(msg, f.Said)
 	}
 	var timeout *gdbmi.TimeoutError
 	var interrupted *gdbmi.InterruptedError
 	switch {
-	case strings.Contains(msg, "Couldn't write extended state status") && v.Major < 14 && d.amx:
+	case f.ID == "xsave" && v.Major < 14 && d.amx:
 		c.Detail = fmt.Sprintf("gdb %s cannot reverse-execute on this CPU (AMX: gdb < 14 writes a short XSAVE area; gdb said %q)", v, gdbSaid)
 		c.Fix = "install gdb ≥ 14 (Debian trixie or later), or run inside the test root: " + sandboxHint
-	case strings.Contains(msg, "Couldn't write extended state status"):
-		c.Detail = fmt.Sprintf("gdb %s cannot restore the CPU's extended registers when executing backwards (gdb said %q)", v, gdbSaid)
-		c.Fix = "install gdb ≥ 14 (Debian trixie or later)"
-	case strings.Contains(msg, "Process record does not support instruction 0x62"):
-		c.Detail = fmt.Sprintf("record full stopped at an AVX-512 instruction in glibc even with GLIBC_TUNABLES set (gdb said %q)", gdbSaid)
-		c.Fix = "start the program with GLIBC_TUNABLES=" + gdbmi.DebuggeeGlibcTunables + " (timelens does for its debuggees; this glibc ignored it: check that it honours glibc.cpu.hwcaps)"
-	case strings.Contains(msg, "Process record does not support instruction"):
-		c.Detail = fmt.Sprintf("record full cannot record an instruction the program runs (gdb said %q)", gdbSaid)
-		c.Fix = "install a newer gdb (≥ 14), whose record full knows more instructions"
-	case strings.Contains(msg, "ptrace") || strings.Contains(msg, "Operation not permitted"):
-		c.Detail = fmt.Sprintf("gdb may not trace processes here (%s: %s)", step, gdbSaid)
-		c.Fix = "allow ptrace: sysctl kernel.yama.ptrace_scope=0, or run the container with --cap-add=SYS_PTRACE"
+	case f.ID == "ptrace":
+		c.Detail = fmt.Sprintf("gdb %s (%s: %s)", f.Why, step, gdbSaid)
+		c.Fix = f.Fix
+	case known:
+		c.Detail = fmt.Sprintf("gdb %s: record full %s (gdb said %q)", v, f.Why, gdbSaid)
+		c.Fix = f.Fix
 	case errors.As(err, &timeout) || errors.As(err, &interrupted) || errors.Is(err, context.DeadlineExceeded):
 		c.Detail = fmt.Sprintf("gdb did not answer %q within the probe's %s", step, d.to.GDBProbe)
 		c.Fix = "check that this gdb runs programs: gdb -batch -ex run /bin/true; timelens doctor --log-level debug shows the exchange"
@@ -483,208 +471,16 @@ func (d *doctor) gdbFailure(c check, v gdbmi.Version, step string, err error, te
 	return c
 }
 
-// cpuHasAMX reports whether /proc/cpuinfo lists the amx_tile flag.
-func cpuHasAMX() bool {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		key, val, ok := strings.Cut(sc.Text(), ":")
-		if ok && strings.TrimSpace(key) == "flags" {
-			return slices.Contains(strings.Fields(val), "amx_tile")
-		}
-	}
-	return false
-}
-
-// ---- Python ----
-
-// pythonInfo is what the interpreter says about itself.
-type pythonInfo struct {
-	Executable     string `json:"executable"`
-	Version        string `json:"version"`
-	Major          int    `json:"major"`
-	Minor          int    `json:"minor"`
-	Implementation string `json:"implementation"`
-	CFlags         string `json:"cflags"`
-	PyDebug        bool   `json:"pydebug"`
-}
-
-// pythonProbe prints pythonInfo as JSON; sys.executable resolves pyenv shims.
-const pythonProbe = `import json, sys, sysconfig
-print(json.dumps({"executable": sys.executable, "version": "%d.%d.%d" % sys.version_info[:3],
- "major": sys.version_info[0], "minor": sys.version_info[1],
- "implementation": sys.implementation.name, "cflags": sysconfig.get_config_var("CFLAGS") or "",
- "pydebug": bool(sysconfig.get_config_var("Py_DEBUG"))}))`
-
-// pythonCandidates are tried in order when --python is not given.
-var pythonCandidates = []string{"python3.14", "python3.13", "python3.12", "python3.11", "python3", "python"}
-
-func (p *pythonInfo) supported() bool {
-	v := [2]int{p.Major, p.Minor}
-	return p.Implementation == "cpython" && !less(v, minPython) && !less(maxPython, v)
-}
-
-func less(a, b [2]int) bool { return a[0] < b[0] || a[0] == b[0] && a[1] < b[1] }
-
-// optimization describes how the interpreter was compiled.
-func (p *pythonInfo) optimization() string {
-	if p.PyDebug {
-		return "debug build (Py_DEBUG)"
-	}
-	level := ""
-	for _, f := range strings.Fields(p.CFlags) {
-		if strings.HasPrefix(f, "-O") {
-			level = f
-		}
-	}
-	if level == "" || level == "-O0" {
-		return "not optimized"
-	}
-	return "optimized (" + level + ")"
-}
-
-// findPython finds the interpreter: --python, or the newest supported one
-// on PATH. It returns nil when none is usable.
-func (d *doctor) findPython(ctx context.Context) (*pythonInfo, check) {
-	c := check{ID: "python", Title: "python", Status: statusFail}
-	ctx, cancel := context.WithTimeout(ctx, d.to.Python)
-	defer cancel()
-	supported := fmt.Sprintf("timelens reads CPython %d.%d–%d.%d", minPython[0], minPython[1], maxPython[0], maxPython[1])
-	if d.opts.Python != "" {
-		p, err := d.askPython(ctx, d.opts.Python)
-		if err != nil {
-			c.Detail = fmt.Sprintf("--python %s: %v", d.opts.Python, err)
-			c.Fix = "pass --python PATH to a CPython 3.11–3.14 interpreter"
-			return nil, c
-		}
-		if !p.supported() {
-			c.Detail = fmt.Sprintf("%s is %s %s; %s", p.Executable, p.Implementation, p.Version, supported)
-			c.Fix = "apt-get install python3.13 python3.13-dbg, or pass --python PATH to a CPython 3.11–3.14"
-			return nil, c
-		}
-		return p, d.pythonOK(c, p)
-	}
-	var tried []string
-	var unsupported *pythonInfo
-	seen := map[string]bool{}
-	for _, name := range pythonCandidates {
-		if _, err := exec.LookPath(name); err != nil {
-			continue
-		}
-		p, err := d.askPython(ctx, name)
-		if err != nil {
-			// A pyenv shim of a version that is not selected fails here.
-			tried = append(tried, name)
-			continue
-		}
-		if seen[p.Executable] {
-			continue
-		}
-		seen[p.Executable] = true
-		if p.supported() {
-			return p, d.pythonOK(c, p)
-		}
-		tried = append(tried, fmt.Sprintf("%s (%s %s)", name, p.Implementation, p.Version))
-		if unsupported == nil {
-			unsupported = p
-		}
-	}
-	if len(tried) == 0 {
-		c.Detail = "no python3.11 … python3.14, python3 or python on PATH; " + supported
-	} else {
-		c.Detail = "no supported Python on PATH (tried " + strings.Join(tried, ", ") + "); " + supported
-	}
-	c.Fix = "apt-get install python3.13 python3.13-dbg (or another 3.11–3.14 with debug info), or pass --python PATH"
-	return nil, c
-}
-
-func (d *doctor) pythonOK(c check, p *pythonInfo) check {
-	c.Status = statusOK
-	c.Detail = fmt.Sprintf("%s, CPython %s, %s", p.Executable, p.Version, p.optimization())
-	return c
-}
-
-// askPython runs the interpreter's self-description.
-func (d *doctor) askPython(ctx context.Context, exe string) (*pythonInfo, error) {
-	out, err := d.output(ctx, d.to.Python, exe, "-I", "-c", pythonProbe)
-	if err != nil {
-		return nil, fmt.Errorf("%s", errText(err, out))
-	}
-	var p pythonInfo
-	if err := json.Unmarshal([]byte(lastLine(out)), &p); err != nil || p.Executable == "" {
-		if strings.TrimSpace(out) == "" {
-			return nil, errors.New("it printed nothing when asked its version; is it a Python interpreter?")
-		}
-		return nil, fmt.Errorf("cannot read what it says about itself: %q", firstLine(out))
-	}
-	return &p, nil
-}
-
-// checkDebugInfo asks gdb for the type timelens reads every frame through.
-func (d *doctor) checkDebugInfo(ctx context.Context, py *pythonInfo) check {
-	c := check{ID: "python-debug-info", Title: "python debug info", Status: statusSkip}
-	if py == nil {
-		c.Detail = "needs a supported Python"
-		return c
-	}
-	gdb, err := exec.LookPath(d.opts.GDBPath())
-	if err != nil {
-		c.Detail = "needs gdb to read it"
-		return c
-	}
-	ctx, cancel := context.WithTimeout(ctx, d.to.DebugInfo)
-	defer cancel()
-	fix := fmt.Sprintf("install python%d.%d-dbg (Debian/Ubuntu) or a build with -g; debuginfod also works", py.Major, py.Minor)
-	s, err := gdbmi.Start(ctx, gdbmi.Config{GDB: gdb, Program: py.Executable, Args: []string{"-c", "pass"}, InferiorEnv: gdbmi.DebuggeeEnv(), Logger: d.log})
-	if err != nil {
-		c.Status, c.Detail = statusFail, "cannot start gdb: "+err.Error()
-		c.Fix = "check that --gdb names a working gdb (gdb -batch -ex 'info types _PyInterpreterFrame' " + py.Executable + ")"
-		return c
-	}
-	defer s.Close()
-	const query = "ptype struct _PyInterpreterFrame"
-	_, err = s.Console(ctx, query)
-	var ce *gdbmi.CommandError
-	if errors.As(err, &ce) {
-		// libpython may be a shared library, loaded once the program runs.
-		if rerr := runTo(ctx, s, "Py_BytesMain"); rerr == nil {
-			_, err = s.Console(ctx, query)
-		}
-	}
-	if err != nil {
-		c.Status = statusFail
-		if errors.As(err, &ce) {
-			c.Detail = fmt.Sprintf("gdb finds no debug info for CPython %s at %s (%s: %s)", py.Version, py.Executable, query, ce.Msg)
-		} else {
-			c.Detail = fmt.Sprintf("gdb could not read %s: %v", py.Executable, err)
-		}
-		c.Fix = fix
-		return c
-	}
-	c.Status = statusOK
-	c.Detail = "gdb reads struct _PyInterpreterFrame from " + py.Executable
-	return c
-}
-
 // ---- rr ----
 
 // checkRR finds rr and records /bin/true with it.
 func (d *doctor) checkRR(ctx context.Context) ([]check, string) {
 	found := check{ID: "rr", Title: "rr"}
 	rec := check{ID: "rr-record", Title: "rr record", Status: statusSkip}
-	path, err := exec.LookPath(d.opts.RRPath())
-	if err != nil {
-		found.Status, found.Detail = statusFail, fmt.Sprintf("%s not found", d.opts.RRPath())
-		found.Fix = "apt-get install rr (recent CPUs need a recent rr: github.com/rr-debugger/rr/releases), or pass --rr PATH"
-		rec.Detail = "needs rr"
+	path, out, err := d.findTool(ctx, &found, &rec, d.opts.RRPath(), "apt-get install rr (recent CPUs need a recent rr: github.com/rr-debugger/rr/releases), or pass --rr PATH")
+	if path == "" {
 		return []check{found, rec}, ""
 	}
-	out, err := d.output(ctx, d.to.Version, path, "--version")
 	if err != nil {
 		found.Status, found.Detail = statusFail, fmt.Sprintf("%s --version failed: %s", path, errText(err, out))
 		found.Fix = "reinstall rr (apt-get install rr), or pass --rr PATH"
@@ -722,27 +518,19 @@ func (d *doctor) rrRecord(ctx context.Context, rr, ver string) check {
 		return c
 	}
 	said := rrMessage(out)
-	paranoid := readTrim("/proc/sys/kernel/perf_event_paranoid")
-	switch {
-	case ctx.Err() != nil:
+	rrDialect, _ := gdbmi.DialectFor(gdbmi.KindRR)
+	if f, ok := rrDialect.RecordFailure(out); ok && ctx.Err() == nil {
+		c.Detail = fmt.Sprintf("%s %s (rr said %q; kernel.perf_event_paranoid = %s)", ver, f.Why, said, readTrim("/proc/sys/kernel/perf_event_paranoid"))
+		c.Fix = f.Fix
+		return c
+	}
+	if ctx.Err() != nil {
 		c.Detail = fmt.Sprintf("rr record /bin/true did not finish within %s", d.to.RRRecord)
 		c.Fix = "run rr record /bin/true by hand to see where it hangs"
-	case regexp.MustCompile(`(?i)cpu .*(unknown|not supported|unsupported)|microarchitecture|unsupported cpu`).MatchString(out):
-		c.Detail = fmt.Sprintf("%s does not know this CPU (rr said %q)", ver, said)
-		c.Fix = "install a newer rr (github.com/rr-debugger/rr/releases) or build it from source"
-	case strings.Contains(out, "perf_event_paranoid"):
-		c.Detail = fmt.Sprintf("the kernel keeps performance counters from rr (kernel.perf_event_paranoid = %s; rr said %q)", paranoid, said)
-		c.Fix = "sysctl kernel.perf_event_paranoid=1"
-	case regexp.MustCompile(`(?i)perf_event_open|performance counter|perf event|pmu`).MatchString(out):
-		c.Detail = fmt.Sprintf("rr needs hardware performance counters and perf_event_open could not open them (rr said %q; kernel.perf_event_paranoid = %s)", said, paranoid)
-		c.Fix = "run on bare metal or in a VM that exposes the CPU's performance counters (KVM: -cpu host; VMware: virtualize CPU performance counters; cloud: a bare-metal instance), with kernel.perf_event_paranoid ≤ 1"
-	case strings.Contains(out, "ptrace"):
-		c.Detail = fmt.Sprintf("rr may not trace processes here (rr said %q)", said)
-		c.Fix = "allow ptrace: sysctl kernel.yama.ptrace_scope=0, or run the container with --cap-add=SYS_PTRACE --security-opt seccomp=unconfined"
-	default:
-		c.Detail = fmt.Sprintf("rr record /bin/true failed: %s", errText(err, said))
-		c.Fix = "see github.com/rr-debugger/rr/wiki/Will-rr-work-on-my-system"
+		return c
 	}
+	c.Detail = fmt.Sprintf("rr record /bin/true failed: %s", errText(err, said))
+	c.Fix = "see github.com/rr-debugger/rr/wiki/Will-rr-work-on-my-system"
 	return c
 }
 
@@ -782,6 +570,19 @@ func (d *doctor) checkUDB(ctx context.Context) (check, string) {
 }
 
 // ---- helpers ----
+
+// findTool looks exe up (on PATH, or as a path) and runs exe --version. A
+// missing exe fails found with what installs it, and next needs it.
+func (d *doctor) findTool(ctx context.Context, found, next *check, exe, install string) (path, version string, err error) {
+	path, err = exec.LookPath(exe)
+	if err != nil {
+		found.Status, found.Detail, found.Fix = statusFail, exe+" not found", install
+		next.Detail = "needs " + found.Title
+		return "", "", err
+	}
+	version, err = d.output(ctx, d.to.Version, path, "--version")
+	return path, version, err
+}
 
 // output runs argv (no shell) with a timeout and returns stdout and stderr.
 func (d *doctor) output(ctx context.Context, timeout time.Duration, name string, args ...string) (string, error) {
@@ -829,14 +630,14 @@ func lastLine(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// lineWith returns the line of s containing sub.
-func lineWith(s, sub string) string {
+// lineMatching returns the line of s that re matches.
+func lineMatching(s string, re *regexp.Regexp) string {
 	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, sub) {
+		if re.MatchString(l) {
 			return strings.TrimSpace(l)
 		}
 	}
-	return sub
+	return lastLine(s)
 }
 
 func readTrim(path string) string {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -16,29 +17,14 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/timelens/timelens/gdbmi"
+	"github.com/timelens/timelens/gdbmi/gdbtest"
+	"github.com/timelens/timelens/pyext/interp"
 )
 
 // The doctor tests run `timelens doctor` against the debuggers of the
 // machine they run on. On the host (gdb 13, a CPU with AMX) gdb must be
 // reported unable to reverse-execute, with the fix; in the test root
 // (gdb 16, scripts/sandbox) record full must be reported to work.
-
-// requireOrSkip skips, unless the run requires real debuggers
-// (TIMELENS_REQUIRE_DEBUGGER=1, as make test sets it inside the test root).
-func requireOrSkip(t testing.TB, why string) {
-	t.Helper()
-	if os.Getenv("TIMELENS_REQUIRE_DEBUGGER") == "1" {
-		t.Fatalf("required debugger missing: %s", why)
-	}
-	t.Skip(why)
-}
-
-func needGDB(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("gdb"); err != nil {
-		requireOrSkip(t, "no gdb on PATH")
-	}
-}
 
 // doctorJSON runs `timelens doctor --json ARGS...` and decodes the report.
 func doctorJSON(t *testing.T, args ...string) (doctorReport, result, time.Duration) {
@@ -54,19 +40,33 @@ func doctorJSON(t *testing.T, args ...string) (doctorReport, result, time.Durati
 	return rep, r, took
 }
 
+// python is the report's line for the interpreter exe.
+func (rep doctorReport) python(t *testing.T, exe string) pythonReport {
+	t.Helper()
+	return find(t, "Python "+exe, rep.Pythons, func(p pythonReport) bool { return p.Executable == exe })
+}
+
+// check is the report's check id.
 func (rep doctorReport) check(t *testing.T, id string) check {
 	t.Helper()
-	for _, c := range rep.Checks {
-		if c.ID == id {
-			return c
+	return find(t, "check "+id, rep.Checks, func(c check) bool { return c.ID == id })
+}
+
+// find returns the item that matches, or fails the test.
+func find[T any](t *testing.T, what string, items []T, match func(T) bool) T {
+	t.Helper()
+	for _, it := range items {
+		if match(it) {
+			return it
 		}
 	}
-	t.Fatalf("no check %q in %+v", id, rep.Checks)
-	return check{}
+	t.Fatalf("no %s in %+v", what, items)
+	var zero T
+	return zero
 }
 
 func TestDoctorOnThisMachine(t *testing.T) {
-	needGDB(t)
+	gdbtest.GDB(t)
 	rep, r, took := doctorJSON(t)
 	if took > 60*time.Second {
 		t.Errorf("doctor took %s; it must finish within 60 s", took)
@@ -88,7 +88,7 @@ func TestDoctorOnThisMachine(t *testing.T) {
 	}
 	reverse := rep.check(t, "gdb-reverse")
 	switch {
-	case major < 14 && cpuHasAMX():
+	case major < 14 && gdbmi.CPUHasAMX():
 		if reverse.Status != statusFail ||
 			!strings.Contains(reverse.Detail, fmt.Sprintf("gdb %d.%d cannot reverse-execute on this CPU (AMX: gdb < 14 writes a short XSAVE area", major, minor)) ||
 			!strings.Contains(reverse.Fix, "install gdb ≥ 14 (Debian trixie or later)") ||
@@ -102,20 +102,36 @@ func TestDoctorOnThisMachine(t *testing.T) {
 		if reverse.Status != statusOK || !strings.Contains(reverse.Detail, "record full works") {
 			t.Errorf("gdb %d.%d: doctor says %+v", major, minor, reverse)
 		}
-		if rep.check(t, "python").Status == statusOK && rep.check(t, "python-debug-info").Status == statusOK {
-			if !slices.Contains(rep.Working, "gdb") || r.code != 0 {
-				t.Errorf("gdb %d.%d and a Python with debug info: the gdb backend should work (exit %d, working %q)", major, minor, r.code, rep.Working)
-			}
+		// The test root's Python navigates: the gdb backend works.
+		exe, _ := filepath.EvalSymlinks(gdbtest.Python(t))
+		py := rep.python(t, exe)
+		if py.Status != statusOK || len(py.Navigates) == 0 || !py.Navigates[0].OK {
+			t.Errorf("%s: doctor says %+v", py.Executable, py)
+		}
+		if !slices.Contains(rep.Working, "gdb") || r.code != 0 {
+			t.Errorf("gdb %d.%d and a Python that navigates: the gdb backend should work (exit %d, working %q)", major, minor, r.code, rep.Working)
 		}
 	default:
 		t.Logf("gdb %d.%d on a CPU without AMX: %+v", major, minor, reverse)
 	}
 
-	// The same report as text: one line per check, then the summary.
+	// Every Python line says what it is and, for one that does not
+	// navigate with a backend that works, why.
+	for _, p := range rep.Pythons {
+		if p.Status == statusFail && p.Fix == "" {
+			t.Errorf("%s does not navigate and doctor says no fix: %+v", p.Executable, p)
+		}
+		if p.Version != "" && (p.Build == "" || !strings.Contains(p.Detail, "CPython "+p.Version)) {
+			t.Errorf("%s: no version or build in %+v", p.Executable, p)
+		}
+	}
+
+	// The same report as text: one line per check, one per Python, then
+	// the summary.
 	r = timelens(t, "doctor")
 	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
-	if len(lines) != len(rep.Checks)+1 {
-		t.Fatalf("want %d lines, got:\n%s", len(rep.Checks)+1, r.stdout)
+	if want := len(rep.Checks) + len(rep.Pythons) + 1; len(lines) != want {
+		t.Fatalf("want %d lines, got:\n%s", want, r.stdout)
 	}
 	for i, l := range lines {
 		if !strings.HasPrefix(l, "✓ ") && !strings.HasPrefix(l, "✗ ") && !strings.HasPrefix(l, "- ") {
@@ -129,25 +145,23 @@ func TestDoctorOnThisMachine(t *testing.T) {
 
 // A Python without debug info is reported with the package that fixes it.
 func TestDoctorNamesTheDebugPackage(t *testing.T) {
-	needGDB(t)
+	gdbtest.GDB(t)
 	var tried bool
 	for _, py := range []string{"/usr/bin/python3.11", "/usr/bin/python3.12", "/usr/bin/python3.13", "/usr/bin/python3.14"} {
 		if _, err := os.Stat(py); err != nil {
 			continue
 		}
 		rep, _, _ := doctorJSON(t, "--python", py, "--rr", "/nonexistent/rr")
-		c := rep.check(t, "python-debug-info")
-		if c.Status == statusOK {
-			t.Logf("%s has debug info", py)
+		p := rep.python(t, py)
+		if p.DebugSymbols != "" {
+			t.Logf("%s has debug symbols in %s", py, p.DebugSymbols)
 			continue
 		}
 		tried = true
 		v := strings.TrimPrefix(py, "/usr/bin/python")
-		if c.Status != statusFail || !strings.Contains(c.Fix, "install python"+v+"-dbg (Debian/Ubuntu) or a build with -g; debuginfod also works") {
-			t.Errorf("%s without debug info: %+v", py, c)
-		}
-		if len(rep.Working) != 0 {
-			t.Errorf("no backend can work without debug info, yet: %q", rep.Working)
+		if p.Status == statusOK || !strings.Contains(p.Fix, "install python"+v+"-dbg (Debian/Ubuntu) or a build with -g; debuginfod also works") ||
+			!strings.Contains(p.Detail, "no debug symbols") || !slices.Contains(p.FoundAs, "--python") {
+			t.Errorf("%s without debug info: %+v", py, p)
 		}
 	}
 	if !tried {
@@ -163,7 +177,7 @@ func TestDoctorIsBoundedWhenGDBHangs(t *testing.T) {
 	}
 	t.Setenv(fakeEnv, "hanging-gdb")
 	doctorTimeoutsForTest = &doctorTimeouts{Version: 2 * time.Second, Python: 10 * time.Second,
-		DebugInfo: 2 * time.Second, GDBProbe: 2 * time.Second, RRRecord: 2 * time.Second, Total: 30 * time.Second}
+		Probe: 2 * time.Second, GDBProbe: 2 * time.Second, RRRecord: 2 * time.Second, Total: 30 * time.Second}
 	defer func() { doctorTimeoutsForTest = nil }()
 
 	rep, r, took := doctorJSON(t, "--gdb", self, "--rr", "/nonexistent/rr", "--udb", "/nonexistent/udb")
@@ -275,29 +289,16 @@ func TestParsers(t *testing.T) {
 	}
 
 	for _, c := range []struct {
-		p    pythonInfo
+		p    interp.Info
 		want string
 	}{
-		{pythonInfo{CFlags: "-Wsign-compare -DNDEBUG -g -fwrapv -O3 -Wall"}, "optimized (-O3)"},
-		{pythonInfo{CFlags: "-g -O2 -O0"}, "not optimized"},
-		{pythonInfo{CFlags: ""}, "not optimized"},
-		{pythonInfo{CFlags: "-O2", PyDebug: true}, "debug build (Py_DEBUG)"},
+		{interp.Info{CFlags: "-Wsign-compare -DNDEBUG -g -fwrapv -O3 -Wall"}, "optimized (-O3)"},
+		{interp.Info{CFlags: "-g -O2 -O0"}, "not optimized"},
+		{interp.Info{CFlags: ""}, "not optimized"},
+		{interp.Info{CFlags: "-O2", PyDebug: true}, "debug build (Py_DEBUG)"},
 	} {
-		if got := c.p.optimization(); got != c.want {
-			t.Errorf("optimization(%q) = %q, want %q", c.p.CFlags, got, c.want)
-		}
-	}
-	for _, c := range []struct {
-		impl         string
-		major, minor int
-		want         bool
-	}{
-		{"cpython", 3, 10, false}, {"cpython", 3, 11, true}, {"cpython", 3, 14, true},
-		{"cpython", 3, 15, false}, {"pypy", 3, 11, false}, {"cpython", 2, 7, false},
-	} {
-		p := pythonInfo{Implementation: c.impl, Major: c.major, Minor: c.minor}
-		if p.supported() != c.want {
-			t.Errorf("%s %d.%d supported = %v", c.impl, c.major, c.minor, !c.want)
+		if got := c.p.Optimization(); got != c.want {
+			t.Errorf("Optimization(%q) = %q, want %q", c.p.CFlags, got, c.want)
 		}
 	}
 }
@@ -307,7 +308,9 @@ func TestParsers(t *testing.T) {
 func TestDoctorTimeoutsFitInAMinute(t *testing.T) {
 	to := defaultDoctorTimeouts
 	const closeGrace = 5 * time.Second // gdbmi.Session.Close at worst
-	worst := to.Python + max(to.Version+to.GDBProbe+closeGrace, to.DebugInfo+closeGrace, to.Version+to.RRRecord, to.Version)
+	// The checks and the gdb probes of the interpreters run together after
+	// the interpreters are asked; Total stops whatever is left.
+	worst := to.Python + max(to.Version+to.GDBProbe+closeGrace, to.Probe+closeGrace, to.Version+to.RRRecord, to.Version)
 	if worst > to.Total || to.Total+closeGrace+3*time.Second > 60*time.Second {
 		t.Errorf("worst case %s, total %s: doctor could take over a minute", worst, to.Total)
 	}
@@ -330,4 +333,16 @@ func runCmd(t *testing.T, name string, args ...string) result {
 		errb.WriteString(err.Error())
 	}
 	return result{code, out.String(), errb.String()}
+}
+
+// The interpreter of PROGRAM ARGS is examined with the others: listed as
+// the program's, with its version and build.
+func TestDoctorListsTheProgramsPython(t *testing.T) {
+	py := gdbtest.AnyPython(t)
+	rep, _, _ := doctorJSON(t, "--rr", "/nonexistent/rr", "--", py, "app.py")
+	exe, _ := filepath.EvalSymlinks(py) // doctor names the file itself
+	p := rep.python(t, exe)
+	if !slices.Contains(p.FoundAs, "the program's") || p.Version == "" || (p.Build != "static" && p.Build != "shared") {
+		t.Errorf("the program's interpreter %s: %+v", py, p)
+	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/timelens/timelens/history"
 	"github.com/timelens/timelens/lsp"
+	"github.com/timelens/timelens/pyext/session"
 )
 
 // The load test: a real gdb recording a real CPython, served in process
@@ -87,7 +88,7 @@ func TestLoadRequestsWhileStepping(t *testing.T) {
 			Logger: zap.NewNop(),
 			Start: func(ctx context.Context, _ json.RawMessage, progress func(string, int)) (*history.Timeline, error) {
 				o := Options{Backend: "gdb", RecordFrom: "main"}
-				return openTimeline(ctx, o, []string{py, path}, zap.NewNop(), func(string) {})
+				return session.Open(ctx, o.config([]string{py, path}, zap.NewNop(), nil))
 			},
 		})
 	}()

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/timelens/timelens/gdbmi"
+	"github.com/timelens/timelens/gdbmi/gdbtest"
 	"github.com/timelens/timelens/history/historytest"
 )
 
@@ -313,7 +313,7 @@ const pyenv312 = "/root/.pyenv/versions/3.12.1/bin/python3.12"
 func needPython(t testing.TB, python string) string {
 	t.Helper()
 	if _, err := os.Stat(python); err != nil {
-		requireOrSkip(t, "needs "+python+" (every machine of the project has it)")
+		gdbtest.SkipOrFail(t, "needs %s (every machine of the project has it)", python)
 	}
 	return python
 }
@@ -455,9 +455,6 @@ func TestLSPEndToEndHoverNamesTheLastWrite(t *testing.T) {
 	e.notify("exit", nil)
 }
 
-// needRecording skips (or fails, in the test root) unless gdb can
-// reverse-execute here and python3.13 is there to record; it returns the
-// python.
 // TestLSPCoroutineSpansItsAwaits: in race.py's main coroutine, next over
 // `await asyncio.gather(...)` stays in main, to where it resumes (pdb's
 // next), and at the assertion the inlay hints still show what main's lines
@@ -495,21 +492,10 @@ func TestLSPCoroutineSpansItsAwaits(t *testing.T) {
 	e.notify("exit", nil)
 }
 
+// needRecording skips (or fails, in the test root) unless gdb can record
+// and reverse-execute here, and returns the CPython to record.
 func needRecording(t testing.TB) string {
 	t.Helper()
-	gdb, err := exec.LookPath("gdb")
-	if err != nil || gdbMajorOf(gdb) < 14 {
-		requireOrSkip(t, "needs a gdb that can reverse-execute here (the test root)")
-	}
-	py, err := exec.LookPath("python3.13")
-	if err != nil {
-		requireOrSkip(t, "needs python3.13 with debug info (the test root)")
-	}
-	return py
-}
-
-// gdbMajorOf returns gdb's major version, 0 when unknown.
-func gdbMajorOf(gdb string) int {
-	v, _ := gdbmi.GDBVersion(gdb)
-	return v.Major
+	gdbtest.ReverseGDB(t)
+	return gdbtest.Python(t)
 }

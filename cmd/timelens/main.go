@@ -5,7 +5,7 @@
 //	timelens lsp      [flags] [-- PROGRAM ARGS...]
 //	timelens annotate [flags] [--at WHERE] FILE [-- PROGRAM ARGS...]
 //	timelens record   [flags] -o PATH -- PROGRAM ARGS...
-//	timelens doctor   [flags]
+//	timelens doctor   [flags] [-- PROGRAM ARGS...]
 //	timelens version
 //
 // Run "timelens help COMMAND" for a command's flags.
@@ -50,6 +50,8 @@ type command struct {
 	name     string
 	summary  string // one line, for the overview and the help
 	synopsis string // after "timelens "
+	// notes, when set, follow the synopsis in the help.
+	notes string
 	// file names the one positional argument, if any ("FILE").
 	file    string
 	program programArgs
@@ -136,7 +138,11 @@ func init() {
 			name:     "doctor",
 			summary:  "say which backends work here, and why not",
 			synopsis: "doctor [flags]",
-			shared:   true,
+			notes: "doctor also lists each Python interpreter it finds (on PATH, pyenv's, --python, and that of\n" +
+				"PROGRAM ARGS given after --) with its version and build, and whether timelens navigates it\n" +
+				"with each backend that works here, trying it on a tiny program.",
+			program: optionalProgram,
+			shared:  true,
 			options: func(o *Options) []option {
 				return []option{{flag: "json", usage: "print the report as JSON", value: boolValue{&o.JSON}}}
 			},
@@ -363,6 +369,9 @@ Run 'timelens doctor' to see which debuggers work on this machine.
 // printUsage prints the command's help: description, synopsis and flags.
 func (c *command) printUsage(w io.Writer) {
 	fmt.Fprintf(w, "timelens %s: %s\n\nUsage:\n  timelens %s\n", c.name, c.summary, c.synopsis)
+	if c.notes != "" {
+		fmt.Fprintf(w, "\n%s\n", c.notes)
+	}
 	var o Options
 	own, shared := c.flags(&o)
 	if len(own) > 0 {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/timelens/timelens/pyext"
 )
 
 // These tests run the command line in-process through run, the way a user
@@ -172,7 +174,7 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"version", "--backend", "gdb"}, []string{"unknown flag --backend"}},
 		{[]string{"version", "extra"}, []string{`unexpected argument "extra"`}},
 		{[]string{"lsp", "prog.py"}, []string{`unexpected argument "prog.py"`, "after --"}},
-		{[]string{"doctor", "--", "python3"}, []string{"takes no PROGRAM"}},
+		{[]string{"version", "--", "python3"}, []string{"takes no PROGRAM"}},
 		{[]string{"annotate"}, []string{"missing FILE"}},
 		{append([]string{"record"}, prog...), []string{"-o PATH is required"}},
 		{[]string{"record", "-o", "out"}, []string{"no PROGRAM given"}},
@@ -246,9 +248,11 @@ func TestBackendFollowsRecording(t *testing.T) {
 		return p
 	}
 	undo := mk("prog.undo", false)
+	upperUndo := mk("PROG.UNDO", false)
 	trace := mk("python3-0", true, "version", "events", "data")
 	recording := mk("python3-1", true, "incomplete")
-	gdbRecord := mk("gdb_record.1234", false)
+	gdbCore := mk("gdb_record.1234", false)
+	saved := mk("loop.rec", true, pyext.ManifestFile)
 	notTrace := mk("empty", true)
 
 	for _, c := range []struct {
@@ -257,9 +261,9 @@ func TestBackendFollowsRecording(t *testing.T) {
 	}{
 		{nil, "gdb"},
 		{[]string{"--recording", undo}, "udb"},
+		{[]string{"--recording", upperUndo}, "udb"},
 		{[]string{"--recording", trace}, "rr"},
-		{[]string{"--recording", recording}, "rr"},
-		{[]string{"--recording", gdbRecord}, "gdb"},
+		{[]string{"--recording", saved}, "gdb"},
 		{[]string{"--backend", "rr"}, "rr"},
 		{[]string{"--backend", "udb", "--recording", undo}, "udb"},
 	} {
@@ -268,13 +272,18 @@ func TestBackendFollowsRecording(t *testing.T) {
 			t.Errorf("lsp %q: %v", c.args, err)
 			continue
 		}
-		if got, err := inv.opts.BackendName(); got != c.want || err != nil {
+		if got, err := inv.opts.config(nil, nil, nil).Kind(); string(got) != c.want || err != nil {
 			t.Errorf("lsp %q: backend %q, %v; want %q", c.args, got, err, c.want)
 		}
 	}
 	usageError(t, []string{"lsp", "--backend", "gdb", "--recording", undo}, "--backend gdb cannot replay", "a UDB recording", "--backend udb")
 	usageError(t, []string{"lsp", "--backend", "udb", "--recording", trace}, "an rr recording", "--backend rr")
 	usageError(t, []string{"lsp", "--recording", notTrace}, "not an rr trace")
+	// One rule with gdbmi.DetectKind: an rr trace still being written is
+	// refused with what to do, and a file that is no recording (gdb's own
+	// record save core) is refused before anything starts.
+	usageError(t, []string{"lsp", "--recording", recording}, "rr trace is incomplete", "wait for rr record to end")
+	usageError(t, []string{"lsp", "--recording", gdbCore}, "not an rr trace directory or a UDB recording", "named *.undo")
 }
 
 func TestAnnotateNeedsAnExistingFile(t *testing.T) {

@@ -7,14 +7,16 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/timelens/timelens/pyext"
+	"go.uber.org/zap"
+
+	"github.com/timelens/timelens/gdbmi"
+	"github.com/timelens/timelens/pyext/session"
 	"time"
 )
 
@@ -191,78 +193,16 @@ func jsonScalar(raw json.RawMessage) (text string, present bool, err error) {
 
 // Validate checks the options together (each value was checked when set).
 // It does not change o.
-func (o *Options) Validate() error {
-	backend, err := o.BackendName()
-	if err != nil {
-		return err
-	}
-	if backend == "gdb" && o.Recording != "" && o.RecordFrom != "" {
-		return fmt.Errorf("--record-from applies when recording; %s was recorded already (drop --record-from)", o.Recording)
-	}
-	if backend != "gdb" {
-		if o.RecordFrom != "" {
-			return fmt.Errorf("--record-from applies to the gdb backend only; the %s backend replays a recording made beforehand (drop --record-from or use --backend gdb)", backend)
-		}
-		if o.RecordLimit != 0 {
-			return fmt.Errorf("--record-limit applies to the gdb backend only (drop it or use --backend gdb)")
-		}
-	}
-	return nil
-}
+func (o *Options) Validate() error { return o.config(nil, nil, nil).Check() }
 
-// BackendName is the backend to use: --backend when given, else the kind of
-// --recording (udb for a .undo file, rr for an rr trace directory), else gdb.
-func (o *Options) BackendName() (string, error) {
-	kind := ""
-	if o.Recording != "" {
-		var err error
-		if kind, err = RecordingKind(o.Recording); err != nil {
-			return "", err
-		}
+// config is the session the options describe, running PROGRAM ARGS program.
+func (o *Options) config(program []string, log *zap.Logger, progress func(string)) session.Config {
+	return session.Config{
+		Backend: gdbmi.Kind(o.Backend), Recording: o.Recording,
+		RecordFrom: o.RecordFrom, RecordLimit: o.RecordLimit,
+		GDB: o.GDB, RR: o.RR, UDB: o.UDB, Python: o.Python,
+		Program: program, Timeout: o.Timeout, Logger: log, Progress: progress,
 	}
-	switch {
-	case o.Backend != "" && kind != "" && kind != o.Backend:
-		return "", fmt.Errorf("--backend %s cannot replay %s, which is %s recording (use --backend %s, or leave --backend out)",
-			o.Backend, o.Recording, article(kind), kind)
-	case o.Backend != "":
-		return o.Backend, nil
-	case kind != "":
-		return kind, nil
-	}
-	return "gdb", nil
-}
-
-func article(kind string) string {
-	if kind == "udb" {
-		return "a UDB"
-	}
-	return "an " + kind
-}
-
-// RecordingKind says which backend made the recording at path: "udb" for a
-// UDB .undo file, "rr" for an rr trace directory (one holding rr's "version"
-// file, or "incomplete" while rr records), "gdb" for a directory saved by
-// timelens record --backend gdb, "" for anything else.
-func RecordingKind(path string) (string, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return "", fmt.Errorf("--recording: %w", err)
-	}
-	if fi.IsDir() {
-		if pyext.IsGDBRecording(path) {
-			return "gdb", nil
-		}
-		for _, name := range []string{"version", "incomplete"} {
-			if _, err := os.Stat(filepath.Join(path, name)); err == nil {
-				return "rr", nil
-			}
-		}
-		return "", fmt.Errorf("--recording %s is a directory but not an rr trace (it has no rr \"version\" file); name the trace directory itself", path)
-	}
-	if strings.EqualFold(filepath.Ext(path), ".undo") {
-		return "udb", nil
-	}
-	return "", nil
 }
 
 // GDBPath is the gdb to run.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/creack/pty"
 
+	"github.com/timelens/timelens/gdbmi"
 	"github.com/timelens/timelens/pyext"
 )
 
@@ -39,8 +40,8 @@ func TestRecordGDBThenReplay(t *testing.T) {
 	if m.Python != py || !slices.Equal(m.Program, []string{py, prog}) || m.RecordFrom != "main" || m.GDBVersion == "" || m.FirstTime == "" {
 		t.Errorf("manifest: %+v", m)
 	}
-	if kind, err := RecordingKind(out); kind != "gdb" || err != nil {
-		t.Errorf("RecordingKind(%s) = %q, %v; want gdb", out, kind, err)
+	if kind, err := gdbmi.DetectKind(out); kind != gdbmi.KindGDB || err != nil {
+		t.Errorf("DetectKind(%s) = %q, %v; want gdb", out, kind, err)
 	}
 
 	r = timelens(t, "annotate", "--recording", out, "--at", "loop.py:28", prog)
@@ -68,25 +69,6 @@ func TestRecordGDBThenReplay(t *testing.T) {
 	r = timelens(t, "record", "-o", out, "--", py, prog)
 	if r.code != exitFailure || !strings.Contains(r.stderr, "exists and is not empty") {
 		t.Errorf("record over an existing recording: %v", r)
-	}
-}
-
-func TestRecordArgv(t *testing.T) {
-	prog := []string{"python3", "app.py", "--flag"}
-	if got, want := rrRecordArgv("/usr/bin/rr", "trace", prog), []string{"/usr/bin/rr", "record", "-o", "trace", "--", "python3", "app.py", "--flag"}; !slices.Equal(got, want) {
-		t.Errorf("rr: %q, want %q", got, want)
-	}
-	if got, want := udbRecordArgv("/opt/undo/live-record", "run", prog), []string{"/opt/undo/live-record", "-o", "run.undo", "--", "python3", "app.py", "--flag"}; !slices.Equal(got, want) {
-		t.Errorf("udb: %q, want %q", got, want)
-	}
-	if got := udbRecordArgv("live-record", "run.UNDO", prog)[2]; got != "run.UNDO" {
-		t.Errorf("udb keeps a .undo name: %q", got)
-	}
-	if got, want := pythonProgram([]string{"app.py", "x"}, "/usr/bin/python3.13"), []string{"/usr/bin/python3.13", "app.py", "x"}; !slices.Equal(got, want) {
-		t.Errorf("a .py program runs under --python: %q", got)
-	}
-	if got, want := pythonProgram([]string{"./tool", "x"}, ""), []string{"./tool", "x"}; !slices.Equal(got, want) {
-		t.Errorf("another program runs as is: %q", got)
 	}
 }
 
@@ -233,21 +215,4 @@ func TestLSPOverASavedRecording(t *testing.T) {
 	}
 	e.call("shutdown", nil, nil)
 	e.notify("exit", nil)
-}
-
-// TestSavedRecordingTakesItsOwnProgramOnly: editors pass the file they show
-// as PROGRAM; a saved recording accepts its own script and refuses another.
-func TestSavedRecordingTakesItsOwnProgramOnly(t *testing.T) {
-	dir := t.TempDir()
-	data, _ := json.Marshal(pyext.Manifest{Format: pyext.ManifestFormat, Backend: "gdb", Log: pyext.LogFile, Python: "/usr/bin/python3.13",
-		Program: []string{"python3.13", "/src/race.py"}})
-	os.WriteFile(filepath.Join(dir, pyext.ManifestFile), data, 0o644)
-	os.WriteFile(filepath.Join(dir, pyext.LogFile), nil, 0o644)
-	if err := sameProgram(dir, []string{"/home/me/race.py"}); err != nil {
-		t.Errorf("the recorded script: %v", err)
-	}
-	err := sameProgram(dir, []string{"python3", "other.py"})
-	if err == nil || !strings.Contains(err.Error(), "is a saved recording of python3.13 /src/race.py, not of python3 other.py") {
-		t.Errorf("another script: %v", err)
-	}
 }

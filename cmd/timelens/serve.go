@@ -11,14 +11,13 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 	"syscall"
 
 	"go.uber.org/zap"
 
 	"github.com/timelens/timelens/history"
 	"github.com/timelens/timelens/lsp"
+	"github.com/timelens/timelens/pyext/session"
 )
 
 // stdio joins stdin and stdout into the LSP stream. Closing it closes
@@ -61,7 +60,7 @@ func runLSP(inv *invocation) int {
 					return nil, err
 				}
 			}
-			return openTimeline(ctx, o, inv.program, inv.log, func(msg string) { progress(msg, -1) })
+			return session.Open(ctx, o.config(inv.program, inv.log, func(msg string) { progress(msg, -1) }))
 		},
 	}
 	var conn io.ReadWriteCloser = newStdio(inv.stdout)
@@ -144,13 +143,13 @@ func runAnnotate(inv *invocation) int {
 	if len(program) == 0 && inv.opts.Recording == "" {
 		program = []string{file} // annotate a program by recording it
 	}
-	tl, err := openTimeline(ctx, inv.opts, program, inv.log, func(msg string) { fmt.Fprintf(inv.stderr, "timelens: %s…\n", msg) })
+	tl, err := session.Open(ctx, inv.opts.config(program, inv.log, func(msg string) { fmt.Fprintf(inv.stderr, "timelens: %s…\n", msg) }))
 	if err != nil {
 		return fail(err)
 	}
 	defer tl.Close()
 	if inv.opts.At != "" {
-		if err := goTo(ctx, tl, inv.opts.At); err != nil {
+		if err := session.GoTo(ctx, tl, inv.opts.At); err != nil {
 			return fail(err)
 		}
 	}
@@ -181,24 +180,17 @@ func annotateNow(ctx context.Context, inv *invocation, tl *history.Timeline, fil
 	if err != nil {
 		return err
 	}
-	hints, err := tl.FileHints(ctx, func(f string) bool { return f == file })
-	if err != nil && hints == nil {
-		return err
-	}
-	if err != nil {
-		inv.log.Warn("some frames have no hints", zap.Error(err))
+	q := history.HintsQuery{
+		Match:    func(f string) bool { return f == file },
+		Progress: func(fn string) { fmt.Fprintf(inv.stderr, "timelens: reading the latest call of %s…\n", fn) },
+		Warn:     func(err error) { inv.log.Warn("some lines have no hints", zap.Error(err)) },
 	}
 	if inv.opts.PastCalls {
-		past, err := tl.PastCallHints(ctx, func(f string) bool { return f == file }, lsp.Functions(src), func(fn string) {
-			fmt.Fprintf(inv.stderr, "timelens: reading the latest call of %s…\n", fn)
-		})
-		if err != nil && ctx.Err() != nil {
-			return err
-		}
-		if err != nil {
-			inv.log.Warn("some past calls have no hints", zap.Error(err))
-		}
-		hints = history.MergeHints(hints, past)
+		q.PastCalls = lsp.Functions(src)
+	}
+	hints, err := tl.Hints(ctx, q)
+	if err != nil {
+		return err
 	}
 	current := 0
 	if pos.File == file {
@@ -220,32 +212,4 @@ func annotateNow(ctx context.Context, inv *invocation, tl *history.Timeline, fil
 	}
 	fmt.Fprint(inv.stdout, history.Annotate(src, hints, current))
 	return nil
-}
-
-// goTo moves to WHERE: a time string, or FILE:LINE for that line's first
-// line event from the start of the window.
-func goTo(ctx context.Context, tl *history.Timeline, where string) error {
-	file, line, isLine := strings.Cut(where, ":")
-	n, err := strconv.Atoi(line)
-	if !isLine || err != nil || !strings.HasSuffix(file, ".py") {
-		_, err := tl.Goto(ctx, history.Time(where))
-		return err
-	}
-	abs, _ := filepath.Abs(file)
-	for {
-		p, err := tl.Where(ctx)
-		if err != nil {
-			return err
-		}
-		if p.Line == n && (p.File == abs || filepath.Base(p.File) == filepath.Base(file)) {
-			return nil
-		}
-		if _, err := tl.Move(ctx, history.Step); err != nil {
-			var edge *history.EdgeError
-			if errors.As(err, &edge) {
-				return fmt.Errorf("%s never runs in the recorded window", where)
-			}
-			return err
-		}
-	}
 }

@@ -46,7 +46,7 @@ def lookup_type(*names):
             except gdb.error:
                 pass
     raise TimelensError("no-debug-symbols", "no debug information for %s: %s" % (names[0], DEBUG_SYMBOLS_HINT),
-                        detail=names[0])
+                        detail="no type %s" % names[0])
 
 
 def field_bits(t, path):
@@ -128,11 +128,11 @@ class Layout:
         if not has_interpreter():
             raise TimelensError("no-debug-symbols", "no CPython found in the debugged process (symbol _PyRuntime "
                                 "missing): it is not running Python yet, or %s" % DEBUG_SYMBOLS_HINT,
-                                detail="_PyRuntime")
+                                detail="no symbol _PyRuntime")
         ver = _version_from_interpreter()
         if ver is None:
             raise TimelensError("no-debug-symbols", "cannot tell which CPython this is (no Py_Version): "
-                                + DEBUG_SYMBOLS_HINT, detail="Py_Version")
+                                + DEBUG_SYMBOLS_HINT, detail="no Py_Version")
         self.version = ver
         self.key = ver[:2]
         t = table(self.key)
@@ -262,7 +262,7 @@ class Layout:
             ty = gdb.lookup_type(name).strip_typedefs()
         except gdb.error:
             raise TimelensError("no-debug-symbols", "no debug information for %s: %s" % (name, DEBUG_SYMBOLS_HINT),
-                                detail=name)
+                                detail="no type %s" % name)
         return {f.name: int(f.enumval) for f in ty.fields()}
 
     def _byte_table(self, name, default):
@@ -301,7 +301,7 @@ class Layout:
         if block is None:
             raise TimelensError("no-debug-symbols", "cannot read this CPython's opcode numbers (neither "
                                 "_PyOpcode_OpName nor the evaluation loop's labels): " + DEBUG_SYMBOLS_HINT,
-                                detail="opcodes")
+                                detail="no opcode table")
         labels = {}
 
         def walk(b, depth=0):

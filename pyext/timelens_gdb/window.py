@@ -105,7 +105,7 @@ def _call_start_breakpoints(func):
     if not out:
         raise TimelensError("no-debug-symbols", "none of %s in this CPython's evaluation loop: cannot find where "
                             "calls start (%s)" % (", ".join(t.resume_labels), layout.DEBUG_SYMBOLS_HINT),
-                            detail="resume labels")
+                            detail="no label %s" % t.resume_labels[0])
     return out
 
 
@@ -124,7 +124,7 @@ def _run_filtered(func, target):
                 b.delete()
     if not isinstance(stops().last, gdb.BreakpointEvent) or found is None:
         raise TimelensError("never-called", "%s was never called" % (target or "the main module"),
-                            function=target or "<module>")
+                            function=target or "")
     return found, hits
 
 
@@ -179,7 +179,7 @@ def _to_run_main():
             continue
     if not bps:
         raise TimelensError("no-debug-symbols", "none of %s in this CPython: cannot find where the main script "
-                            "starts" % ", ".join(names), detail="run_main")
+                            "starts" % ", ".join(names), detail="no function %s" % names[0])
     stops().last = None
     try:
         resume("continue")
@@ -189,7 +189,7 @@ def _to_run_main():
                 b.delete()
     if not isinstance(stops().last, gdb.BreakpointEvent) or not layout.has_interpreter():
         raise TimelensError("never-called", "the program ended before Python ran its main script "
-                            "(is it a Python program?)", function="<module>")
+                            "(is it a Python program?)", function="")
     layout.forget()
     frames.forget()
 

@@ -1,4 +1,4 @@
-package main
+package session
 
 import (
 	"bytes"
@@ -8,67 +8,54 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/timelens/timelens/gdbmi"
+	"github.com/timelens/timelens/pyext"
+	"github.com/timelens/timelens/pyext/interp"
 )
 
 // The checks below run before gdb starts, so that a mistake on the command
 // line gets a message that names it instead of whatever gdb or CPython say
 // later. Paths are passed as argv, never through a shell.
 
-// pythonName matches interpreter names: python, python3, python3.13, python3.13d.
-var pythonName = regexp.MustCompile(`^python[0-9.]*[a-z]?$`)
-
-// checkProgram checks PROGRAM ARGS for the gdb backend and returns them
-// with the executable resolved to an absolute path (gdb does not search
-// PATH), and the interpreter to run a .py PROGRAM with (python), resolved
-// the same way.
-func checkProgram(program []string, python string) ([]string, string, error) {
-	if len(program) == 0 {
-		return nil, python, nil
-	}
-	program = append([]string(nil), program...)
+// checkProgram checks PROGRAM ARGS for the gdb backend and returns the
+// command to run (pyext.PythonArgv: a .py PROGRAM under python), with the
+// executable resolved to an absolute path (gdb does not search PATH).
+func checkProgram(program []string, python string) ([]string, error) {
 	for _, a := range program {
 		if strings.ContainsAny(a, " \t\n") {
-			return nil, "", fmt.Errorf("PROGRAM ARGS: %q has whitespace, which gdb cannot pass to the program (it runs it without a shell, so that no shell ever reads your arguments, and splits its arguments at whitespace); rename the file, or link it from a path without spaces", a)
+			return nil, fmt.Errorf("PROGRAM ARGS: %q has whitespace, which gdb cannot pass to the program (it runs it without a shell, so that no shell ever reads your arguments, and splits its arguments at whitespace); rename the file, or link it from a path without spaces", a)
 		}
 	}
+	argv := pyext.PythonArgv(program, python)
+	underPython := len(argv) > len(program) // a .py PROGRAM, under --python
+	what := "PROGRAM"
+	if underPython {
+		what = "--python"
+	}
+	exe, err := checkExecutable(argv[0], what)
+	if err != nil {
+		return nil, err
+	}
+	argv[0] = exe
 	script := ""
-	if strings.HasSuffix(program[0], ".py") {
-		script = program[0]
-		if python == "" {
-			python = "python3"
-		}
-		exe, err := checkExecutable(python, "--python")
-		if err != nil {
-			return nil, "", err
-		}
-		python = exe
-	} else {
-		exe, err := checkExecutable(program[0], "PROGRAM")
-		if err != nil {
-			return nil, "", err
-		}
-		program[0] = exe
-		if pythonName.MatchString(filepath.Base(exe)) {
-			script = scriptArg(program[1:])
-		}
+	if underPython || interp.IsPythonName(exe) {
+		script = scriptArg(argv[1:])
 	}
 	if script == "" {
-		return program, python, nil
+		return argv, nil
 	}
 	if err := checkScript(script); err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if fi, err := os.Stat(script); err == nil && fi.IsDir() {
-		return program, python, nil // a package with __main__.py
+		return argv, nil // a package with __main__.py
 	}
-	if err := checkSyntax(python, program, script); err != nil {
-		return nil, "", err
+	if err := checkSyntax(exe, script); err != nil {
+		return nil, err
 	}
-	return program, python, nil
+	return argv, nil
 }
 
 // scriptArg is the script in a Python command line's arguments: the first
@@ -141,12 +128,8 @@ func checkScript(script string) error {
 // checkSyntax compiles the script, without running it, in a separate
 // interpreter process (never in the debuggee): a syntax error would stop
 // the program before any function runs.
-func checkSyntax(python string, program []string, script string) error {
-	interp := python
-	if !strings.HasSuffix(program[0], ".py") {
-		interp = program[0]
-	}
-	cmd := exec.Command(interp, "-I", "-c", "import sys; compile(open(sys.argv[1], 'rb').read(), sys.argv[1], 'exec')", script)
+func checkSyntax(python, script string) error {
+	cmd := exec.Command(python, "-I", "-c", "import sys; compile(open(sys.argv[1], 'rb').read(), sys.argv[1], 'exec')", script)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
@@ -190,28 +173,8 @@ func checkGDBCanRecord(gdb string) error {
 		gdb = "gdb"
 	}
 	v, err := gdbmi.GDBVersion(gdb)
-	if err != nil || v.Major == 0 || v.Major >= 14 || !cpuHasAMX() {
+	if err != nil || v.Major == 0 || v.Major >= 14 || !gdbmi.CPUHasAMX() {
 		return nil // gdb's own start says what is wrong, if anything
 	}
 	return fmt.Errorf("gdb %s cannot reverse-execute on this CPU (it has AMX, and gdb < 14 writes a short XSAVE area): install gdb 14 or newer and name it with --gdb, or use --backend rr|udb (timelens doctor shows what works here)", v)
-}
-
-// explainOpenError adds what to do next to the errors the Python extension
-// reports while it records.
-func explainOpenError(err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "was never called"):
-		return fmt.Errorf("%w before the program exited; check the --record-from name (a function the program calls), or leave --record-from out to record from the first line", err)
-	case strings.Contains(msg, "no CPython debug symbols") || strings.Contains(msg, "No struct type named _Py") || strings.Contains(msg, "No symbol \"_Py"):
-		said := msg
-		if k := strings.LastIndex(said, "error: "); k >= 0 {
-			said = said[k+len("error: "):]
-		}
-		return fmt.Errorf("this Python has no debug info (gdb: %s), which timelens needs to read its frames; install its debug symbols (Debian: python3.X-dbg) or give a Python built with -g via --python or after --", strings.TrimSuffix(strings.TrimPrefix(said, "recording: "), "."))
-	}
-	return err
 }

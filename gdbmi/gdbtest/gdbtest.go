@@ -1,0 +1,391 @@
+// Package gdbtest is the one harness for tests that run a real gdb (and a
+// real CPython): it finds the debugger and the interpreters, skips a test
+// where they are missing here, or fails it where the run requires them
+// (TIMELENS_REQUIRE_DEBUGGER=1, as in the test roots and CI), and starts
+// sessions whose methods fail the test when gdb refuses what it needed, so
+// that a test reads like the session it drives:
+//
+//	s := gdbtest.Start(t, gdbmi.Config{Program: gdbtest.Python(t), Args: []string{prog}})
+//	s.Do("break getppid")
+//	if reason := s.Run("-exec-run"); reason != "breakpoint-hit" { ... }
+//	js, ok := s.Call("-timelens-frames")
+//
+// Scripts that drive gdb from inside (a gdb-side Python test) run with
+// Batch. Environment: TIMELENS_GDB (the gdb, default gdb on PATH),
+// TIMELENS_PYTHON (the CPython to debug), TIMELENS_PYTHONS (a comma
+// separated list for the tests that read every version), TIMELENS_SUITE
+// (the test root: sid has python3.14).
+package gdbtest
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/timelens/timelens/gdbmi"
+)
+
+// Required reports whether missing debuggers fail the tests instead of
+// skipping them (TIMELENS_REQUIRE_DEBUGGER=1).
+func Required() bool { return os.Getenv("TIMELENS_REQUIRE_DEBUGGER") == "1" }
+
+// SkipOrFail skips t, or fails it where debuggers are required.
+func SkipOrFail(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if Required() {
+		t.Fatalf("required debugger missing: "+format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
+// GDB returns the gdb under test, $TIMELENS_GDB or gdb on PATH, and its
+// version. It must be gdb 13 or newer: the Python extension's MI commands
+// need gdb.MICommand.
+func GDB(t testing.TB) (string, gdbmi.Version) {
+	t.Helper()
+	name := os.Getenv("TIMELENS_GDB")
+	if name == "" {
+		name = "gdb"
+	}
+	path, err := exec.LookPath(name)
+	if err != nil {
+		SkipOrFail(t, "no gdb (set TIMELENS_GDB): %v", err)
+	}
+	v, err := gdbmi.GDBVersion(path)
+	if err != nil {
+		SkipOrFail(t, "%v", err)
+	}
+	if v.Major < 13 {
+		SkipOrFail(t, "gdb %s has no gdb.MICommand: the extension needs gdb ≥ 13", v)
+	}
+	return path, v
+}
+
+// ReverseGDB returns a gdb that can reverse-execute here: gdb < 14 cannot
+// on a CPU with AMX, such as the hosts of this project, so these tests run
+// in the test root (scripts/root-tests).
+func ReverseGDB(t testing.TB) string {
+	t.Helper()
+	gdb, v := GDB(t)
+	if v.Major < 14 && gdbmi.CPUHasAMX() {
+		SkipOrFail(t, "gdb %s cannot reverse-execute on this CPU (AMX); run in the test root (scripts/root-tests)", v)
+	}
+	return gdb
+}
+
+// Python returns the CPython the debugger tests record and navigate:
+// $TIMELENS_PYTHON, else the test root's (python3.14 in sid, else
+// python3.13), as an absolute path to the interpreter itself.
+func Python(t testing.TB) string {
+	t.Helper()
+	want := os.Getenv("TIMELENS_PYTHON")
+	if want == "" {
+		want = "python3.13"
+		if os.Getenv("TIMELENS_SUITE") == "sid" {
+			want = "python3.14"
+		}
+	}
+	py, err := interpreter(want)
+	if err != nil {
+		SkipOrFail(t, "no %s with debug symbols to record (set TIMELENS_PYTHON; the test roots have it): %v", want, err)
+	}
+	return py
+}
+
+// AnyPython returns a CPython for tests that only need a process to debug:
+// $TIMELENS_PYTHON, else python3.13, else python3.
+func AnyPython(t testing.TB) string {
+	t.Helper()
+	for _, name := range []string{os.Getenv("TIMELENS_PYTHON"), "python3.13", "python3"} {
+		if name == "" {
+			continue
+		}
+		if py, err := interpreter(name); err == nil {
+			return py
+		}
+	}
+	SkipOrFail(t, "no python3 to debug")
+	return ""
+}
+
+// Interpreter is one CPython that every machine of the project has (FACTS.md),
+// in the test root that runs it: pyenv's builds (libpython shared, -g -O3,
+// computed gotos; /root/.pyenv is bound into the roots) and the distributions'
+// (a static interpreter, debug symbols in /usr/lib/debug).
+type Interpreter struct {
+	Label string // how the tests name it
+	Path  string
+	Suite string // the root: trixie (gdb 16) or sid (gdb 18)
+	// Debug builds (python3.Xd) read values like the others; the navigation
+	// tests leave them out, as their optimized twins run the same code.
+	Debug bool
+}
+
+// Interpreters are the project's CPythons, each root's own (Debian's) last.
+var Interpreters = []Interpreter{
+	{Label: "3.10-pyenv", Path: "/root/.pyenv/versions/3.10.13/bin/python3.10", Suite: "trixie"},
+	{Label: "3.11-pyenv", Path: "/root/.pyenv/versions/3.11.7/bin/python3.11", Suite: "trixie"},
+	{Label: "3.11-bookworm", Path: "/usr/bin/python3.11", Suite: "trixie"},
+	{Label: "3.12-pyenv", Path: "/root/.pyenv/versions/3.12.1/bin/python3.12", Suite: "trixie"},
+	{Label: "3.13-pyenv", Path: "/root/.pyenv/versions/3.13.0/bin/python3.13", Suite: "trixie"},
+	{Label: "3.13d-trixie", Path: "/usr/bin/python3.13d", Suite: "trixie", Debug: true},
+	{Label: "3.13-trixie", Path: "/usr/bin/python3.13", Suite: "trixie"},
+	{Label: "3.14d-sid", Path: "/usr/bin/python3.14d", Suite: "sid", Debug: true},
+	{Label: "3.14-sid", Path: "/usr/bin/python3.14", Suite: "sid"},
+}
+
+// Suite is the test root the tests run in ($TIMELENS_SUITE, set by
+// scripts/root-tests; trixie when unset).
+func Suite() string {
+	if s := os.Getenv("TIMELENS_SUITE"); s != "" {
+		return s
+	}
+	return "trixie"
+}
+
+// SuitePythons returns the project's interpreters of this test root (debug
+// builds with withDebug), or those $TIMELENS_PYTHONS lists (comma separated
+// paths). One that is missing is skipped with a line saying so, and fails
+// the test where debuggers are required (the roots, CI): every machine of
+// the project has them.
+func SuitePythons(t testing.TB, withDebug bool) []Interpreter {
+	t.Helper()
+	var list []Interpreter
+	if env := os.Getenv("TIMELENS_PYTHONS"); env != "" {
+		for _, p := range strings.Split(env, ",") {
+			list = append(list, Interpreter{Label: labelOf(p), Path: p, Suite: Suite()})
+		}
+	} else {
+		for _, p := range Interpreters {
+			if p.Suite == Suite() && (withDebug || !p.Debug) {
+				list = append(list, p)
+			}
+		}
+	}
+	var out []Interpreter
+	for _, p := range list {
+		if _, err := os.Stat(p.Path); err != nil {
+			if Required() {
+				t.Errorf("%s: %s is missing, and every machine of the project has it (pyenv builds in /root/.pyenv, Debian's in the %s root)", p.Label, p.Path, p.Suite)
+			} else {
+				t.Logf("skipped %s: %s is not on this machine", p.Label, p.Path)
+			}
+			continue
+		}
+		out = append(out, p)
+	}
+	if len(out) == 0 {
+		SkipOrFail(t, "no CPython of the %s root found (set TIMELENS_PYTHONS)", Suite())
+	}
+	return out
+}
+
+// Pythons lists the paths of the interpreters whose reading the tests check:
+// SuitePythons with the debug builds.
+func Pythons(t testing.TB) []string {
+	t.Helper()
+	var out []string
+	for _, p := range SuitePythons(t, true) {
+		out = append(out, p.Path)
+	}
+	return out
+}
+
+// labelOf names an interpreter given by path: its label when it is one of
+// the project's, else the path.
+func labelOf(path string) string {
+	for _, p := range Interpreters {
+		if p.Path == path {
+			return p.Label
+		}
+	}
+	return strings.ReplaceAll(strings.TrimPrefix(path, "/"), "/", "_")
+}
+
+// PythonVersion is the interpreter's version, "3.13.5".
+func PythonVersion(t testing.TB, python string) string {
+	t.Helper()
+	out, err := exec.Command(python, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])").Output()
+	if err != nil {
+		SkipOrFail(t, "%s does not run: %v", python, err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// interpreter finds name on PATH (or as a path) and resolves launcher
+// scripts (pyenv shims) to the interpreter gdb can run.
+func interpreter(name string) (string, error) {
+	path, err := exec.LookPath(name)
+	if err != nil {
+		return "", err
+	}
+	out, err := exec.Command(path, "-c", "import sys; print(sys.executable)").Output()
+	if err != nil {
+		return "", fmt.Errorf("%s does not run: %w", path, err)
+	}
+	if real := strings.TrimSpace(string(out)); real != "" {
+		return real, nil
+	}
+	return filepath.Abs(path)
+}
+
+// cmdTimeout bounds each command of a Session whose Config has no Timeout.
+const cmdTimeout = 5 * time.Minute
+
+// Session is a gdb started for one test. Its methods fail the test when
+// gdb refuses; the embedded gdbmi.Session is there for what a test checks
+// itself (errors, stops, timeouts).
+type Session struct {
+	*gdbmi.Session
+	t       testing.TB
+	timeout time.Duration
+}
+
+// Start starts gdb for t (GDB(t) unless cfg names one). Each command of
+// the Session's own methods is bounded by cfg.Timeout (default 5 minutes).
+// At the end of the test, a gdb still running must still refuse to run
+// code in the debuggee (may-call-functions off); then it is closed.
+func Start(t testing.TB, cfg gdbmi.Config) *Session {
+	t.Helper()
+	if cfg.GDB == "" && cfg.Argv == nil {
+		cfg.GDB, _ = GDB(t)
+	}
+	s := &Session{t: t, timeout: cfg.Timeout}
+	if s.timeout == 0 {
+		s.timeout = cmdTimeout
+	}
+	ctx, cancel := s.ctx()
+	defer cancel()
+	gs, err := gdbmi.Start(ctx, cfg)
+	if err != nil {
+		t.Fatalf("starting gdb: %v", err)
+	}
+	s.Session = gs
+	t.Cleanup(func() {
+		if gs.Alive() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if r, err := gs.MI(ctx, "-gdb-show", "may-call-functions"); err == nil && r.Payload["value"] != "off" {
+				t.Errorf("may-call-functions is %v at the end of the session; it must stay off", r.Payload["value"])
+			}
+		}
+		_ = gs.Close()
+	})
+	return s
+}
+
+// ctx bounds one command.
+func (s *Session) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), s.timeout)
+}
+
+// Do runs a CLI command and returns what it printed.
+func (s *Session) Do(command string) string {
+	s.t.Helper()
+	ctx, cancel := s.ctx()
+	defer cancel()
+	out, err := s.Console(ctx, command)
+	if err != nil {
+		s.t.Fatalf("%s: %v", command, err)
+	}
+	return out
+}
+
+// Run runs an execution command (-exec-run, -exec-continue --reverse, a
+// CLI command that moves such as "starti") and returns why the program
+// stopped (breakpoint-hit, syscall-entry, exited-normally, ...).
+func (s *Session) Run(op string, args ...string) string {
+	s.t.Helper()
+	ctx, cancel := s.ctx()
+	defer cancel()
+	var ev gdbmi.StopEvent
+	var err error
+	if strings.HasPrefix(op, "-") {
+		ev, err = s.Exec(ctx, op, args...)
+	} else {
+		ev, err = s.ExecConsole(ctx, strings.Join(append([]string{op}, args...), " "))
+	}
+	if err != nil {
+		s.t.Fatalf("%s: %v\nprogram output: %s", op, err, s.TTYOutput())
+	}
+	return ev.Reason
+}
+
+// MustMI runs an MI command and returns its result's fields.
+func (s *Session) MustMI(op string, args ...string) map[string]any {
+	s.t.Helper()
+	ctx, cancel := s.ctx()
+	defer cancel()
+	r, err := s.MI(ctx, op, args...)
+	if err != nil {
+		s.t.Fatalf("%s: %v", op, err)
+	}
+	return r.Payload
+}
+
+// Call runs an MI command written as one line, its words split at spaces
+// ("-timelens-locals --depth 0"), and returns its json field; or, with ok
+// false, gdb's error message.
+func (s *Session) Call(line string) (js string, ok bool) {
+	s.t.Helper()
+	f := strings.Fields(line)
+	ctx, cancel := s.ctx()
+	defer cancel()
+	r, err := s.MI(ctx, f[0], f[1:]...)
+	var ce *gdbmi.CommandError
+	switch {
+	case errors.As(err, &ce):
+		return ce.Msg, false
+	case err != nil:
+		s.t.Fatalf("%s: %v", line, err)
+	}
+	js, isJSON := r.Payload["json"].(string)
+	if !isJSON {
+		s.t.Fatalf("%s: no json in the reply %v", line, r.Payload)
+	}
+	return js, true
+}
+
+// Source loads a script into gdb from its text (written to a temporary
+// file named name).
+func (s *Session) Source(name, text string) {
+	s.t.Helper()
+	file := filepath.Join(s.t.TempDir(), name)
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		s.t.Fatal(err)
+	}
+	s.Do("source " + file)
+}
+
+// Batch runs gdb -batch with args (after -nx, full Python tracebacks and
+// the debuggee's environment), for a script that drives gdb from inside,
+// bounded by ctx, and returns what gdb printed.
+func Batch(ctx context.Context, gdb string, args ...string) (string, error) {
+	argv := []string{"-nx", "-batch", "-ex", "set python print-stack full"}
+	for _, kv := range gdbmi.DebuggeeEnv() {
+		argv = append(argv, "-ex", "set environment "+kv)
+	}
+	out, err := exec.CommandContext(ctx, gdb, append(argv, args...)...).CombinedOutput()
+	return string(out), err
+}
+
+// Lines returns the rest of each line of out that starts with prefix: the
+// results a script prints for its test.
+func Lines(out, prefix string) []string {
+	var lines []string
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 1<<26)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), prefix); ok {
+			lines = append(lines, rest)
+		}
+	}
+	return lines
+}
