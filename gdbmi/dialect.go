@@ -480,6 +480,80 @@ var dialects = []Dialect{
 	},
 }
 
+// GDBSide is what the gdb side (pyext/timelens_gdb/debugger.py) needs of a
+// row to ask the time, go back to a time and see the end of history while it
+// moves inside the debugger: the same commands and patterns ParseTime,
+// GotoCommands and BookmarkCommand use here, sent as JSON when the session
+// starts, so that no pattern is written twice.
+type GDBSide struct {
+	Kind         Kind     `json:"kind"`
+	TimeCommands []string `json:"time_commands"`
+	// Patterns are regular expressions (RE2 syntax, which Python's re reads
+	// too) by name: gdb: current, replay, lowest, log; rr: event,
+	// event_before_5_8 (the current event, one more than the completed one),
+	// ticks; udb: time (bbcount with commas, then 0xPC).
+	Patterns map[string]string `json:"patterns"`
+	// NoRecording is what the time query says without a recording (gdb).
+	NoRecording []string `json:"no_recording,omitempty"`
+	// Goto are the commands that go to a time, Python format strings over the
+	// time's parts ({0}: instruction, event or bbcount; {1}: ticks or pc);
+	// GotoNoPC those of a UDB time without a pc.
+	Goto     []string `json:"goto"`
+	GotoNoPC []string `json:"goto_no_pc,omitempty"`
+	// Start and End go to the ends of history; GotoNoop are goto errors
+	// that mean "already there".
+	Start    []string `json:"start"`
+	End      []string `json:"end"`
+	GotoNoop []string `json:"goto_noop,omitempty"`
+	// Bookmark commands ({0}: the id) and the pattern that reads a new
+	// one's id; nil where the backend has none a move needs (gdb, UDB).
+	Bookmark *GDBSideBookmark `json:"bookmark,omitempty"`
+	// LastChange is LastChange; EndSignals is EndSignals.
+	LastChange string   `json:"last_change,omitempty"`
+	EndSignals []string `json:"end_signals,omitempty"`
+}
+
+// GDBSideBookmark is GDBSide's bookmark commands: rr's checkpoints.
+type GDBSideBookmark struct {
+	Create string `json:"create"`
+	ID     string `json:"id"`
+	Goto   string `json:"goto"`
+	Delete string `json:"delete"`
+}
+
+// GDBSide returns what the gdb side needs of this row.
+func (d Dialect) GDBSide() GDBSide {
+	g := GDBSide{Kind: d.Kind, TimeCommands: d.TimeCommands, Start: d.StartCommands, End: d.EndCommands,
+		GotoNoop: d.GotoNoopErrors, LastChange: d.LastChange, EndSignals: d.EndSignals}
+	switch d.Kind {
+	case KindGDB:
+		g.Patterns = map[string]string{"current": gdbCurrentRe.String(), "replay": gdbReplayRe.String(),
+			"lowest": gdbLowestRe.String(), "log": gdbLogRe.String()}
+		g.NoRecording = gdbNoRecording
+		g.Goto = d.gotoCmds(0, 0)
+	case KindRR:
+		g.Patterns = map[string]string{"event": rrCompletedRe.String(), "event_before_5_8": rrCurrentRe.String(),
+			"ticks": rrTickRe.String()}
+		g.Goto = d.gotoCmds(0, 1)
+	case KindUDB:
+		g.Patterns = map[string]string{"time": udbTimeRe.String()}
+		g.Goto, g.GotoNoPC = d.gotoCmds(0, 1), d.gotoCmds(0, 0)
+	}
+	// The goto commands of the time (0, 1) with its parts as placeholders.
+	for _, cmds := range []*[]string{&g.Goto, &g.GotoNoPC} {
+		for i, c := range *cmds {
+			c = strings.Replace(c, "0x1", "0x{1:x}", 1)
+			c = strings.Replace(c, " 1", " {1}", 1)
+			(*cmds)[i] = strings.Replace(c, " 0", " {0}", 1)
+		}
+	}
+	if d.GotoReplays && d.bookmarkID != nil {
+		g.Bookmark = &GDBSideBookmark{Create: d.BookmarkCreate, ID: d.bookmarkID.String(),
+			Goto: d.BookmarkGoto + " {0}", Delete: d.BookmarkDelete + " {0}"}
+	}
+	return g
+}
+
 // DialectFor returns the row for k. The error names the valid kinds.
 func DialectFor(k Kind) (Dialect, error) {
 	for _, d := range dialects {
@@ -754,6 +828,10 @@ var (
 	gdbRecordRe  = regexp.MustCompile(`(?m)^Record mode:$`)
 	gdbCurrentRe = regexp.MustCompile(`Current instruction number is (\d+)\.`)
 	gdbHighestRe = regexp.MustCompile(`Highest recorded instruction number is (\d+)\.`)
+	gdbLowestRe  = regexp.MustCompile(`Lowest recorded instruction number is (\d+)\.`)
+	gdbLogRe     = regexp.MustCompile(`Log contains (\d+) instructions`)
+	// gdbNoRecording is what "info record" says without a recording.
+	gdbNoRecording = []string{"No recording is currently active.", "target record is not active."}
 )
 
 // parseGDBTime reads "info record" under record full (gdb/record-full.c,
@@ -762,9 +840,10 @@ func parseGDBTime(console string) (TimeReport, error) {
 	fail := func(why string) (TimeReport, error) {
 		return TimeReport{}, &TimeOutputError{Kind: KindGDB, Commands: []string{"info record"}, Output: console, Why: why}
 	}
-	if strings.Contains(console, "No recording is currently active.") ||
-		strings.Contains(console, "target record is not active.") {
-		return TimeReport{}, ErrTimeNoRecording
+	for _, no := range gdbNoRecording {
+		if strings.Contains(console, no) {
+			return TimeReport{}, ErrTimeNoRecording
+		}
 	}
 	// record-core: a log saved by `record save` and restored over its core
 	// file (timelens record --backend gdb) reports like record-full.

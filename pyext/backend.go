@@ -190,7 +190,7 @@ func (b *Backend) load(ctx context.Context) error {
 		return fmt.Errorf("loading timelens into the debugger: %w", err)
 	}
 	// The gdb side asks the time and goes back to it in the debugger's dialect.
-	if _, err := b.s.MI(ctx, "-timelens-dialect", string(b.d.Kind)); err != nil {
+	if _, err := b.s.Console(ctx, DialectCommand(b.d)); err != nil {
 		return fmt.Errorf("loading timelens into the debugger: %w", err)
 	}
 	return nil

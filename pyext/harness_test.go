@@ -2,6 +2,7 @@ package pyext
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,14 +13,19 @@ import (
 // The tests drive gdb through gdbtest, and load the gdb side from this
 // directory (timelens_gdb), as Backend.load loads what Install writes out.
 
-// gdbSide is the gdb command that loads the gdb side from the source tree.
+// gdbSide is the gdb command that loads the gdb side from the source tree
+// and tells it that it runs in gdb (record full).
 func gdbSide(t testing.TB) string {
 	t.Helper()
 	dir, err := filepath.Abs(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return LoadCommand(dir)
+	d, err := gdbmi.DialectFor(gdbmi.KindGDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return LoadCommand(dir) + "; import timelens_gdb.debugger as d; d.configure(" + strings.TrimPrefix(DialectCommand(d), "python import timelens_gdb.debugger as d; d.configure(")
 }
 
 // readerSession starts gdb on python running args (env added to the

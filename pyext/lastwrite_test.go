@@ -64,6 +64,13 @@ func lastWrites(t *testing.T, py string) {
 		{"p.x", "p.x = 7", "main", "7"},
 		{"b.inner.y", "b.inner.y = 99", "set_from_callee", "99"},
 		{"total", "total = i", "main", "39"},
+		// Written in a loop of a callee two frames up.
+		{"s.y", "s.y = i", "deeper", "29"},
+		{"tag.label", `tag.label = "l%d" % i`, "deeper", "'l29'"},
+		// Written only by the __init__ dataclasses generates (code without a
+		// source file): named by its code, placed at the line that called it.
+		{"p.y", "p = Point(1, 2)", "__create_fn__.<locals>.__init__ (<string>)", "2"},
+		{"tag.hits", `tag = Tag("new")`, "__create_fn__.<locals>.__init__ (<string>)", "0"},
 	}
 	for _, c := range cases {
 		res, err := s.MI(ctx, "-timelens-last-write", "--depth", "0", c.expr)

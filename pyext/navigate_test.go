@@ -32,6 +32,7 @@ var navPrograms = []struct{ file, from string }{
 	{"exc.py", "--main"},
 	{"comp.py", "--main"},
 	{"classes.py", "--main"},
+	{"generated.py", "--main"},
 	{"calls.py", "fact"},
 	{"classes.py", "Account.deposit"},
 }
@@ -313,11 +314,12 @@ func navSemantics(t *testing.T, gdb, python, dir, file string, sample int) {
 				"-x", filepath.Join(dir, "check.py"),
 				"--args", python, prog)
 			var res struct {
-				Forward   []int             `json:"forward"`
-				Reverse   []int             `json:"reverse"`
-				Semantics map[string][2]int `json:"semantics"`
-				Failures  []map[string]any  `json:"semantics_failures"`
-				Context   map[string]any    `json:"forward_context"`
+				Forward    []int             `json:"forward"`
+				Reverse    []int             `json:"reverse"`
+				Semantics  map[string][2]int `json:"semantics"`
+				Sourceless []any             `json:"sourceless"`
+				Failures   []map[string]any  `json:"semantics_failures"`
+				Context    map[string]any    `json:"forward_context"`
 			}
 			found := false
 			for _, l := range gdbtest.Lines(b, "TLCHECK ") {
@@ -330,6 +332,9 @@ func navSemantics(t *testing.T, gdb, python, dir, file string, sample int) {
 				res.Reverse[0], res.Reverse[1], res.Semantics)
 			if res.Forward[0] != res.Forward[1] || res.Reverse[0] != res.Reverse[1] {
 				t.Errorf("step differs from the oracle: %v", res.Context)
+			}
+			if len(res.Sourceless) > 0 {
+				t.Errorf("moves stopped in code without a source file: %v", res.Sourceless)
 			}
 			if len(res.Semantics) == 0 {
 				t.Errorf("no semantic checks ran")

@@ -35,6 +35,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/timelens/timelens/gdbmi"
 )
 
 //go:embed timelens_gdb/*.py timelens_gdb/versions/*.py
@@ -65,8 +67,22 @@ func Install(dir string) (string, error) {
 
 // LoadCommand is the gdb command that loads the gdb-side package found in
 // dir/timelens_gdb (the source tree's pyext directory, or one Install wrote).
+// DialectCommand then tells it which debugger it runs in.
 func LoadCommand(dir string) string {
 	return fmt.Sprintf("python import sys; sys.path.insert(0, %q); import timelens_gdb", dir)
+}
+
+// DialectCommand is the gdb command that gives the loaded gdb side the facts
+// of the debugger it runs in: gdbmi's dialect row (Dialect.GDBSide), so that
+// both sides read the debugger's answers with the same patterns.
+func DialectCommand(d gdbmi.Dialect) string {
+	spec, err := json.Marshal(d.GDBSide())
+	if err != nil {
+		panic(err) // plain data: cannot fail
+	}
+	// A JSON string literal is a Python string literal.
+	lit, _ := json.Marshal(string(spec))
+	return fmt.Sprintf("python import timelens_gdb.debugger as d; d.configure(%s)", lit)
 }
 
 // Commands lists the GDB/MI commands the script defines.

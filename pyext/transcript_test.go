@@ -21,6 +21,7 @@ package pyext
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -97,7 +98,8 @@ func canonicalMI(line string) string {
 func acknowledged(cmd string) bool {
 	return strings.HasPrefix(cmd, "-gdb-set ") ||
 		strings.HasPrefix(cmd, "-interpreter-exec console set environment ") ||
-		strings.HasPrefix(cmd, "-interpreter-exec console python import sys; sys.path.insert(0, ")
+		strings.HasPrefix(cmd, "-interpreter-exec console python import sys; sys.path.insert(0, ") ||
+		strings.HasPrefix(cmd, "-interpreter-exec console python import timelens_gdb.debugger as d; d.configure(")
 }
 
 // playTranscript is the fake debugger: reads MI commands ("TOKEN-op args") on
@@ -305,6 +307,12 @@ func TestTranscriptUDBBackend(t *testing.T) {
 	}
 }
 
+// strconvQuote writes s as a Python string literal (a JSON string literal is one).
+func strconvQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
 // TestTranscriptNavigateDialect runs testdata/transcripts/dialect_check.py in
 // a gdb: the gdb side's time query, its way back to a time, and its end-of-
 // history signal, for gdb, rr and UDB, against their transcripts.
@@ -316,11 +324,20 @@ func TestTranscriptNavigateDialect(t *testing.T) {
 	list := fmt.Sprintf("[('rr', %q), ('udb', %q), ('gdb', %q), ('rr-checkpoint', %q), ('udb-last', %q), ('rr-56', %q)]",
 		filepath.Join(dir, "rr-backend.txt"), filepath.Join(dir, "udb-backend.txt"), gdbTranscript,
 		filepath.Join(dir, "rr-checkpoint.txt"), filepath.Join(dir, "udb-last.txt"), rr56)
-	// The whole gdb side is loaded, as the backend loads it.
+	// The whole gdb side is loaded, as the backend loads it, with each
+	// debugger's facts from gdbmi's dialect table (Dialect.GDBSide).
+	dialects := map[string]string{}
+	for _, k := range gdbmi.Kinds() {
+		d, _ := gdbmi.DialectFor(k)
+		spec, _ := json.Marshal(d.GDBSide())
+		dialects[string(k)] = string(spec)
+	}
+	table, _ := json.Marshal(dialects)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	out, err := gdbtest.Batch(ctx, gdb, "-ex", gdbSide(t),
-		"-ex", "python TL_TRANSCRIPTS="+list, "-x", filepath.Join(dir, "dialect_check.py"))
+		"-ex", "python import json; TL_TRANSCRIPTS="+list+"; TL_DIALECTS=json.loads("+strconvQuote(string(table))+")",
+		"-x", filepath.Join(dir, "dialect_check.py"))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}

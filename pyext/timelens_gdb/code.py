@@ -177,6 +177,11 @@ class CodeInfo:
         self.name = pystr(memory.u64(addr + L.co_name))
         self.firstlineno = memory.i32(addr + L.co_firstlineno)
         self.flags = memory.i32(addr + L.co_flags)
+        # Code whose co_filename is <string>, <frozen ...> or another <...> name
+        # (the __init__ dataclasses generate, namedtuple's __new__, exec'd code)
+        # has no source for the editor to show: moves pass through it like C
+        # code, and its writes are placed at the line that called it.
+        self.has_source = not (self.filename or "<").startswith("<")
         if L.co_code is not None:
             code = memory.u64(addr + L.co_code)
             self.n = memory.i64(code + L.ob_size) // 2

@@ -3,51 +3,49 @@
 The moves are the same gdb watchpoints and (reverse-)continues in all three;
 what differs is how to ask the time, how to go back to a time (a refused
 move leaves time where it was), how the end of history shows, and how to
-find the last change of a location. The Go backend names the debugger with
--timelens-dialect right after loading this package (gdbmi/dialect.go holds
-the same facts for the Go side).
-
-Sources: rr src/DebuggerExtensionCommand.cc ("when": "Completed event: N"
-(5.8+) or "Current event: N+1" (before 5.8); "when-ticks"; "checkpoint":
-"Checkpoint N at WHERE"; "delete checkpoint N"), src/launch_debugger.cc
-("run EVENT" restarts at the first stop after event EVENT; "seek-ticks T";
-"restart N" seeks to checkpoint N), src/GdbServer.cc (a forward replay ends
-with a synthetic SIGKILL at the debuggee's exit); UDB: docs.undo.io
-TimeNotation.html ("info time": "Current time is: 11,571:0x5555555552df (in
-recorded range: [1 - 228,443])"; "ugo time BBCOUNT:0xPC"), Undo's "last
-EXPRESSION" (the most recent change of a value).
+find the last change of a location. Those facts live in one place, the
+dialect table of the Go side (gdbmi/dialect.go): the backend sends this
+package its row (Dialect.GDBSide, as JSON) right after loading it, and
+configure() keeps it. Times here are tuples that compare in time order:
+gdb's (instruction,), rr's (event, ticks), UDB's (bbcount, pc).
 """
 
+import json
 import re
 
 import gdb
 
 from .errors import TimelensError
 
-KINDS = ("gdb", "rr", "udb")
-_KIND = ["gdb"]
-
-_RR_EVENT = re.compile(r"Completed event: (\d+)")
-_RR_EVENT_OLD = re.compile(r"Current event: (\d+)")
-_RR_TICK = re.compile(r"Current tick: (\d+)")
-_RR_CHECKPOINT = re.compile(r"Checkpoint (\d+) at")
-_UDB_TIME = re.compile(r"Current time is: ([0-9,]+)(?::(0x[0-9a-fA-F]+))?")
-_GDB_INSN = re.compile(r"Current instruction number is (\d+)")
-_GDB_LOWEST = re.compile(r"Lowest recorded instruction number is (\d+)")
-_GDB_LOG = re.compile(r"Log contains (\d+) instructions")
-
-# Undo's command that goes back to the last change of a value.
-UDB_LAST = "last"
+_SPEC = {}
+_RE = {}
 
 
-def set_kind(kind):
-    if kind not in KINDS:
-        raise TimelensError("bad-argument", "unknown debugger %r: valid ones are %s" % (kind, ", ".join(KINDS)))
-    _KIND[0] = kind
+def configure(spec):
+    """Take the debugger's facts: the JSON of gdbmi's Dialect.GDBSide (or its dict)."""
+    if isinstance(spec, str):
+        spec = json.loads(spec)
+    if spec.get("kind") not in ("gdb", "rr", "udb"):
+        raise TimelensError("bad-argument", "unknown debugger %r: valid ones are gdb, rr, udb" % spec.get("kind"))
+    _SPEC.clear()
+    _SPEC.update(spec)
+    _RE.clear()
+    _RE.update({name: re.compile(p) for name, p in spec.get("patterns", {}).items()})
+
+
+def spec():
+    if not _SPEC:
+        raise TimelensError("internal", "the gdb side was not told which debugger it runs in (-timelens-dialect)")
+    return _SPEC
 
 
 def kind():
-    return _KIND[0]
+    return spec()["kind"]
+
+
+def _search(name, text):
+    m = _RE[name].search(text) if name in _RE else None
+    return m
 
 
 # gdb 17+ (gdb 18 in the sid root): when an MI command written in Python resumes
@@ -102,46 +100,52 @@ def stops():
 
 class State(tuple):
     """(replaying, time) with, under rr, the checkpoint taken there (or None).
-    replaying is None without a recording, False at gdb's live end; time is
-    comparable: gdb's instruction number, rr's (event, ticks), UDB's (bbcount, pc)."""
+    replaying is None without a recording, False at gdb's live end; time is a
+    tuple that compares in time order (see the module doc)."""
     checkpoint = None
 
 
-def rr_time(out):
-    """rr's (event, ticks) from the output of `when` and `when-ticks`, or None:
-    5.8+ says the completed event N, older versions the current one, N+1."""
-    t = _RR_TICK.search(out)
-    e = _RR_EVENT.search(out)
-    if e:
-        event = int(e.group(1))
-    else:
-        e = _RR_EVENT_OLD.search(out)
-        if not e:
-            return None
-        event = max(int(e.group(1)) - 1, 0)
-    return (event, int(t.group(1))) if t else None
+def _console(commands):
+    return "".join(gdb.execute(c, to_string=True) for c in commands)
 
 
-def udb_time(out):
-    m = _UDB_TIME.search(out)
-    return (int(m.group(1).replace(",", "")), int(m.group(2) or "0", 16)) if m else None
+def parse_time(out):
+    """The time the debugger's answer to its time commands says, or None."""
+    k = kind()
+    if k == "rr":
+        t = _search("ticks", out)
+        e = _search("event", out)
+        if e:
+            event = int(e.group(1))
+        else:
+            e = _search("event_before_5_8", out)
+            if not e:
+                return None
+            event = max(int(e.group(1)) - 1, 0)
+        return (event, int(t.group(1))) if t else None
+    if k == "udb":
+        m = _search("time", out)
+        return (int(m.group(1).replace(",", "")), int(m.group(2) or "0", 16)) if m else None
+    m = _search("current", out)
+    return (int(m.group(1)),) if m else None
 
 
 def udb_now():
     """UDB's time as (bbcount, pc), or None."""
-    return udb_time(gdb.execute("info time -a", to_string=True))
+    return parse_time(_console(spec()["time_commands"]))
 
 
 _CHECKPOINTS = []  # rr checkpoints this package created and has not deleted
 
 
 def _take_checkpoint():
-    """The id of a new rr checkpoint here, or None when rr refused one."""
+    """The id of a new checkpoint here, or None when the debugger refused one."""
+    b = spec().get("bookmark")
     try:
-        out = gdb.execute("checkpoint", to_string=True)
+        out = gdb.execute(b["create"], to_string=True)
     except gdb.error:
         return None
-    m = _RR_CHECKPOINT.search(out)
+    m = re.search(b["id"], out)
     if not m:
         return None
     _CHECKPOINTS.append(m.group(1))
@@ -149,79 +153,79 @@ def _take_checkpoint():
 
 
 def drop_checkpoints():
+    b = _SPEC.get("bookmark")
     while _CHECKPOINTS:
+        cp = _CHECKPOINTS.pop()
         try:
-            gdb.execute("delete checkpoint " + _CHECKPOINTS.pop(), to_string=True)
+            gdb.execute(b["delete"].format(cp), to_string=True)
         except gdb.error:
             pass  # gone already (rr restarted elsewhere): nothing to free
 
 
 def record_state(mark=False):
-    """The State now. mark: under rr, also take a checkpoint there for restore
-    (the start of a move that may have to come back)."""
-    d = _KIND[0]
-    if d == "rr":
-        out = gdb.execute("when", to_string=True) + gdb.execute("when-ticks", to_string=True)
-        t = rr_time(out)
-        if t is None:
-            raise TimelensError("internal", "rr did not say the time (when, when-ticks): %r" % out.strip()[:200])
-        st = State((True, t))
-        if mark:
-            drop_checkpoints()  # a move that ended without the move wrapper (baseline)
-            st.checkpoint = _take_checkpoint()
-        return st
-    if d == "udb":
-        out = gdb.execute("info time -a", to_string=True)
-        t = udb_time(out)
-        if t is None:
-            raise TimelensError("internal", "UDB did not say the time (info time -a): %r" % out.strip()[:200])
-        return State((True, t))
-    out = gdb.execute("info record", to_string=True)
-    if "No recording is currently active" in out or "No record target" in out:
+    """The State now. mark: where the debugger goes to a time by replaying from
+    an earlier point (rr), also take a checkpoint there for restore (the start
+    of a move that may have to come back)."""
+    sp = spec()
+    out = _console(sp["time_commands"])
+    if any(no in out for no in sp.get("no_recording", ())):
         return State((None, None))
-    m = _GDB_INSN.search(out)
-    if m:
-        return State((True, int(m.group(1))))
-    return State((False, None))
+    t = parse_time(out)
+    if sp["kind"] == "gdb":
+        if t is None:
+            return State((False, None))  # the live end: no current instruction
+        return State((True, t))
+    if t is None:
+        raise TimelensError("internal", "%s did not say the time (%s): %r"
+                            % (sp["kind"], ", ".join(sp["time_commands"]), out.strip()[:200]))
+    st = State((True, t))
+    if mark and sp.get("bookmark"):
+        drop_checkpoints()  # a move that ended without the move wrapper (baseline)
+        st.checkpoint = _take_checkpoint()
+    return st
 
 
 def replaying():
     """Forward would replay (True) rather than run the process live."""
-    if _KIND[0] != "gdb":
+    if kind() != "gdb":
         return True  # rr and UDB only replay
-    return "Replay mode" in gdb.execute("info record", to_string=True)
+    return _search("replay", gdb.execute("info record", to_string=True)) is not None
 
 
-def info_record(pattern):
-    """A number `info record` says (gdb), or None."""
-    m = pattern.search(gdb.execute("info record", to_string=True))
+def _gdb_number(name):
+    m = _search(name, gdb.execute("info record", to_string=True))
     return int(m.group(1)) if m else None
 
 
 def lowest_instruction():
-    return info_record(_GDB_LOWEST)
+    """gdb: the lowest recorded instruction number."""
+    return _gdb_number("lowest")
 
 
 def log_size():
-    return info_record(_GDB_LOG)
+    """gdb: how many instructions the log holds."""
+    return _gdb_number("log")
 
 
 def goto_commands(where):
-    """The CLI commands that go to a time of record_state (or gdb's "begin"/"end")."""
-    d = _KIND[0]
-    if d == "rr":
-        return ["run %d" % where[0], "seek-ticks %d" % where[1]]
-    if d == "udb":
-        return ["ugo time %d:0x%x" % where if where[1] else "ugo time %d" % where[0]]
-    return ["record goto %s" % where]
+    """The CLI commands that go to a time of record_state, or to "begin"/"end"."""
+    sp = spec()
+    if where == "begin":
+        return list(sp["start"])
+    if where == "end":
+        return list(sp["end"])
+    if sp.get("goto_no_pc") and len(where) > 1 and not where[1]:
+        return [c.format(*where) for c in sp["goto_no_pc"]]
+    return [c.format(*where) for c in sp["goto"]]
 
 
 def goto(where):
+    noop = spec().get("goto_noop", ())
     for c in goto_commands(where):
         try:
             resume(c)
         except gdb.error as e:
-            if "Already at target" not in str(e):
+            if not any(n in str(e) for n in noop):
                 raise
 
 
@@ -231,7 +235,7 @@ def restore(state):
     cp = getattr(state, "checkpoint", None)
     if cp is not None:
         try:
-            resume("restart " + cp)
+            resume(spec()["bookmark"]["goto"].format(cp))
             return
         except gdb.error:
             pass  # the checkpoint is gone or rr refused: go back by time
@@ -244,4 +248,4 @@ def restore(state):
 def end_signal(signal_name, reverse):
     """A signal stop that means the end of history: rr ends a forward replay with a
     synthetic SIGKILL at the debuggee's exit."""
-    return not reverse and _KIND[0] == "rr" and signal_name == "SIGKILL"
+    return not reverse and signal_name in spec().get("end_signals", ())

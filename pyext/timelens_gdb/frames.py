@@ -292,9 +292,17 @@ def python_frames(f=None, complete=False):
     return out
 
 
+def visible_frames(f=None, complete=False):
+    """python_frames without those of code that has no source file (see
+    code.has_source): what the user sees of the stack."""
+    return [(fr, ci) for fr, ci in python_frames(f, complete) if ci.has_source]
+
+
 def position():
-    """The current position: file, 1-based line, function, depth, frame."""
-    frames = python_frames()
+    """The current position: file, 1-based line, function, depth (frames with
+    a source file), frame. Code without a source file is passed through like
+    C code: the position is that of the frame that called it."""
+    frames = visible_frames()
     if not frames:
         return {"file": None, "line": None, "function": None, "depth": 0, "frame": None}
     f, ci = frames[0]

@@ -23,25 +23,59 @@ from .values import Reader
 
 def _back_to_write(slot):
     """Moves back to the last write (UDB: change) of the 8 bytes at slot.
-    Returns (found, what the debugger said)."""
+    Returns (what, detail): what is "write" (found: time is at the write),
+    "edge" (none: time is at the start of history) or "other" (the debugger
+    stopped for another reason, which detail names). The stop event decides,
+    not what gdb printed: it prints whatever it likes on the way (source
+    files it cannot find, "Run till exit", thread notices)."""
     expr = "*(unsigned long *) 0x%x" % slot
-    if debugger.kind() == "udb":
+    last = debugger.spec().get("last_change")
+    if last:
         before = debugger.udb_now()
         try:
-            out = gdb.execute("%s %s" % (debugger.UDB_LAST, expr), to_string=True)
+            out = gdb.execute("%s %s" % (last, expr), to_string=True)
         except gdb.error as e:
             out = str(e)
         after = debugger.udb_now()
         # A refused search leaves time where it was (or at the start of history):
         # only an earlier time is a change.
-        return before is not None and after is not None and after < before, out
+        if before is not None and after is not None and after < before:
+            return "write", ""
+        return "edge", out.strip()[-200:]
     wp = gdb.Breakpoint(expr, gdb.BP_WATCHPOINT, gdb.WP_WRITE, internal=True)
     try:
         hits = wp.hit_count
-        out = gdb.execute("reverse-continue", to_string=True)
-        return wp.hit_count > hits, out
+        debugger.stops().last = None
+        try:
+            gdb.execute("reverse-continue", to_string=True)
+        except gdb.error as e:
+            return "other", "gdb: %s" % e
+        ev = debugger.stops().last
+        if wp.hit_count > hits or (isinstance(ev, gdb.BreakpointEvent) and wp in ev.breakpoints):
+            return "write", ""
+        if isinstance(ev, gdb.SignalEvent):
+            return "other", "signal %s" % ev.stop_signal
+        if isinstance(ev, gdb.BreakpointEvent):
+            return "other", "another breakpoint"
+        return "edge", ""
     finally:
         wp.delete()
+
+
+def _moved(r, owner, attr, slot):
+    """The attribute's storage at this time, when it is not slot: the write
+    just found copied it there (a dict that grew, inline values turned into a
+    dict), and the search goes on from its older place. None when the write
+    found is the one: the storage is the same, the attribute does not exist
+    yet (its creation), or it is only a class attribute (a dataclass field's
+    default) before the instance has its own."""
+    try:
+        found = lookup_attr(r, owner, attr)
+    except Exception:
+        return None
+    if not found or found[1] == slot or found[2] == "class":
+        return None
+    return found[1]
 
 
 def last_write(thread, depth, path, max_stops=1000, limit=None):
@@ -57,34 +91,34 @@ def last_write(thread, depth, path, max_stops=1000, limit=None):
         if n >= max_stops:
             raise TimelensError("gave-up", "gave up after %d watchpoint stops looking for the last write of %s"
                                 % (n, info["path"]))
-        hit, out = _back_to_write(slot)
+        what, detail = _back_to_write(slot)
         n += 1
-        if not hit:
-            udb = debugger.kind() == "udb"
-            if "history" in out or "Reached end" in out or udb:
-                said = " (UDB: %s)" % out.strip()[-200:] if udb and out.strip() else ""
-                raise TimelensError("no-earlier-write", "no write of %s before now: it was set before "
-                                    "recording started%s" % (info["path"], said), path=info["path"])
-            raise TimelensError("interrupted", "the search for the last write of %s stopped for another reason: %s"
-                                % (info["path"], out.strip()[-200:]))
-        if owner:
-            r = Reader()
-            try:
-                found = lookup_attr(r, owner, attr)
-            except Exception:
-                found = None
-            if found and found[1] != slot:
-                # A copy into the attribute's new storage: follow it back.
-                slot = found[1]
-                moved += 1
-                continue
+        if what == "edge":
+            said = " (UDB: %s)" % detail if detail else ""
+            raise TimelensError("no-earlier-write", "no write of %s before now: it was set before "
+                                "recording started%s" % (info["path"], said), path=info["path"])
+        if what == "other":
+            raise TimelensError("interrupted", "the search for the last write of %s stopped at %s before "
+                                "finding one" % (info["path"], detail))
+        older = _moved(Reader(), owner, attr, slot) if owner else None
+        if older is not None:
+            # A copy into the attribute's new storage: follow it back.
+            slot = older
+            moved += 1
+            continue
         break
-    where = frames.python_frames(complete=True)
+    inner = frames.python_frames(complete=True)
+    where = [(f, ci) for f, ci in inner if ci.has_source]
     if not where:
         raise TimelensError("not-found", "the last write of %s was made outside Python code" % info["path"])
     f, ci = where[0]
+    function = ci.qualname
+    if inner and not inner[0][1].has_source:
+        # Written by code without a source file (a dataclass's generated
+        # __init__): named by its code, placed at the line that called it.
+        function = "%s (%s)" % (inner[0][1].qualname, inner[0][1].filename)
     return {
         "path": info["path"], "value": info["value"], "file": ci.filename,
         "line": ci.line_or_none(frames.ip_index(f, ci)),
-        "function": ci.qualname, "depth": len(where) - 1, "stops": n, "moved": moved,
+        "function": function, "depth": len(where) - 1, "stops": n, "moved": moved,
     }

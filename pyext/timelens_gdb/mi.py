@@ -18,7 +18,7 @@ result: -timelens-last-reply fetches it afterwards.
   -timelens-frame-next
   -timelens-call      previous|next FUNC
   -timelens-where
-  -timelens-dialect   gdb|rr|udb
+  -timelens-dialect   JSON (the debugger's facts: gdbmi's Dialect.GDBSide)
   -timelens-nav-stats
   -timelens-baseline-step step|next [--reverse]
   -timelens-last-reply
@@ -176,9 +176,12 @@ def cmd_where(argv):
 
 def cmd_dialect(argv):
     if len(argv) != 1:
-        raise bad_argument("usage: -timelens-dialect gdb|rr|udb")
-    debugger.set_kind(argv[0])
-    return {"dialect": argv[0]}
+        raise bad_argument("usage: -timelens-dialect JSON (gdbmi's Dialect.GDBSide)")
+    try:
+        debugger.configure(argv[0])
+    except ValueError as e:
+        raise bad_argument("-timelens-dialect wants JSON: %s" % e)
+    return {"dialect": debugger.kind()}
 
 
 def cmd_nav_stats(argv):

@@ -56,7 +56,24 @@ def _get_var(name):
 
 
 def pc():
-    return int(gdb.parse_and_eval("(long)$pc"))
+    return gdb.selected_frame().pc()
+
+
+def at_window_end():
+    """Time is at the last instruction gdb recorded. gdb 17+ replaying forward
+    over a watchpoint whose condition (or stop method) declines the stop there
+    goes on live, recording more; gdb 16 stopped at the end of the log. Every
+    filter therefore accepts the window's end, and the move sees it as the edge."""
+    end = WINDOW.get("end_pc")
+    return end is not None and pc() == end
+
+
+def _end_guard(condition):
+    """A gdb condition that also holds at the window's end (see at_window_end)."""
+    end = WINDOW.get("end_pc")
+    if not condition or end is None:
+        return condition
+    return "(%s) || $pc == 0x%x" % (condition, end)
 
 
 def sweep():
@@ -74,6 +91,7 @@ class MoveWatch(gdb.Breakpoint):
         super().__init__(expr, gdb.BP_WATCHPOINT, gdb.WP_WRITE, internal=True)
         _LIVE.add(self)
         self.silent = True
+        condition = _end_guard(condition)
         if condition:
             self.condition = condition
 
@@ -97,6 +115,8 @@ class GenStateWatch(MoveWatch):
 
     def stop(self):
         self.count += 1
+        if at_window_end():
+            return True
         try:
             st = memory.i8(self.addr)
         except gdb.MemoryError:
@@ -154,6 +174,8 @@ class IPWatchPy(MoveWatch):
 
     def stop(self):
         _PYCOUNT[0] += 1
+        if at_window_end():
+            return True
         try:
             if frames.code_addr(self.f) != self.ci.addr:
                 # The frame was set up again for other code at the same address:
@@ -206,8 +228,8 @@ class Mover:
             self.w_ip = None
         self.ip_frame = None
         ci = frames.code_of(f)
-        if ci is None:
-            return
+        if ci is None or not ci.has_source:
+            return  # C code, or code without a source file: passed through
         skip = bool(self.reverse and first and pc() in POST_STORE_PCS)
         if FILTER == "python" or ci.fusable is not None:
             self.w_ip = IPWatchPy(f, ci, self.reverse, skip)
@@ -274,8 +296,9 @@ class Mover:
         POST_STORE_PCS.add(pc())
 
 
-# Set by the recorded window (window.py): its first position is a line event.
-WINDOW = {"begin_is_event": False, "function": None, "frame": None, "begin": None}
+# Set by the recorded window (window.py): its first position is a line event;
+# where it ends (gdb record full: the pc at the last recorded instruction).
+WINDOW = {"begin_is_event": False, "function": None, "frame": None, "begin": None, "end_pc": None}
 
 
 def window_start_is_event(state):
@@ -331,6 +354,12 @@ def do_step(kind, reverse, within=False):
         raise TimelensError("bad-argument", "step kind must be step, next or finish, not %r" % kind)
     t0, state, m = _start(reverse)
     f0 = frames.current_frame()
+    if kind != "step":
+        # Inside code without a source file (after a last-write search landed
+        # there): next and finish are those of the frame the user sees.
+        shown = frames.visible_frames(f0)
+        if shown:
+            f0 = shown[0][0]
     mode = kind
     fprev = frames.previous(f0) if f0 else 0
     gen_end = None
@@ -367,7 +396,8 @@ def do_step(kind, reverse, within=False):
                 if within and mode == "next":
                     raise refuse(m, state, "call-ended", "the call returned: it has no later line event (time unchanged)")
                 if mode == "finish":
-                    if frames.python_frames():
+                    top = frames.python_frames()
+                    if top and top[0][1].has_source:
                         return finish_reply(m, t0)
                     # Returned to C with no Python frame left: keep going to an event.
                 if mode in ("next", "finish"):
@@ -476,7 +506,7 @@ def do_frame_next():
 
 
 def matches(ci, func):
-    return ci is not None and (ci.qualname == func or ci.name == func)
+    return ci is not None and ci.has_source and (ci.qualname == func or ci.name == func)
 
 
 def creates_generator(f, ci):
@@ -499,6 +529,8 @@ class CallWatch(MoveWatch):
 
     def stop(self):
         self.count += 1
+        if at_window_end():
+            return True
         try:
             now = self.cf.read()
             # Forward: the new frame is in memory now. Reverse: the undone store wrote

@@ -10,9 +10,10 @@ from .values import DEFAULT_LIMIT, Reader, render, type_label
 
 
 def frame_list(r, ts):
-    """[(depth, frame, CodeInfo)] of a thread's complete Python frames, innermost first."""
+    """[(depth, frame, CodeInfo)] of a thread's complete Python frames with a
+    source file, innermost first."""
     f = frames.CurrentFrame(ts).read()
-    return [(d, fr, ci) for d, (fr, ci) in enumerate(frames.python_frames(f, complete=True))]
+    return [(d, fr, ci) for d, (fr, ci) in enumerate(frames.visible_frames(f, complete=True))]
 
 
 def frame_at(r, ts, depth):

@@ -201,6 +201,7 @@ def record_window(target, limit, seconds=600.0):
     if debugger.record_state()[0] is not None:
         raise TimelensError("bad-argument", "already recording")
     func = None if target == "--main" else target
+    moves.WINDOW["end_pc"] = None
     n = 0
     gdb.execute("set pagination off", to_string=True)
     gdb.execute("set may-call-functions off", to_string=True)
@@ -304,6 +305,7 @@ def record_window(target, limit, seconds=600.0):
     elif "stopped by user" in out or "limit" in out:
         reason = "instruction limit"
     t_rec = time.time() - t2
+    moves.WINDOW["end_pc"] = moves.pc()
     ninsn = debugger.log_size()
     low = debugger.lowest_instruction()
     debugger.goto("begin")
@@ -328,6 +330,9 @@ def restored(setup):
     (function, frame); the first position is a line event."""
     import json
     moves.WINDOW.update(json.loads(setup))
+    debugger.goto("end")
+    moves.WINDOW["end_pc"] = moves.pc()
+    debugger.goto("begin")
     moves.WINDOW["begin_is_event"] = True
     moves.WINDOW["begin"] = debugger.record_state()[1]
     moves.POST_STORE_PCS.add(moves.pc())

@@ -1,6 +1,6 @@
 # Runs in a gdb (any gdb with Python; no process needed) after loading the gdb side:
 #   gdb -nx -batch -ex 'python import sys; sys.path.insert(0, "pyext"); import timelens_gdb' \
-#       -ex 'python TL_TRANSCRIPTS=[...]' -x dialect_check.py
+#       -ex 'python TL_TRANSCRIPTS=[...]; TL_DIALECTS={kind: gdbmi Dialect.GDBSide JSON}' -x dialect_check.py
 # The gdb side's debugger layer (timelens_gdb/debugger.py: how it asks the time and goes
 # back to it under gdb, rr and UDB) against the debuggers' transcripts: gdb.execute is
 # replaced by a player that answers each CLI command with the console text the transcript
@@ -67,7 +67,7 @@ try:
         p = _Player(path)
         gdb.execute = p.execute
         kind = name.split("-")[0]
-        debugger.set_kind(kind)
+        debugger.configure(TL_DIALECTS[kind])
         if name == "rr-checkpoint":
             # A move's start state takes a checkpoint; a refused move goes back with restart.
             st = debugger.record_state(mark=True)
@@ -91,7 +91,7 @@ try:
             p.answers["info time -a"].pop(0)  # the backend's own time query after the search
             found = lastwrite._back_to_write(0x7ffff7a1c2d8)
             _check("udb last finds a change", (found[0], p.sent),
-                   (True, ["info time -a", "last *(unsigned long *) 0x7ffff7a1c2d8", "info time -a"]))
+                   ("write", ["info time -a", "last *(unsigned long *) 0x7ffff7a1c2d8", "info time -a"]))
             lastwrite.evaluate = lambda thread, depth, path, **kw: {
                 "storage": "local", "slot": "0x7ffff7b0e4a0", "owner": None, "path": "total", "value": "10"}
             try:
@@ -131,11 +131,11 @@ try:
         else:
             _check("gdb time at the live end", debugger.record_state(), (False, None))
             s3, s2 = debugger.record_state(), debugger.record_state()
-            _check("gdb time replaying", (s3, s2), ((True, 3), (True, 2)))
+            _check("gdb time replaying", (s3, s2), ((True, (3,)), (True, (2,))))
             debugger.restore(s2)
             debugger.restore(s3)
             _check("gdb goto", p.sent[-2:], ["record goto 2", "record goto 3"])
             _check("gdb end signal", debugger.end_signal("SIGKILL", False), False)
 finally:
     gdb.execute = _real
-    debugger.set_kind("gdb")
+    debugger.configure(TL_DIALECTS["gdb"])
