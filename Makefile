@@ -30,9 +30,13 @@ fuzz:
 test-sandbox:
 	scripts/test-sandbox
 
+## test-root: the debugger tests in the test roots: every package in trixie
+## (gdb 16; CPython 3.10-3.13: pyenv's shared builds, bookworm's 3.11,
+## trixie's 3.13), and the gdb side's reading and navigation in sid (gdb 18,
+## CPython 3.14)
 test-root: build
 	scripts/root-tests
-	scripts/root-tests --suite sid --run 'Oracle|RenderBig|NavigateStepMatchesSettrace' ./pyext
+	scripts/root-tests --suite sid --run 'Oracle|RenderBig|Navigate|BackendSteps|LastWrite|Transcript' ./pyext
 
 ## test-editors: real Neovim and Emacs, headless, in the test root
 test-editors: build
@@ -42,9 +46,10 @@ test-editors: build
 ## table (every move vs the per-bytecode baseline, pyext/navigate_bench_test.go)
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
-	rm -f bin/bench/navigate.txt
+	rm -f bin/bench/navigate.txt bin/bench/navigate-sid.txt
 	scripts/root-tests --bench
-	cat bin/bench/navigate.txt
+	scripts/root-tests --suite sid --bench ./pyext
+	cat bin/bench/navigate.txt bin/bench/navigate-sid.txt
 
 ## vscode: build, lint, test and package the VS Code extension into bin/timelens-vscode-<version>.vsix
 vscode:

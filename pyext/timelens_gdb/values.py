@@ -45,58 +45,48 @@ class Objects:
     """The object layouts of one Layout, read once: offsets the reader uses and
     the addresses of builtin types."""
 
+    # attribute -> (type, field path): the offsets every version has.
+    FIELDS = {
+        "tp_name": ("PyTypeObject", "tp_name"), "tp_flags": ("PyTypeObject", "tp_flags"),
+        "tp_basicsize": ("PyTypeObject", "tp_basicsize"), "tp_dictoffset": ("PyTypeObject", "tp_dictoffset"),
+        "tp_members": ("PyTypeObject", "tp_members"), "tp_base": ("PyTypeObject", "tp_base"),
+        "tp_dict": ("PyTypeObject", "tp_dict"), "tp_mro": ("PyTypeObject", "tp_mro"),
+        "ht_qualname": ("PyHeapTypeObject", "ht_qualname"), "ht_cached_keys": ("PyHeapTypeObject", "ht_cached_keys"),
+        "m_name": ("PyMemberDef", "name"), "m_type": ("PyMemberDef", "type"), "m_offset": ("PyMemberDef", "offset"),
+        "float_val": ("PyFloatObject", "ob_fval"), "complex_val": ("PyComplexObject", "cval"),
+        "list_items": ("PyListObject", "ob_item"), "dict_used": ("PyDictObject", "ma_used"),
+        "dict_keys": ("PyDictObject", "ma_keys"), "dict_values": ("PyDictObject", "ma_values"),
+        "dk_nentries": ("PyDictKeysObject", "dk_nentries"), "dk_indices": ("PyDictKeysObject", "dk_indices"),
+        "set_table": ("PySetObject", "table"), "set_mask": ("PySetObject", "mask"),
+        "set_used": ("PySetObject", "used"), "cell_ref": ("PyCellObject", "ob_ref"),
+        "func_qualname": ("PyFunctionObject", "func_qualname"),
+    }
+    # Where the versions differ (the table says which applies).
+    LONG_FIELDS = {"lv_tag": {"long_tag": "long_value.lv_tag", "long_digits": "long_value.ob_digit"},
+                   "ob_size": {"long_digits": "ob_digit"}}
+    DICT_FIELDS = {"kinds": {"dk_log2_index_bytes": ("PyDictKeysObject", "dk_log2_index_bytes"),
+                             "dk_kind": ("PyDictKeysObject", "dk_kind"), "dv_values": ("values", "values")},
+                   "entries": {"dk_size": ("PyDictKeysObject", "dk_size")}}
+    SUFFIX_VALUES = {"dv_capacity": ("values", "capacity"), "dv_size": ("values", "size"),
+                     "dv_valid": ("values", "valid")}
+
     def __init__(self, L):
         off = L.off
-        self.tp_name = off("PyTypeObject", "tp_name")
-        self.tp_flags = off("PyTypeObject", "tp_flags")
-        self.tp_basicsize = off("PyTypeObject", "tp_basicsize")
-        self.tp_dictoffset = off("PyTypeObject", "tp_dictoffset")
-        self.tp_members = off("PyTypeObject", "tp_members")
-        self.tp_base = off("PyTypeObject", "tp_base")
-        self.tp_dict = off("PyTypeObject", "tp_dict")
-        self.tp_mro = off("PyTypeObject", "tp_mro")
-        self.ht_qualname = off("PyHeapTypeObject", "ht_qualname")
-        self.ht_cached_keys = off("PyHeapTypeObject", "ht_cached_keys")
-        self.member_size = L.sizeof("PyMemberDef")
-        self.m_name = off("PyMemberDef", "name")
-        self.m_type = off("PyMemberDef", "type")
-        self.m_offset = off("PyMemberDef", "offset")
         t = L.t
-        if t.long_layout == "lv_tag":
-            self.long_tag = off("PyLongObject", "long_value.lv_tag")
-            self.long_digits = off("PyLongObject", "long_value.ob_digit")
-            from .layout import field_bits
-            digit_t = field_bits(L.type("PyLongObject"), "long_value.ob_digit")[2].target()
-        else:
-            self.long_digits = off("PyLongObject", "ob_digit")
-            from .layout import field_bits
-            digit_t = field_bits(L.type("PyLongObject"), "ob_digit")[2].target()
+        fields = dict(self.FIELDS)
+        fields.update(self.DICT_FIELDS[t.dict_keys])
+        if t.values_order == "suffix":
+            fields.update(self.SUFFIX_VALUES)
+        long_fields = self.LONG_FIELDS[t.long_layout]
+        fields.update({name: ("PyLongObject", path) for name, path in long_fields.items()})
+        for name, (tname, path) in fields.items():
+            setattr(self, name, off(tname, path))
+        if t.dict_keys == "entries":
+            self.dv_values = 0  # 3.10's split values are a plain array
+        self.member_size = L.sizeof("PyMemberDef")
+        digit_t = layout.field_bits(L.type("PyLongObject"), long_fields["long_digits"])[2].target()
         self.digit_size = digit_t.sizeof
         self.digit_bits = 30 if self.digit_size == 4 else 15
-        self.float_val = off("PyFloatObject", "ob_fval")
-        self.complex_val = off("PyComplexObject", "cval")
-        self.list_items = off("PyListObject", "ob_item")
-        self.dict_used = off("PyDictObject", "ma_used")
-        self.dict_keys = off("PyDictObject", "ma_keys")
-        self.dict_values = off("PyDictObject", "ma_values")
-        self.dk_nentries = off("PyDictKeysObject", "dk_nentries")
-        self.dk_indices = off("PyDictKeysObject", "dk_indices")
-        if t.dict_keys == "kinds":
-            self.dk_log2_index_bytes = off("PyDictKeysObject", "dk_log2_index_bytes")
-            self.dk_kind = off("PyDictKeysObject", "dk_kind")
-            self.dv_values = off("values", "values")
-            if t.values_order == "suffix":
-                self.dv_capacity = off("values", "capacity")
-                self.dv_size = off("values", "size")
-                self.dv_valid = off("values", "valid")
-        else:
-            self.dk_size = off("PyDictKeysObject", "dk_size")
-            self.dv_values = 0
-        self.set_table = off("PySetObject", "table")
-        self.set_mask = off("PySetObject", "mask")
-        self.set_used = off("PySetObject", "used")
-        self.cell_ref = off("PyCellObject", "ob_ref")
-        self.func_qualname = off("PyFunctionObject", "func_qualname")
         self.gen_qualname = _try(lambda: off("PyGenObject", "gi_qualname"))
         self.addr = {}
         for sym in _TYPE_SYMBOLS:
@@ -167,15 +157,7 @@ class Reader:
         return self.L.addr.get(sym) == tp
 
     def cstring(self, addr, maxlen=4096):
-        out = b""
-        while len(out) < maxlen:
-            chunk = self.mem.read(addr + len(out), 64)
-            z = chunk.find(b"\0")
-            if z >= 0:
-                out += chunk[:z]
-                break
-            out += chunk
-        return out.decode("utf-8", "replace")
+        return self.mem.cstring(addr, maxlen)
 
     def stackref(self, raw):
         m = self.t.stackref_mask
