@@ -4,10 +4,12 @@
 -- On Neovim 0.11+ a session is an LSP configuration like any other:
 -- :TimelensStart sets `vim.lsp.config('timelens', …)` (on top of the
 -- editors/nvim/lsp/timelens.lua defaults and your own vim.lsp.config) and
--- `vim.lsp.enable('timelens')`, so every Python buffer joins it; Neovim itself
--- refreshes inlay hints and code lenses when the server asks. A client started
--- by your own `vim.lsp.enable('timelens')` is the session too (LspAttach).
--- Neovim 0.10 gets the same behaviour from vim.lsp.start and two handlers below.
+-- `vim.lsp.enable('timelens')`, so every Python buffer joins it, and Neovim
+-- refreshes code lenses when the server asks. A client started by your own
+-- `vim.lsp.enable('timelens')` is the session too (LspAttach). Neovim 0.10
+-- gets the same from vim.lsp.start and a code lens refresh handler. On every
+-- version the plugin handles the inlay hint refresh (on_hint_refresh), with
+-- public API only.
 --
 --   require('timelens').setup({
 --     cmd = { 'timelens' },          -- the timelens executable (and leading args)
@@ -77,8 +79,9 @@ local function notify(msg, level)
 end
 
 -- Neovim 0.11 made the client an object (client:request(…)) and added
--- vim.lsp.config / vim.lsp.enable; 0.12 enables code lenses per buffer
--- (vim.lsp.codelens.enable) and deprecates vim.lsp.codelens.refresh.
+-- vim.lsp.config / vim.lsp.enable and a workspace/codeLens/refresh handler;
+-- 0.12 enables code lenses per buffer (vim.lsp.codelens.enable) and
+-- deprecates vim.lsp.codelens.refresh.
 local nvim011 = vim.fn.has('nvim-0.11') == 1
 local lens_enable = nvim011 and vim.lsp.codelens.enable ~= nil
 
@@ -160,48 +163,31 @@ local function refresh_lenses(bufnr)
   end
 end
 
--- Neovim 0.10 keeps drawing the hints it drew for a line until the buffer
--- changes (inlay_hint.lua marks each line applied per buffer version, and a
--- workspace/inlayHint/refresh does not change the version), so after a move
--- the screen shows stale values although inlay_hint.get() has the new ones.
--- Fixed in 0.11. Here: after each textDocument/inlayHint answer, forget
--- which lines were drawn, through the module's private bufstates (found by
--- name among the upvalues of inlay_hint.get), or, failing that, toggle the
--- hints off and on.
-local function hint_bufstates()
-  local get = vim.lsp.inlay_hint.get
-  for i = 1, 50 do
-    local name, value = debug.getupvalue(get, i)
-    if name == nil then
-      return nil
-    end
-    if name == 'bufstates' and type(value) == 'table' then
-      return value
-    end
-  end
-end
-
-local function on_inlayhint(err, result, ctx, config)
-  local r = vim.lsp.inlay_hint.on_inlayhint(err, result, ctx, config)
+-- Neovim (0.10 to 0.12.4 at least) forgets which lines it drew at a
+-- workspace/inlayHint/refresh, before the new hints arrive: a redraw in
+-- between (the statusline after a move, the cursor moved by
+-- window/showDocument) draws the old hints again and marks those lines done,
+-- and the new hints, once they arrive, are not drawn until the buffer
+-- changes. Enabling a buffer's hints again starts its hint state over, and
+-- the new hints are drawn when they come.
+local function on_hint_refresh(err, _, ctx)
   if err then
-    return r
+    return vim.NIL
   end
-  local bufnr = ctx.bufnr
-  local states = hint_bufstates()
-  local st = states and rawget(states, bufnr)
-  if st and type(st.applied) == 'table' then
-    st.applied = {}
-    pcall(vim.api.nvim__redraw, { buf = bufnr, valid = true })
-  end
-  return r
+  vim.schedule(function()
+    local c = vim.lsp.get_client_by_id(ctx.client_id)
+    for _, b in ipairs(c and client_buffers(c) or {}) do
+      if vim.api.nvim_buf_is_loaded(b) and vim.lsp.inlay_hint.is_enabled({ bufnr = b }) then
+        vim.lsp.inlay_hint.enable(true, { bufnr = b })
+      end
+    end
+  end)
+  return vim.NIL
 end
 
--- handlers: what this Neovim does not handle itself. 0.11+ needs none.
+-- handlers: the hint refresh above, and what this Neovim does not handle itself.
 local function handlers()
-  local h = {}
-  if not nvim011 then
-    h['textDocument/inlayHint'] = on_inlayhint
-  end
+  local h = { ['workspace/inlayHint/refresh'] = on_hint_refresh }
   -- Neovim 0.10 has no handler for workspace/codeLens/refresh (0.11 does).
   if not vim.lsp.handlers['workspace/codeLens/refresh'] then
     h['workspace/codeLens/refresh'] = function()
