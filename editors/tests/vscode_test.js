@@ -13,7 +13,8 @@
 const { chromium } = require(process.env.PLAYWRIGHT_CORE || 'playwright-core');
 
 const [url, screenshot, profile] = process.argv.slice(2);
-const WAIT_MS = Number(process.env.TIMELENS_WAIT_MS || 60000);
+// Generous: a loaded 2-core machine records loop.py in 5 to 40 s.
+const WAIT_MS = Number(process.env.TIMELENS_WAIT_MS || 120000);
 let passed = 0;
 let failed = 0;
 
@@ -58,15 +59,24 @@ async function until(page, probe, pred, ms = WAIT_MS) {
   return v;
 }
 
+// shown(locator, what): waits for an element, or fails saying what did not show.
+async function shown(locator, what) {
+  try {
+    await locator.first().waitFor({ timeout: WAIT_MS });
+  } catch {
+    throw new Error(`${what} did not show within ${WAIT_MS / 1000} s`);
+  }
+}
+
 // palette(page, title): runs a command by its title from the command palette
 // (F1), after checking that the entry is the one asked for.
 async function palette(page, title) {
   await page.keyboard.press('F1');
-  await page.waitForSelector('.quick-input-widget:not([style*="display: none"]) input', { timeout: 10000 });
+  await shown(page.locator('.quick-input-widget:not([style*="display: none"]) input'), 'the command palette (F1)');
   await page.keyboard.type(title);
   const row = page.locator('.quick-input-list .monaco-list-row.focused .label-name');
   const label = await until(page, async () => (await row.count()) ? (await row.first().textContent()).replace(/\u00a0/g, ' ') : '',
-    (t) => t === title || t.startsWith(`${title} (`), 10000);
+    (t) => t === title || t.startsWith(`${title} (`));
   if (label !== title && !label.startsWith(`${title} (`)) {
     await page.keyboard.press('Escape');
     throw new Error(`the command palette has no "${title}" (focused entry: "${label}")`);
@@ -106,18 +116,18 @@ async function main() {
 
 async function session(page) {
   await page.goto(url);
-  await page.waitForSelector('.monaco-workbench', { timeout: WAIT_MS });
+  await shown(page.locator('.monaco-workbench'), 'the VS Code workbench');
   console.log(`# ${await page.title()}`);
 
   // Open loop.py (Quick Open), once the explorer lists it: the workbench
   // takes keys from then on.
-  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'loop.py' }).first().waitFor({ timeout: WAIT_MS });
+  await shown(page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'loop.py' }), 'loop.py in the explorer');
   await page.keyboard.press('Control+P');
-  await page.waitForSelector('.quick-input-widget input', { timeout: 10000 });
+  await shown(page.locator('.quick-input-widget input'), 'Quick Open (Ctrl+P)');
   await page.keyboard.type('loop.py');
-  await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'loop.py' }).waitFor({ timeout: 10000 });
+  await shown(page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'loop.py' }), 'loop.py as the first match of Quick Open');
   await page.keyboard.press('Enter');
-  let text = await until(page, lines, (ls) => ls.some((l) => l.startsWith('class Account:')), 30000);
+  let text = await until(page, lines, (ls) => ls.some((l) => l.startsWith('class Account:')));
   if (!check('loop.py is open in the editor', text.some((l) => l.startsWith('class Account:')), text.slice(0, 3).join(' | '))) return;
 
   // Timelens: Start records loop.py (from main) and starts the server.
@@ -130,16 +140,16 @@ async function session(page) {
   check('code lenses on def main: entry | ◀ previous call | next call ▶', ls.includes('entry | ◀ previous call | next call ▶'), JSON.stringify(ls));
   check('code lenses on the other defs that ran: ◀ previous call | next call ▶',
     ls.filter((t) => t === '◀ previous call | next call ▶').length === 3, JSON.stringify(ls));
-  let st = await until(page, timelensStatus, (s) => /main:20 @\S+/.test(s), 10000);
+  let st = await until(page, timelensStatus, (s) => /main:20 @\S+/.test(s));
   check('the status bar item shows main:20 @TIME', /main:20 @\S+/.test(st), st);
   const start = await position(page);
-  let cur = await until(page, cursorStatus, (s) => s.startsWith('Ln 20,'), 10000);
+  let cur = await until(page, cursorStatus, (s) => s.startsWith('Ln 20,'));
   check('the current line is shown: the cursor is on line 20', cur.startsWith('Ln 20,'), cur);
 
   // Step into Account.__init__ and back.
   await palette(page, 'Timelens: Step');
   check('Timelens: Step enters Account.__init__ (status bar)', await moved(page, 'Account.__init__:3'), await timelensStatus(page));
-  cur = await until(page, cursorStatus, (s) => s.startsWith('Ln 3,'), 10000);
+  cur = await until(page, cursorStatus, (s) => s.startsWith('Ln 3,'));
   check('the cursor follows to line 3 (window/showDocument)', cur.startsWith('Ln 3,'), cur);
   await palette(page, 'Timelens: Step Back');
   const back = await until(page, position, (p) => p.at === 'main:20');
@@ -150,7 +160,7 @@ async function session(page) {
   for (let i = 0; i < 9; i++) {
     const before = (await position(page)).time;
     await page.keyboard.press('F10');
-    await until(page, position, (p) => p.time !== before, 30000);
+    await until(page, position, (p) => p.time !== before);
   }
   check('nine F10 (timelens.next) reach main:23', await moved(page, 'main:23'), await timelensStatus(page));
   const at23 = await position(page);
@@ -167,24 +177,24 @@ async function session(page) {
     return l === undefined ? '(line not shown)' : l.slice(line.length).trim();
   };
   const shows = (ls, line, hint) => hint.endsWith(' ') ? drawn(ls, line).startsWith(hint) : drawn(ls, line) === hint;
-  text = await until(page, lines, (ls) => want.every(([line, hint]) => shows(ls, line, hint)), 30000);
+  text = await until(page, lines, (ls) => want.every(([line, hint]) => shows(ls, line, hint)));
   for (const [line, hint] of want) {
     check(`inlay hint after "${line.trim()}": ${hint}${hint.endsWith(' ') ? '…' : ''}`, shows(text, line, hint), drawn(text, line));
   }
-  ls = await until(page, lenses, (l) => l.includes('◀ step back | step ▶ | ◀ next | next ▶ | ◀ caller | finish ▶'), 10000);
+  ls = await until(page, lenses, (l) => l.includes('◀ step back | step ▶ | ◀ next | next ▶ | ◀ caller | finish ▶'));
   check('the current line\'s lenses moved with it', ls.includes('◀ step back | step ▶ | ◀ next | next ▶ | ◀ caller | finish ▶'), JSON.stringify(ls));
 
   // Alt+F10 (the key for reverseNext) to the for line, F10 back to the same time.
   await page.keyboard.press('Alt+F10');
   check('Alt+F10 (timelens.reverseNext) goes back to main:22', await moved(page, 'main:22'), await timelensStatus(page));
-  text = await until(page, lines, (ls) => drawn(ls, '    for i in range(5):') === 'i = 0 → 1 (2×)', 30000);
+  text = await until(page, lines, (ls) => drawn(ls, '    for i in range(5):') === 'i = 0 → 1 (2×)');
   check('the for line\'s hint went back with it: i = 0 → 1 (2×)', drawn(text, '    for i in range(5):') === 'i = 0 → 1 (2×)',
     drawn(text, '    for i in range(5):'));
   await page.keyboard.press('F10');
   const again = await until(page, position, (p) => p.at === 'main:23');
   check('F10 returns to main:23 at the same time', again.at === 'main:23' && again.time === at23.time,
     `${again.at} @${again.time}, was @${at23.time}`);
-  text = await until(page, lines, (ls) => drawn(ls, '    for i in range(5):') === 'i = 0 → 1 → 2 (3×)', 30000);
+  text = await until(page, lines, (ls) => drawn(ls, '    for i in range(5):') === 'i = 0 → 1 → 2 (3×)');
   check('and the for line\'s hint with it: i = 0 → 1 → 2 (3×)', drawn(text, '    for i in range(5):') === 'i = 0 → 1 → 2 (3×)',
     drawn(text, '    for i in range(5):'));
 
@@ -199,7 +209,7 @@ async function session(page) {
     const h = await page.$('.monaco-hover:not(.hidden)');
     return h ? (await h.textContent()).replace(/\u00a0/g, ' ') : '';
   };
-  const hover = await until(page, hoverText, (h) => h.includes('total = '), 20000);
+  const hover = await until(page, hoverText, (h) => h.includes('total = '));
   check('hover on total shows its value: total = 1', hover.includes('total = 1'), hover);
   check('and its last write: loop.py:23 in main', /Last write: .*loop\.py:23.* in main/.test(hover), hover);
   await page.screenshot({ path: screenshot });
@@ -209,7 +219,7 @@ async function session(page) {
   if (check('the hover has the link "⏪ go to last write"', (await link.count()) > 0, hover)) {
     const before = await position(page);
     await link.first().click();
-    const after = await until(page, position, (p) => p.time !== before.time, 30000);
+    const after = await until(page, position, (p) => p.time !== before.time);
     check('clicking it goes back to line 23 at an earlier time', after.at === 'main:23' && Number(after.time) < Number(before.time),
       `${after.at} @${after.time}, was ${before.at} @${before.time}`);
   }
@@ -217,7 +227,7 @@ async function session(page) {
   // Timelens: Stop.
   await page.keyboard.press('Escape');
   await palette(page, 'Timelens: Stop');
-  st = await until(page, timelensStatus, (s) => !/@/.test(s), 10000);
+  st = await until(page, timelensStatus, (s) => !/@/.test(s));
   check('Timelens: Stop: the status bar item is gone', !/@/.test(st), st);
 }
 
