@@ -5,7 +5,7 @@ GO ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build test test-host test-root test-sandbox test-editors fuzz bench demo demo-nvim clean vscode
+.PHONY: build test test-host test-root test-sandbox test-editors test-vscode screenshots fuzz bench demo demo-nvim clean vscode
 
 ## build: the timelens binary, static, in bin/
 build:
@@ -38,9 +38,23 @@ test-root: build
 	scripts/root-tests
 	scripts/root-tests --suite sid --run 'Oracle|RenderBig|Navigate|BackendSteps|LastWrite|Transcript' ./pyext
 
-## test-editors: real Neovim and Emacs, headless, in the test root
-test-editors: build
-	scripts/editor-tests
+## test-editors: real editors against real sessions, all at once: Neovim 0.10 and
+## Emacs 30.1 (trixie root), Neovim 0.12, Emacs 30.2 and Helix 25.07 (sid root),
+## VS Code (code-server with the .vsix, in chromium, on the host); the VS Code
+## run's output follows the others'
+test-editors: build vscode
+	@mkdir -p bin; scripts/vscode-e2e >bin/vscode-e2e.out 2>&1 & vs=$$!; \
+	scripts/editor-tests; rc=$$?; wait $$vs; vrc=$$?; cat bin/vscode-e2e.out; \
+	exit $$((rc != 0 || vrc != 0))
+
+## test-vscode: the VS Code run alone (scripts/vscode-e2e --screenshot also writes docs/vscode.png)
+test-vscode: build vscode
+	scripts/vscode-e2e
+
+## screenshots: docs/nvim.txt, docs/helix.txt (and .ansi) and docs/vscode.png, from the tests
+screenshots: build vscode
+	scripts/editor-tests --screenshot
+	scripts/vscode-e2e --screenshot
 
 ## bench: benchmarks on the host and in the test root, then the navigation
 ## table (every move vs the per-bytecode baseline, pyext/navigate_bench_test.go)

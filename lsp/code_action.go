@@ -57,11 +57,16 @@ func (s *server) CodeAction(ctx context.Context, params *protocol.CodeActionPara
 }
 
 // actionTitle says what a def's navigation is about, since a code action
-// menu, unlike a lens, is not drawn above the def.
+// menu, unlike a lens, is not drawn above the def. The function's name goes
+// before a trailing arrow: "next call of fib ▶".
 func actionTitle(it navItem, doc *document, g navGroup) string {
 	if it.cmd == cmdGotoEntry || it.cmd == cmdPreviousCall || it.cmd == cmdNextCall {
 		if sc := doc.python().innermost(int(g.rng.Start.Line)); sc != nil {
-			return it.title + " of " + sc.qualname
+			title, arrow := strings.CutSuffix(it.title, " ▶")
+			if arrow {
+				return title + " of " + sc.qualname + " ▶"
+			}
+			return title + " of " + sc.qualname
 		}
 	}
 	return it.title

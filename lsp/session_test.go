@@ -386,7 +386,7 @@ func TestCodeLensesAndActions(t *testing.T) {
 		titles = append(titles, ca.Title)
 	}
 	want := []string{"timelens: ◀ step back", "timelens: step ▶", "timelens: ◀ next", "timelens: next ▶", "timelens: ◀ caller", "timelens: finish ▶",
-		"timelens: entry of fib", "timelens: ◀ previous call of fib", "timelens: next call ▶ of fib"}
+		"timelens: entry of fib", "timelens: ◀ previous call of fib", "timelens: next call of fib ▶"}
 	if !slices.Equal(titles, want) {
 		t.Errorf("code actions on fib's first line:\n%q\nwant\n%q", titles, want)
 	}

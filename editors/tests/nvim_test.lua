@@ -70,6 +70,15 @@ if not check('the server started and attached', attached) then
 end
 local client = tl.client()
 check('inlay hints are enabled', vim.lsp.inlay_hint.is_enabled({ bufnr = buf }))
+local nvim011 = vim.fn.has('nvim-0.11') == 1
+if nvim011 then
+  -- 0.11+: the session is the public `timelens` configuration, enabled for
+  -- Python buffers.
+  local cfg = vim.lsp.config.timelens or {}
+  check('0.11+: the session is vim.lsp.config.timelens (its cmd runs the program)',
+    vim.deep_equal(cfg.cmd, client.config.cmd) and vim.tbl_contains(cfg.cmd or {}, prog), vim.inspect(cfg.cmd))
+  check('0.11+: vim.lsp.enable(\'timelens\') is on', vim.lsp.is_enabled == nil or vim.lsp.is_enabled('timelens'))
+end
 
 -- Run a command and wait for its answer; returns err, result.
 local function run(fn, ...)
@@ -168,8 +177,17 @@ check('inlay hint for total on its line', has_hint('total = ', body - 1), vim.in
 check('inlay hint for acct on its line', has_hint("acct = Account(owner='ada'", first - 1), vim.inspect(hint_texts()))
 
 -- Code lenses: the server asked for a refresh (workspace/codeLens/refresh).
+-- The lenses Neovim holds for the buffer (0.12: get{bufnr} gives {lens = …}).
+local function lenses()
+  if vim.fn.has('nvim-0.12') == 0 then
+    return vim.lsp.codelens.get(buf)
+  end
+  return vim.tbl_map(function(r)
+    return r.lens
+  end, vim.lsp.codelens.get({ bufnr = buf }))
+end
 local function lens_on(line, command)
-  for _, l in ipairs(vim.lsp.codelens.get(buf)) do
+  for _, l in ipairs(lenses()) do
     if l.range.start.line == line and l.command and l.command.command == command then
       return true
     end
@@ -179,7 +197,7 @@ end
 got = vim.wait(10000, function()
   return lens_on(body - 1, 'timelens.step') and lens_on(body - 1, 'timelens.reverseStep')
 end, 50)
-check('code lenses: step ▶ and ◀ step back on the current line', got, vim.inspect(vim.lsp.codelens.get(buf)))
+check('code lenses: step ▶ and ◀ step back on the current line', got, vim.inspect(lenses()))
 check('code lenses: previous/next call on def main', lens_on(line_of('def main():') - 1, 'timelens.nextCall'))
 
 -- The current-line Hint diagnostic.
@@ -243,6 +261,9 @@ t0 = vim.uv.hrtime()
 vim.cmd('TimelensStop')
 local budget = tonumber(os.getenv('TIMELENS_EXIT_BUDGET_S') or '') or 5
 local stopped = vim.wait(budget * 1000 + 500, function()
+  if nvim011 then
+    return client:is_stopped()
+  end
   return client.is_stopped()
 end, 50)
 local took = (vim.uv.hrtime() - t0) / 1e9

@@ -93,6 +93,10 @@ async function start(): Promise<boolean> {
     documentSelector: [{ scheme: 'file', language: 'python' }],
     initializationOptions: l.initializationOptions,
     outputChannel: output,
+    // The hover's "⏪ go to last write" is a command link
+    // (command:timelens.lastWrite?…): trusted for that command alone, so
+    // that a click runs it.
+    markdown: { isTrusted: { enabledCommands: ['timelens.lastWrite'] } },
     middleware: {
       executeCommand: async (command, given, next) => {
         let args = commandArguments(command, given, cursor());

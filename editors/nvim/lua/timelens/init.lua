@@ -1,6 +1,16 @@
 -- timelens.nvim: time-travel debugging of Python in Neovim 0.10+, on the
 -- built-in LSP client. See editors/README.md.
 --
+-- On Neovim 0.11+ a session is an LSP configuration like any other:
+-- :TimelensStart sets `vim.lsp.config('timelens', …)` (on top of the
+-- editors/nvim/lsp/timelens.lua defaults and your own vim.lsp.config) and
+-- `vim.lsp.enable('timelens')`, so every Python buffer joins it, and Neovim
+-- refreshes code lenses when the server asks. A client started by your own
+-- `vim.lsp.enable('timelens')` is the session too (LspAttach). Neovim 0.10
+-- gets the same from vim.lsp.start and a code lens refresh handler. On every
+-- version the plugin handles the inlay hint refresh (on_hint_refresh), with
+-- public API only.
+--
 --   require('timelens').setup({
 --     cmd = { 'timelens' },          -- the timelens executable (and leading args)
 --     program = 'prog.py',           -- optional: what :TimelensStart runs by default
@@ -68,13 +78,37 @@ local function notify(msg, level)
   vim.notify('timelens: ' .. msg, level or vim.log.levels.INFO)
 end
 
+-- Neovim 0.11 made the client an object (client:request(…)) and added
+-- vim.lsp.config / vim.lsp.enable and a workspace/codeLens/refresh handler;
+-- 0.12 enables code lenses per buffer (vim.lsp.codelens.enable) and
+-- deprecates vim.lsp.codelens.refresh.
+local nvim011 = vim.fn.has('nvim-0.11') == 1
+local lens_enable = nvim011 and vim.lsp.codelens.enable ~= nil
+
+-- call(c, 'request', …): a client method, as 0.11+ (c:request) or 0.10 (c.request) wants it.
+local function call(c, method, ...)
+  if nvim011 then
+    return c[method](c, ...)
+  end
+  return c[method](...)
+end
+
+-- The buffers a client is attached to.
+local function client_buffers(c)
+  local bufs = {}
+  for b in pairs(c.attached_buffers or {}) do
+    table.insert(bufs, b)
+  end
+  return bufs
+end
+
 --- The running timelens client, or nil.
 function M.client()
   if not M.state.client_id then
     return nil
   end
   local c = vim.lsp.get_client_by_id(M.state.client_id)
-  if not c or c.is_stopped() then
+  if not c or call(c, 'is_stopped') then
     return nil
   end
   return c
@@ -117,93 +151,127 @@ function M.command_line(program, args, opts)
 end
 
 local function refresh_lenses(bufnr)
-  if bufnr then
-    pcall(vim.lsp.codelens.refresh, { bufnr = bufnr })
-    return
+  local bufs = { bufnr }
+  if not bufnr then
+    local c = M.client()
+    bufs = c and client_buffers(c) or {}
   end
-  local c = M.client()
-  if not c then
-    return
-  end
-  for _, b in ipairs(vim.lsp.get_buffers_by_client_id(c.id)) do
+  for _, b in ipairs(bufs) do
     if vim.api.nvim_buf_is_loaded(b) then
       pcall(vim.lsp.codelens.refresh, { bufnr = b })
     end
   end
 end
 
--- Neovim 0.10 keeps drawing the hints it drew for a line until the buffer
--- changes (inlay_hint.lua marks each line applied per buffer version, and a
--- workspace/inlayHint/refresh does not change the version), so after a move
--- the screen shows stale values although inlay_hint.get() has the new ones.
--- Fixed in 0.11. Here: after each textDocument/inlayHint answer, forget
--- which lines were drawn, through the module's private bufstates (found by
--- name among the upvalues of inlay_hint.get), or, failing that, toggle the
--- hints off and on.
-local function hint_bufstates()
-  local get = vim.lsp.inlay_hint.get
-  for i = 1, 50 do
-    local name, value = debug.getupvalue(get, i)
-    if name == nil then
-      return nil
-    end
-    if name == 'bufstates' and type(value) == 'table' then
-      return value
-    end
-  end
-end
-
-local function on_inlayhint(err, result, ctx, config)
-  local r = vim.lsp.inlay_hint.on_inlayhint(err, result, ctx, config)
-  if err or vim.fn.has('nvim-0.11') == 1 then
-    return r
-  end
-  local bufnr = ctx.bufnr
-  local states = hint_bufstates()
-  local st = states and rawget(states, bufnr)
-  if st and type(st.applied) == 'table' then
-    st.applied = {}
-    pcall(vim.api.nvim__redraw, { buf = bufnr, valid = true })
-  end
-  return r
-end
-
--- Handlers for what Neovim 0.10 does not handle itself.
-local handlers = {
-  ['textDocument/inlayHint'] = on_inlayhint,
-  -- Neovim 0.10 has no handler for workspace/codeLens/refresh (0.11 does).
-  ['workspace/codeLens/refresh'] = function()
-    vim.schedule(function()
-      refresh_lenses()
-    end)
+-- Neovim (0.10 to 0.12.4 at least) forgets which lines it drew at a
+-- workspace/inlayHint/refresh, before the new hints arrive: a redraw in
+-- between (the statusline after a move, the cursor moved by
+-- window/showDocument) draws the old hints again and marks those lines done,
+-- and the new hints, once they arrive, are not drawn until the buffer
+-- changes. Enabling a buffer's hints again starts its hint state over, and
+-- the new hints are drawn when they come.
+local function on_hint_refresh(err, _, ctx)
+  if err then
     return vim.NIL
-  end,
-}
+  end
+  vim.schedule(function()
+    local c = vim.lsp.get_client_by_id(ctx.client_id)
+    for _, b in ipairs(c and client_buffers(c) or {}) do
+      if vim.api.nvim_buf_is_loaded(b) and vim.lsp.inlay_hint.is_enabled({ bufnr = b }) then
+        vim.lsp.inlay_hint.enable(true, { bufnr = b })
+      end
+    end
+  end)
+  return vim.NIL
+end
 
-local function on_attach(client, bufnr)
+-- handlers: the hint refresh above, and what this Neovim does not handle itself.
+local function handlers()
+  local h = { ['workspace/inlayHint/refresh'] = on_hint_refresh }
+  -- Neovim 0.10 has no handler for workspace/codeLens/refresh (0.11 does).
+  if not vim.lsp.handlers['workspace/codeLens/refresh'] then
+    h['workspace/codeLens/refresh'] = function()
+      vim.schedule(function()
+        refresh_lenses()
+      end)
+      return vim.NIL
+    end
+  end
+  return h
+end
+
+-- attach: what a buffer of the session gets, whoever started the client
+-- (LspAttach): inlay hints, code lenses (0.12: enabled, and kept fresh by
+-- Neovim; before: asked for now, on BufEnter and InsertLeave, and on the
+-- server's refresh).
+local function attach(client, bufnr)
   if client.server_capabilities.inlayHintProvider then
     vim.lsp.inlay_hint.enable(true, { bufnr = bufnr })
   end
-  if client.server_capabilities.codeLensProvider then
-    refresh_lenses(bufnr)
-    local group = vim.api.nvim_create_augroup('timelens_lens_' .. bufnr, { clear = true })
-    vim.api.nvim_create_autocmd({ 'BufEnter', 'InsertLeave' }, {
-      group = group,
-      buffer = bufnr,
-      callback = function()
-        refresh_lenses(bufnr)
-      end,
-    })
+  if not client.server_capabilities.codeLensProvider then
+    return
   end
+  if lens_enable then
+    vim.lsp.codelens.enable(true, { bufnr = bufnr })
+    return
+  end
+  refresh_lenses(bufnr)
+  local group = vim.api.nvim_create_augroup('timelens_lens_' .. bufnr, { clear = true })
+  vim.api.nvim_create_autocmd({ 'BufEnter', 'InsertLeave' }, {
+    group = group,
+    buffer = bufnr,
+    callback = function()
+      refresh_lenses(bufnr)
+    end,
+  })
 end
 
 local function capabilities()
   local caps = vim.lsp.protocol.make_client_capabilities()
   caps.workspace = caps.workspace or {}
-  -- Handled above: advertise it so that the server asks after each move.
+  -- Advertised (handled by Neovim, or above on 0.10): the server asks after each move.
   caps.workspace.codeLens = { refreshSupport = true }
   caps.workspace.inlayHint = { refreshSupport = true }
   return caps
+end
+
+--- The LSP configuration of a session, without cmd: what editors/nvim/lsp/timelens.lua
+--- gives vim.lsp.config on 0.11+, and what :TimelensStart adds to it.
+function M.lsp_config()
+  return {
+    filetypes = { 'python' },
+    capabilities = capabilities(),
+    handlers = handlers(),
+  }
+end
+
+-- LspAttach: a timelens client attached to a buffer. The plugin's commands
+-- and statusline follow the newest one, also when `vim.lsp.enable('timelens')`
+-- started it.
+local function on_lsp_attach(ev)
+  local c = vim.lsp.get_client_by_id(ev.data.client_id)
+  if not c or c.name ~= M.name then
+    return
+  end
+  if M.state.client_id ~= c.id then
+    M.state.client_id = c.id
+    M.state.position = nil
+    M.state.pending = 0
+    M.state.last_error = nil
+  end
+  attach(c, ev.buf)
+end
+
+local function on_exit(code, signal, client_id)
+  if client_id == M.state.client_id then
+    M.state.client_id = nil
+    vim.schedule(function()
+      if code ~= 0 then
+        notify(('the server exited (code %d, signal %d); see :LspLog'):format(code, signal), vim.log.levels.WARN)
+      end
+      vim.cmd.redrawstatus({ bang = true })
+    end)
+  end
 end
 
 --- Start `timelens lsp` for a program (default: config.program, else the
@@ -225,6 +293,7 @@ function M.start(opts)
     return nil
   end
   program = vim.fn.fnamemodify(program, ':p')
+  local previous = M.state.client_id
   if M.client() then
     M.stop()
   end
@@ -233,40 +302,43 @@ function M.start(opts)
   M.state.position = nil
   M.state.pending = 0
   M.state.last_error = nil
-  local id = vim.lsp.start({
+  local session = vim.tbl_extend('force', M.lsp_config(), {
     name = M.name,
     cmd = M.command_line(program, args, opts),
     root_dir = root,
-    capabilities = capabilities(),
-    handlers = handlers,
     init_options = opts.init_options or M.config.init_options,
-    on_attach = on_attach,
-    on_exit = function(code, signal, client_id)
-      if client_id == M.state.client_id then
-        M.state.client_id = nil
-        vim.schedule(function()
-          if code ~= 0 then
-            notify(('the server exited (code %d, signal %d); see :LspLog'):format(code, signal), vim.log.levels.WARN)
-          end
-          vim.cmd.redrawstatus({ bang = true })
-        end)
-      end
-    end,
-  }, { bufnr = bufnr, reuse_client = function() return false end })
-  M.state.client_id = id
-  -- Python files shown later (callers' files, files opened by
-  -- window/showDocument) join the session.
-  local group = vim.api.nvim_create_augroup('timelens_attach', { clear = true })
-  vim.api.nvim_create_autocmd('FileType', {
-    group = group,
-    pattern = 'python',
-    callback = function(ev)
-      local c = M.client()
-      if c and not vim.lsp.buf_is_attached(ev.buf, c.id) then
-        vim.lsp.buf_attach_client(ev.buf, c.id)
-      end
-    end,
+    on_exit = on_exit,
   })
+  -- A new session never reuses the server of the one just stopped.
+  local function reuse(c)
+    return c.name == M.name and c.id ~= previous and not call(c, 'is_stopped')
+  end
+  local id
+  if nvim011 then
+    -- The session is the `timelens` configuration: your vim.lsp.config('timelens', …)
+    -- (say, cmd_env or on_attach) applies, and vim.lsp.enable attaches every
+    -- Python buffer opened later to the same server (same root_dir).
+    session.reuse_client = reuse
+    vim.lsp.config(M.name, session)
+    vim.lsp.enable(M.name)
+    id = vim.lsp.start(vim.lsp.config[M.name], { bufnr = bufnr, reuse_client = reuse })
+  else
+    id = vim.lsp.start(session, { bufnr = bufnr, reuse_client = reuse })
+    -- Python files shown later (callers' files, files opened by
+    -- window/showDocument) join the session.
+    local group = vim.api.nvim_create_augroup('timelens_attach', { clear = true })
+    vim.api.nvim_create_autocmd('FileType', {
+      group = group,
+      pattern = 'python',
+      callback = function(ev)
+        local c = M.client()
+        if c and not vim.lsp.buf_is_attached(ev.buf, c.id) then
+          vim.lsp.buf_attach_client(ev.buf, c.id)
+        end
+      end,
+    })
+  end
+  M.state.client_id = id
   return id
 end
 
@@ -275,12 +347,26 @@ function M.stop()
   local c = M.client()
   if c then
     -- No more hint or lens requests: after shutdown the server refuses them.
-    for _, b in ipairs(vim.lsp.get_buffers_by_client_id(c.id)) do
+    for _, b in ipairs(client_buffers(c)) do
       pcall(vim.lsp.inlay_hint.enable, false, { bufnr = b })
-      pcall(vim.lsp.codelens.clear, c.id, b)
+      if lens_enable then
+        pcall(vim.lsp.codelens.enable, false, { bufnr = b, client_id = c.id })
+      else
+        pcall(vim.lsp.codelens.clear, c.id, b)
+      end
       pcall(vim.api.nvim_del_augroup_by_name, 'timelens_lens_' .. b)
     end
-    c.stop()
+  end
+  local stopped = false
+  if nvim011 then
+    -- No Python buffer opened from now on starts a server. From 0.11.2 on
+    -- this also stops the running one (shutdown, exit): stopping it again
+    -- would send a second shutdown.
+    vim.lsp.enable(M.name, false)
+    stopped = vim.fn.has('nvim-0.11.2') == 1
+  end
+  if c and not stopped then
+    call(c, 'stop')
   end
   M.state.client_id = nil
   M.state.position = nil
@@ -305,7 +391,7 @@ function M.execute(command, args, cb)
   end
   local params = { command = command, arguments = args and { args } or nil }
   M.state.pending = M.state.pending + 1
-  local ok = c.request('workspace/executeCommand', params, function(err, result)
+  local ok = call(c, 'request', 'workspace/executeCommand', params, function(err, result)
     M.state.pending = M.state.pending - 1
     if err then
       M.state.last_error = err.message or tostring(err)
@@ -394,6 +480,14 @@ function M.set_keymaps()
   end
 end
 
+--- Follow timelens clients as they attach (idempotent; done at load and by setup).
+function M.watch_attach()
+  vim.api.nvim_create_autocmd('LspAttach', {
+    group = vim.api.nvim_create_augroup('timelens_lsp_attach', { clear = true }),
+    callback = on_lsp_attach,
+  })
+end
+
 function M.create_commands()
   local cmd = vim.api.nvim_create_user_command
   cmd('TimelensStart', function(o)
@@ -433,6 +527,7 @@ end
 function M.setup(opts)
   M.config = vim.tbl_deep_extend('force', M.config, opts or {})
   M.create_commands()
+  M.watch_attach()
   if M.config.keymaps then
     M.set_keymaps()
   end

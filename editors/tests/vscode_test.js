@@ -1,0 +1,241 @@
+// editors/tests/vscode_test.js: the timelens extension in real VS Code
+// (code-server), driven in Debian's chromium by playwright-core. Run by
+// scripts/vscode-e2e, which starts code-server with the .vsix installed and
+// timelens.path pointing at the test root:
+//
+//   node vscode_test.js URL SCREENSHOT CHROMIUM_PROFILE_DIR
+//
+// It opens testdata/programs/loop.py, runs "Timelens: Start" from the command
+// palette, moves with the extension's commands and keys, and checks what the
+// page shows. Prints `ok - …` / `not ok - …` lines, then `N passed, M failed`;
+// exit status 1 when a check failed.
+'use strict';
+const { chromium } = require(process.env.PLAYWRIGHT_CORE || 'playwright-core');
+
+const [url, screenshot, profile] = process.argv.slice(2);
+// Generous: a loaded 2-core machine records loop.py in 5 to 40 s.
+const WAIT_MS = Number(process.env.TIMELENS_WAIT_MS || 120000);
+let passed = 0;
+let failed = 0;
+
+function check(name, ok, shown) {
+  if (ok) {
+    passed++;
+    console.log(`ok - vscode: ${name}`);
+  } else {
+    failed++;
+    console.log(`not ok - vscode: ${name}`);
+    if (shown !== undefined) console.log(`# the page shows: ${shown}`);
+  }
+  return ok;
+}
+
+// The page as text: the editor's lines (spaces are U+00A0 there; inlay hints
+// are part of the line's text), the code lenses, the status bar, the hover.
+async function lines(page) {
+  return page.$$eval('.monaco-editor .view-line', (els) => els
+    .map((e) => ({ top: parseFloat(e.style.top) || 0, text: e.textContent.replace(/\u00a0/g, ' ') }))
+    .sort((a, b) => a.top - b.top).map((l) => l.text));
+}
+async function lenses(page) {
+  return page.$$eval('.codelens-decoration', (els) => els.map((e) => e.textContent.replace(/\u00a0/g, ' ')));
+}
+async function statusItem(page, id) {
+  const el = await page.$(`[id="${id}"]`);
+  return el ? (await el.textContent()).trim() : '(no such status bar item)';
+}
+const timelensStatus = (page) => statusItem(page, 'timelens.timelens.timelens.status');
+const cursorStatus = (page) => statusItem(page, 'status.editor.selection');
+
+// until(page, probe, pred, ms): polls probe(page) until pred(value) holds,
+// for ms (default WAIT_MS) at most; returns the last value.
+async function until(page, probe, pred, ms = WAIT_MS) {
+  const end = Date.now() + ms;
+  let v = await probe(page);
+  while (!pred(v) && Date.now() < end) {
+    await page.waitForTimeout(250);
+    v = await probe(page);
+  }
+  return v;
+}
+
+// shown(locator, what): waits for an element, or fails saying what did not show.
+async function shown(locator, what) {
+  try {
+    await locator.first().waitFor({ timeout: WAIT_MS });
+  } catch {
+    throw new Error(`${what} did not show within ${WAIT_MS / 1000} s`);
+  }
+}
+
+// palette(page, title): runs a command by its title from the command palette
+// (F1), after checking that the entry is the one asked for.
+async function palette(page, title) {
+  await page.keyboard.press('F1');
+  await shown(page.locator('.quick-input-widget:not([style*="display: none"]) input'), 'the command palette (F1)');
+  await page.keyboard.type(title);
+  const row = page.locator('.quick-input-list .monaco-list-row.focused .label-name');
+  const label = await until(page, async () => (await row.count()) ? (await row.first().textContent()).replace(/\u00a0/g, ' ') : '',
+    (t) => t === title || t.startsWith(`${title} (`));
+  if (label !== title && !label.startsWith(`${title} (`)) {
+    await page.keyboard.press('Escape');
+    throw new Error(`the command palette has no "${title}" (focused entry: "${label}")`);
+  }
+  await page.keyboard.press('Enter');
+}
+
+// position(page): "function:line" of the status bar item ("main:23 @4711").
+async function position(page) {
+  const m = /(\S+:\d+) @(\S+)/.exec(await timelensStatus(page));
+  return m ? { at: m[1], time: m[2] } : { at: '', time: '' };
+}
+// moved(page, at): whether the status bar comes to show function:line `at`.
+async function moved(page, at) {
+  return (await until(page, position, (p) => p.at === at)).at === at;
+}
+
+async function main() {
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1400, height: 900 },
+  });
+  const page = browser.pages()[0] || await browser.newPage();
+  try {
+    await session(page);
+  } catch (e) {
+    check(`the session went on to the end (${e.message.split('\n')[0]})`, false);
+  } finally {
+    // The page as the failure left it; on success, the one taken at the hover.
+    if (failed) await page.screenshot({ path: screenshot }).catch(() => {});
+    await browser.close();
+  }
+}
+
+async function session(page) {
+  await page.goto(url);
+  await shown(page.locator('.monaco-workbench'), 'the VS Code workbench');
+  console.log(`# ${await page.title()}`);
+
+  // Open loop.py (Quick Open), once the explorer lists it: the workbench
+  // takes keys from then on.
+  await shown(page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'loop.py' }), 'loop.py in the explorer');
+  await page.keyboard.press('Control+P');
+  await shown(page.locator('.quick-input-widget input'), 'Quick Open (Ctrl+P)');
+  await page.keyboard.type('loop.py');
+  await shown(page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'loop.py' }), 'loop.py as the first match of Quick Open');
+  await page.keyboard.press('Enter');
+  let text = await until(page, lines, (ls) => ls.some((l) => l.startsWith('class Account:')));
+  if (!check('loop.py is open in the editor', text.some((l) => l.startsWith('class Account:')), text.slice(0, 3).join(' | '))) return;
+
+  // Timelens: Start records loop.py (from main) and starts the server.
+  const t0 = Date.now();
+  await palette(page, 'Timelens: Start');
+  let ls = await until(page, lenses, (l) => l.some((t) => t.includes('◀ step back')));
+  console.log(`# Timelens: Start to the first lenses: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  check('code lenses on the current line: ◀ step back | step ▶ | ◀ next | next ▶ | ◀ caller | finish ▶',
+    ls.includes('◀ step back | step ▶ | ◀ next | next ▶ | ◀ caller | finish ▶'), JSON.stringify(ls));
+  check('code lenses on def main: entry | ◀ previous call | next call ▶', ls.includes('entry | ◀ previous call | next call ▶'), JSON.stringify(ls));
+  check('code lenses on the other defs that ran: ◀ previous call | next call ▶',
+    ls.filter((t) => t === '◀ previous call | next call ▶').length === 3, JSON.stringify(ls));
+  let st = await until(page, timelensStatus, (s) => /main:20 @\S+/.test(s));
+  check('the status bar item shows main:20 @TIME', /main:20 @\S+/.test(st), st);
+  const start = await position(page);
+  let cur = await until(page, cursorStatus, (s) => s.startsWith('Ln 20,'));
+  check('the current line is shown: the cursor is on line 20', cur.startsWith('Ln 20,'), cur);
+
+  // Step into Account.__init__ and back.
+  await palette(page, 'Timelens: Step');
+  check('Timelens: Step enters Account.__init__ (status bar)', await moved(page, 'Account.__init__:3'), await timelensStatus(page));
+  cur = await until(page, cursorStatus, (s) => s.startsWith('Ln 3,'));
+  check('the cursor follows to line 3 (window/showDocument)', cur.startsWith('Ln 3,'), cur);
+  await palette(page, 'Timelens: Step Back');
+  const back = await until(page, position, (p) => p.at === 'main:20');
+  check('Timelens: Step Back returns to main:20 at the same time', back.at === 'main:20' && back.time === start.time,
+    `${back.at} @${back.time}, started at @${start.time}`);
+
+  // F10 (the extension's key for next) nine times: 21 22 23 24 22 23 24 22 23.
+  for (let i = 0; i < 9; i++) {
+    const before = (await position(page)).time;
+    await page.keyboard.press('F10');
+    await until(page, position, (p) => p.time !== before);
+  }
+  check('nine F10 (timelens.next) reach main:23', await moved(page, 'main:23'), await timelensStatus(page));
+  const at23 = await position(page);
+  // The hints, as drawn after each line's own text. VS Code cuts a hint at
+  // 43 characters (editor.inlayHints.maximumLength): acct's ends in "…".
+  const want = [
+    ['    acct = Account("ada")', "acct = Account(owner='ada', "],
+    ['    total = 0', 'total = 0'],
+    ['    for i in range(5):', 'i = 0 → 1 → 2 (3×)'],
+    ['        total += i', 'total = 1'],
+  ];
+  const drawn = (ls, line) => {
+    const l = ls.find((t) => t.startsWith(line));
+    return l === undefined ? '(line not shown)' : l.slice(line.length).trim();
+  };
+  const shows = (ls, line, hint) => hint.endsWith(' ') ? drawn(ls, line).startsWith(hint) : drawn(ls, line) === hint;
+  text = await until(page, lines, (ls) => want.every(([line, hint]) => shows(ls, line, hint)));
+  for (const [line, hint] of want) {
+    check(`inlay hint after "${line.trim()}": ${hint}${hint.endsWith(' ') ? '…' : ''}`, shows(text, line, hint), drawn(text, line));
+  }
+  ls = await until(page, lenses, (l) => l.includes('◀ step back | step ▶ | ◀ next | next ▶ | ◀ caller | finish ▶'));
+  check('the current line\'s lenses moved with it', ls.includes('◀ step back | step ▶ | ◀ next | next ▶ | ◀ caller | finish ▶'), JSON.stringify(ls));
+
+  // Alt+F10 (the key for reverseNext) to the for line, F10 back to the same time.
+  await page.keyboard.press('Alt+F10');
+  check('Alt+F10 (timelens.reverseNext) goes back to main:22', await moved(page, 'main:22'), await timelensStatus(page));
+  text = await until(page, lines, (ls) => drawn(ls, '    for i in range(5):') === 'i = 0 → 1 (2×)');
+  check('the for line\'s hint went back with it: i = 0 → 1 (2×)', drawn(text, '    for i in range(5):') === 'i = 0 → 1 (2×)',
+    drawn(text, '    for i in range(5):'));
+  await page.keyboard.press('F10');
+  const again = await until(page, position, (p) => p.at === 'main:23');
+  check('F10 returns to main:23 at the same time', again.at === 'main:23' && again.time === at23.time,
+    `${again.at} @${again.time}, was @${at23.time}`);
+  text = await until(page, lines, (ls) => drawn(ls, '    for i in range(5):') === 'i = 0 → 1 → 2 (3×)');
+  check('and the for line\'s hint with it: i = 0 → 1 → 2 (3×)', drawn(text, '    for i in range(5):') === 'i = 0 → 1 → 2 (3×)',
+    drawn(text, '    for i in range(5):'));
+
+  // Hover on `total` in `return total, …`: its value and its last write
+  // (drawn above line 28, below the hints).
+  await page.keyboard.press('Control+G');
+  await page.keyboard.type('28:12');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Control+K');
+  await page.keyboard.press('Control+I');
+  const hoverText = async () => {
+    const h = await page.$('.monaco-hover:not(.hidden)');
+    return h ? (await h.textContent()).replace(/\u00a0/g, ' ') : '';
+  };
+  const hover = await until(page, hoverText, (h) => h.includes('total = '));
+  check('hover on total shows its value: total = 1', hover.includes('total = 1'), hover);
+  check('and its last write: loop.py:23 in main', /Last write: .*loop\.py:23.* in main/.test(hover), hover);
+  await page.screenshot({ path: screenshot });
+
+  // The hover's link runs timelens.lastWrite: back to where total was set.
+  const link = page.locator('.monaco-hover a', { hasText: 'go to last write' });
+  if (check('the hover has the link "⏪ go to last write"', (await link.count()) > 0, hover)) {
+    const before = await position(page);
+    await link.first().click();
+    const after = await until(page, position, (p) => p.time !== before.time);
+    check('clicking it goes back to line 23 at an earlier time', after.at === 'main:23' && Number(after.time) < Number(before.time),
+      `${after.at} @${after.time}, was ${before.at} @${before.time}`);
+  }
+
+  // Timelens: Stop.
+  await page.keyboard.press('Escape');
+  await palette(page, 'Timelens: Stop');
+  st = await until(page, timelensStatus, (s) => !/@/.test(s));
+  check('Timelens: Stop: the status bar item is gone', !/@/.test(st), st);
+}
+
+main().then(() => {
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed > 0 || passed === 0 ? 1 : 0);
+}, (e) => {
+  console.log(`not ok - vscode: ${e.message}`);
+  console.log(`${passed} passed, ${failed + 1} failed`);
+  process.exit(1);
+});
