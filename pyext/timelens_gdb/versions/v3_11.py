@@ -45,6 +45,8 @@ class V3_11(V3_10):
     dict_keys = "kinds"
     managed_dict = "pre_values"
     values_order = "prefix"
-    run_main = ("_PyRun_SimpleFileObject",)
+    # Python/pythonrun.c; later patch releases (3.13.18, 3.14 here) name it
+    # _PyRun_SimpleFile.
+    run_main = ("_PyRun_SimpleFileObject", "_PyRun_SimpleFile")
     call_start = "resume"
     resume_labels = ("TARGET_RESUME", "TARGET_RESUME_QUICK")

@@ -5,8 +5,7 @@ INTERPRETER = 3 is the entry frame, FRAME_OWNED_BY_CSTACK = 4: shims are
 owner >= 3), Include/internal/pycore_stackref.h (Py_TAG_BITS), Python/
 instrumentation.c (POP_ITER, where FOR_ITER's exit lands, never starts a
 line and is never a marked jump target; the line data is
-{uint8 bytes_per_entry; uint8 data[]}), Python/pythonrun.c
-(_PyRun_SimpleFile in the builds here)."""
+{uint8 bytes_per_entry; uint8 data[]})."""
 
 from .v3_13 import V3_13
 
@@ -18,4 +17,3 @@ class V3_14(V3_13):
     never_line_start = ("END_ASYNC_FOR", "END_FOR", "END_SEND", "RESUME", "POP_ITER")
     never_marked_target = ("POP_ITER",)
     monitoring_lines = (1, None)
-    run_main = ("_PyRun_SimpleFileObject", "_PyRun_SimpleFile")
