@@ -257,7 +257,7 @@ def record_window(target, limit, seconds=600.0):
     # interpreter finalization is long and of no interest.
     outer = frames.python_frames()[-1][0]
     cf = frames.current_frame_location()
-    wend = moves.MoveWatch(cf.expr, cf.condition([frames.previous(outer)]))
+    wend = moves.MoveWatch(cf.expr, cf.condition([frames.previous(outer)], same_link=True))
     # gdb answers its "log full" query itself when not on a terminal (yes: drop the
     # oldest entries), which would lose the window start. So gdb's own limit is a
     # guard well above LIMIT, and the recording is interrupted every CHECK_SECONDS
