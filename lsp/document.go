@@ -26,13 +26,16 @@ type document struct {
 }
 
 func newDocument(u uri.URI, path string, version int32, text string) *document {
-	d := &document{uri: u, path: path, version: version, text: text, starts: []int{0}}
-	for i := 0; i < len(text); i++ {
-		if text[i] == '\n' {
-			d.starts = append(d.starts, i+1)
+	starts := make([]int, 1, strings.Count(text, "\n")+1)
+	for i := 0; ; {
+		n := strings.IndexByte(text[i:], '\n')
+		if n < 0 {
+			break
 		}
+		i += n + 1
+		starts = append(starts, i)
 	}
-	return d
+	return &document{uri: u, path: path, version: version, text: text, starts: starts}
 }
 
 // python returns what the text says as Python source, scanned on first use.
