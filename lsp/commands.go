@@ -51,6 +51,9 @@ type Position struct {
 	// Locals holds every local, cell and free variable of the current frame,
 	// rendered.
 	Locals map[string]string `json:"locals"`
+	// Edited is true when the user changed or removed the current line in
+	// the editor since the recording ran it: Line is where it was.
+	Edited bool `json:"edited,omitempty"`
 }
 
 // command runs one timelens.* command.
@@ -194,7 +197,7 @@ func callMove(forward bool) command {
 			if err != nil {
 				return nil, err
 			}
-			fn = doc.python().functionAt(*a.Line)
+			fn, _ = s.functionAt(doc, *a.Line)
 			if fn == moduleFunction {
 				return nil, errorf("%s: line %d of %s is not inside a function", name, *a.Line+1, doc.path)
 			}
@@ -304,9 +307,10 @@ func (s *server) position(p history.Position) *Position {
 	if locals == nil {
 		locals = map[string]string{}
 	}
+	line, exact, _ := s.editorLine(p.File, max(p.Line-1, 0))
 	return &Position{
-		Time: string(p.Time), URI: string(s.uriOf(path)), Line: max(p.Line-1, 0),
-		Function: p.Function, Thread: p.Thread, Depth: p.Depth, Locals: locals,
+		Time: string(p.Time), URI: string(s.uriOf(path)), Line: line,
+		Function: p.Function, Thread: p.Thread, Depth: p.Depth, Locals: locals, Edited: !exact,
 	}
 }
 
@@ -321,8 +325,8 @@ func (s *server) callOnStack(ctx context.Context, tl *history.Timeline, u uri.UR
 	if err != nil {
 		return 0, "", err
 	}
-	fn := doc.python().functionAt(line)
-	return s.depthOf(snap, doc.path, fn, doc.python().innermost(line)), fn, nil
+	fn, sc := s.functionAt(doc, line)
+	return s.depthOf(snap, doc.path, fn, sc), fn, nil
 }
 
 // frameFor is the depth of the frame that shows the variables of line in
@@ -332,8 +336,8 @@ func (s *server) frameFor(ctx context.Context, tl *history.Timeline, doc *docume
 	if err != nil {
 		return 0, err
 	}
-	fn := doc.python().functionAt(line)
-	depth := s.depthOf(snap, doc.path, fn, doc.python().innermost(line))
+	fn, sc := s.functionAt(doc, line)
+	depth := s.depthOf(snap, doc.path, fn, sc)
 	if depth < 0 {
 		return 0, fmt.Errorf("no call of %s is on the stack now, so its variables have no value here; move into a call of it first (timelens.nextCall)", fn)
 	}
@@ -343,7 +347,7 @@ func (s *server) frameFor(ctx context.Context, tl *history.Timeline, doc *docume
 // depthOf finds the innermost frame of function fn in the file at path;
 // when the scanned qualified name and the recorded one differ (decorators,
 // code that changed since), a frame of the same bare name whose def line
-// matches will do.
+// (sc.def, a recorded line: functionAt) matches will do.
 func (s *server) depthOf(snap *history.Snapshot, path, fn string, sc *scope) int {
 	fallback := -1
 	for i, f := range snap.Frames {
@@ -379,12 +383,14 @@ func exprAtPosition(doc *document, p protocol.Position) (string, protocol.Range,
 
 // moveDone hands the new position to the notifier.
 func (s *server) moveDone(p history.Position) {
+	path := s.paths.toEditor(p.File)
 	s.mu.Lock()
 	s.latest = &p
-	if p.File != "" {
-		s.recorded[s.paths.toEditor(p.File)] = true
+	if path != "" {
+		s.recorded[path] = true
 	}
 	s.mu.Unlock()
+	s.keepRecordedFromDisk([]string{path})
 	select {
 	case s.moved <- struct{}{}:
 	default: // a wake-up is pending; it will read the latest position
@@ -402,6 +408,9 @@ func (s *server) notifier(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-s.moved:
+		case <-s.edited:
+			s.followEdits(ctx)
+			continue
 		}
 		s.mu.Lock()
 		pos, caps := s.latest, s.caps
@@ -418,8 +427,8 @@ func (s *server) announce(ctx context.Context, pos history.Position, caps client
 	path := s.paths.toEditor(pos.File)
 	s.publishNow(ctx, path, pos)
 	if caps.showDocument && path != "" {
-		line := uint32(max(pos.Line-1, 0))
-		at := protocol.Position{Line: line}
+		line, _, _ := s.editorLine(pos.File, max(pos.Line-1, 0))
+		at := protocol.Position{Line: uint32(line)}
 		_, err := s.client.ShowDocument(ctx, &protocol.ShowDocumentParams{
 			URI: s.uriOf(path), TakeFocus: ptr(false), Selection: &protocol.Range{Start: at, End: at},
 		})
@@ -446,7 +455,6 @@ func (s *server) publishNow(ctx context.Context, path string, pos history.Positi
 	s.mu.Lock()
 	prev := s.nowFile
 	s.nowFile = path
-	doc := s.docs[path]
 	s.mu.Unlock()
 	if prev != "" && prev != path {
 		if err := s.client.PublishDiagnostics(ctx, &protocol.PublishDiagnosticsParams{URI: s.uriOf(prev), Diagnostics: []protocol.Diagnostic{}}); err != nil {
@@ -456,18 +464,33 @@ func (s *server) publishNow(ctx context.Context, path string, pos history.Positi
 	if path == "" {
 		return
 	}
-	line := max(pos.Line-1, 0)
+	// The mark follows the user's edits; a document that no longer matches
+	// the recording has none.
+	line, exact, matches := max(pos.Line-1, 0), true, true
 	rng := protocol.Range{Start: protocol.Position{Line: uint32(line)}, End: protocol.Position{Line: uint32(line)}}
-	if doc != nil && line < doc.lineCount() {
-		rng = lineRange(doc, line)
+	doc, err := s.document(s.uriOf(path)) // open, else on disk
+	if err == nil {
+		line, exact, matches = s.nearLine(doc, line)
+		if line < doc.lineCount() {
+			rng = lineRange(doc, line)
+		}
 	}
-	diag := protocol.Diagnostic{
-		Range:    rng,
-		Severity: protocol.DiagnosticSeverityHint,
-		Source:   protocol.NewOptional("timelens"),
-		Message:  protocol.String(fmt.Sprintf("⏵ now: %s, time %s", pos.Function, pos.Time)),
+	diags := []protocol.Diagnostic{}
+	if matches {
+		msg := fmt.Sprintf("⏵ now: %s, time %s", pos.Function, pos.Time)
+		if !exact {
+			msg += " (this line was edited since the recording ran it)"
+		}
+		diags = append(diags, protocol.Diagnostic{
+			Range:    rng,
+			Severity: protocol.DiagnosticSeverityHint,
+			Source:   protocol.NewOptional("timelens"),
+			Message:  protocol.String(msg),
+		})
+	} else {
+		s.warnReplaced(doc)
 	}
-	if err := s.client.PublishDiagnostics(ctx, &protocol.PublishDiagnosticsParams{URI: s.uriOf(path), Diagnostics: []protocol.Diagnostic{diag}}); err != nil {
+	if err := s.client.PublishDiagnostics(ctx, &protocol.PublishDiagnosticsParams{URI: s.uriOf(path), Diagnostics: diags}); err != nil {
 		s.log.Debug("publishDiagnostics", zap.Error(err))
 	}
 }

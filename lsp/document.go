@@ -23,6 +23,10 @@ type document struct {
 
 	srcOnce sync.Once
 	src     *pySource
+
+	// The lines of this version against the recorded text (lineMap).
+	linesOnce sync.Once
+	lines     *LineMap
 }
 
 func newDocument(u uri.URI, path string, version int32, text string) *document {
@@ -137,6 +141,16 @@ func (s *server) document(u uri.URI) (*document, error) {
 	if d != nil {
 		return d, nil
 	}
+	text, err := readSource(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s is not open in the editor and cannot be read: %w", u, err)
+	}
+	s.sources.keep(path, text)
+	return newDocument(u, path, 0, text), nil
+}
+
+// readSource reads a source file from disk.
+func readSource(path string) (string, error) {
 	fi, err := os.Stat(path)
 	if err == nil && !fi.Mode().IsRegular() {
 		// A device or a pipe could be read forever (file:///dev/zero).
@@ -146,8 +160,5 @@ func (s *server) document(u uri.URI) (*document, error) {
 	if err == nil {
 		data, err = os.ReadFile(path)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("%s is not open in the editor and cannot be read: %w", u, err)
-	}
-	return newDocument(u, path, 0, string(data)), nil
+	return string(data), err
 }

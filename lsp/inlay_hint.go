@@ -14,7 +14,8 @@ import (
 // current call of its function has run, the values the line assigned
 // (history.Timeline.FileHints), for the current frame and every caller on
 // the stack whose file is this document; with Config.PastCalls, also the
-// document's other functions, each from its latest call.
+// document's other functions, each from its latest call. Hints follow the
+// user's edits: a line the user changed has none (edits.go).
 func (s *server) InlayHint(ctx context.Context, params *protocol.InlayHintParams) ([]protocol.InlayHint, error) {
 	doc, err := s.document(params.TextDocument.URI)
 	if err != nil {
@@ -31,7 +32,7 @@ func (s *server) InlayHint(ctx context.Context, params *protocol.InlayHintParams
 			s.log.Warn("line history", zap.Error(err))
 		}
 		if s.cfg.PastCalls {
-			past, err := tl.PastCallHints(ctx, here, doc.python().functions(), nil)
+			past, err := tl.PastCallHints(ctx, here, s.functions(doc), nil)
 			if err != nil {
 				if ctx.Err() != nil {
 					return nil, err
@@ -40,7 +41,7 @@ func (s *server) InlayHint(ctx context.Context, params *protocol.InlayHintParams
 			}
 			lines = history.MergeHints(lines, past)
 		}
-		return lineHints(doc, lines, params.Range), nil
+		return lineHints(doc, s.hintsNow(doc, lines), params.Range), nil
 	})
 }
 

@@ -257,21 +257,20 @@ func BenchmarkLineMap(b *testing.B) {
 			rec.mapDocument(d)
 		}
 	})
-	b.Run("one line typed in the middle: map", func(b *testing.B) {
-		for b.Loop() {
-			rec.mapDocument(typed)
-		}
-	})
-	b.Run("every 100th line changed: map", func(b *testing.B) {
-		for b.Loop() {
-			rec.mapDocument(scattered)
-		}
-	})
-	b.Run("a fifth of the lines changed: map", func(b *testing.B) {
-		for b.Loop() {
-			rec.mapDocument(other)
-		}
-	})
+	for _, c := range []struct {
+		name string
+		doc  *document
+	}{
+		{"one line typed in the middle: map", typed},
+		{"every 100th line changed: map", scattered},
+		{"a fifth of the lines changed: map", other},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				rec.mapDocument(c.doc)
+			}
+		})
+	}
 	b.Run("recorded text, prepared once per session", func(b *testing.B) {
 		for b.Loop() {
 			newRecordedText(text).doc.python()
