@@ -1379,26 +1379,32 @@ def cmd_locals(argv):
 
 
 _STORES_CACHE = {}
+# path -> the text the recording ran, for the files a saved recording keeps
+# a copy of (-timelens-sources).
+_RAN_TEXT = {}
 
 
 def _stores(path):
-    """Line -> names that line's statement binds, from the source's syntax
-    tree: what a line's inline history shows as assigned. Parsed with gdb's
-    own Python (no code runs in the debuggee); {} when the file cannot be
-    read or parsed by this Python."""
+    """Line -> names that line's statement binds, from the syntax tree of
+    the text the recording ran: what a line's inline history shows as
+    assigned. That text is the recording's copy when it keeps one
+    (-timelens-sources), else the file as this session first reads it: a
+    file the user saves while debugging keeps the parse whose line numbers
+    are the recording's. Parsed with gdb's own Python (no code runs in the
+    debuggee); {} when the file cannot be read or parsed by this Python."""
     import ast
-    import os
+    if path in _STORES_CACHE:
+        return _STORES_CACHE[path]
+    out = {}
+    text = _RAN_TEXT.get(path)
     try:
-        key = (path, os.stat(path).st_mtime_ns)
+        if text is None:
+            with open(path, "rb") as f:
+                text = f.read()
+        tree = ast.parse(text, path)
     except OSError:
         return {}
-    if key in _STORES_CACHE:
-        return _STORES_CACHE[key]
-    out = {}
-    try:
-        with open(path, "rb") as f:
-            tree = ast.parse(f.read(), path)
-    except (OSError, SyntaxError, ValueError):
+    except (SyntaxError, ValueError):
         tree = None
 
     def bound(target):
@@ -1442,10 +1448,21 @@ def _stores(path):
                 out.setdefault(str(line), []).append(node.name)
             elif isinstance(node, ast.ExceptHandler) and node.name:
                 out.setdefault(str(node.lineno), []).append(node.name)
-    if len(_STORES_CACHE) > 256:
-        _STORES_CACHE.clear()
-    _STORES_CACHE[key] = out
+    _STORES_CACHE[path] = out
     return out
+
+
+def cmd_sources(argv):
+    """-timelens-sources FILE: FILE (JSON, {"files": {path: text}}) holds the
+    text of each file when the recording ran, as a saved recording keeps
+    it; _stores parses those texts instead of the files as they are now."""
+    _, args = _parse_args(argv, set(), positional=1)
+    with open(args[0], encoding="utf-8") as f:
+        files = json.load(f).get("files") or {}
+    for path, text in files.items():
+        _RAN_TEXT[path] = text
+        _STORES_CACHE.pop(path, None)
+    return {"files": len(files)}
 
 
 def cmd_snapshot(argv):
@@ -1723,6 +1740,7 @@ COMMANDS = {
     "-timelens-render": cmd_render,
     "-timelens-snapshot": cmd_snapshot,
     "-timelens-last-write": cmd_last_write,
+    "-timelens-sources": cmd_sources,
 }
 
 
