@@ -390,7 +390,7 @@ func (s *server) moveDone(p history.Position) {
 		s.recorded[path] = true
 	}
 	s.mu.Unlock()
-	s.keepRecordedFromDisk([]string{path})
+	s.keepRecordedFiles([]string{path})
 	select {
 	case s.moved <- struct{}{}:
 	default: // a wake-up is pending; it will read the latest position

@@ -145,7 +145,7 @@ func (s *server) document(u uri.URI) (*document, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s is not open in the editor and cannot be read: %w", u, err)
 	}
-	s.sources.keep(path, text)
+	s.keepRecorded(path, &text)
 	return newDocument(u, path, 0, text), nil
 }
 

@@ -33,9 +33,10 @@ var ErrLineEdited = errors.New("the line was edited after the recording ran, so 
 var ErrTextReplaced = errors.New("the document no longer matches the text the recording ran, so timelens shows none of its values; undo the changes (or reopen the file as it was when it ran) to see them again")
 
 // recordedSources holds, per editor path, the text the recording ran: the
-// file as the session first read it (when the editor opened it, or when a
-// frame or a request first named it), else the editor's text when the file
-// cannot be read. It is kept for the whole session, across didClose.
+// recording's copy (Config.RecordedText), else the file as the session
+// first read it (when the editor opened it, or when a frame or a request
+// first named it), else the editor's text when the file cannot be read.
+// It is kept for the whole session, across didClose.
 type recordedSources struct {
 	mu     sync.Mutex
 	texts  map[string]*recordedSource
@@ -99,32 +100,36 @@ func (r *recordedSources) matchesAgain(path string) {
 	r.mu.Unlock()
 }
 
-// keepRecordedFromDisk reads the recorded text of paths the recording has
-// from disk, for those that have none yet: a file the editor opens later
-// may have been changed on disk by then.
-func (s *server) keepRecordedFromDisk(paths []string) {
-	for _, path := range paths {
-		if path == "" || s.sources.has(path) {
-			continue
-		}
-		if text, err := readSource(path); err == nil {
+// keepRecorded keeps the text path had when the recording ran, unless it
+// has it already: the recording's copy, else the file on disk now (at
+// didOpen the editor's text may hold changes not saved yet), else
+// fallback when there is one.
+func (s *server) keepRecorded(path string, fallback *string) {
+	if path == "" || s.sources.has(path) {
+		return
+	}
+	if s.cfg.RecordedText != nil {
+		if text, ok := s.cfg.RecordedText(s.paths.toRecording(path)); ok {
 			s.sources.keep(path, text)
+			return
 		}
+	}
+	text, err := readSource(path)
+	switch {
+	case err == nil:
+		s.sources.keep(path, text)
+	case fallback != nil:
+		s.sources.keep(path, *fallback)
 	}
 }
 
-// keepRecordedAtOpen is the didOpen rule: the file on disk is what ran
-// (the editor's text may hold changes not saved yet); when it cannot be
-// read, the editor's text.
-func (s *server) keepRecordedAtOpen(path, editorText string) {
-	if s.sources.has(path) {
-		return
+// keepRecordedFiles keeps the recorded text of files the recording
+// has, as soon as the session learns of them: a file the editor opens
+// later may have been changed on disk by then.
+func (s *server) keepRecordedFiles(paths []string) {
+	for _, path := range paths {
+		s.keepRecorded(path, nil)
 	}
-	text, err := readSource(path)
-	if err != nil {
-		text = editorText
-	}
-	s.sources.keep(path, text)
 }
 
 // lineMap returns how doc's lines relate to the recorded text of its file,

@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -147,7 +148,9 @@ func inMainLoop(t *testing.T) *session {
 func (s *session) started() {
 	s.t.Helper()
 	s.must(cmdWhere)
-	s.editor.expect(s.t, "textDocument/publishDiagnostics loop.py 19:⏵ now: main, time t0")
+	if ev := s.editor.expect(s.t, "textDocument/publishDiagnostics loop.py "); !strings.HasSuffix(ev, "⏵ now: main, time t0") {
+		s.t.Fatalf("the first mark: %s", ev)
+	}
 }
 
 func TestEditsHintsFollowTheCode(t *testing.T) {
@@ -398,6 +401,49 @@ func TestEditsAnotherText(t *testing.T) {
 		t.Error("no hints after the text came back")
 	}
 	s.editor.waitDiags(t, "loop.py", func(ds []protocol.Diagnostic) bool { return len(ds) == 1 && ds[0].Range.Start.Line == 22 })
+}
+
+// TestEditsSavedRecordingKeepsTheTextThatRan: a saved recording replayed
+// after the file changed on disk (two lines added above main, under another
+// directory: --substitute-path). The recording's copy of the text
+// (Config.RecordedText) is what ran, so main's values are two lines down.
+func TestEditsSavedRecordingKeepsTheTextThatRan(t *testing.T) {
+	original := readFile(t, program("loop.py"))
+	lines := strings.Split(original, "\n")
+	dir := t.TempDir()
+	changed := strings.Join(slices.Insert(lines, 18, "# added after the recording", ""), "\n")
+	if err := os.WriteFile(dir+"/loop.py", []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var asked sync.Map
+	s := newSession(t, sessionOptions{
+		substitute: [][2]string{{strings.TrimSuffix(program("loop.py"), "/loop.py"), dir}},
+		recordedText: func(path string) (string, bool) {
+			asked.Store(path, true)
+			return original, path == program("loop.py")
+		},
+	})
+	s.initialize(fullCaps())
+	s.started()
+	s.gotoEvent(s.findEvent(func(ev historytest.Event) bool {
+		return ev.Function == "main" && ev.Line == 23 && ev.Locals["i"] == "3"
+	}))
+	b := s.openBuffer(dir+"/loop.py", false)
+	got := b.render()
+	for _, want := range []string{
+		"    for i in range(5):  ⟨i = 0 → 1 → 2 → 3 (4×)⟩",
+		"▶         total += i  ⟨total = 1 → 3 (2×)⟩",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no %q in\n%s", want, got)
+		}
+	}
+	if p := s.must(cmdWhere); p.Line != 24 {
+		t.Errorf("where: line %d, want 24 (22 as recorded, two lines added above)", p.Line)
+	}
+	if _, ok := asked.Load(program("loop.py")); !ok {
+		t.Error("RecordedText was not asked for the recording's path")
+	}
 }
 
 // waitDiags waits until the diagnostics of the file named base satisfy ok.

@@ -89,6 +89,11 @@ type Config struct {
 	// is not on the stack, from its latest call before now
 	// (history.Timeline.PastCallHints).
 	PastCalls bool
+	// RecordedText returns the text of a file (a path as the recording
+	// names it) when the recording ran, if the recording keeps a copy. The
+	// server compares the editor's text with it (edits.go); without one,
+	// with the file as the session first reads it. Nil: no copies.
+	RecordedText func(path string) (string, bool)
 }
 
 // ErrExitWithoutShutdown is returned by Serve when the client sent exit
@@ -560,7 +565,7 @@ func (s *server) snapshot(ctx context.Context, tl *history.Timeline) (*history.S
 		}
 	}
 	s.mu.Unlock()
-	s.keepRecordedFromDisk(fresh)
+	s.keepRecordedFiles(fresh)
 	return snap, nil
 }
 

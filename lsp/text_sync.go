@@ -13,11 +13,11 @@ import (
 // code the user edits (edits.go).
 
 // DidOpen implements protocol.Server. The first time a file opens, the
-// file on disk is kept as the text the recording ran.
+// text the recording ran is kept (edits.go: keepRecorded).
 func (s *server) DidOpen(_ context.Context, params *protocol.DidOpenTextDocumentParams) error {
 	td := params.TextDocument
 	d := newDocument(td.URI, editorPath(td.URI), td.Version, td.Text)
-	s.keepRecordedAtOpen(d.path, td.Text)
+	s.keepRecorded(d.path, &td.Text)
 	s.mu.Lock()
 	s.docs[d.path] = d
 	s.mu.Unlock()

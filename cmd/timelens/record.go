@@ -62,6 +62,7 @@ func recordGDB(ctx context.Context, inv *invocation, p *progress) error {
 		from = "the main module"
 	}
 	p.start(fmt.Sprintf("recording %s from %s", filepath.Base(programName(inv.program)), from))
+	sources := readProgramSources(inv.program) // as the recording runs them
 	po := pyext.Options{
 		Kind: gdbmi.KindGDB, Debugger: inv.opts.GDB, Python: inv.opts.Python,
 		Program: inv.program[0], Args: inv.program[1:],
@@ -79,6 +80,9 @@ func recordGDB(ctx context.Context, inv *invocation, p *progress) error {
 	m, err := b.Save(ctx, out, inv.program, inv.opts.RecordFrom)
 	if err != nil {
 		return err
+	}
+	if err := writeSources(out, sources); err != nil {
+		return fmt.Errorf("keeping the program's sources in %s: %w", out, err)
 	}
 	size := dirSize(out)
 	inv.log.Info("saved recording", zap.Any("manifest", m), zap.Any("seconds", time.Since(t0).Seconds()))
