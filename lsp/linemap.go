@@ -31,11 +31,15 @@ package lsp
 //     lines no longer matches the recording (another file, a revert to
 //     something else): its map pairs nothing.
 //
-// Cost per document version (computed once, on first use): one pass over
-// the lines for head and tail, and for the lines between them a hash lookup
-// each plus the patience diff, O(n log n) for n lines between. An edit that
-// inserts or removes lines in one place costs the head-and-tail pass alone
-// (BenchmarkLineMap: a 5,000-line file).
+// Cost per document version, computed once on first use: a byte
+// comparison of the common head and tail (the runtime's memequal, a block
+// at a time), then for the n lines between them a hash lookup each and the
+// patience diff, O(n log n); two int32 arrays of one entry per line. On a
+// 5,000-line file (BenchmarkLineMap, best of 15 runs on a shared 2-core
+// machine): a line typed in one place maps in about 50 us, besides the
+// 110-140 us the new document version itself takes; 50 lines changed
+// across the file, about 200-230 us; the recorded text is prepared once
+// per session, about 2 ms.
 
 import (
 	"sort"
