@@ -149,16 +149,25 @@ func (s *server) document(u uri.URI) (*document, error) {
 	return newDocument(u, path, 0, text), nil
 }
 
-// readSource reads a source file from disk.
+// maxSource bounds the source files read from disk.
+const maxSource = 64 << 20
+
+// readSource reads a source file from disk. It runs on the read loop at
+// didOpen, so it reads nothing that could take forever: a device or a pipe
+// (file:///dev/zero), or a file of size 0, which is empty or one the kernel
+// makes up as it is read (/proc/kmsg blocks); those read as "" or an error.
 func readSource(path string) (string, error) {
 	fi, err := os.Stat(path)
-	if err == nil && !fi.Mode().IsRegular() {
-		// A device or a pipe could be read forever (file:///dev/zero).
-		err = fmt.Errorf("not a regular file (%v)", fi.Mode().Type())
+	switch {
+	case err != nil:
+		return "", err
+	case !fi.Mode().IsRegular():
+		return "", fmt.Errorf("not a regular file (%v)", fi.Mode().Type())
+	case fi.Size() == 0:
+		return "", nil
+	case fi.Size() > maxSource:
+		return "", fmt.Errorf("%d bytes: too large for a source file", fi.Size())
 	}
-	var data []byte
-	if err == nil {
-		data, err = os.ReadFile(path)
-	}
+	data, err := os.ReadFile(path)
 	return string(data), err
 }

@@ -489,3 +489,22 @@ func directServer(tb testing.TB, tr *historytest.Trace, at int) (*server, contex
 	close(s.started)
 	return s, ctx
 }
+
+// TestReadSourceReadsNothingEndless: didOpen reads the file from disk on
+// the read loop, so nothing that could never end is read: a file of size
+// 0 (procfs makes its content up as it is read; /proc/kmsg blocks) reads
+// as empty, a device is refused.
+func TestReadSourceReadsNothingEndless(t *testing.T) {
+	if fi, err := os.Stat("/proc/self/status"); err != nil || fi.Size() != 0 {
+		t.Skip("no procfs here")
+	}
+	if text, err := readSource("/proc/self/status"); text != "" || err != nil {
+		t.Errorf("/proc/self/status: %d bytes, %v; want none", len(text), err)
+	}
+	if _, err := readSource("/dev/zero"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("/dev/zero: %v", err)
+	}
+	if text, err := readSource(program("loop.py")); err != nil || !strings.HasPrefix(text, "class Account:") {
+		t.Errorf("loop.py: %q, %v", text[:min(len(text), 20)], err)
+	}
+}
