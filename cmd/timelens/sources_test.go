@@ -157,22 +157,29 @@ func TestAnnotateSavedRecordingAfterEdits(t *testing.T) {
 	if !strings.HasSuffix(head, "in main (loop.py:30)") {
 		t.Errorf("header: %q", head)
 	}
-	golden := filepath.Join("testdata", "annotate_loop_edited.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != string(want) {
-		t.Errorf("annotate of the edited loop.py:\n%s\nwant:\n%s", body, want)
-	}
+	checkGolden(t, "annotate_loop_edited.golden", body)
 
 	r = timelens(t, "annotate", "--recording", out, "--at", "loop.py:23", prog)
 	if r.code == 0 || !strings.Contains(r.stderr, "--at loop.py:23: the line was edited after the recording ran") {
 		t.Errorf("--at the changed line: %v", r)
+	}
+}
+
+// checkGolden compares got with testdata/name, or rewrites it under
+// -update.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (-update rewrites it); got:\n%s\nwant:\n%s", path, got, want)
 	}
 }
