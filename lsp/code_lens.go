@@ -81,7 +81,7 @@ var currentLineItems = []navItem{
 func (s *server) navigation(doc *document, snap *history.Snapshot, only int) []navGroup {
 	var groups []navGroup
 	if top := snap.Top(); top != nil && s.paths.toEditor(top.File) == doc.path {
-		if line := top.Line - 1; line < doc.lineCount() && (only < 0 || only == line) {
+		if line, _, matches := s.nearLine(doc, top.Line-1); matches && line < doc.lineCount() && (only < 0 || only == line) {
 			groups = append(groups, navGroup{rng: lineRange(doc, line), items: currentLineItems})
 		}
 	}
@@ -100,10 +100,11 @@ func (s *server) navigation(doc *document, snap *history.Snapshot, only int) []n
 			continue // the code action is about the innermost function only
 		}
 		var items []navItem
-		if s.depthOf(snap, doc.path, d.qualname, &d) >= 0 {
+		name, sc := s.functionAt(doc, d.def) // as the recording names it
+		if s.depthOf(snap, doc.path, name, sc) >= 0 {
 			items = append(items, navItem{title: "entry", cmd: cmdGotoEntry, args: map[string]any{"uri": doc.uri, "line": d.def}})
 		}
-		fn := map[string]string{"function": d.qualname}
+		fn := map[string]string{"function": name}
 		items = append(items,
 			navItem{title: "◀ previous call", cmd: cmdPreviousCall, args: fn},
 			navItem{title: "next call ▶", cmd: cmdNextCall, args: fn})

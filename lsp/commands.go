@@ -49,6 +49,9 @@ type Position struct {
 	// Locals holds every local, cell and free variable of the current frame,
 	// rendered.
 	Locals map[string]string `json:"locals"`
+	// Edited is true when the user changed or removed the current line in
+	// the editor since the recording ran it: Line is where it was.
+	Edited bool `json:"edited,omitempty"`
 }
 
 // command runs one timelens.* command.
@@ -192,7 +195,7 @@ func callMove(forward bool) command {
 			if err != nil {
 				return nil, err
 			}
-			fn = doc.python().functionAt(*a.Line)
+			fn, _ = s.functionAt(doc, *a.Line)
 			if fn == moduleFunction {
 				return nil, errorf("%s: line %d of %s is not inside a function", name, *a.Line+1, doc.path)
 			}
@@ -302,9 +305,10 @@ func (s *server) position(p history.Position) *Position {
 	if locals == nil {
 		locals = map[string]string{}
 	}
+	line, exact, _ := s.editorLine(p.File, max(p.Line-1, 0))
 	return &Position{
-		Time: string(p.Time), URI: string(s.uriOf(path)), Line: max(p.Line-1, 0),
-		Function: p.Function, Thread: p.Thread, Depth: p.Depth, Locals: locals,
+		Time: string(p.Time), URI: string(s.uriOf(path)), Line: line,
+		Function: p.Function, Thread: p.Thread, Depth: p.Depth, Locals: locals, Edited: !exact,
 	}
 }
 
@@ -319,8 +323,8 @@ func (s *server) callOnStack(ctx context.Context, tl *history.Timeline, u uri.UR
 	if err != nil {
 		return 0, "", err
 	}
-	fn := doc.python().functionAt(line)
-	return s.depthOf(snap, doc.path, fn, doc.python().innermost(line)), fn, nil
+	fn, sc := s.functionAt(doc, line)
+	return s.depthOf(snap, doc.path, fn, sc), fn, nil
 }
 
 // frameFor is the depth of the frame that shows the variables of line in
@@ -330,8 +334,8 @@ func (s *server) frameFor(ctx context.Context, tl *history.Timeline, doc *docume
 	if err != nil {
 		return 0, err
 	}
-	fn := doc.python().functionAt(line)
-	depth := s.depthOf(snap, doc.path, fn, doc.python().innermost(line))
+	fn, sc := s.functionAt(doc, line)
+	depth := s.depthOf(snap, doc.path, fn, sc)
 	if depth < 0 {
 		return 0, fmt.Errorf("no call of %s is on the stack now, so its variables have no value here; move into a call of it first (timelens.nextCall)", fn)
 	}
@@ -341,7 +345,7 @@ func (s *server) frameFor(ctx context.Context, tl *history.Timeline, doc *docume
 // depthOf finds the innermost frame of function fn in the file at path;
 // when the scanned qualified name and the recorded one differ (decorators,
 // code that changed since), a frame of the same bare name whose def line
-// matches will do.
+// (sc.def, a recorded line: functionAt) matches will do.
 func (s *server) depthOf(snap *history.Snapshot, path, fn string, sc *scope) int {
 	fallback := -1
 	for i, f := range snap.Frames {

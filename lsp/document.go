@@ -23,16 +23,23 @@ type document struct {
 
 	srcOnce sync.Once
 	src     *pySource
+
+	// The lines of this version against the recorded text (lineMap).
+	linesOnce sync.Once
+	lines     *LineMap
 }
 
 func newDocument(u uri.URI, path string, version int32, text string) *document {
-	d := &document{uri: u, path: path, version: version, text: text, starts: []int{0}}
-	for i := 0; i < len(text); i++ {
-		if text[i] == '\n' {
-			d.starts = append(d.starts, i+1)
+	starts := make([]int, 1, strings.Count(text, "\n")+1)
+	for i := 0; ; {
+		n := strings.IndexByte(text[i:], '\n')
+		if n < 0 {
+			break
 		}
+		i += n + 1
+		starts = append(starts, i)
 	}
-	return d
+	return &document{uri: u, path: path, version: version, text: text, starts: starts}
 }
 
 // python returns what the text says as Python source, scanned on first use.
@@ -134,17 +141,33 @@ func (s *server) document(u uri.URI) (*document, error) {
 	if d != nil {
 		return d, nil
 	}
-	fi, err := os.Stat(path)
-	if err == nil && !fi.Mode().IsRegular() {
-		// A device or a pipe could be read forever (file:///dev/zero).
-		err = fmt.Errorf("not a regular file (%v)", fi.Mode().Type())
-	}
-	var data []byte
-	if err == nil {
-		data, err = os.ReadFile(path)
-	}
+	text, err := readSource(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s is not open in the editor and cannot be read: %w", u, err)
 	}
-	return newDocument(u, path, 0, string(data)), nil
+	s.keepRecorded(path, &text)
+	return newDocument(u, path, 0, text), nil
+}
+
+// maxSource bounds the source files read from disk.
+const maxSource = 64 << 20
+
+// readSource reads a source file from disk. It runs on the read loop at
+// didOpen, so it reads nothing that could take forever: a device or a pipe
+// (file:///dev/zero), or a file of size 0, which is empty or one the kernel
+// makes up as it is read (/proc/kmsg blocks); those read as "" or an error.
+func readSource(path string) (string, error) {
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return "", err
+	case !fi.Mode().IsRegular():
+		return "", fmt.Errorf("not a regular file (%v)", fi.Mode().Type())
+	case fi.Size() == 0:
+		return "", nil
+	case fi.Size() > maxSource:
+		return "", fmt.Errorf("%d bytes: too large for a source file", fi.Size())
+	}
+	data, err := os.ReadFile(path)
+	return string(data), err
 }

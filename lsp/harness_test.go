@@ -209,6 +209,8 @@ type sessionOptions struct {
 	pastCalls  bool
 	logger     *zap.Logger
 	hold       bool
+	// recordedText is Config.RecordedText.
+	recordedText func(path string) (string, bool)
 }
 
 func newSession(t *testing.T, o sessionOptions) *session {
@@ -236,7 +238,7 @@ func newSession(t *testing.T, o sessionOptions) *session {
 	}
 	serverSide, clientSide := net.Pipe()
 	go func() {
-		s.served <- Serve(context.Background(), serverSide, Config{Logger: logger, Start: start, SubstitutePath: o.substitute, PastCalls: o.pastCalls})
+		s.served <- Serve(context.Background(), serverSide, Config{Logger: logger, Start: start, SubstitutePath: o.substitute, PastCalls: o.pastCalls, RecordedText: o.recordedText})
 	}()
 	_, conn, server := protocol.NewClient(ctx, s.editor, jsonrpc2.NewStream(clientSide))
 	s.server, s.conn = server, conn

@@ -73,8 +73,9 @@ func hoverText(s *server, expr, value string, w history.Write, werr error, doc *
 		return b.String(), nil
 	}
 	file := s.paths.toEditor(w.File)
+	line, _, _ := s.editorLine(w.File, w.Line-1) // where that line is in the editor now
 	fmt.Fprintf(&b, "\nLast write: %s at [%s:%d](%s#L%d) in %s, time %s\n\n",
-		codeSpan(w.Value), escapeMarkdown(filepath.Base(file)), w.Line, s.uriOf(file), w.Line, codeSpan(w.Function), codeSpan(string(w.Time)))
+		codeSpan(w.Value), escapeMarkdown(filepath.Base(file)), line+1, s.uriOf(file), line+1, codeSpan(w.Function), codeSpan(string(w.Time)))
 	args, err := json.Marshal([]any{map[string]any{"uri": doc.uri, "position": at}})
 	if err != nil {
 		return "", err

@@ -14,7 +14,8 @@ import (
 // current call of its function has run, the values the line assigned
 // (history.Timeline.Hints), for the current frame and every caller on
 // the stack whose file is this document; with Config.PastCalls, also the
-// document's other functions, each from its latest call.
+// document's other functions, each from its latest call. Hints follow the
+// user's edits: a line the user changed has none (edits.go).
 func (s *server) InlayHint(ctx context.Context, params *protocol.InlayHintParams) ([]protocol.InlayHint, error) {
 	doc, err := s.document(params.TextDocument.URI)
 	if err != nil {
@@ -26,14 +27,14 @@ func (s *server) InlayHint(ctx context.Context, params *protocol.InlayHintParams
 		Warn:  func(err error) { s.log.Warn("some lines have no hints", zap.Error(err)) },
 	}
 	if s.cfg.PastCalls {
-		q.PastCalls = doc.python().functions()
+		q.PastCalls = s.functions(doc)
 	}
 	return readNow(ctx, s, func(tl *history.Timeline) ([]protocol.InlayHint, error) {
 		lines, err := tl.Hints(ctx, q)
 		if err != nil {
 			return nil, err
 		}
-		return lineHints(doc, lines, params.Range), nil
+		return lineHints(doc, s.hintsNow(doc, lines), params.Range), nil
 	})
 }
 

@@ -199,17 +199,7 @@ func FuzzExecuteCommand(f *testing.F) {
 		if names := commandNames(); int(which) < len(names) {
 			name = names[which]
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		s := newServer(Config{})
-		s.ctx = ctx
-		tl, err := history.New(ctx, &historytest.Trace{Events: tr.Events}, history.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tl.Close()
-		s.tl = tl
-		close(s.started)
+		s, ctx := directServer(t, tr, 0)
 		if err := s.DidOpen(ctx, &protocol.DidOpenTextDocumentParams{TextDocument: protocol.TextDocumentItem{
 			URI: uri.URI(progURI), LanguageID: "python", Version: 1, Text: text,
 		}}); err != nil {

@@ -17,12 +17,14 @@ import (
 
 // moveDone hands the new position to the notifier.
 func (s *server) moveDone(p history.Position) {
+	path := s.paths.toEditor(p.File)
 	s.mu.Lock()
 	s.latest = &p
-	if p.File != "" {
-		s.recorded[s.paths.toEditor(p.File)] = true
+	if path != "" {
+		s.recorded[path] = true
 	}
 	s.mu.Unlock()
+	s.keepRecordedFiles([]string{path})
 	select {
 	case s.moved <- struct{}{}:
 	default: // a wake-up is pending; it will read the latest position
@@ -40,6 +42,9 @@ func (s *server) notifier(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-s.moved:
+		case <-s.edited:
+			s.followEdits(ctx)
+			continue
 		}
 		s.mu.Lock()
 		pos, caps := s.latest, s.caps
@@ -56,8 +61,8 @@ func (s *server) announce(ctx context.Context, pos history.Position, caps client
 	path := s.paths.toEditor(pos.File)
 	s.publishNow(ctx, path, pos)
 	if caps.showDocument && path != "" {
-		line := uint32(max(pos.Line-1, 0))
-		at := protocol.Position{Line: line}
+		line, _, _ := s.editorLine(pos.File, max(pos.Line-1, 0))
+		at := protocol.Position{Line: uint32(line)}
 		_, err := s.client.ShowDocument(ctx, &protocol.ShowDocumentParams{
 			URI: s.uriOf(path), TakeFocus: ptr(false), Selection: &protocol.Range{Start: at, End: at},
 		})
@@ -84,7 +89,6 @@ func (s *server) publishNow(ctx context.Context, path string, pos history.Positi
 	s.mu.Lock()
 	prev := s.nowFile
 	s.nowFile = path
-	doc := s.docs[path]
 	s.mu.Unlock()
 	if prev != "" && prev != path {
 		if err := s.client.PublishDiagnostics(ctx, &protocol.PublishDiagnosticsParams{URI: s.uriOf(prev), Diagnostics: []protocol.Diagnostic{}}); err != nil {
@@ -94,18 +98,33 @@ func (s *server) publishNow(ctx context.Context, path string, pos history.Positi
 	if path == "" {
 		return
 	}
-	line := max(pos.Line-1, 0)
+	// The mark follows the user's edits; a document that no longer matches
+	// the recording has none.
+	line, exact, matches := max(pos.Line-1, 0), true, true
 	rng := protocol.Range{Start: protocol.Position{Line: uint32(line)}, End: protocol.Position{Line: uint32(line)}}
-	if doc != nil && line < doc.lineCount() {
-		rng = lineRange(doc, line)
+	doc, err := s.document(s.uriOf(path)) // open, else on disk
+	if err == nil {
+		line, exact, matches = s.nearLine(doc, line)
+		if line < doc.lineCount() {
+			rng = lineRange(doc, line)
+		}
 	}
-	diag := protocol.Diagnostic{
-		Range:    rng,
-		Severity: protocol.DiagnosticSeverityHint,
-		Source:   protocol.NewOptional("timelens"),
-		Message:  protocol.String(fmt.Sprintf("⏵ now: %s, time %s", pos.Function, pos.Time)),
+	diags := []protocol.Diagnostic{}
+	if matches {
+		msg := fmt.Sprintf("⏵ now: %s, time %s", pos.Function, pos.Time)
+		if !exact {
+			msg += " (this line was edited since the recording ran it)"
+		}
+		diags = append(diags, protocol.Diagnostic{
+			Range:    rng,
+			Severity: protocol.DiagnosticSeverityHint,
+			Source:   protocol.NewOptional("timelens"),
+			Message:  protocol.String(msg),
+		})
+	} else {
+		s.warnReplaced(doc)
 	}
-	if err := s.client.PublishDiagnostics(ctx, &protocol.PublishDiagnosticsParams{URI: s.uriOf(path), Diagnostics: []protocol.Diagnostic{diag}}); err != nil {
+	if err := s.client.PublishDiagnostics(ctx, &protocol.PublishDiagnosticsParams{URI: s.uriOf(path), Diagnostics: diags}); err != nil {
 		s.log.Debug("publishDiagnostics", zap.Error(err))
 	}
 }

@@ -15,6 +15,10 @@ import (
 type pySource struct {
 	mask   []byte // per byte of the text: codeByte, stringByte or commentByte
 	scopes []scope
+	// logical is true for each line that starts a logical line (a
+	// statement, or a blank or comment line), false for the lines a
+	// statement continues onto.
+	logical []bool
 }
 
 const (
@@ -42,7 +46,8 @@ func scanPython(d *document) *pySource {
 	text := d.text
 	p := &pySource{mask: make([]byte, len(text))}
 	n := d.lineCount()
-	logical := make([]bool, n) // the line starts a logical line
+	logical := make([]bool, n)
+	p.logical = logical
 	var (
 		quote     byte // open string's quote, 0 outside strings
 		triple    bool

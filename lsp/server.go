@@ -91,6 +91,11 @@ type Config struct {
 	// is not on the stack, from its latest call before now
 	// (history.Timeline.Hints).
 	PastCalls bool
+	// RecordedText returns the text of a file (a path as the recording
+	// names it) when the recording ran, if the recording keeps a copy. The
+	// server compares the editor's text with it (edits.go); without one,
+	// with the file as the session first reads it. Nil: no copies.
+	RecordedText func(path string) (string, bool)
 }
 
 // ErrExitWithoutShutdown is returned by Serve when the client sent exit
@@ -217,6 +222,14 @@ type server struct {
 	moved  chan struct{}
 	// nowFile is the editor path that carries the "now" diagnostic.
 	nowFile string
+	// After edits (edits.go): a wake-up, messages to show, and whether a
+	// file of the recording changed.
+	edited         chan struct{}
+	notices        []string
+	editedRecorded bool
+
+	// sources holds the text the recording ran, per file (edits.go).
+	sources recordedSources
 
 	// Restarts of the debugger not yet told (restartNotifier).
 	restarts    []history.Restart
@@ -248,6 +261,7 @@ func newServer(cfg Config) *server {
 		inflight:    map[string]context.CancelFunc{},
 		recorded:    map[string]bool{},
 		moved:       make(chan struct{}, 1),
+		edited:      make(chan struct{}, 1),
 		restartWake: make(chan struct{}, 1),
 	}
 }
@@ -544,11 +558,16 @@ func (s *server) snapshot(ctx context.Context, tl *history.Timeline) (*history.S
 	if err != nil {
 		return nil, err
 	}
+	var fresh []string
 	s.mu.Lock()
 	for _, f := range snap.Frames {
-		s.recorded[s.paths.toEditor(f.File)] = true
+		if path := s.paths.toEditor(f.File); !s.recorded[path] {
+			s.recorded[path] = true
+			fresh = append(fresh, path)
+		}
 	}
 	s.mu.Unlock()
+	s.keepRecordedFiles(fresh)
 	return snap, nil
 }
 

@@ -199,33 +199,30 @@ func TestInlayHintsCountUTF16(t *testing.T) {
 	loop := s.open(program("loop.py"))
 	s.gotoEvent(len(s.backend.Events) - 1)
 
-	at := func() protocol.Position {
+	at := func(line uint32) (protocol.Position, bool) {
 		for _, h := range s.hints(loop) {
-			if h.Position.Line == 26 {
-				return h.Position
+			if h.Position.Line == line {
+				return h.Position, true
 			}
 		}
-		t.Fatal("no hint on the name = ... line")
-		return protocol.Position{}
+		return protocol.Position{}, false
 	}
 	// `    name = "café ☕"`: 19 UTF-16 units, 22 bytes.
-	if p := at(); p.Character != 19 {
-		t.Fatalf("hint at column %d, want 19 (UTF-16 units, not bytes)", p.Character)
+	if p, ok := at(26); !ok || p.Character != 19 {
+		t.Fatalf("hint at %v (%v), want column 19 (UTF-16 units, not bytes)", p, ok)
 	}
 	// Type a comment with a character outside the BMP (two UTF-16 units)
-	// at the line's end, as an editor sends it: an incremental change.
-	err := s.server.DidChange(s.ctx, &protocol.DidChangeTextDocumentParams{
-		TextDocument: protocol.VersionedTextDocumentIdentifier{TextDocumentIdentifier: protocol.TextDocumentIdentifier{URI: loop}, Version: 2},
-		ContentChanges: []protocol.TextDocumentContentChangeEvent{&protocol.TextDocumentContentChangePartial{
-			Range: protocol.Range{Start: protocol.Position{Line: 26, Character: 19}, End: protocol.Position{Line: 26, Character: 19}},
-			Text:  "  # 🐍",
-		}},
-	})
-	if err != nil {
-		t.Fatal(err)
+	// at the end of the line above, as an editor sends it: an incremental
+	// change. The hint's line did not change and keeps its hint.
+	s.change(loop, 3, protocol.Range{Start: protocol.Position{Line: 25, Character: 40}, End: protocol.Position{Line: 25, Character: 40}}, "  # 🐍")
+	if p, ok := at(26); !ok || p.Character != 19 {
+		t.Fatalf("after an edit above, the hint is at %v (%v), want column 19", p, ok)
 	}
-	if p := at(); p.Character != 25 {
-		t.Fatalf("after the edit the hint is at column %d, want 25", p.Character)
+	// The same at the end of the hint's own line: the line changed, so the
+	// values the recording has for it no longer describe it.
+	s.change(loop, 4, protocol.Range{Start: protocol.Position{Line: 26, Character: 19}, End: protocol.Position{Line: 26, Character: 19}}, "  # 🐍")
+	if p, ok := at(26); ok {
+		t.Fatalf("the edited line still has a hint, at %v", p)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -157,6 +158,7 @@ func Open(ctx context.Context, o Options) (*Backend, error) {
 			b.Close()
 			return nil, err
 		}
+		b.keepSources(ctx, o.Recording)
 	} else if o.Kind == gdbmi.KindGDB {
 		if err := b.recordWindow(ctx, o, progress); err != nil {
 			b.Close()
@@ -164,6 +166,19 @@ func Open(ctx context.Context, o Options) (*Backend, error) {
 		}
 	}
 	return b, nil
+}
+
+// keepSources gives the extension the text the recording ran, when the
+// recording directory keeps it (SourcesFile): the files may have changed
+// since. Without it, lines are read from the files as they are.
+func (b *Backend) keepSources(ctx context.Context, dir string) {
+	path := filepath.Join(dir, SourcesFile)
+	if _, err := os.Stat(path); err != nil {
+		return
+	}
+	if _, err := b.s.MI(ctx, "-timelens-sources", path); err != nil {
+		b.log.Warn("reading the sources the recording ran", zap.String("file", path), zap.Error(err))
+	}
 }
 
 // pythonCommand turns PROGRAM ARGS into the command gdb runs.

@@ -28,6 +28,11 @@ const (
 	LogFile = "gdb-record-full.core"
 	// ManifestFormat is the version of the manifest and directory layout.
 	ManifestFormat = 1
+	// SourcesFile names, inside a recording directory, the text of the
+	// program's source files when the recording ran ({"files": {path:
+	// text}}, written by timelens record): a restore parses those, not the
+	// files as they are when it is replayed.
+	SourcesFile = "timelens-sources.json"
 )
 
 // Manifest describes a saved gdb recording.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -31,19 +30,7 @@ func annotateGolden(t *testing.T, py string) {
 	}
 	// The first line names the time, which depends on the machine.
 	_, body, _ := strings.Cut(r.stdout, "\n")
-	golden := filepath.Join("testdata", "annotate_loop.golden")
-	if *update && strings.HasSuffix(py, "python3.13") {
-		if err := os.WriteFile(golden, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != string(want) {
-		t.Errorf("annotate loop.py at line 28:\n%s\nwant:\n%s", body, want)
-	}
+	checkGolden(t, "annotate_loop.golden", body)
 	if !strings.Contains(r.stdout, "in main (loop.py:28)") {
 		t.Errorf("header: %q", strings.SplitN(r.stdout, "\n", 2)[0])
 	}
@@ -63,17 +50,5 @@ func TestRaceDemo(t *testing.T) {
 		t.Fatal(r)
 	}
 	got := regexp.MustCompile(`at time [0-9]+,`).ReplaceAllString(r.stdout, "at time T,")
-	golden := filepath.Join("testdata", "annotate_race.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("make demo's output:\n%s\nwant:\n%s", got, want)
-	}
+	checkGolden(t, "annotate_race.golden", got)
 }

@@ -57,6 +57,7 @@ func recordGDB(ctx context.Context, inv *invocation, cfg session.Config, p *prog
 		from = "the main module"
 	}
 	p.start(fmt.Sprintf("recording %s from %s", filepath.Base(session.Script(inv.program)), from))
+	sources := readProgramSources(inv.program) // as the recording runs them
 	t0 := time.Now()
 	m, err := session.Record(ctx, cfg, out, func(w map[string]any) {
 		p.end(fmt.Sprintf("recorded %v instructions (window end: %v)", w["instructions"], w["window_end"]))
@@ -65,6 +66,9 @@ func recordGDB(ctx context.Context, inv *invocation, cfg session.Config, p *prog
 	})
 	if err != nil {
 		return err
+	}
+	if err := writeSources(out, sources); err != nil {
+		return fmt.Errorf("keeping the program's sources in %s: %w", out, err)
 	}
 	inv.log.Info("saved recording", zap.Any("manifest", m), zap.Any("seconds", time.Since(t0).Seconds()))
 	p.line(fmt.Sprintf("saved %s (%s); replay it with: timelens lsp --recording %s", out, humanSize(dirSize(out)), out))

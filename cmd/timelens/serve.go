@@ -50,6 +50,7 @@ func runLSP(inv *invocation) int {
 		Version:        version,
 		SubstitutePath: inv.opts.SubstitutePath,
 		PastCalls:      inv.opts.PastCalls,
+		RecordedText:   recordedSources(inv.opts.Recording),
 		Start: func(ctx context.Context, init json.RawMessage, progress func(string, int)) (*history.Timeline, error) {
 			o := inv.opts
 			if len(init) > 0 && string(init) != "null" {
@@ -148,12 +149,20 @@ func runAnnotate(inv *invocation) int {
 		return fail(err)
 	}
 	defer tl.Close()
+	f, err := annotatedFile(inv, file, string(src))
+	if err != nil {
+		return fail(err)
+	}
 	if inv.opts.At != "" {
-		if err := session.GoTo(ctx, tl, inv.opts.At); err != nil {
+		at, err := f.recordedAt(inv.opts.At)
+		if err != nil {
+			return fail(err)
+		}
+		if err := session.GoTo(ctx, tl, at); err != nil {
 			return fail(err)
 		}
 	}
-	if err := annotateNow(ctx, inv, tl, file, string(src), ""); err != nil {
+	if err := annotateNow(ctx, inv, tl, f, ""); err != nil {
 		return fail(err)
 	}
 	if expr := inv.opts.LastWrite; expr != "" {
@@ -165,17 +174,18 @@ func runAnnotate(inv *invocation) int {
 			return fail(err)
 		}
 		fmt.Fprintln(inv.stdout)
-		title := fmt.Sprintf("last write of %s: %s, at %s:%d in %s", expr, w.Value, filepath.Base(w.File), w.Line, w.Function)
-		if err := annotateNow(ctx, inv, tl, file, string(src), title); err != nil {
+		title := fmt.Sprintf("last write of %s: %s, at %s:%d in %s", expr, w.Value, filepath.Base(w.File), f.lineNow(w.File, w.Line), w.Function)
+		if err := annotateNow(ctx, inv, tl, f, title); err != nil {
 			return fail(err)
 		}
 	}
 	return 0
 }
 
-// annotateNow prints file annotated at the current time, under a header
-// saying where that is.
-func annotateNow(ctx context.Context, inv *invocation, tl *history.Timeline, file, src, title string) error {
+// annotateNow prints the file annotated at the current time, under a
+// header saying where that is; values follow the file's lines now.
+func annotateNow(ctx context.Context, inv *invocation, tl *history.Timeline, doc fileNow, title string) error {
+	file, src := doc.path, doc.text
 	pos, err := tl.Where(ctx)
 	if err != nil {
 		return err
@@ -186,20 +196,21 @@ func annotateNow(ctx context.Context, inv *invocation, tl *history.Timeline, fil
 		Warn:     func(err error) { inv.log.Warn("some lines have no hints", zap.Error(err)) },
 	}
 	if inv.opts.PastCalls {
-		q.PastCalls = lsp.Functions(src)
+		q.PastCalls = lsp.Functions(doc.ran)
 	}
 	hints, err := tl.Hints(ctx, q)
 	if err != nil {
 		return err
 	}
-	current := 0
-	if pos.File == file {
-		current = pos.Line
+	hints = doc.lines.MoveHints(hints)
+	current, line := 0, doc.lineNow(pos.File, pos.Line)
+	if pos.File == file && doc.lines.Matches() {
+		current = line
 	}
 	if title != "" {
 		fmt.Fprintln(inv.stdout, title)
 	}
-	fmt.Fprintf(inv.stdout, "%s at time %s, in %s (%s:%d)\n", filepath.Base(file), pos.Time, pos.Function, filepath.Base(pos.File), pos.Line)
+	fmt.Fprintf(inv.stdout, "%s at time %s, in %s (%s:%d)\n", filepath.Base(file), pos.Time, pos.Function, filepath.Base(pos.File), line)
 	if title != "" {
 		names := make([]string, 0, len(pos.Locals))
 		for name := range pos.Locals {

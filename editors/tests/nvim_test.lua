@@ -257,6 +257,65 @@ end, 50)
 check('hints refreshed after the moves: now i = 0 → 1 (2×)', got, vim.inspect(hint_texts()))
 vim.wait(500)
 
+-- Edits during the session: two lines typed above def main move main's
+-- hints, its lenses and the current line down with the code; the line the
+-- user changes loses its hint, the others keep theirs; undo brings back
+-- the text that ran and everything where it was.
+do
+  local function flat(x)
+    return vim.inspect(x, { newline = ' ', indent = '' })
+  end
+  local main_def = line_of('def main():')
+  local function now(l) -- a 1-based line of loop.py, 0-based in the edited buffer
+    return l - 1 + 2
+  end
+  vim.api.nvim_buf_set_lines(buf, main_def - 1, main_def - 1, false, { '# typed during the session', '# (two lines)' })
+  got = vim.wait(10000, function()
+    return has_hint('i = 0 → 1 (2×)', now(forline)) and has_hint("acct = Account(owner='ada'", now(first))
+  end, 50)
+  check('edit: two lines typed above def main move its hints down with the code', got, flat(hint_texts()))
+  got = vim.wait(10000, function()
+    return lens_on(now(forline), 'timelens.step') and lens_on(now(main_def), 'timelens.nextCall')
+  end, 50)
+  check('edit: the current-line and def lenses moved with it', got, flat(vim.lsp.codelens.get(buf)))
+  got = vim.wait(5000, function()
+    for _, d in ipairs(vim.diagnostic.get(buf, { severity = vim.diagnostic.severity.HINT })) do
+      if d.lnum == now(forline) then
+        return true
+      end
+    end
+    return false
+  end, 50)
+  check('edit: the Hint diagnostic marks the current line where it is now', got, flat(vim.diagnostic.get(buf)))
+  err, p = run(tl.where)
+  check('edit: timelens.where gives the current line as the buffer has it', err == nil and p and p.line == now(forline), flat(err or p))
+  err, p = run(tl.next)
+  check('edit: :TimelensNext reaches total += i as the buffer has it', err == nil and p and p.line == now(body), flat(err or p))
+  got = vim.wait(5000, function()
+    return vim.api.nvim_win_get_cursor(0)[1] == now(body) + 1
+  end, 20)
+  check('edit: window/showDocument moved the cursor there', got, flat(vim.api.nvim_win_get_cursor(0)))
+
+  vim.api.nvim_buf_set_lines(buf, now(forline), now(forline) + 1, false, { '    for i in range(50):' })
+  got = vim.wait(10000, function()
+    return not has_hint('i = ', now(forline)) and has_hint('total = 0', now(line_of('total = 0')))
+  end, 50)
+  check('edit: the changed for line lost its hint, the lines around kept theirs', got, flat(hint_texts()))
+
+  for _ = 1, 10 do
+    if not vim.bo[buf].modified then
+      break
+    end
+    vim.cmd('silent undo')
+  end
+  check('edit: undo brings back the text that ran', not vim.bo[buf].modified, flat(vim.api.nvim_buf_get_lines(buf, 0, 3, false)))
+  -- (:TimelensNext above ran the for line once more: i = 2.)
+  got = vim.wait(10000, function()
+    return has_hint('i = 0 → 1 → 2 (3×)', forline - 1) and has_hint("acct = Account(owner='ada'", first - 1) and lens_on(body - 1, 'timelens.step')
+  end, 50)
+  check('edit: after undo the hints and lenses are where the recording has them', got, flat(hint_texts()) .. ' ' .. flat(vim.lsp.codelens.get(buf)))
+end
+
 t0 = vim.uv.hrtime()
 vim.cmd('TimelensStop')
 local budget = tonumber(os.getenv('TIMELENS_EXIT_BUDGET_S') or '') or 5

@@ -12,6 +12,7 @@ result: -timelens-last-reply fetches it afterwards.
   -timelens-render    [--limit C] ADDRESS
   -timelens-snapshot  [--thread N] [--limit C]
   -timelens-last-write [--thread N] --depth D [--limit C] [--max-stops N] PATH
+  -timelens-sources   FILE (the text each file had when the recording ran, as JSON)
   -timelens-record-window FUNC|--main LIMIT [SECONDS]
   -timelens-step      step|next|finish [--reverse]
   -timelens-goto-entry
@@ -33,7 +34,7 @@ import time
 
 import gdb
 
-from . import debugger, frames, lastwrite, moves, state, window
+from . import debugger, frames, lastwrite, moves, source, state, window
 from .errors import TimelensError, Unreadable, bad_argument
 from .values import DEFAULT_LIMIT, Reader, render, type_label
 
@@ -138,6 +139,11 @@ def cmd_last_write(argv):
                                 int_opt(opts, "max-stops", 1000), limit_opt(opts))
 
 
+def cmd_sources(argv):
+    _, pos = parse_args(argv, (), 1)
+    return {"files": source.load_sources(pos[0])}
+
+
 def cmd_record_window(argv):
     if len(argv) not in (2, 3):
         raise bad_argument("usage: -timelens-record-window FUNC|--main LIMIT [SECONDS]")
@@ -201,6 +207,7 @@ COMMANDS = {
     "-timelens-render": cmd_render,
     "-timelens-snapshot": cmd_snapshot,
     "-timelens-last-write": cmd_last_write,
+    "-timelens-sources": cmd_sources,
     "-timelens-record-window": cmd_record_window,
     "-timelens-step": cmd_step,
     "-timelens-goto-entry": cmd_goto_entry,

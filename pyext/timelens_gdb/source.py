@@ -4,28 +4,42 @@ that starts at a line. Parsed with gdb's own Python, never the debuggee's.
 """
 
 import ast
-import os
+import json
 
 _CACHE = {}
+# path -> the text the recording ran, for the files a saved recording keeps
+# a copy of (load_sources).
+_RAN_TEXT = {}
 
 
 def _parsed(path):
-    """(syntax tree or None, cache entry) of path, cached by modification time."""
-    try:
-        key = (path, os.stat(path).st_mtime_ns)
-    except (OSError, TypeError, ValueError):
-        return None, {}
-    entry = _CACHE.get(key)
+    """(syntax tree or None, cache entry) of the text the recording ran: the
+    recording's copy when it keeps one (load_sources), else the file as this
+    session first reads it, so that a file the user saves while debugging
+    keeps the parse whose line numbers are the recording's."""
+    entry = _CACHE.get(path)
     if entry is None:
+        text = _RAN_TEXT.get(path)
         try:
-            with open(path, "rb") as f:
-                tree = ast.parse(f.read(), path)
-        except (OSError, SyntaxError, ValueError):
+            if text is None:
+                with open(path, "rb") as f:
+                    text = f.read()
+            tree = ast.parse(text, path)
+        except (OSError, TypeError, SyntaxError, ValueError):
             tree = None
-        if len(_CACHE) > 256:
-            _CACHE.clear()
-        entry = _CACHE[key] = {"tree": tree}
+        entry = _CACHE[path] = {"tree": tree}
     return entry["tree"], entry
+
+
+def load_sources(path):
+    """Take the text of each file when the recording ran, from the JSON file
+    path ({"files": {path: text}}) a saved recording keeps; the number of files."""
+    with open(path, encoding="utf-8") as f:
+        files = json.load(f).get("files") or {}
+    for name, text in files.items():
+        _RAN_TEXT[name] = text
+        _CACHE.pop(name, None)
+    return len(files)
 
 
 def _bound(target):
