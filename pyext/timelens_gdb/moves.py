@@ -59,18 +59,27 @@ def pc():
     return gdb.selected_frame().pc()
 
 
+def _end_pc():
+    """Where the recorded window ends (gdb record full), when the moves must
+    watch for it: gdb 17+ replaying forward over a watchpoint whose condition
+    (or stop method) declines the stop at the last recorded instruction goes
+    on live, recording more, where gdb 16 stopped at the end of the log. So
+    from gdb 17 on every filter also accepts that instruction's pc (which
+    other times pass through too: a frame pop, often), and the move looks."""
+    if debugger.GDB_MAJOR < 17:
+        return None
+    return WINDOW.get("end_pc")
+
+
 def at_window_end():
-    """Time is at the last instruction gdb recorded. gdb 17+ replaying forward
-    over a watchpoint whose condition (or stop method) declines the stop there
-    goes on live, recording more; gdb 16 stopped at the end of the log. Every
-    filter therefore accepts the window's end, and the move sees it as the edge."""
-    end = WINDOW.get("end_pc")
-    return end is not None and pc() == end
+    """Time is at the last instruction gdb recorded (see _end_pc)."""
+    end = _end_pc()
+    return end is not None and pc() == end and not debugger.replaying()
 
 
 def _end_guard(condition):
-    """A gdb condition that also holds at the window's end (see at_window_end)."""
-    end = WINDOW.get("end_pc")
+    """A gdb condition that also holds at the window's end's pc (see _end_pc)."""
+    end = _end_pc()
     if not condition or end is None:
         return condition
     return "(%s) || $pc == 0x%x" % (condition, end)
@@ -261,31 +270,35 @@ class Mover:
         self.w_cf = MoveWatch(cf.expr, "($tl_n = $tl_n + 1), (%s)" % cf.condition(wants))
 
     def go(self):
-        """Resume once; returns 'ip', 'cf', 'edge' or 'signal'."""
-        if not self.reverse and not debugger.replaying():
-            # At the end of the recorded history a forward resume would run the process
-            # live (and record more, or let it exit): never do that while navigating.
-            return "edge"
-        stops().last = None
-        _set_var("tl_h", 0)
+        """Resume until a watchpoint accepts; returns 'ip', 'cf', 'edge' or 'signal'."""
         before = frames.current_frame()
-        self.stops += 1
-        resume("reverse-continue" if self.reverse else "continue")
-        ev = stops().last
-        if isinstance(ev, gdb.BreakpointEvent):
-            # Under record full gdb cannot tell which watchpoint fired, and the event
-            # lists every watchpoint it checked (also at the end of history): decide
-            # from memory. The ip watchpoint leaves $tl_h = 1 when it accepted; a
-            # frame change shows in the current frame.
-            now = frames.current_frame()
-            if self.w_ip is not None and now == self.ip_frame and _get_var("tl_h") == 1:
-                return "ip"
-            if self.w_cf is not None and now != before and (self.cf_want is None or now in self.cf_want):
-                return "cf"
+        while True:
+            if not self.reverse and not debugger.replaying():
+                # At the end of the recorded history a forward resume would run the
+                # process live (and record more, or let it exit): never do that while
+                # navigating.
+                return "edge"
+            stops().last = None
+            _set_var("tl_h", 0)
+            self.stops += 1
+            resume("reverse-continue" if self.reverse else "continue")
+            ev = stops().last
+            if isinstance(ev, gdb.BreakpointEvent):
+                # Under record full gdb cannot tell which watchpoint fired, and the
+                # event lists every watchpoint it checked (also at the end of
+                # history): decide from memory. The ip watchpoint leaves $tl_h = 1
+                # when it accepted; a frame change shows in the current frame.
+                now = frames.current_frame()
+                if self.w_ip is not None and now == self.ip_frame and _get_var("tl_h") == 1:
+                    return "ip"
+                if self.w_cf is not None and now != before and (self.cf_want is None or now in self.cf_want):
+                    return "cf"
+                if not self.reverse and _end_pc() == pc() and debugger.replaying():
+                    continue  # the end's pc passed in the middle of history (see _end_pc)
+                return "edge"
+            if isinstance(ev, gdb.SignalEvent) and not debugger.end_signal(ev.stop_signal, self.reverse):
+                return "signal"
             return "edge"
-        if isinstance(ev, gdb.SignalEvent) and not debugger.end_signal(ev.stop_signal, self.reverse):
-            return "signal"
-        return "edge"
 
     def land_ip(self):
         """At an ip watchpoint stop: make the machine state the forward one."""

@@ -41,4 +41,5 @@ def main():
     return box, t
 
 
-print(main())
+box, t = main()
+print(box.label, t)
