@@ -43,6 +43,22 @@ def kind():
     return spec()["kind"]
 
 
+def console(command):
+    """What a CLI command prints, as text. gdb 17+ inside an MI command hands
+    back the MI console records (~"Replay mode:\\n") instead of the text."""
+    out = gdb.execute(command, to_string=True)
+    if not out.startswith(('~"', '&"', '@"')):
+        return out
+    text = []
+    for line in out.splitlines():
+        if line[:2] in ('~"', '@"') and line.endswith('"'):
+            try:
+                text.append(json.loads(line[1:]))
+            except ValueError:
+                text.append(line)
+    return "".join(text)
+
+
 def _search(name, text):
     m = _RE[name].search(text) if name in _RE else None
     return m
@@ -106,7 +122,7 @@ class State(tuple):
 
 
 def _console(commands):
-    return "".join(gdb.execute(c, to_string=True) for c in commands)
+    return "".join(console(c) for c in commands)
 
 
 def parse_time(out):
@@ -142,7 +158,7 @@ def _take_checkpoint():
     """The id of a new checkpoint here, or None when the debugger refused one."""
     b = spec().get("bookmark")
     try:
-        out = gdb.execute(b["create"], to_string=True)
+        out = console(b["create"])
     except gdb.error:
         return None
     m = re.search(b["id"], out)
@@ -189,11 +205,11 @@ def replaying():
     """Forward would replay (True) rather than run the process live."""
     if kind() != "gdb":
         return True  # rr and UDB only replay
-    return _search("replay", gdb.execute("info record", to_string=True)) is not None
+    return _search("replay", console("info record")) is not None
 
 
 def _gdb_number(name):
-    m = _search(name, gdb.execute("info record", to_string=True))
+    m = _search(name, console("info record"))
     return int(m.group(1)) if m else None
 
 

@@ -33,7 +33,7 @@ def _back_to_write(slot):
     if last:
         before = debugger.udb_now()
         try:
-            out = gdb.execute("%s %s" % (last, expr), to_string=True)
+            out = debugger.console("%s %s" % (last, expr))
         except gdb.error as e:
             out = str(e)
         after = debugger.udb_now()

@@ -56,7 +56,7 @@ def _get_var(name):
 
 
 def pc():
-    return gdb.selected_frame().pc()
+    return int(gdb.parse_and_eval("(unsigned long)$pc"))
 
 
 def _end_pc():
@@ -74,7 +74,10 @@ def _end_pc():
 def at_window_end():
     """Time is at the last instruction gdb recorded (see _end_pc)."""
     end = _end_pc()
-    return end is not None and pc() == end and not debugger.replaying()
+    try:
+        return end is not None and pc() == end and not debugger.replaying()
+    except gdb.error:
+        return False
 
 
 def _end_guard(condition):
