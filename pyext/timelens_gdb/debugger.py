@@ -44,10 +44,14 @@ def kind():
 
 
 def console(command):
-    """What a CLI command prints, as text. gdb 17+ inside an MI command hands
-    back the MI console records (~"Replay mode:\\n") instead of the text."""
-    out = gdb.execute(command, to_string=True)
-    if not out.startswith(('~"', '&"', '@"')):
+    """What a CLI command prints, as text."""
+    return _text(gdb.execute(command, to_string=True))
+
+
+def _text(out):
+    """gdb 17+ inside an MI command hands back the MI console records
+    (~"Replay mode:\\n") of what a command printed instead of the text."""
+    if not out.startswith(('~"', '&"', '@"', '^', '*')):
         return out
     text = []
     for line in out.splitlines():
@@ -89,7 +93,7 @@ def resume(cmd):
         _UNCAPTURED[0] = False
         gdb.execute(cmd, to_string=False)
         return ""
-    return gdb.execute(cmd, to_string=True)
+    return _text(gdb.execute(cmd, to_string=True))
 
 
 class _Stops:

@@ -33,7 +33,7 @@ def _back_to_write(slot):
     if last:
         before = debugger.udb_now()
         try:
-            out = debugger.console("%s %s" % (last, expr))
+            out = debugger.resume("%s %s" % (last, expr))
         except gdb.error as e:
             out = str(e)
         after = debugger.udb_now()
@@ -47,7 +47,7 @@ def _back_to_write(slot):
         hits = wp.hit_count
         debugger.stops().last = None
         try:
-            gdb.execute("reverse-continue", to_string=True)
+            debugger.resume("reverse-continue")
         except gdb.error as e:
             return "other", "gdb: %s" % e
         ev = debugger.stops().last
