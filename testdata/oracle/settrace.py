@@ -144,6 +144,10 @@ def main():
             return tracer
         if event != "line" or not state["on"]:
             return tracer
+        if frame.f_code.co_filename.startswith("<"):
+            # Code without a source file (a dataclass's generated __init__, exec'd
+            # code) is passed through like C code (CONTRACT.md): no event.
+            return tracer
         if state["base"] is not None and state["base"] is not False:
             f, inside = frame, False
             while f is not None:
