@@ -177,6 +177,10 @@ class CodeInfo:
         self.name = pystr(memory.u64(addr + L.co_name))
         self.firstlineno = memory.i32(addr + L.co_firstlineno)
         self.flags = memory.i32(addr + L.co_flags)
+        # How many of the first variables are parameters (positional ones,
+        # positional-only included, keyword-only ones, *args, **kwargs).
+        self.nparams = (memory.i32(addr + L.co_argcount) + memory.i32(addr + L.co_kwonlyargcount)
+                        + bool(self.flags & t.CO_VARARGS) + bool(self.flags & t.CO_VARKEYWORDS))
         if L.co_code is not None:
             code = memory.u64(addr + L.co_code)
             self.n = memory.i64(code + L.ob_size) // 2
