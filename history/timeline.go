@@ -38,9 +38,23 @@ type Timeline struct {
 	gen   uint64
 	snaps *lru[Time, *Snapshot]
 	calls *lru[string, *callHistory]
+	walks *lru[walkKey, []*callHistory]
 	lines *lru[linesKey, linesResult]
+	// first is the time the timeline began at: the window's first line
+	// event.
+	first Time
+	// epoch counts the recordings the timeline has had: a restart whose
+	// new recording has other times begins a new one.
+	epoch int
 
 	watchers []func(Restart)
+
+	// The line index (index.go): nil until built.
+	index         *Index
+	indexing      sync.WaitGroup
+	indexWatchers []func(IndexProgress)
+	indexLast     IndexProgress
+	indexSeen     bool
 }
 
 // linesResult is a cached answer of Lines: a history, or the edge of
@@ -121,6 +135,7 @@ func New(ctx context.Context, b Backend, opts Options) (*Timeline, error) {
 		done:    make(chan struct{}),
 		snaps:   newLRU[Time, *Snapshot](opts.CacheSize),
 		calls:   newLRU[string, *callHistory](64),
+		walks:   newLRU[walkKey, []*callHistory](64),
 		lines:   newLRU[linesKey, linesResult](256),
 	}
 	go t.run()
@@ -128,6 +143,9 @@ func New(ctx context.Context, b Backend, opts Options) (*Timeline, error) {
 		now, err := t.b.Now(ctx)
 		if err == nil {
 			t.setNow(now)
+			t.mu.Lock()
+			t.first = now
+			t.mu.Unlock()
 		}
 		return now, err
 	})
@@ -375,6 +393,7 @@ func (t *Timeline) Close() error {
 	// Closing the backend first ends a job stuck in the debugger at once.
 	err := b.Close()
 	<-t.done
+	t.indexing.Wait()
 	// A restart may have put in another backend before it saw quit.
 	t.mu.Lock()
 	last := t.b

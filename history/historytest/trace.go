@@ -29,6 +29,11 @@ type Event struct {
 	Depth    int               `json:"depth"`
 	Call     int               `json:"call"`
 	Locals   map[string]string `json:"locals"`
+	// IDs: name -> the id() of the object it holds (its address).
+	IDs map[string]string `json:"ids"`
+	// Params names the code's parameters; DefLine is its def's line.
+	Params  []string `json:"params"`
+	DefLine int      `json:"defline"`
 	// Stores: line -> names the code object stores to.
 	Stores map[int][]string `json:"stores"`
 	order  []string
@@ -138,7 +143,7 @@ func (t *Trace) vars(ev Event) []history.Var {
 		sort.Strings(names)
 	}
 	for _, k := range names {
-		vs = append(vs, history.Var{Name: k, Value: ev.Locals[k], Kind: "local"})
+		vs = append(vs, history.Var{Name: k, Value: ev.Locals[k], Kind: "local", Address: ev.IDs[k]})
 	}
 	return vs
 }
@@ -183,14 +188,31 @@ func (t *Trace) stack(i int) []int {
 	return st
 }
 
-// State implements history.Backend.
+// State implements history.Backend. A trace holds the variables of the
+// current frame only: a caller's are as they were at its latest event,
+// except that an object it shares with the current frame (the same id)
+// renders as the current frame sees it now, as a debugger reading memory
+// would render it.
 func (t *Trace) State(context.Context) (*history.Snapshot, error) {
 	s := &history.Snapshot{Time: timeOf(t.i), Thread: 1}
+	current := map[string]string{}
+	for _, v := range t.vars(t.Events[t.i]) {
+		if v.Address != "" {
+			current[v.Address] = v.Value
+		}
+	}
 	for depth, k := range t.stack(t.i) {
 		ev := t.Events[k]
+		vars := t.vars(ev)
+		for i, v := range vars {
+			if now, ok := current[v.Address]; ok && v.Address != "" {
+				vars[i].Value = now
+			}
+		}
 		s.Frames = append(s.Frames, history.Frame{
 			File: ev.File, Function: ev.Function, Line: ev.Line, Depth: depth,
-			FirstLine: t.firstLine(ev), Locals: t.vars(ev), Stores: ev.Stores,
+			FirstLine: t.firstLine(ev), Locals: vars, Stores: ev.Stores,
+			ID: "call" + strconv.Itoa(ev.Call), Params: ev.Params, DefLine: ev.DefLine,
 		})
 	}
 	return s, nil
