@@ -52,7 +52,7 @@ type IndexEvent struct {
 
 // IndexCall is one call that ran in the window.
 type IndexCall struct {
-	// ID numbers calls by their first event in the window, from 0.
+	// ID is the walker's number for the call (IndexEvent.Call).
 	ID       int
 	File     string
 	Function string

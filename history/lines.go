@@ -279,6 +279,9 @@ func (t *Timeline) walkCall(ctx context.Context, snap *Snapshot, depth int) (eve
 	if events, ok, err := t.keptWalk(ctx, snap, depth); ok || err != nil {
 		return events, err
 	}
+	if err := t.backTo(ctx, now); err != nil { // keptWalk may have walked on
+		return nil, err
+	}
 	if err := t.b.GotoEntry(ctx, depth); err != nil {
 		return nil, err
 	}

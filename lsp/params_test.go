@@ -1,10 +1,14 @@
 package lsp
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"testing"
 
 	"go.lsp.dev/protocol"
 
+	"github.com/timelens/timelens/history"
 	"github.com/timelens/timelens/history/historytest"
 )
 
@@ -93,4 +97,43 @@ func TestHintShowsAnObjectAsItIsNow(t *testing.T) {
 	if got, want := hintAt(hs, 36), "box = Box(items=['a', 'a', 42])"; got != want {
 		t.Errorf("the caller's line of box: %q, want %q", got, want)
 	}
+}
+
+// TestIndexProgress: the line index is built in the background once the
+// session has started, and the editor sees it as a work-done progress; the
+// hints read from it then are those the walks gave before.
+func TestIndexProgress(t *testing.T) {
+	var s *session
+	release := make(chan struct{})
+	s = newSession(t, sessionOptions{start: func(ctx context.Context, _ json.RawMessage, _ func(string, int)) (*history.Timeline, error) {
+		tl, err := history.New(ctx, s.backend, history.Options{})
+		if err == nil {
+			tl.BuildIndex(heldWalker{s.backend.Walker(), release})
+		}
+		return tl, err
+	}})
+	s.initialize(fullCaps())
+	loop := s.open(program("loop.py"))
+	s.gotoEvent(len(s.backend.Events) - 1)
+	s.editor.expect(t, "window/workDoneProgress/create timelens/index")
+	s.editor.expect(t, "$/progress begin indexing the window's line events: 0 so far 0%")
+	close(release)
+	s.editor.expect(t, fmt.Sprintf("$/progress end indexed %d line events in", len(s.backend.Events)))
+	moves := s.backend.Moves
+	text := readFile(t, program("loop.py"))
+	golden(t, "loop_main_end.golden", renderHints(t, text, s.hints(loop)))
+	if s.backend.Moves != moves {
+		t.Errorf("hints from the index moved the backend %d times", s.backend.Moves-moves)
+	}
+}
+
+// heldWalker walks no further than its first batch until release closes.
+type heldWalker struct {
+	history.WindowWalker
+	release chan struct{}
+}
+
+func (w heldWalker) Next(ctx context.Context, max int) (history.IndexBatch, error) {
+	<-w.release
+	return w.WindowWalker.Next(ctx, max)
 }

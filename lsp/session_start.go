@@ -42,6 +42,7 @@ func (s *server) start(ctx context.Context, opts json.RawMessage) {
 	case err == nil:
 		tl.OnRestart(s.onRestart)
 		s.background(func() { s.restartNotifier(s.ctx, tl) })
+		tl.OnIndex(s.indexProgress(s.ctx))
 		pos, werr := tl.Where(ctx)
 		if werr != nil {
 			s.log.Warn("reading the first position", zap.Error(werr))

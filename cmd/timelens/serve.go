@@ -60,7 +60,9 @@ func runLSP(inv *invocation) int {
 					return nil, err
 				}
 			}
-			return session.Open(ctx, o.config(inv.program, inv.log, func(msg string) { progress(msg, -1) }))
+			c := o.config(inv.program, inv.log, func(msg string) { progress(msg, -1) })
+			c.Index = true // an editor moves about: index the window for fast hints
+			return session.Open(ctx, c)
 		},
 	}
 	var conn io.ReadWriteCloser = newStdio(inv.stdout)
