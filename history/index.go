@@ -359,6 +359,8 @@ func (t *Timeline) BuildIndex(w WindowWalker) {
 		}
 		if err == nil {
 			t.index = ix
+			// Line histories are read from the index from now on.
+			t.lines = newLRU[linesKey, linesResult](256)
 		}
 		t.mu.Unlock()
 		n := 0

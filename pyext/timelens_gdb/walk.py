@@ -14,9 +14,11 @@ How the events are found is how moves.do_step finds the next one (a
 watchpoint on the current frame's position with the line-event rule, one on
 where the thread keeps its current frame), but a walk does not stop at an
 event: one MI round trip walks many (-timelens-walk next --max N). The frame
-watchpoint also tells calls apart: each push of a frame that has not started
-yet (frames.fresh) is a new call; a generator frame that resumes goes on with
-the call it began, across its suspensions, as history's line histories do.
+watchpoint also tells calls apart (Walk.reconcile): a frame the current frame
+went below since the previous event has returned, and another call runs
+there now; a generator frame that resumes goes on with the call it began,
+across its suspensions, as history's line histories do, unless it began
+afresh (frames.fresh: a new generator in the old one's place).
 
   -timelens-walk start [--event] [--limit C]   the walk begins here (--event: here
                                                is a line event; report it first)
@@ -65,6 +67,7 @@ class Walk:
         self.depth = 0        # Python frames on the stack, less one
         self.files = set()    # files whose stores were reported
         self.pending = None   # an event to report first (start --event)
+        self.tops = []        # (current frame, began afresh) at each frame change since the last event
         self.done = False
         self.begin = self.end = None
         self.calls = []
@@ -85,33 +88,56 @@ class Walk:
         self.calls.append(info)
         return c
 
+    def saw_frame_change(self):
+        """At a stop of the watchpoint on the current frame: note where it
+        points, and whether a frame that is not a live call begins there
+        (frames.fresh: a new call, not a generator resuming). On 3.11 and 3.12
+        this can be a passing state (a new _PyCFrame's current_frame holds
+        what its stack slot held before): the stack is read at the event."""
+        f = frames.current_frame()
+        fresh = None
+        if f and f not in self.live:
+            ci = frames.code_of(f)
+            fresh = frames.fresh(f, ci) if ci is not None else None
+        self.tops.append((f, fresh))
+
     def reconcile(self, started=None):
-        """Bring the model of the stack up to date after a frame change: a frame
-        that is not a live call of the same code is a new call, unless it is a
-        suspended generator resuming its call. started: the frame whose call
-        begins before the walk's first event (None: every frame on the stack at
-        the start began before the walk)."""
+        """Bring the model of the stack up to date at a line event, where the
+        stack is consistent. A frame of the stack continues its call when it
+        ran the same code at the previous event and the current frame did not
+        go below it since (it would have returned); a frame that was not on
+        the stack is a suspended generator resuming its call, unless it began
+        afresh, else a new call. started: at the walk's first event, the frame
+        whose call begins there (None: all began before the walk)."""
         chain = frames.python_frames()
         first = self.next_id == 0
+        tops = self.tops
+        self.tops = []
+        outer = set()
         live = {}
         for f, ci in reversed(chain):
             c = self.live.get(f)
-            if c is None or c.code != ci.addr:
+            if c is not None and (c.code != ci.addr or any(t in outer for t, _ in tops)):
+                c = None  # returned since: the frame holds another call now
+            if c is None:
                 c = self.suspended.pop(f, None)
-                if c is not None and (c.code != ci.addr or frames.fresh(f, ci)):
+                if c is not None and (c.code != ci.addr or any(t == f and fresh for t, fresh in tops)):
                     c = None
             if c is None:
                 c = self._new_call(f, ci, before=first and f != started)
             live[f] = c
+            outer.add(f)
         for f, c in self.live.items():
-            if f not in live and frames.is_generator(f):
+            if live.get(f) is not c and frames.is_generator(f):
                 self.suspended[f] = c
         self.live = live
         self.depth = len(chain) - 1
 
     # -- events --------------------------------------------------------------
-    def event(self):
+    def event(self, reconciled=False):
         """The line event at the current position, of the innermost frame."""
+        if not reconciled:
+            self.reconcile()
         f = frames.current_frame()
         ci = frames.code_of(f)
         c = self.live.get(f)
@@ -166,7 +192,7 @@ def start(here_is_event, limit=DEFAULT_LIMIT):
         started = f  # the window's first event is its first function's first
     w.reconcile(started)
     if here_is_event:
-        w.pending = w.event()
+        w.pending = w.event(reconciled=True)
     _WALK[0] = w
     return w.batch([])
 
@@ -197,7 +223,7 @@ def walk_on(max_events=MAX_EVENTS, seconds=MAX_SECONDS):
                 m.land_ip()
                 events.append(w.event())
             elif what == "cf":
-                w.reconcile()
+                w.saw_frame_change()
                 m.arm_ip(frames.current_frame())
             elif what == "edge":
                 w.done = True
