@@ -342,6 +342,7 @@ func (t *Timeline) land(ctx context.Context, at Time) (differs, shifted string, 
 		// The line index has the old recording's times.
 		t.index = nil
 		t.epoch++
+		t.last = ""
 	}
 	t.now = now
 	t.snaps.put(now, s)

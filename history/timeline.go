@@ -41,8 +41,8 @@ type Timeline struct {
 	walks *lru[walkKey, []*callHistory]
 	lines *lru[linesKey, linesResult]
 	// first is the time the timeline began at: the window's first line
-	// event.
-	first Time
+	// event; last is the window's last, once found (window.go).
+	first, last Time
 	// epoch counts the recordings the timeline has had: a restart whose
 	// new recording has other times begins a new one.
 	epoch int

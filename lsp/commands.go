@@ -49,6 +49,9 @@ type Position struct {
 	// Locals holds every local, cell and free variable of the current frame,
 	// rendered.
 	Locals map[string]string `json:"locals"`
+	// Window is the recorded window, when known: its first and last line
+	// events' times and, when it ended before the program, why.
+	Window *history.Window `json:"window,omitempty"`
 }
 
 // command runs one timelens.* command.
@@ -77,7 +80,13 @@ var commands = map[string]command{
 		if err != nil {
 			return nil, err
 		}
-		return s.position(p), nil
+		pos := s.position(p)
+		if w, err := tl.Window(ctx); err == nil {
+			pos.Window = &w
+		} else if ctx.Err() != nil {
+			return nil, err
+		}
+		return pos, nil
 	},
 	cmdStep:          lineMove(history.Step),
 	cmdReverseStep:   lineMove(history.ReverseStep),
@@ -288,7 +297,9 @@ func (s *server) navigate(ctx context.Context, move func(ctx context.Context, tl
 		if o.err != nil {
 			return nil, o.err
 		}
-		return s.position(o.pos), nil
+		pos := s.position(o.pos)
+		pos.Window = tl.KnownWindow()
+		return pos, nil
 	case <-ctx.Done():
 		abandoned.Store(true)
 		return nil, ctx.Err()

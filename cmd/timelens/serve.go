@@ -150,6 +150,9 @@ func runAnnotate(inv *invocation) int {
 		return fail(err)
 	}
 	defer tl.Close()
+	if reason := tl.EndReason(); reason != "" {
+		fmt.Fprintf(inv.stderr, "timelens: the recorded window ends early: %s\n", reason)
+	}
 	if inv.opts.At != "" {
 		if err := session.GoTo(ctx, tl, inv.opts.At); err != nil {
 			return fail(err)
@@ -194,9 +197,16 @@ func annotateNow(ctx context.Context, inv *invocation, tl *history.Timeline, fil
 	if err != nil {
 		return err
 	}
-	current := 0
+	current, caller := 0, 0
 	if pos.File == file {
 		current = pos.Line
+	} else if snap, err := tl.Snapshot(ctx); err == nil {
+		for _, f := range snap.Frames {
+			if f.File == file {
+				caller = f.Line
+				break
+			}
+		}
 	}
 	if title != "" {
 		fmt.Fprintln(inv.stdout, title)
@@ -212,6 +222,6 @@ func annotateNow(ctx context.Context, inv *invocation, tl *history.Timeline, fil
 			fmt.Fprintf(inv.stdout, "    %s = %s\n", name, pos.Locals[name])
 		}
 	}
-	fmt.Fprint(inv.stdout, history.Annotate(src, hints, current))
+	fmt.Fprint(inv.stdout, history.Annotate(src, hints, current, caller))
 	return nil
 }
