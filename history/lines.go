@@ -622,7 +622,7 @@ func (t *Timeline) fileHints(ctx context.Context, match func(file string) bool) 
 		}
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, err
+				return nil, ctx.Err()
 			}
 			errs = append(errs, fmt.Errorf("%s (frame %d): %w", f.Function, depth, err))
 			continue
@@ -676,7 +676,7 @@ func (t *Timeline) pastCallHints(ctx context.Context, match func(file string) bo
 			continue
 		case err != nil:
 			if ctx.Err() != nil {
-				return nil, err
+				return nil, ctx.Err()
 			}
 			errs = append(errs, fmt.Errorf("latest call of %s: %w", fn, err))
 			continue
@@ -718,7 +718,10 @@ func (t *Timeline) Hints(ctx context.Context, q HintsQuery) ([]LineHint, error) 
 	}
 	hints, err := t.fileHints(ctx, q.Match)
 	if err != nil {
-		if hints == nil || ctx.Err() != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if hints == nil {
 			return nil, err
 		}
 		warn(err)
@@ -729,7 +732,7 @@ func (t *Timeline) Hints(ctx context.Context, q HintsQuery) ([]LineHint, error) 
 	past, err := t.pastCallHints(ctx, q.Match, q.PastCalls, q.Progress)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, err
+			return nil, ctx.Err()
 		}
 		warn(err)
 	}
