@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"time"
+	"unsafe"
 )
 
 // Index is the line index of a recorded window: every line event in time
@@ -123,6 +124,11 @@ func (b *indexBuilder) add(batch IndexBatch) error {
 		}
 		c.Events = nil
 		b.callPos[c.ID] = len(ix.calls)
+		if c.BeganBefore {
+			// Found by its frame even when it has no event in the window (a
+			// module frame under the window's function): it began before.
+			ix.byFrame[c.Frame] = append(ix.byFrame[c.Frame], len(ix.calls))
+		}
 		ix.calls = append(ix.calls, c)
 	}
 	for file, lines := range batch.Stores {
@@ -141,7 +147,7 @@ func (b *indexBuilder) add(batch IndexBatch) error {
 		}
 		ev.Call = pos
 		c := &ix.calls[pos]
-		if len(c.Events) == 0 {
+		if len(c.Events) == 0 && !c.BeganBefore {
 			// A call is found by its frame and function from its first event on.
 			ix.byFrame[c.Frame] = append(ix.byFrame[c.Frame], pos)
 			ix.byFunction[c.Function] = append(ix.byFunction[c.Function], pos)
@@ -173,6 +179,38 @@ func bareName(qualname string) string {
 		}
 	}
 	return qualname
+}
+
+// Bytes estimates the memory the index holds: its events, their variables'
+// values and addresses, its calls and its tables, counted from their sizes
+// (the runtime rounds each allocation up a little more).
+func (ix *Index) Bytes() int {
+	const word = int(unsafe.Sizeof(uintptr(0)))
+	n := int(unsafe.Sizeof(*ix))
+	n += cap(ix.events) * int(unsafe.Sizeof(IndexEvent{}))
+	for _, ev := range ix.events {
+		n += len(ev.Time) + cap(ev.Bound)*int(unsafe.Sizeof(Var{}))
+		for _, v := range ev.Bound {
+			n += len(v.Value) + len(v.Address) // names are shared
+		}
+	}
+	n += cap(ix.calls) * int(unsafe.Sizeof(IndexCall{}))
+	for _, c := range ix.calls {
+		n += len(c.File) + len(c.Function) + len(c.Frame) + cap(c.Events)*word
+		for _, p := range c.Params {
+			n += len(p) + int(unsafe.Sizeof(""))
+		}
+	}
+	// Map entries: key, value header and about a word of bucket overhead.
+	for _, m := range []map[string][]int{ix.byFrame, ix.byFunction} {
+		for k, v := range m {
+			n += len(k) + int(unsafe.Sizeof("")) + int(unsafe.Sizeof(v)) + word + cap(v)*word
+		}
+	}
+	for _, v := range ix.byLine {
+		n += int(unsafe.Sizeof(fileLine{})) + int(unsafe.Sizeof(v)) + word + cap(v)*word
+	}
+	return n
 }
 
 // Len is the number of line events in the window.
@@ -267,11 +305,16 @@ func (ix *Index) LatestCall(function string, before Time) (IndexCall, bool) {
 }
 
 // latest picks among calls (positions, by entry) the last whose first event
-// is before t (or at t, when atOrBefore).
+// is before t (or at t, when atOrBefore); a call that began before the
+// window comes before every other.
 func (ix *Index) latest(calls []int, t Time, atOrBefore bool) (int, bool) {
 	n := sort.Search(len(calls), func(k int) bool {
-		c := ix.compare(ix.events[ix.calls[calls[k]].Events[0]].Time, t)
-		return c > 0 || c == 0 && !atOrBefore
+		c := &ix.calls[calls[k]]
+		if c.BeganBefore {
+			return false
+		}
+		cmp := ix.compare(ix.events[c.Events[0]].Time, t)
+		return cmp > 0 || cmp == 0 && !atOrBefore
 	})
 	if n == 0 {
 		return 0, false

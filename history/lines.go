@@ -282,7 +282,23 @@ func (t *Timeline) walkCall(ctx context.Context, snap *Snapshot, depth int) (eve
 	if err := t.backTo(ctx, now); err != nil { // keptWalk may have walked on
 		return nil, err
 	}
+	// A module's frame under the window's first function began before the
+	// window, and holds no other call later: looking for its entry again
+	// (back to the window's start) would say so again.
+	module := frame.Function == "<module>" && frame.ID != ""
+	k := walkKey{frame.ID, frame.Function, frame.File}
+	t.mu.Lock()
+	edge, known := t.before[k]
+	t.mu.Unlock()
+	if module && known {
+		return nil, edge
+	}
 	if err := t.b.GotoEntry(ctx, depth); err != nil {
+		if errors.As(err, &edge) && module {
+			t.mu.Lock()
+			t.before[k] = edge
+			t.mu.Unlock()
+		}
 		return nil, err
 	}
 	entry, err := t.b.Now(ctx)

@@ -40,6 +40,8 @@ type Timeline struct {
 	calls *lru[string, *callHistory]
 	walks *lru[walkKey, []*callHistory]
 	lines *lru[linesKey, linesResult]
+	// before holds the module frames whose call began before the window.
+	before map[walkKey]*EdgeError
 	// first is the time the timeline began at: the window's first line
 	// event; last is the window's last, once found (window.go).
 	first, last Time
@@ -136,6 +138,7 @@ func New(ctx context.Context, b Backend, opts Options) (*Timeline, error) {
 		snaps:   newLRU[Time, *Snapshot](opts.CacheSize),
 		calls:   newLRU[string, *callHistory](64),
 		walks:   newLRU[walkKey, []*callHistory](64),
+		before:  map[walkKey]*EdgeError{},
 		lines:   newLRU[linesKey, linesResult](256),
 	}
 	go t.run()
