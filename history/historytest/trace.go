@@ -406,8 +406,8 @@ func (t *Trace) Close() error { return nil }
 func (t *Trace) Walker() history.WindowWalker { return &traceWalker{t: t} }
 
 type traceWalker struct {
-	t    *Trace
-	next int
+	t      *Trace
+	next   int
 	seen   map[int]map[string]history.Var // call -> its variables at its latest event
 	stores map[string]map[int][]string    // file -> the stores of its code met so far
 }

@@ -55,16 +55,22 @@ def variable(r, name, val, slot, kind, tagged, limit):
     }
 
 
-def frame_locals(r, f, ci, limit, module_dunders=True):
-    """The rendered variables of frame f, each name once; without module
-    frames' dunder globals when module_dunders is False."""
-    out, seen = [], set()
+def shown_variables(r, f, ci, module_dunders=True):
+    """Yield (name, value, slot, kind, tagged) of frame f's variables
+    (Reader.frame_variables), each name once; without module frames' dunder
+    globals when module_dunders is False."""
+    seen = set()
     for name, val, slot, kind, tagged in r.frame_variables(f, ci):
         if name in seen or (not module_dunders and kind == "dict" and name.startswith("__") and name.endswith("__")):
             continue
         seen.add(name)
-        out.append(variable(r, name, val, slot, kind, tagged, limit))
-    return out
+        yield name, val, slot, kind, tagged
+
+
+def frame_locals(r, f, ci, limit, module_dunders=True):
+    """The rendered variables of frame f (shown_variables)."""
+    return [variable(r, name, val, slot, kind, tagged, limit)
+            for name, val, slot, kind, tagged in shown_variables(r, f, ci, module_dunders)]
 
 
 def threads():

@@ -146,9 +146,7 @@ class Walk:
         r = Reader()
         changed = []
         seen = set()
-        for name, val, _slot, kind, _tagged in r.frame_variables(f, ci):
-            if name in seen or (kind == "dict" and name.startswith("__") and name.endswith("__")):
-                continue
+        for name, val, _slot, _kind, _tagged in state.shown_variables(r, f, ci, module_dunders=False):
             seen.add(name)
             if c.vars.get(name) != val:
                 c.vars[name] = val
@@ -187,6 +185,8 @@ def start(here_is_event, limit=DEFAULT_LIMIT):
         w.begin = st[1]
         w.end = (low or 0) + size if size is not None else None
     f = frames.current_frame()
+    if not f or frames.code_of(f) is None:
+        raise TimelensError("not-found", "no Python frame here: a walk begins at a Python line event")
     started = None
     if here_is_event and moves.WINDOW.get("begin_is_event") and moves.WINDOW.get("frame") == "0x%x" % f:
         started = f  # the window's first event is its first function's first
