@@ -159,6 +159,9 @@ func Open(ctx context.Context, c Config) (*history.Timeline, error) {
 	})
 	if err != nil {
 		b.Close()
+		if walker != nil {
+			walker.Close() // removes its copy of the window
+		}
 		return nil, err
 	}
 	tl.OnRestart(logRestart(log))
@@ -200,6 +203,8 @@ func logIndex(log *zap.Logger) func(history.IndexProgress) {
 		switch {
 		case !p.Done:
 			log.Debug("indexing the window", zap.Int("events", p.Events), zap.Float64("fraction", p.Fraction))
+		case errors.Is(p.Err, history.ErrIndexStopped):
+			log.Debug("the session ended before the line index was built", zap.Int("events", p.Events))
 		case p.Err != nil:
 			log.Warn("the line index could not be built; hints walk each call", zap.Error(p.Err), zap.Int("events", p.Events))
 		default:
