@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -485,6 +486,11 @@ func TestLSPCoroutineSpansItsAwaits(t *testing.T) {
 	shown := e.lineHints(uri)
 	if shown[36] != "acct = Account(balance=4)" || !strings.HasPrefix(shown[37], "lock = Lock(") {
 		t.Errorf("hints at the assertion: %v; want main's lines 36 and 37 from before its await", shown)
+	}
+	// The line index follows the coroutine across its await too.
+	t.Logf("the index: %s", e.indexed())
+	if again := e.lineHints(uri); !maps.Equal(again, shown) {
+		t.Errorf("hints at the assertion from the line index: %v; from walks: %v", again, shown)
 	}
 	if pos := move("timelens.gotoEntry"); pos.Function != "main" || pos.Line+1 != 36 {
 		t.Errorf("gotoEntry from the assertion: %s:%d; want main:36", pos.Function, pos.Line+1)
