@@ -385,11 +385,17 @@ func (t *Timeline) BuildIndex(w WindowWalker) {
 		return
 	}
 	t.indexing.Add(1)
+	t.walker = w
 	epoch := t.epoch
 	t.mu.Unlock()
 	go func() {
 		defer t.indexing.Done()
-		defer w.Close()
+		defer func() {
+			t.mu.Lock()
+			t.walker = nil
+			t.mu.Unlock()
+			w.Close()
+		}()
 		began := time.Now()
 		report := func(p IndexProgress) {
 			p.Took = time.Since(began)
@@ -397,8 +403,8 @@ func (t *Timeline) BuildIndex(w WindowWalker) {
 		}
 		ix, err := t.walkWindow(t.life, w, func(n int, frac float64) { report(IndexProgress{Events: n, Fraction: frac}) })
 		t.mu.Lock()
-		if err == nil && (t.epoch != epoch || t.quitting()) {
-			err = ErrIndexStopped
+		if t.epoch != epoch || t.quitting() {
+			err = ErrIndexStopped // and whatever the walker said as it was stopped
 		}
 		if err == nil {
 			t.index = ix

@@ -53,6 +53,7 @@ type Timeline struct {
 
 	// The line index (index.go): nil until built.
 	index         *Index
+	walker        WindowWalker // while it builds the index
 	indexing      sync.WaitGroup
 	indexWatchers []func(IndexProgress)
 	indexLast     IndexProgress
@@ -390,8 +391,13 @@ func (t *Timeline) Close() error {
 		return nil
 	}
 	close(t.quit)
-	b := t.b
+	b, walker := t.b, t.walker
 	t.mu.Unlock()
+	if walker != nil {
+		// Stopped before its commands are cancelled: a walker's debugger
+		// that is told to end does not count as hung.
+		_ = walker.Close()
+	}
 	t.endLife()
 	// Closing the backend first ends a job stuck in the debugger at once.
 	err := b.Close()

@@ -3,9 +3,11 @@ package pyext
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
+	"sync"
 
 	"github.com/timelens/timelens/history"
 )
@@ -17,10 +19,15 @@ import (
 // making a Walker costs nothing while the session starts.
 type Walker struct {
 	o Options
-	b *Backend
 	// removeOnClose is a directory the walker owns (a saved copy of the
 	// log) and removes when it closes.
 	removeOnClose string
+
+	// Close may come from another goroutine than the walk's (the timeline
+	// stops a walk that is under way): mu guards b and closed.
+	mu     sync.Mutex
+	b      *Backend
+	closed bool
 }
 
 // NewWalker returns a walker that replays the recording o names (o.Recording)
@@ -34,33 +41,59 @@ func NewWalker(o Options, dir string) *Walker {
 // Begin implements history.WindowWalker: it starts the debugger, goes to t
 // and begins the walk there.
 func (w *Walker) Begin(ctx context.Context, t history.Time) (history.IndexBatch, error) {
-	if w.b == nil {
-		b, err := Open(ctx, w.o)
-		if err != nil {
+	b, err := w.backend()
+	if err == nil && b == nil {
+		if b, err = Open(ctx, w.o); err != nil {
 			return history.IndexBatch{}, fmt.Errorf("starting the debugger that indexes the window: %w", err)
 		}
+		w.mu.Lock()
 		w.b = b
+		closed := w.closed
+		w.mu.Unlock()
+		if closed {
+			b.Close()
+			err = errWalkerClosed
+		}
 	}
-	if now, err := w.b.Now(ctx); err != nil {
+	if err != nil {
+		return history.IndexBatch{}, err
+	}
+	if now, err := b.Now(ctx); err != nil {
 		return history.IndexBatch{}, err
 	} else if now != t {
-		if err := w.b.Goto(ctx, t); err != nil {
+		if err := b.Goto(ctx, t); err != nil {
 			return history.IndexBatch{}, err
 		}
 	}
-	return w.batch(ctx, "start", "--event")
+	return w.batch(ctx, b, "start", "--event")
 }
 
 // Next implements history.WindowWalker.
 func (w *Walker) Next(ctx context.Context, max int) (history.IndexBatch, error) {
-	if w.b == nil {
-		return history.IndexBatch{}, fmt.Errorf("the walk has not begun")
+	b, err := w.backend()
+	if err == nil && b == nil {
+		err = fmt.Errorf("the walk has not begun")
 	}
-	return w.batch(ctx, "next", "--max", strconv.Itoa(max))
+	if err != nil {
+		return history.IndexBatch{}, err
+	}
+	return w.batch(ctx, b, "next", "--max", strconv.Itoa(max))
 }
 
-func (w *Walker) batch(ctx context.Context, args ...string) (history.IndexBatch, error) {
-	payload, err := w.b.call(ctx, "-timelens-walk", args...)
+var errWalkerClosed = errors.New("the walker was closed")
+
+// backend is the walker's debugger (nil before Begin starts it).
+func (w *Walker) backend() (*Backend, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil, errWalkerClosed
+	}
+	return w.b, nil
+}
+
+func (w *Walker) batch(ctx context.Context, b *Backend, args ...string) (history.IndexBatch, error) {
+	payload, err := b.call(ctx, "-timelens-walk", args...)
 	if err != nil {
 		return history.IndexBatch{}, userError(err)
 	}
@@ -69,18 +102,23 @@ func (w *Walker) batch(ctx context.Context, args ...string) (history.IndexBatch,
 		return history.IndexBatch{}, err
 	}
 	return r.batch(func(raw string) (history.Time, error) {
-		t, err := w.b.d.ParseTimeString(raw)
+		t, err := b.d.ParseTimeString(raw)
 		return history.Time(t.Raw), err
 	})
 }
 
-// Close implements history.WindowWalker.
+// Close implements history.WindowWalker; it may be called again, and from
+// another goroutine than the walk's (which its debugger's end then stops).
 func (w *Walker) Close() error {
+	w.mu.Lock()
+	b, first := w.b, !w.closed
+	w.closed = true
+	w.mu.Unlock()
 	var err error
-	if w.b != nil {
-		err = w.b.Close()
+	if b != nil {
+		err = b.Close()
 	}
-	if w.removeOnClose != "" {
+	if first && w.removeOnClose != "" {
 		os.RemoveAll(w.removeOnClose)
 	}
 	return err

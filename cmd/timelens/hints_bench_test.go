@@ -149,7 +149,8 @@ func hintsLatency(b *testing.B, py, path string, indexed bool) string {
 	} else {
 		samples = 6
 		events = stepThrough(b, ctx, tl)
-		fmt.Fprintf(&out, "\nwalks only (no line index; %d line events)", len(events))
+		fmt.Fprintf(&out, "\nwalks only, for comparison (no line index: before it is built, or where it could not be; %d line events):\n", len(events))
+		fmt.Fprintf(&out, "each call is walked in the debugger once, then kept, and cut or walked on as time moves; a call never shown is walked whole")
 	}
 
 	// The two calls of work, split at main's second line; the late part of
