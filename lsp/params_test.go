@@ -137,3 +137,20 @@ func (w heldWalker) Next(ctx context.Context, max int) (history.IndexBatch, erro
 	<-w.release
 	return w.WindowWalker.Next(ctx, max)
 }
+
+// TestWhereGivesTheWindow: timelens.where names the recorded window's first
+// and last line events (a trace has no end reason); a move's position
+// repeats it once it is known.
+func TestWhereGivesTheWindow(t *testing.T) {
+	s := newSession(t, sessionOptions{})
+	s.initialize(fullCaps())
+	s.gotoEvent(3)
+	p := s.must(cmdWhere)
+	last := fmt.Sprintf("t%d", len(s.backend.Events)-1)
+	if p.Window == nil || p.Window.Start != "t0" || string(p.Window.End) != last || p.Window.EndReason != "" || p.Time != "t3" {
+		t.Fatalf("where: time %s, window %+v; want t3 in t0 … %s", p.Time, p.Window, last)
+	}
+	if q := s.must(cmdStep); q.Window == nil || *q.Window != *p.Window {
+		t.Errorf("step's position has window %+v, want %+v", q.Window, p.Window)
+	}
+}
