@@ -58,12 +58,14 @@ screenshots: build vscode
 
 ## bench: benchmarks on the host and in the test root, then the navigation
 ## table (every move vs the per-bytecode baseline, pyext/navigate_bench_test.go)
+## and the inline hints' latency after each kind of move, with the line index
+## and without (cmd/timelens/hints_bench_test.go)
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
-	rm -f bin/bench/navigate.txt bin/bench/navigate-sid.txt
+	rm -f bin/bench/navigate.txt bin/bench/navigate-sid.txt bin/bench/hints.txt
 	scripts/root-tests --bench
 	scripts/root-tests --suite sid --bench ./pyext
-	cat bin/bench/navigate.txt bin/bench/navigate-sid.txt
+	cat bin/bench/navigate.txt bin/bench/navigate-sid.txt bin/bench/hints.txt
 
 ## vscode: build, lint, test and package the VS Code extension into bin/timelens-vscode-<version>.vsix
 vscode:

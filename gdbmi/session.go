@@ -426,7 +426,12 @@ func (s *Session) send(ctx context.Context, op string, args ...string) (Result, 
 			// The relay answers every pending command once gdb is gone; if
 			// even that fails the goroutine ends when Close tears it down.
 		}
-		s.log.Warn("gdb command timed out", zap.String("op", op), zap.Duration("after", time.Since(start)))
+		if errors.Is(ctx.Err(), context.Canceled) {
+			// Its caller gave up (a session that ends): not a hung gdb.
+			s.log.Debug("gdb command cancelled", zap.String("op", op), zap.Duration("after", time.Since(start)))
+		} else {
+			s.log.Warn("gdb command timed out", zap.String("op", op), zap.Duration("after", time.Since(start)))
+		}
 		return Result{}, &TimeoutError{Op: "-" + op, After: time.Since(start).Round(time.Millisecond), Err: ctx.Err()}
 	}
 	s.log.Debug("mi command", zap.String("op", op), zap.Strings("args", args), zap.Duration("took", time.Since(start)))

@@ -11,8 +11,11 @@ import (
 //	   22 │     for i in range(5):  ⟨i = 0 → 1 → 2 … → 4 (5×)⟩
 //	▶  28 │     name = "café ☕"
 //
-// current is the 1-based current line (0: none).
-func Annotate(src string, hints []LineHint, current int) string {
+// current is the 1-based current line (0: none). caller, when the current
+// line is in another file, is the line of this file's innermost frame on
+// the stack (0: none), marked ▷: where its code waits for the call to
+// return.
+func Annotate(src string, hints []LineHint, current, caller int) string {
 	byLine := map[int]string{}
 	for _, h := range hints {
 		byLine[h.Line] = h.Label
@@ -23,8 +26,11 @@ func Annotate(src string, hints []LineHint, current int) string {
 	for i, text := range lines {
 		n := i + 1
 		mark := "  "
-		if n == current {
+		switch n {
+		case current:
 			mark = "▶ "
+		case caller:
+			mark = "▷ "
 		}
 		fmt.Fprintf(&b, "%s%*d │ %s", mark, width, n, strings.TrimRight(text, " \t\r"))
 		if label, ok := byLine[n]; ok {

@@ -21,6 +21,11 @@ type Var struct {
 	Value string `json:"value"`
 	// Kind is "local", "cell" or "free".
 	Kind string `json:"kind,omitempty"`
+	// Address identifies the object the variable holds, when the backend
+	// knows it: a name that holds the same address at two times holds the
+	// same object (mutated, maybe), one whose address changed was bound
+	// again.
+	Address string `json:"address,omitempty"`
 }
 
 // Frame is one Python frame of a snapshot.
@@ -31,10 +36,20 @@ type Frame struct {
 	Function string `json:"function"`
 	// Line is the current line, 1-based.
 	Line int `json:"line"`
-	// FirstLine is the line of the function's def (co_firstlineno).
+	// FirstLine is the code's first line (co_firstlineno): the def, or the
+	// first decorator of a decorated function.
 	FirstLine int `json:"firstLine"`
 	// Depth is 0 for the innermost frame.
 	Depth int `json:"depth"`
+	// ID identifies the frame while its call runs (the interpreter frame's
+	// address; a generator's stays the same across its suspensions), when
+	// the backend knows it. Another call may reuse it later.
+	ID string `json:"id,omitempty"`
+	// Params names the parameters of the frame's code, in order.
+	Params []string `json:"params,omitempty"`
+	// DefLine is the line of the function's def (a lambda: its line), where
+	// its parameters are shown; FirstLine is its first decorator's.
+	DefLine int `json:"defLine,omitempty"`
 	// Locals holds the frame's locals, cells and free variables, rendered.
 	Locals []Var `json:"locals"`
 	// Stores maps a line of the frame's code to the variables its bytecode

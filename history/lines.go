@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 )
 
@@ -14,6 +15,40 @@ type Event struct {
 	Time   Time
 	Line   int
 	Locals []Var
+}
+
+// callEvent is one line event of a call with the variables its frame bound
+// since the call's previous event (at its first event: all of them). Line
+// histories are made of these, from a walk (bindings) or from the Index.
+type callEvent struct {
+	Time  Time
+	Line  int
+	Bound []Var
+}
+
+// bindings turns the events of a call into callEvents. A variable counts as
+// bound again when it holds another object (its Address changed) or, where
+// the backend gives no addresses, when its rendering changed; a variable
+// that disappeared is not a binding.
+func bindings(events []Event) []callEvent {
+	out := make([]callEvent, len(events))
+	var before map[string]Var
+	for i, ev := range events {
+		out[i] = callEvent{Time: ev.Time, Line: ev.Line}
+		for _, v := range ev.Locals {
+			old, ok := before[v.Name]
+			if ok && (v.Address != "" && old.Address != "" && v.Address == old.Address ||
+				(v.Address == "" || old.Address == "") && v.Value == old.Value) {
+				continue
+			}
+			out[i].Bound = append(out[i].Bound, v)
+		}
+		before = make(map[string]Var, len(ev.Locals))
+		for _, v := range ev.Locals {
+			before[v.Name] = v
+		}
+	}
+	return out
 }
 
 // CallWalker is an optional Backend capability: walk the line events of
@@ -33,9 +68,21 @@ type FrameWalker interface {
 	NextInFrame(ctx context.Context) error
 }
 
-// callHistory is the cached walk of one call.
+// callHistory is the walk of one call, kept as time moves: events holds
+// every event of the call from its entry up to the time covered (at or
+// after the last one), so that a later question about the same call is
+// answered by cutting it (an earlier time) or by walking on from where it
+// stopped (a later one), not by walking the call again.
 type callHistory struct {
-	events []Event
+	events  []Event
+	covered Time
+	// ended says the call returned after its last event.
+	ended bool
+}
+
+// walkKey names the walks of the calls that ran in one frame (Frame.ID).
+type walkKey struct {
+	id, function, file string
 }
 
 // LineHistory is what the lines of one call did, up to now: the data of
@@ -47,6 +94,11 @@ type LineHistory struct {
 	Depth int
 	// Lines maps a 1-based line to what it did.
 	Lines map[int]*LineRuns
+	// Entry holds the variables at the call's first line event: its
+	// parameters as the call received them, among them.
+	Entry []Var
+	// latest is, per variable, the event of its latest binding (Assigned.at).
+	latest map[string]int
 }
 
 // LineRuns is what one line did in one call.
@@ -63,14 +115,28 @@ type LineRuns struct {
 type Assigned struct {
 	Name   string
 	Values []string
+	// Address is the object of the last value, when the backend knows it.
+	Address string
+	// at is the event (in the call) at which the line's latest run had
+	// bound it.
+	at int
 }
 
-// Label renders the assignments of a line as an inlay hint:
-// "x = 1, i = 0 → 1 → 2 … → 49 (50×)".
-func (r *LineRuns) Label() string {
+// Label renders the assignments of a line as an inlay hint, values as
+// they were bound: "x = 1, i = 0 → 1 → 2 … → 49 (50×)".
+func (r *LineRuns) Label() string { return r.label(nil, nil) }
+
+// label is Label with the last value of each variable as it is now in
+// frame where the name still holds the object this line bound last (the
+// line made the variable's latest binding, and the address is the same).
+func (r *LineRuns) label(latest map[string]int, now map[string]Var) string {
 	parts := make([]string, 0, len(r.Assigned))
 	for _, a := range r.Assigned {
-		parts = append(parts, a.Name+" = "+historyText(a.Values))
+		vs := a.Values
+		if v, ok := now[a.Name]; ok && a.Address != "" && v.Address == a.Address && latest[a.Name] == a.at {
+			vs = append(vs[:len(vs)-1:len(vs)-1], v.Value)
+		}
+		parts = append(parts, a.Name+" = "+historyText(vs))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -85,6 +151,55 @@ func historyText(vs []string) string {
 	default:
 		return strings.Join(vs[:3], " → ") + " … → " + vs[n-1] + fmt.Sprintf(" (%d×)", n)
 	}
+}
+
+// Labels returns the inline hints of the call, by line, as they show while
+// frame (the call's frame in the snapshot of now; nil for a call that is
+// not on the stack) is as it is: each line's assignments, the last values as
+// they are now where the names still hold the objects bound (values as
+// bound without frame), and on the def line the parameters as the call
+// received them (an object a parameter still holds, as it is now).
+func (lh *LineHistory) Labels(frame *Frame) map[int]string {
+	var now map[string]Var
+	if frame != nil {
+		now = make(map[string]Var, len(frame.Locals))
+		for _, v := range frame.Locals {
+			now[v.Name] = v
+		}
+	}
+	out := make(map[int]string, len(lh.Lines)+1)
+	for line, r := range lh.Lines {
+		if label := r.label(lh.latest, now); label != "" {
+			out[line] = label
+		}
+	}
+	if frame != nil && frame.DefLine > 0 {
+		if params := lh.params(frame.Params, now); params != "" {
+			if rest := out[frame.DefLine]; rest != "" {
+				params += ", " + rest
+			}
+			out[frame.DefLine] = params
+		}
+	}
+	return out
+}
+
+// params renders the parameters as the call received them: "n = 3, depth =
+// 0"; a parameter that still holds the object it received, as it is now.
+func (lh *LineHistory) params(names []string, now map[string]Var) string {
+	var parts []string
+	for _, name := range names {
+		i := slices.IndexFunc(lh.Entry, func(v Var) bool { return v.Name == name })
+		if i < 0 {
+			continue
+		}
+		v := lh.Entry[i]
+		if cur, ok := now[name]; ok && v.Address != "" && cur.Address == v.Address {
+			v = cur
+		}
+		parts = append(parts, name+" = "+v.Value)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Lines returns the line history of the current call of the frame at depth
@@ -107,7 +222,7 @@ func (t *Timeline) Lines(ctx context.Context, depth int) (*LineHistory, error) {
 		if ok {
 			return r.lh, r.err
 		}
-		events, err := t.walkCall(ctx, snap, depth)
+		events, err := t.callEvents(ctx, snap, depth)
 		var edge *EdgeError
 		switch {
 		case errors.As(err, &edge):
@@ -124,9 +239,32 @@ func (t *Timeline) Lines(ctx context.Context, depth int) (*LineHistory, error) {
 	})
 }
 
+// callEvents returns the line events of the call of the frame at depth,
+// from its entry to now: from the line index when it knows the call, else
+// by walking the call in the backend (walkCall). It runs on the backend
+// goroutine and leaves time as it found it.
+func (t *Timeline) callEvents(ctx context.Context, snap *Snapshot, depth int) ([]callEvent, error) {
+	frame := snap.Frames[depth]
+	if ix := t.Index(); ix != nil {
+		if c, ok := ix.CallOf(frame, snap.Time); ok {
+			if c.BeganBefore {
+				return nil, &EdgeError{Edge: Start, Move: "history of " + frame.Function}
+			}
+			return ix.callEvents(c, snap.Time), nil
+		}
+	}
+	events, err := t.walkCall(ctx, snap, depth)
+	if err != nil {
+		return nil, err
+	}
+	return bindings(events), nil
+}
+
 // walkCall returns the line events of the call of the frame at depth, from
 // its entry to now; it runs on the backend goroutine and leaves time as it
-// found it.
+// found it. A walk kept from an earlier question about the same call (found
+// by the frame's ID, without moving) is cut or walked on; failing that the
+// call is walked from its entry, found by moving there.
 func (t *Timeline) walkCall(ctx context.Context, snap *Snapshot, depth int) (events []Event, err error) {
 	now := snap.Time
 	frame := snap.Frames[depth]
@@ -138,7 +276,29 @@ func (t *Timeline) walkCall(ctx context.Context, snap *Snapshot, depth int) (eve
 	if w, ok := t.b.(CallWalker); ok {
 		return w.WalkCall(ctx, depth, now)
 	}
+	if events, ok, err := t.keptWalk(ctx, snap, depth); ok || err != nil {
+		return events, err
+	}
+	if err := t.backTo(ctx, now); err != nil { // keptWalk may have walked on
+		return nil, err
+	}
+	// A module's frame under the window's first function began before the
+	// window, and holds no other call later: looking for its entry again
+	// (back to the window's start) would say so again.
+	module := frame.Function == "<module>" && frame.ID != ""
+	k := walkKey{frame.ID, frame.Function, frame.File}
+	t.mu.Lock()
+	edge, known := t.before[k]
+	t.mu.Unlock()
+	if module && known {
+		return nil, edge
+	}
 	if err := t.b.GotoEntry(ctx, depth); err != nil {
+		if errors.As(err, &edge) && module {
+			t.mu.Lock()
+			t.before[k] = edge
+			t.mu.Unlock()
+		}
 		return nil, err
 	}
 	entry, err := t.b.Now(ctx)
@@ -146,23 +306,16 @@ func (t *Timeline) walkCall(ctx context.Context, snap *Snapshot, depth int) (eve
 		return nil, err
 	}
 	key := string(entry) + "\x00" + frame.File + "\x00" + frame.Function
-	t.mu.Lock()
-	cached, ok := t.calls.get(key)
-	t.mu.Unlock()
-	if ok && len(cached.events) > 0 {
-		last := cached.events[len(cached.events)-1]
-		switch c := t.b.Compare(last.Time, now); {
-		case c == 0:
-			return cached.events, nil
-		case c < 0:
-			// Extend the cached walk from its last event.
-			events = append([]Event(nil), cached.events...)
-			if err := t.b.Goto(ctx, last.Time); err != nil {
-				return nil, err
-			}
+	if cached := t.kept(key, frame, entry); cached != nil {
+		if cut, ok := cached.upTo(t.b.Compare, now, true); ok {
+			return cut, nil
 		}
-	}
-	if events == nil {
+		// Walk on from the kept walk's last event.
+		events = slices.Clip(cached.events)
+		if err := t.b.Goto(ctx, events[len(events)-1].Time); err != nil {
+			return nil, err
+		}
+	} else {
 		s, err := t.b.State(ctx)
 		if err != nil {
 			return nil, err
@@ -173,22 +326,115 @@ func (t *Timeline) walkCall(ctx context.Context, snap *Snapshot, depth int) (eve
 		}
 		events = []Event{{Time: entry, Line: top.Line, Locals: top.Locals}}
 	}
-	events, err = t.walkOn(ctx, frame, len(snap.Frames)-depth, events, now)
+	h, err := t.walkOn(ctx, frame, len(snap.Frames)-depth, events, now)
 	if err != nil {
 		return nil, err
 	}
+	t.keep(key, frame, h)
+	cut, _ := h.upTo(t.b.Compare, now, true)
+	return cut, nil
+}
+
+// upTo returns the events of the walk at or before now, when the walk
+// covers now: when now is between its first event and the time it covers,
+// or, for a walk of the call that is known to be running now (entryKnown),
+// anywhere after its first event once it has ended.
+func (h *callHistory) upTo(compare func(a, b Time) int, now Time, entryKnown bool) ([]Event, bool) {
+	if len(h.events) == 0 || compare(h.events[0].Time, now) > 0 ||
+		compare(now, h.covered) > 0 && !(h.ended && entryKnown) {
+		return nil, false
+	}
+	n := sort.Search(len(h.events), func(i int) bool { return compare(h.events[i].Time, now) > 0 })
+	return h.events[:n:n], true
+}
+
+// keptWalk answers from a walk kept earlier, found by the frame's ID
+// without moving. The call that ran in this frame from the walk's first
+// event on is the one still running there at any time the walk covers (it
+// did not return before); at a later time, walking on from the walk's last
+// event (NextInFrame, which stops where the call returns) reaches now when
+// it is the same call. ok is false when no kept walk answers.
+func (t *Timeline) keptWalk(ctx context.Context, snap *Snapshot, depth int) (events []Event, ok bool, err error) {
+	frame := snap.Frames[depth]
+	if frame.ID == "" {
+		return nil, false, nil
+	}
+	now := snap.Time
 	t.mu.Lock()
-	t.calls.put(key, &callHistory{events: events})
+	walks, _ := t.walks.get(walkKey{frame.ID, frame.Function, frame.File})
 	t.mu.Unlock()
-	return events, nil
+	var h *callHistory
+	for _, w := range walks {
+		if t.b.Compare(w.events[0].Time, now) <= 0 && (h == nil || t.b.Compare(w.events[0].Time, h.events[0].Time) > 0) {
+			h = w
+		}
+	}
+	if h == nil {
+		return nil, false, nil
+	}
+	if cut, ok := h.upTo(t.b.Compare, now, false); ok || h.ended {
+		return cut, ok, nil // ended before now: maybe another call in the same frame
+	}
+	if err := t.b.Goto(ctx, h.events[len(h.events)-1].Time); err != nil {
+		return nil, false, err
+	}
+	w, err := t.walkOn(ctx, frame, len(snap.Frames)-depth, slices.Clip(h.events), now)
+	if err != nil {
+		return nil, false, err
+	}
+	t.keep("", frame, w)
+	cut, ok := w.upTo(t.b.Compare, now, false)
+	return cut, ok, nil
+}
+
+// kept returns the walk of the call of frame that began at entry: kept
+// by its entry key, or by its frame.
+func (t *Timeline) kept(key string, frame Frame, entry Time) *callHistory {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if h, ok := t.calls.get(key); ok && len(h.events) > 0 {
+		return h
+	}
+	if frame.ID == "" {
+		return nil
+	}
+	walks, _ := t.walks.get(walkKey{frame.ID, frame.Function, frame.File})
+	for _, w := range walks {
+		if w.events[0].Time == entry {
+			return w
+		}
+	}
+	return nil
+}
+
+// keep remembers a walk: by its entry key (when not empty) and by its frame.
+func (t *Timeline) keep(key string, frame Frame, h *callHistory) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if key != "" {
+		t.calls.put(key, h)
+	}
+	if frame.ID == "" || len(h.events) == 0 {
+		return
+	}
+	k := walkKey{frame.ID, frame.Function, frame.File}
+	walks, _ := t.walks.get(k)
+	walks = slices.DeleteFunc(slices.Clone(walks), func(w *callHistory) bool { return w.events[0].Time == h.events[0].Time })
+	walks = append(walks, h)
+	if len(walks) > 4 {
+		walks = walks[len(walks)-4:]
+	}
+	t.walks.put(k, walks)
 }
 
 // walkOn extends events, the line events of one call of frame so far, with
-// the call's next line events up to upTo (inclusive) or its end. stack is
-// the number of frames while the call runs, which a backend without
-// FrameWalker needs to tell the call's own lines from a recursive call's.
-func (t *Timeline) walkOn(ctx context.Context, frame Frame, stack int, events []Event, upTo Time) ([]Event, error) {
+// the call's next line events up to upTo (inclusive) or its end, and the
+// first one after upTo when the walk gets there. stack is the number of
+// frames while the call runs, which a backend without FrameWalker needs to
+// tell the call's own lines from a recursive call's.
+func (t *Timeline) walkOn(ctx context.Context, frame Frame, stack int, events []Event, upTo Time) (*callHistory, error) {
 	fw, follow := t.b.(FrameWalker)
+	h := &callHistory{}
 	for {
 		var err error
 		if follow {
@@ -199,6 +445,7 @@ func (t *Timeline) walkOn(ctx context.Context, frame Frame, stack int, events []
 		if err != nil {
 			var edge *EdgeError
 			if errors.As(err, &edge) || errors.Is(err, ErrCallEnded) {
+				h.ended = true
 				break
 			}
 			return nil, err
@@ -207,23 +454,26 @@ func (t *Timeline) walkOn(ctx context.Context, frame Frame, stack int, events []
 		if err != nil {
 			return nil, err
 		}
-		if upTo != "" && t.b.Compare(at, upTo) > 0 {
-			break
-		}
 		s, err := t.b.State(ctx)
 		if err != nil {
 			return nil, err
 		}
 		top := s.Top()
 		if top == nil || top.Function != frame.Function || top.File != frame.File || !follow && len(s.Frames) != stack {
+			h.ended = true
 			break // the call returned (a generator resumed elsewhere keeps its frame: follow)
 		}
 		events = append(events, Event{Time: at, Line: top.Line, Locals: top.Locals})
-		if at == upTo {
+		if upTo != "" && t.b.Compare(at, upTo) >= 0 {
+			h.covered = at
 			break
 		}
 	}
-	return events, nil
+	h.events = events
+	if h.covered == "" && len(events) > 0 {
+		h.covered = events[len(events)-1].Time
+	}
+	return h, nil
 }
 
 // LatestCall returns the line history of the latest call of function (a
@@ -247,12 +497,16 @@ func (t *Timeline) LatestCall(ctx context.Context, function string) (*LineHistor
 		if ok {
 			return r.lh, r.err
 		}
-		defer func() {
-			if rerr := t.backTo(ctx, now); rerr != nil && err == nil {
-				err = fmt.Errorf("walking the latest call of %s: %w", function, rerr)
-			}
-		}()
-		lh, err = t.latestCall(ctx, function, now)
+		if ix := t.Index(); ix != nil && ix.compare(now, ix.Last()) <= 0 {
+			lh, err = indexedLatestCall(ix, function, now)
+		} else {
+			defer func() {
+				if rerr := t.backTo(ctx, now); rerr != nil && err == nil {
+					err = fmt.Errorf("walking the latest call of %s: %w", function, rerr)
+				}
+			}()
+			lh, err = t.latestCall(ctx, function, now)
+		}
 		var edge *EdgeError
 		if err != nil && !errors.Is(err, ErrNoSuchCall) && !errors.As(err, &edge) {
 			return nil, err
@@ -262,6 +516,16 @@ func (t *Timeline) LatestCall(ctx context.Context, function string) (*LineHistor
 		t.mu.Unlock()
 		return lh, err
 	})
+}
+
+// indexedLatestCall is LatestCall answered from the index.
+func indexedLatestCall(ix *Index, function string, now Time) (*LineHistory, error) {
+	c, ok := ix.LatestCall(function, now)
+	if !ok || c.BeganBefore {
+		return nil, fmt.Errorf("%w: %s", ErrNoSuchCall, function)
+	}
+	frame := Frame{File: c.File, Function: c.Function, Stores: ix.Stores(c.File)}
+	return summarize(frame, -1, ix.callEvents(c, now)), nil
 }
 
 func (t *Timeline) latestCall(ctx context.Context, function string, now Time) (*LineHistory, error) {
@@ -280,22 +544,26 @@ func (t *Timeline) latestCall(ctx context.Context, function string, now Time) (*
 	if top == nil || top.Function != function {
 		return nil, fmt.Errorf("%w: %s", ErrNoSuchCall, function)
 	}
-	events, err := t.walkOn(ctx, *top, len(s.Frames), []Event{{Time: entry, Line: top.Line, Locals: top.Locals}}, now)
+	h, err := t.walkOn(ctx, *top, len(s.Frames), []Event{{Time: entry, Line: top.Line, Locals: top.Locals}}, now)
 	if err != nil {
 		return nil, err
 	}
-	return summarize(*top, -1, events), nil
+	events, _ := h.upTo(t.b.Compare, now, true)
+	return summarize(*top, -1, bindings(events)), nil
 }
 
 // summarize turns the events of a call into what each line did: a line's
-// assignments are the variables that are new or different at the next
-// event, limited to those its bytecode stores to (frame.Stores) when the
-// backend knows them, so that an object mutated by a call on that line does
-// not pass for an assignment. An assignment of an equal value is not seen:
-// telling it apart from a line that skipped its store (a for loop's last,
-// exhausted iteration) needs the executed instructions.
-func summarize(frame Frame, depth int, events []Event) *LineHistory {
-	lh := &LineHistory{File: frame.File, Function: frame.Function, Depth: depth, Lines: map[int]*LineRuns{}}
+// assignments are the variables bound by the call's next event, limited to
+// those its source binds (frame.Stores) when the backend knows them, so
+// that an object mutated by a call on that line does not pass for an
+// assignment. An assignment of the same object (an equal small int) is not
+// seen: telling it apart from a line that skipped its store (a for loop's
+// last, exhausted iteration) needs the executed instructions.
+func summarize(frame Frame, depth int, events []callEvent) *LineHistory {
+	lh := &LineHistory{File: frame.File, Function: frame.Function, Depth: depth, Lines: map[int]*LineRuns{}, latest: map[string]int{}}
+	if len(events) > 0 {
+		lh.Entry = events[0].Bound
+	}
 	for i, ev := range events {
 		r := lh.Lines[ev.Line]
 		if r == nil {
@@ -307,40 +575,31 @@ func summarize(frame Frame, depth int, events []Event) *LineHistory {
 			break // the current line has not run yet
 		}
 		names, limited := frame.Stores[ev.Line], frame.Stores != nil
-		before := varMap(ev.Locals)
-		for _, v := range events[i+1].Locals {
-			if old, ok := before[v.Name]; ok && old == v.Value {
-				continue
+		for _, v := range events[i+1].Bound {
+			if v.Value == "" && v.Address == "" || limited && !slices.Contains(names, v.Name) {
+				continue // unbound (del), or not this line's binding
 			}
-			if limited && !slices.Contains(names, v.Name) {
-				continue
-			}
-			r.assign(v.Name, v.Value)
+			r.assign(v, i+1)
+			lh.latest[v.Name] = i + 1
 		}
 	}
 	return lh
 }
 
-func (r *LineRuns) assign(name, value string) {
+func (r *LineRuns) assign(v Var, at int) {
 	for i := range r.Assigned {
-		if r.Assigned[i].Name == name {
-			r.Assigned[i].Values = append(r.Assigned[i].Values, value)
+		if a := &r.Assigned[i]; a.Name == v.Name {
+			a.Values = append(a.Values, v.Value)
+			a.Address, a.at = v.Address, at
 			return
 		}
 	}
-	r.Assigned = append(r.Assigned, Assigned{Name: name, Values: []string{value}})
-}
-
-func varMap(vs []Var) map[string]string {
-	m := make(map[string]string, len(vs))
-	for _, v := range vs {
-		m[v.Name] = v.Value
-	}
-	return m
+	r.Assigned = append(r.Assigned, Assigned{Name: v.Name, Values: []string{v.Value}, Address: v.Address, at: at})
 }
 
 // LineHint is what inline hints show on one line of a file: the values the
-// line assigned in the current call of its function.
+// line assigned in the current call of its function, or on a def line the
+// parameters of the call.
 type LineHint struct {
 	// Line is 1-based.
 	Line     int
@@ -348,6 +607,9 @@ type LineHint struct {
 	Function string
 	// Runs counts the line's executions in that call so far.
 	Runs int
+	// Params says the label begins with the call's parameters (the line is
+	// the function's def line).
+	Params bool
 }
 
 // fileHints returns the hints for the lines of every frame on the current
@@ -376,18 +638,21 @@ func (t *Timeline) fileHints(ctx context.Context, match func(file string) bool) 
 		}
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, err
+				return nil, ctx.Err()
 			}
 			errs = append(errs, fmt.Errorf("%s (frame %d): %w", f.Function, depth, err))
 			continue
 		}
-		for line, runs := range lh.Lines {
-			label := runs.Label()
-			if label == "" || taken[line] {
+		for line, label := range lh.Labels(&snap.Frames[depth]) {
+			if taken[line] {
 				continue
 			}
 			taken[line] = true
-			hints = append(hints, LineHint{Line: line, Label: label, Function: lh.Function, Runs: runs.Runs})
+			h := LineHint{Line: line, Label: label, Function: lh.Function, Params: line == f.DefLine && len(f.Params) > 0}
+			if runs := lh.Lines[line]; runs != nil {
+				h.Runs = runs.Runs
+			}
+			hints = append(hints, h)
 		}
 	}
 	slices.SortFunc(hints, func(a, b LineHint) int { return a.Line - b.Line })
@@ -427,7 +692,7 @@ func (t *Timeline) pastCallHints(ctx context.Context, match func(file string) bo
 			continue
 		case err != nil:
 			if ctx.Err() != nil {
-				return nil, err
+				return nil, ctx.Err()
 			}
 			errs = append(errs, fmt.Errorf("latest call of %s: %w", fn, err))
 			continue
@@ -469,7 +734,10 @@ func (t *Timeline) Hints(ctx context.Context, q HintsQuery) ([]LineHint, error) 
 	}
 	hints, err := t.fileHints(ctx, q.Match)
 	if err != nil {
-		if hints == nil || ctx.Err() != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if hints == nil {
 			return nil, err
 		}
 		warn(err)
@@ -480,7 +748,7 @@ func (t *Timeline) Hints(ctx context.Context, q HintsQuery) ([]LineHint, error) 
 	past, err := t.pastCallHints(ctx, q.Match, q.PastCalls, q.Progress)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, err
+			return nil, ctx.Err()
 		}
 		warn(err)
 	}

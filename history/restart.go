@@ -336,8 +336,14 @@ func (t *Timeline) land(ctx context.Context, at Time) (differs, shifted string, 
 	if differs != "" || now != at {
 		t.snaps = newLRU[Time, *Snapshot](t.opts.CacheSize)
 		t.calls = newLRU[string, *callHistory](64)
+		t.walks = newLRU[walkKey, []*callHistory](64)
+		t.before = map[walkKey]*EdgeError{}
 		t.lines = newLRU[linesKey, linesResult](256)
 		t.gen++ // answers read before now mix two replays
+		// The line index has the old recording's times.
+		t.index = nil
+		t.epoch++
+		t.last = ""
 	}
 	t.now = now
 	t.snaps.put(now, s)

@@ -38,9 +38,26 @@ type Timeline struct {
 	gen   uint64
 	snaps *lru[Time, *Snapshot]
 	calls *lru[string, *callHistory]
+	walks *lru[walkKey, []*callHistory]
 	lines *lru[linesKey, linesResult]
+	// before holds the module frames whose call began before the window.
+	before map[walkKey]*EdgeError
+	// first is the time the timeline began at: the window's first line
+	// event; last is the window's last, once found (window.go).
+	first, last Time
+	// epoch counts the recordings the timeline has had: a restart whose
+	// new recording has other times begins a new one.
+	epoch int
 
 	watchers []func(Restart)
+
+	// The line index (index.go): nil until built.
+	index         *Index
+	walker        WindowWalker // while it builds the index
+	indexing      sync.WaitGroup
+	indexWatchers []func(IndexProgress)
+	indexLast     IndexProgress
+	indexSeen     bool
 }
 
 // linesResult is a cached answer of Lines: a history, or the edge of
@@ -121,6 +138,8 @@ func New(ctx context.Context, b Backend, opts Options) (*Timeline, error) {
 		done:    make(chan struct{}),
 		snaps:   newLRU[Time, *Snapshot](opts.CacheSize),
 		calls:   newLRU[string, *callHistory](64),
+		walks:   newLRU[walkKey, []*callHistory](64),
+		before:  map[walkKey]*EdgeError{},
 		lines:   newLRU[linesKey, linesResult](256),
 	}
 	go t.run()
@@ -128,6 +147,9 @@ func New(ctx context.Context, b Backend, opts Options) (*Timeline, error) {
 		now, err := t.b.Now(ctx)
 		if err == nil {
 			t.setNow(now)
+			t.mu.Lock()
+			t.first = now
+			t.mu.Unlock()
 		}
 		return now, err
 	})
@@ -369,12 +391,18 @@ func (t *Timeline) Close() error {
 		return nil
 	}
 	close(t.quit)
-	b := t.b
+	b, walker := t.b, t.walker
 	t.mu.Unlock()
+	if walker != nil {
+		// Stopped before its commands are cancelled: a walker's debugger
+		// that is told to end does not count as hung.
+		_ = walker.Close()
+	}
 	t.endLife()
 	// Closing the backend first ends a job stuck in the debugger at once.
 	err := b.Close()
 	<-t.done
+	t.indexing.Wait()
 	// A restart may have put in another backend before it saw quit.
 	t.mu.Lock()
 	last := t.b

@@ -24,13 +24,7 @@ func TestCancelRequest(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	backend := &testBackend{Trace: recordTrace(t, "loop.py", "main"), hold: make(chan struct{})}
-	released := false
-	release := func() {
-		if !released {
-			released = true
-			close(backend.hold)
-		}
-	}
+	release := backend.release
 	defer release()
 	serverSide, clientSide := net.Pipe()
 	served := make(chan error, 1)
@@ -128,7 +122,7 @@ func TestRequestRacingAMove(t *testing.T) {
 		stepped <- err
 	}()
 	time.Sleep(100 * time.Millisecond) // the step waits for the debugger
-	close(s.backend.hold)
+	s.backend.release()
 	if err := <-stepped; err != nil {
 		t.Fatalf("step: %v", err)
 	}
@@ -144,5 +138,37 @@ func TestRequestRacingAMove(t *testing.T) {
 		t.Log("the hover finished before the step")
 	default:
 		t.Fatalf("hover across a step: %v (code %d), want ContentModified", a.err, rpcCode(a.err))
+	}
+}
+
+// TestShutdownCancelsRequestsInFlight: a hover held in the debugger and a
+// step queued behind it when the editor shuts the session down both answer
+// RequestCancelled, not the debugger's exit that shutdown causes; shutdown
+// itself succeeds.
+func TestShutdownCancelsRequestsInFlight(t *testing.T) {
+	s := newSession(t, sessionOptions{hold: true})
+	s.initialize(fullCaps())
+	loop := s.open(program("loop.py"))
+	s.gotoEvent(s.findEvent(func(ev historytest.Event) bool { return ev.Function == "main" && ev.Line == 23 }))
+	answers := make(chan error, 2)
+	go func() {
+		_, err := s.server.Hover(s.ctx, &protocol.HoverParams{TextDocumentPositionParams: protocol.TextDocumentPositionParams{
+			TextDocument: protocol.TextDocumentIdentifier{URI: loop}, Position: protocol.Position{Line: 22, Character: 9},
+		}})
+		answers <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // the hover's Eval holds the debugger
+	go func() {
+		_, err := s.exec(cmdStep)
+		answers <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // the step waits for the debugger
+	if err := s.server.Shutdown(s.ctx); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	for range 2 {
+		if err := <-answers; rpcCode(err) != protocol.CodeRequestCancelled {
+			t.Errorf("a request in flight at shutdown answered %v (code %d), want RequestCancelled", err, rpcCode(err))
+		}
 	}
 }

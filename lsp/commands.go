@@ -52,6 +52,9 @@ type Position struct {
 	// Edited is true when the user changed or removed the current line in
 	// the editor since the recording ran it: Line is where it was.
 	Edited bool `json:"edited,omitempty"`
+	// Window is the recorded window, when known: its first and last line
+	// events' times and, when it ended before the program, why.
+	Window *history.Window `json:"window,omitempty"`
 }
 
 // command runs one timelens.* command.
@@ -80,7 +83,13 @@ var commands = map[string]command{
 		if err != nil {
 			return nil, err
 		}
-		return s.position(p), nil
+		pos := s.position(p)
+		if w, err := tl.Window(ctx); err == nil {
+			pos.Window = &w
+		} else if ctx.Err() != nil {
+			return nil, err
+		}
+		return pos, nil
 	},
 	cmdStep:          lineMove(history.Step),
 	cmdReverseStep:   lineMove(history.ReverseStep),
@@ -291,7 +300,9 @@ func (s *server) navigate(ctx context.Context, move func(ctx context.Context, tl
 		if o.err != nil {
 			return nil, o.err
 		}
-		return s.position(o.pos), nil
+		pos := s.position(o.pos)
+		pos.Window = tl.KnownWindow()
+		return pos, nil
 	case <-ctx.Done():
 		abandoned.Store(true)
 		return nil, ctx.Err()

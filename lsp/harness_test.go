@@ -69,20 +69,41 @@ func recordTrace(t testing.TB, prog, from string) *historytest.Trace {
 // until released, to keep the debugger busy.
 type testBackend struct {
 	*historytest.Trace
-	closed atomic.Bool
-	hold   chan struct{} // Eval waits for it when not nil
+	closed      atomic.Bool
+	hold        chan struct{} // Eval waits for it when not nil
+	releaseOnce sync.Once
 }
 
 func (b *testBackend) Eval(ctx context.Context, depth int, expr string) (string, error) {
 	if b.hold != nil {
 		<-b.hold
 	}
+	if b.closed.Load() {
+		// As a command a killed gdb never answered.
+		return "", errors.New("gdb exited; restart the session")
+	}
 	return b.Trace.Eval(ctx, depth, expr)
 }
 
+// Close ends the backend; an Eval it holds returns, as the command in
+// flight of a debugger that is stopped.
 func (b *testBackend) Close() error {
 	b.closed.Store(true)
+	b.releaseOnce.Do(func() {
+		if b.hold != nil {
+			close(b.hold)
+		}
+	})
 	return nil
+}
+
+// release lets held Evals go.
+func (b *testBackend) release() {
+	b.releaseOnce.Do(func() {
+		if b.hold != nil {
+			close(b.hold)
+		}
+	})
 }
 
 // fakeEditor is the client side: it answers the server's requests and
@@ -243,13 +264,7 @@ func newSession(t *testing.T, o sessionOptions) *session {
 	_, conn, server := protocol.NewClient(ctx, s.editor, jsonrpc2.NewStream(clientSide))
 	s.server, s.conn = server, conn
 	t.Cleanup(func() {
-		if s.backend.hold != nil {
-			select {
-			case <-s.backend.hold:
-			default:
-				close(s.backend.hold)
-			}
-		}
+		s.backend.release()
 		_ = conn.Close()
 		select {
 		case <-s.served:

@@ -39,14 +39,14 @@ func (s *server) Hover(ctx context.Context, params *protocol.HoverParams) (*prot
 		value, err := tl.Eval(ctx, depth, expr)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, err
+				return nil, ctx.Err() // cancelled, whatever the debugger said meanwhile
 			}
 			s.log.Debug("hover: eval", zap.String("expr", expr), zap.Error(err))
 			return nil, nil // not a variable here: a builtin, a module, a def name
 		}
 		w, werr := tl.LastWrite(ctx, depth, expr)
 		if werr != nil && ctx.Err() != nil {
-			return nil, werr
+			return nil, ctx.Err()
 		}
 		md, err := hoverText(s, expr, value, w, werr, doc, params.Position)
 		if err != nil {

@@ -12,10 +12,11 @@ import (
 
 // InlayHint implements protocol.Server: at the end of each line that the
 // current call of its function has run, the values the line assigned
-// (history.Timeline.Hints), for the current frame and every caller on
-// the stack whose file is this document; with Config.PastCalls, also the
-// document's other functions, each from its latest call. Hints follow the
-// user's edits: a line the user changed has none (edits.go).
+// (history.Timeline.Hints), and on its def line the call's parameters, for
+// the current frame and every caller on the stack whose file is this
+// document; with Config.PastCalls, also the document's other functions,
+// each from its latest call. Hints follow the user's edits: a line the user
+// changed has none (edits.go).
 func (s *server) InlayHint(ctx context.Context, params *protocol.InlayHintParams) ([]protocol.InlayHint, error) {
 	doc, err := s.document(params.TextDocument.URI)
 	if err != nil {
@@ -46,13 +47,17 @@ func lineHints(doc *document, lines []history.LineHint, rng protocol.Range) []pr
 		if n < int(rng.Start.Line) || n > int(rng.End.Line) || n >= doc.lineCount() {
 			continue
 		}
+		tip := fmt.Sprintf("%s, line %d: ran %d× in this call so far", h.Function, h.Line, h.Runs)
+		if h.Params {
+			tip = fmt.Sprintf("%s: its parameters as this call received them (an object a parameter still holds, as it is now)", h.Function)
+		}
 		// No Kind: values are neither parameter names nor types, and
 		// editors draw kind-less hints in the plainest style.
 		hints = append(hints, protocol.InlayHint{
 			Position:    doc.lineEnd(n),
 			Label:       protocol.String(h.Label),
 			PaddingLeft: ptr(true),
-			Tooltip:     protocol.String(fmt.Sprintf("%s, line %d: ran %d× in this call so far", h.Function, h.Line, h.Runs)),
+			Tooltip:     protocol.String(tip),
 		})
 	}
 	return hints

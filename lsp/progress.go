@@ -6,17 +6,22 @@ import (
 
 	"go.lsp.dev/protocol"
 	"go.uber.org/zap"
+
+	"github.com/timelens/timelens/history"
 )
 
 // progressToken names the work-done progress of starting the session;
-// restartToken that of restarting a lost debugger.
+// restartToken that of restarting a lost debugger; indexToken that of
+// building the line index.
 const (
 	progressToken = "timelens/start"
 	restartToken  = "timelens/restart"
+	indexToken    = "timelens/index"
 )
 
 // progress is one work-done progress in the editor ($/progress): the
-// session's start (Config.Start's reports) or a restart of a lost debugger.
+// session's start (Config.Start's reports), a restart of a lost debugger,
+// or the building of the line index.
 // It begins only after the initialized notification (the server may not
 // send requests before) and coalesces reports that come faster than the
 // editor takes them.
@@ -28,6 +33,7 @@ type progress struct {
 	pct   int
 	done  bool
 	err   error
+	end   string // the end's message, when not the default
 	wake  chan struct{}
 	over  chan struct{}
 }
@@ -47,9 +53,13 @@ func (p *progress) update(msg string, pct int) {
 	}
 }
 
-func (p *progress) finish(err error) {
+func (p *progress) finish(err error) { p.finishWith("", err) }
+
+// finishWith ends the progress with msg (default: "ready", or why it
+// failed).
+func (p *progress) finishWith(msg string, err error) {
 	p.mu.Lock()
-	p.done, p.err = true, err
+	p.done, p.err, p.end = true, err, msg
 	p.mu.Unlock()
 	select {
 	case p.wake <- struct{}{}:
@@ -106,7 +116,10 @@ waiting:
 		}
 	}
 	end := "ready"
-	if st.err != nil {
+	switch {
+	case st.end != "":
+		end = st.end
+	case st.err != nil:
 		end = "failed: " + st.err.Error()
 	}
 	p.send(ctx, token, &protocol.WorkDoneProgressEnd{Kind: "end", Message: ptr(end)})
@@ -124,12 +137,13 @@ type progressState struct {
 	pct  int
 	done bool
 	err  error
+	end  string
 }
 
 func (p *progress) state() progressState {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return progressState{p.msg, p.pct, p.done, p.err}
+	return progressState{p.msg, p.pct, p.done, p.err, p.end}
 }
 
 func (p *progress) send(ctx context.Context, token protocol.ProgressToken, value any) {
@@ -147,4 +161,26 @@ func percentage(pct int) *uint32 {
 		return nil
 	}
 	return ptr(uint32(min(pct, 100)))
+}
+
+// indexProgress shows the building of the line index
+// (history.Timeline.OnIndex) as a work-done progress. The timeline calls
+// it on its building goroutine, which it must not hold up: the progress
+// runs and ends on goroutines of the session.
+func (s *server) indexProgress(ctx context.Context) func(history.IndexProgress) {
+	var once sync.Once
+	p := newProgress(s, indexToken)
+	return func(ip history.IndexProgress) {
+		once.Do(func() { s.background(func() { p.run(ctx) }) })
+		if !ip.Done {
+			pct := -1
+			if ip.Fraction >= 0 {
+				pct = int(ip.Fraction * 100)
+			}
+			p.update(ip.Message(), pct)
+			return
+		}
+		s.log.Info("line index", zap.String("outcome", ip.Message()))
+		s.background(func() { p.finishWith(ip.Message(), ip.Err) })
+	}
 }

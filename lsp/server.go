@@ -318,6 +318,11 @@ func (s *server) handle(next jsonrpc2.Handler) jsonrpc2.Handler {
 					s.mu.Unlock()
 					cancel()
 				}()
+				if method == protocol.MethodShutdown {
+					// The requests still in flight end now, as cancelled:
+					// not with the debugger's exit that shutdown causes.
+					s.cancelInflight(key)
+				}
 			}
 			jsonrpc2.Async(ctx)
 		}
@@ -375,6 +380,17 @@ func (s *server) cancelRequest(params jsonrpc2.RawMessage) {
 	if cancel != nil {
 		s.log.Debug("cancelled", zap.String("id", key))
 		cancel()
+	}
+}
+
+// cancelInflight cancels every request in flight but the one keyed except.
+func (s *server) cancelInflight(except string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for key, cancel := range s.inflight {
+		if key != except {
+			cancel()
+		}
 	}
 }
 
@@ -482,7 +498,9 @@ func (s *server) Initialized(context.Context, *protocol.InitializedParams) error
 }
 
 // Shutdown implements protocol.Server: it closes the timeline, which stops
-// the debugger and the debuggee. admit has already refused later requests.
+// the debugger and the debuggee. admit has already refused later requests,
+// and handle has cancelled those still in flight (they answer
+// RequestCancelled).
 func (s *server) Shutdown(context.Context) error {
 	s.closeTimeline()
 	return nil
@@ -530,7 +548,8 @@ func (s *server) timeline(ctx context.Context) (*history.Timeline, error) {
 	case s.startErr != nil:
 		return nil, jsonrpc2.Errorf(codeRequestFailed, "timelens could not start the recording session: %v (see timelens doctor, and the log)", s.startErr)
 	case s.closed:
-		return nil, jsonrpc2.Errorf(codeRequestFailed, "%v", history.ErrClosed)
+		// The session is shutting down: whatever asked is cancelled.
+		return nil, jsonrpc2.NewError(protocol.CodeRequestCancelled, "request cancelled: "+history.ErrClosed.Error())
 	}
 	return s.tl, nil
 }
@@ -545,6 +564,14 @@ func readNow[T any](ctx context.Context, s *server, fn func(tl *history.Timeline
 	}
 	_, gen := tl.Now()
 	v, err := fn(tl)
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		// The session shut down under the request: it is cancelled, whatever
+		// the debugger's exit made the request answer.
+		return zero, jsonrpc2.NewError(protocol.CodeRequestCancelled, "request cancelled: "+history.ErrClosed.Error())
+	}
 	if _, after := tl.Now(); after != gen {
 		return zero, jsonrpc2.NewError(protocol.CodeContentModified, "time moved while the request ran; ask again")
 	}

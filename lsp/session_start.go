@@ -42,6 +42,10 @@ func (s *server) start(ctx context.Context, opts json.RawMessage) {
 	case err == nil:
 		tl.OnRestart(s.onRestart)
 		s.background(func() { s.restartNotifier(s.ctx, tl) })
+		tl.OnIndex(s.indexProgress(s.ctx))
+		if reason := tl.EndReason(); reason != "" {
+			s.showMessage(protocol.MessageTypeWarning, "timelens: the recorded window ends early: "+reason)
+		}
 		pos, werr := tl.Where(ctx)
 		if werr != nil {
 			s.log.Warn("reading the first position", zap.Error(werr))

@@ -402,24 +402,32 @@ func (b *Backend) State(ctx context.Context) (*history.Snapshot, error) {
 	}
 	snap := &history.Snapshot{Thread: sr.Thread}
 	for _, f := range sr.Frames {
-		fr := history.Frame{File: f.File, Function: f.Qualname, FirstLine: f.FirstLineno, Depth: f.Depth}
+		fr := history.Frame{File: f.File, Function: f.Qualname, FirstLine: f.FirstLineno, Depth: f.Depth,
+			ID: f.LocalsReply.Frame.Frame, Params: f.Params, DefLine: f.DefLine, Stores: lineKeys(f.Stores)}
 		if f.Line != nil {
 			fr.Line = *f.Line
 		}
 		for _, v := range f.Locals {
-			fr.Locals = append(fr.Locals, history.Var{Name: v.Name, Value: v.Value, Kind: v.Kind})
-		}
-		if f.Stores != nil {
-			fr.Stores = map[int][]string{}
-			for k, names := range f.Stores {
-				if n, err := strconv.Atoi(k); err == nil {
-					fr.Stores[n] = names
-				}
-			}
+			fr.Locals = append(fr.Locals, history.Var{Name: v.Name, Value: v.Value, Kind: v.Kind, Address: v.Address})
 		}
 		snap.Frames = append(snap.Frames, fr)
 	}
 	return snap, nil
+}
+
+// lineKeys turns the gdb side's {"LINE": names} (JSON keys are strings)
+// into names by line; nil stays nil (the backend does not know).
+func lineKeys(m map[string][]string) map[int][]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[int][]string, len(m))
+	for k, names := range m {
+		if n, err := strconv.Atoi(k); err == nil {
+			out[n] = names
+		}
+	}
+	return out
 }
 
 // Eval implements history.Backend.

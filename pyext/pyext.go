@@ -148,11 +148,21 @@ type LocalsReply struct {
 }
 
 // SnapshotFrame is one frame of -timelens-snapshot: the frame, its
-// variables, and the names each line of its file binds (from the syntax
-// tree), keyed by 1-based line.
+// variables, its code's parameters and def line, and the names each line of
+// its file binds (from the syntax tree), keyed by 1-based line.
 type SnapshotFrame struct {
 	LocalsReply
-	Stores map[string][]string `json:"stores"`
+	CodeFacts
+}
+
+// CodeFacts is what the editor needs of a frame's code besides its
+// variables (state.py code_facts).
+type CodeFacts struct {
+	// Params names the code's parameters, in order.
+	Params []string `json:"params"`
+	// DefLine is the line of its def keyword (a lambda: its line).
+	DefLine int                 `json:"defline"`
+	Stores  map[string][]string `json:"stores"`
 }
 
 // SnapshotReply is the reply of -timelens-snapshot.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -51,4 +52,64 @@ func TestRaceDemo(t *testing.T) {
 	}
 	got := regexp.MustCompile(`at time [0-9]+,`).ReplaceAllString(r.stdout, "at time T,")
 	checkGolden(t, "annotate_race.golden", got)
+}
+
+// TestAnnotateAtStartAndEnd: --at end is the window's last line event,
+// loop.py:28 when recorded from main (main returns there, and the window
+// with it), so annotate shows what --at loop.py:28 shows
+// (annotate_loop.golden); --at start is main's first line, where nothing
+// has run yet. The window ran to the program's end: stderr says nothing of
+// its end.
+func TestAnnotateAtStartAndEnd(t *testing.T) {
+	py := needRecording(t)
+	prog, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "programs", "loop.py"))
+	want, err := os.ReadFile(filepath.Join("testdata", "annotate_loop.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := timelens(t, "annotate", "--record-from", "main", "--at", "end", prog, "--", py, prog)
+	if r.code != 0 {
+		t.Fatal(r)
+	}
+	if header, body, _ := strings.Cut(r.stdout, "\n"); body != string(want) || !strings.Contains(header, "in main (loop.py:28)") {
+		t.Errorf("annotate --at end:\n%s\nwant annotate_loop.golden:\n%s", r.stdout, want)
+	}
+	if strings.Contains(r.stderr, "ends early") {
+		t.Errorf("a window that ran to the end is said to end early: %s", r.stderr)
+	}
+	r = timelens(t, "annotate", "--record-from", "main", "--at", "start", prog, "--", py, prog)
+	if r.code != 0 {
+		t.Fatal(r)
+	}
+	header, body, _ := strings.Cut(r.stdout, "\n")
+	if !strings.Contains(header, "in main (loop.py:20)") || strings.Contains(body, "⟨") || !strings.Contains(body, "▶ 20 │") {
+		t.Errorf("annotate --at start:\n%s", r.stdout)
+	}
+}
+
+// TestAnnotateWindowEndedByAThread: the threaded race of the article
+// (testdata/threads/race.py), recorded from main, ends where the first
+// thread starts: gdb's record full records one thread. annotate --at end
+// is at the window's last line event, in threading.py's Thread.start, and
+// marks main's line that called it (▷); it says why on stderr.
+func TestAnnotateWindowEndedByAThread(t *testing.T) {
+	py := needRecording(t)
+	prog, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "threads", "race.py"))
+	r := timelens(t, "annotate", "--record-from", "main", "--at", "end", prog, "--", py, prog)
+	if r.code != 0 {
+		t.Fatal(r)
+	}
+	const why = "timelens: the recorded window ends early: a second thread started at race.py:76: gdb record full records one thread\n"
+	if !strings.Contains(r.stderr, why) {
+		t.Errorf("stderr does not say why the window ended:\n%s\nwant %q", r.stderr, why)
+	}
+	header, body, _ := strings.Cut(r.stdout, "\n")
+	if !strings.Contains(header, "in Thread.start (threading.py:") || !strings.Contains(body, "▷ 76 │     thread1.start()") {
+		t.Errorf("annotate --at end: not in the call of thread1.start():\n%s", r.stdout)
+	}
+	for _, hint := range []string{"files = count_files()  ⟨files = 1⟩", "⟨thread1 = Thread(_target=<function add_locked at 0x"} {
+		if !strings.Contains(body, hint) {
+			t.Errorf("annotate --at end lacks %q:\n%s", hint, body)
+		}
+	}
 }

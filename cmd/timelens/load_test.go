@@ -33,7 +33,7 @@ const (
 )
 
 // pipeEditor is the e2e test's editor over one end of a net.Pipe.
-func pipeEditor(t *testing.T, conn net.Conn) *editor {
+func pipeEditor(t testing.TB, conn net.Conn) *editor {
 	e := &editor{t: t, in: conn, res: map[int]chan rpcMessage{}, notes: map[string][]json.RawMessage{}, done: make(chan struct{})}
 	go e.read(bufio.NewReader(conn))
 	return e

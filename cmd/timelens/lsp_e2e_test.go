@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -458,7 +459,8 @@ func TestLSPEndToEndHoverNamesTheLastWrite(t *testing.T) {
 // TestLSPCoroutineSpansItsAwaits: in race.py's main coroutine, next over
 // `await asyncio.gather(...)` stays in main, to where it resumes (pdb's
 // next), and at the assertion the inlay hints still show what main's lines
-// did before the await; gotoEntry goes back to main's first line.
+// did before the await (acct as it is now: the tasks left its balance at
+// 4); gotoEntry goes back to main's first line.
 func TestLSPCoroutineSpansItsAwaits(t *testing.T) {
 	py := needRecording(t)
 	prog, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "race.py"))
@@ -482,8 +484,13 @@ func TestLSPCoroutineSpansItsAwaits(t *testing.T) {
 	}
 	t.Logf("next from main:36 visits lines %v of main", lines)
 	shown := e.lineHints(uri)
-	if shown[36] != "acct = Account(balance=0)" || !strings.HasPrefix(shown[37], "lock = Lock(") {
+	if shown[36] != "acct = Account(balance=4)" || !strings.HasPrefix(shown[37], "lock = Lock(") {
 		t.Errorf("hints at the assertion: %v; want main's lines 36 and 37 from before its await", shown)
+	}
+	// The line index follows the coroutine across its await too.
+	t.Logf("the index: %s", e.indexed())
+	if again := e.lineHints(uri); !maps.Equal(again, shown) {
+		t.Errorf("hints at the assertion from the line index: %v; from walks: %v", again, shown)
 	}
 	if pos := move("timelens.gotoEntry"); pos.Function != "main" || pos.Line+1 != 36 {
 		t.Errorf("gotoEntry from the assertion: %s:%d; want main:36", pos.Function, pos.Line+1)

@@ -110,7 +110,7 @@ func init() {
 			shared:   true,
 			options: func(o *Options) []option {
 				return []option{
-					{flag: "at", usage: "annotate as of time point `WHERE` (a time string from timelens.where, or FILE:LINE for its first execution; default: the start of the recorded window)",
+					{flag: "at", usage: "annotate as of time point `WHERE`: a time string from timelens.where, FILE:LINE for its first execution, start or end (the window's first or last line event; default: start)",
 						value: nonEmptyValue{&o.At, "a time point"}},
 					{flag: "last-write", usage: "then go to the last write of `EXPR` (a name or a chain like obj.attr, seen from the current frame) and annotate again there",
 						value: nonEmptyValue{&o.LastWrite, "an expression"}},

@@ -130,12 +130,18 @@ func newCrashSession(t *testing.T, flags ...string) *crashSession {
 	return s
 }
 
-// gdb returns the pid of the server's gdb, once it runs.
+// gdb returns the pid of the server's gdb, once it runs: the one that runs
+// the program (the gdb that indexes a copy of the window runs none).
 func (s *crashSession) gdb(not int) int {
 	s.t.Helper()
 	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		ps := processes(s.t)
 		for _, p := range descendants(s.t, s.cmd.Process.Pid, "gdb") {
-			if p.pid != not && alive(p.pid) {
+			runsProgram := false
+			for _, c := range ps {
+				runsProgram = runsProgram || c.ppid == p.pid
+			}
+			if p.pid != not && alive(p.pid) && runsProgram {
 				s.seen[p.pid] = "gdb"
 				for _, c := range processes(s.t) {
 					if c.ppid == p.pid {

@@ -61,7 +61,9 @@ func runLSP(inv *invocation) int {
 					return nil, err
 				}
 			}
-			return session.Open(ctx, o.config(inv.program, inv.log, func(msg string) { progress(msg, -1) }))
+			c := o.config(inv.program, inv.log, func(msg string) { progress(msg, -1) })
+			c.Index = true // an editor moves about: index the window for fast hints
+			return session.Open(ctx, c)
 		},
 	}
 	var conn io.ReadWriteCloser = newStdio(inv.stdout)
@@ -149,6 +151,9 @@ func runAnnotate(inv *invocation) int {
 		return fail(err)
 	}
 	defer tl.Close()
+	if reason := tl.EndReason(); reason != "" {
+		fmt.Fprintf(inv.stderr, "timelens: the recorded window ends early: %s\n", reason)
+	}
 	f, err := annotatedFile(inv, file, string(src))
 	if err != nil {
 		return fail(err)
@@ -203,9 +208,20 @@ func annotateNow(ctx context.Context, inv *invocation, tl *history.Timeline, doc
 		return err
 	}
 	hints = doc.lines.MoveHints(hints)
-	current, line := 0, doc.lineNow(pos.File, pos.Line)
+	current, caller, line := 0, 0, doc.lineNow(pos.File, pos.Line)
 	if pos.File == file && doc.lines.Matches() {
 		current = line
+	} else if doc.lines.Matches() {
+		// Time is in another file (a call into the library): mark the line of
+		// FILE that called it.
+		if snap, err := tl.Snapshot(ctx); err == nil {
+			for _, f := range snap.Frames {
+				if f.File == file {
+					caller = doc.lineNow(f.File, f.Line)
+					break
+				}
+			}
+		}
 	}
 	if title != "" {
 		fmt.Fprintln(inv.stdout, title)
@@ -221,6 +237,6 @@ func annotateNow(ctx context.Context, inv *invocation, tl *history.Timeline, doc
 			fmt.Fprintf(inv.stdout, "    %s = %s\n", name, pos.Locals[name])
 		}
 	}
-	fmt.Fprint(inv.stdout, history.Annotate(src, hints, current))
+	fmt.Fprint(inv.stdout, history.Annotate(src, hints, current, caller))
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -29,6 +30,11 @@ type Event struct {
 	Depth    int               `json:"depth"`
 	Call     int               `json:"call"`
 	Locals   map[string]string `json:"locals"`
+	// IDs: name -> the id() of the object it holds (its address).
+	IDs map[string]string `json:"ids"`
+	// Params names the code's parameters; DefLine is its def's line.
+	Params  []string `json:"params"`
+	DefLine int      `json:"defline"`
 	// Stores: line -> names the code object stores to.
 	Stores map[int][]string `json:"stores"`
 	order  []string
@@ -138,7 +144,7 @@ func (t *Trace) vars(ev Event) []history.Var {
 		sort.Strings(names)
 	}
 	for _, k := range names {
-		vs = append(vs, history.Var{Name: k, Value: ev.Locals[k], Kind: "local"})
+		vs = append(vs, history.Var{Name: k, Value: ev.Locals[k], Kind: "local", Address: ev.IDs[k]})
 	}
 	return vs
 }
@@ -183,14 +189,31 @@ func (t *Trace) stack(i int) []int {
 	return st
 }
 
-// State implements history.Backend.
+// State implements history.Backend. A trace holds the variables of the
+// current frame only: a caller's are as they were at its latest event,
+// except that an object it shares with the current frame (the same id)
+// renders as the current frame sees it now, as a debugger reading memory
+// would render it.
 func (t *Trace) State(context.Context) (*history.Snapshot, error) {
 	s := &history.Snapshot{Time: timeOf(t.i), Thread: 1}
+	current := map[string]string{}
+	for _, v := range t.vars(t.Events[t.i]) {
+		if v.Address != "" {
+			current[v.Address] = v.Value
+		}
+	}
 	for depth, k := range t.stack(t.i) {
 		ev := t.Events[k]
+		vars := t.vars(ev)
+		for i, v := range vars {
+			if now, ok := current[v.Address]; ok && v.Address != "" {
+				vars[i].Value = now
+			}
+		}
 		s.Frames = append(s.Frames, history.Frame{
 			File: ev.File, Function: ev.Function, Line: ev.Line, Depth: depth,
-			FirstLine: t.firstLine(ev), Locals: t.vars(ev), Stores: ev.Stores,
+			FirstLine: t.firstLine(ev), Locals: vars, Stores: ev.Stores,
+			ID: "call" + strconv.Itoa(ev.Call), Params: ev.Params, DefLine: ev.DefLine,
 		})
 	}
 	return s, nil
@@ -375,3 +398,68 @@ func splitTop(s string) []string {
 
 // Close implements history.Backend.
 func (t *Trace) Close() error { return nil }
+
+// Walker returns a history.WindowWalker over the trace, as a debugger of
+// its own over the same recording would walk it for the line index: its
+// calls are the trace's, its frames are named by call (as State names
+// them), and each event carries what its call bound since its previous one.
+func (t *Trace) Walker() history.WindowWalker { return &traceWalker{t: t} }
+
+type traceWalker struct {
+	t      *Trace
+	next   int
+	seen   map[int]map[string]history.Var // call -> its variables at its latest event
+	stores map[string]map[int][]string    // file -> the stores of its code met so far
+}
+
+func (w *traceWalker) Begin(_ context.Context, at history.Time) (history.IndexBatch, error) {
+	i, err := indexOf(at)
+	if err != nil {
+		return history.IndexBatch{}, err
+	}
+	w.next, w.seen, w.stores = i, map[int]map[string]history.Var{}, map[string]map[int][]string{}
+	return history.IndexBatch{Fraction: 0}, nil
+}
+
+func (w *traceWalker) Next(_ context.Context, max int) (history.IndexBatch, error) {
+	var b history.IndexBatch
+	b.Stores = map[string]map[int][]string{}
+	for ; w.next < len(w.t.Events) && len(b.Events) < max; w.next++ {
+		ev := w.t.Events[w.next]
+		before, known := w.seen[ev.Call]
+		if !known {
+			before = map[string]history.Var{}
+			w.seen[ev.Call] = before
+			b.Calls = append(b.Calls, history.IndexCall{ID: ev.Call, File: ev.File, Function: ev.Function,
+				Frame: "call" + strconv.Itoa(ev.Call), FirstLine: w.t.firstLine(ev), DefLine: ev.DefLine, Params: ev.Params})
+		}
+		// The trace has each code object's stores; the index, each file's.
+		lines := b.Stores[ev.File]
+		if lines == nil {
+			lines = maps.Clone(w.stores[ev.File])
+			if lines == nil {
+				lines = map[int][]string{}
+			}
+			b.Stores[ev.File] = lines
+		}
+		for line, names := range ev.Stores {
+			lines[line] = names
+		}
+		ie := history.IndexEvent{Time: timeOf(w.next), Call: ev.Call, Line: ev.Line, Depth: ev.Depth}
+		for _, v := range w.t.vars(ev) {
+			if old, ok := before[v.Name]; !ok || old.Address != v.Address {
+				ie.Bound = append(ie.Bound, v)
+			}
+			before[v.Name] = v
+		}
+		b.Events = append(b.Events, ie)
+	}
+	for file, lines := range b.Stores {
+		w.stores[file] = lines
+	}
+	b.Done = w.next >= len(w.t.Events)
+	b.Fraction = float64(w.next) / float64(len(w.t.Events))
+	return b, nil
+}
+
+func (w *traceWalker) Close() error { return nil }

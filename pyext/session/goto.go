@@ -11,9 +11,18 @@ import (
 	"github.com/timelens/timelens/history"
 )
 
-// GoTo moves to WHERE as annotate --at takes it: a time string, or
-// FILE:LINE for that line's first line event from the current time on.
+// GoTo moves to WHERE as annotate --at takes it: a time string, FILE:LINE
+// for that line's first line event from the current time on, or start or
+// end: the window's first or last line event.
 func GoTo(ctx context.Context, tl *history.Timeline, where string) error {
+	switch where {
+	case "start":
+		_, err := tl.GotoEdge(ctx, history.Start)
+		return err
+	case "end":
+		_, err := tl.GotoEdge(ctx, history.End)
+		return err
+	}
 	file, line, isLine := strings.Cut(where, ":")
 	n, err := strconv.Atoi(line)
 	if !isLine || err != nil || !strings.HasSuffix(file, ".py") {

@@ -60,6 +60,12 @@ type Config struct {
 	Logger *zap.Logger
 	// Progress, when set, hears what is being done while the session starts.
 	Progress func(msg string)
+	// Index builds the window's line index in the background once the
+	// session has started (history.Timeline.BuildIndex), in a debugger of
+	// its own: over a copy of gdb's log of the window (saved before the
+	// session starts), or over the same saved recording, rr trace or UDB
+	// recording. Inline hints are read from it once it is built.
+	Index bool
 }
 
 // Kind is the backend to use: Backend when given, which must be able to
@@ -136,6 +142,13 @@ func Open(ctx context.Context, c Config) (*history.Timeline, error) {
 	if err != nil {
 		return nil, err
 	}
+	var walker *pyext.Walker
+	if c.Index {
+		if walker, err = indexWalker(ctx, c, po, b.(*pyext.Backend)); err != nil {
+			b.Close()
+			return nil, err
+		}
+	}
 	tl, err := history.New(ctx, b, history.Options{
 		ReadTimeout: c.Timeout,
 		MoveTimeout: c.Timeout,
@@ -146,10 +159,58 @@ func Open(ctx context.Context, c Config) (*history.Timeline, error) {
 	})
 	if err != nil {
 		b.Close()
+		if walker != nil {
+			walker.Close() // removes its copy of the window
+		}
 		return nil, err
 	}
 	tl.OnRestart(logRestart(log))
+	if walker != nil {
+		tl.OnIndex(logIndex(log))
+		tl.BuildIndex(walker)
+	}
 	return tl, nil
+}
+
+// indexWalker returns the walker that builds the line index over the
+// recording b replays. A live gdb window has no file: it is saved first
+// (record save, about 25 µs per recorded instruction), into a directory the
+// walker removes once the index is built.
+func indexWalker(ctx context.Context, c Config, po pyext.Options, b *pyext.Backend) (*pyext.Walker, error) {
+	o := po
+	o.Logger = c.log().Named("index")
+	if o.Kind != gdbmi.KindGDB || o.Recording != "" {
+		return pyext.NewWalker(o, ""), nil
+	}
+	dir, err := os.MkdirTemp("", "timelens-index-")
+	if err != nil {
+		return nil, err
+	}
+	if c.Progress != nil {
+		c.Progress("saving a copy of the window for the line index")
+	}
+	if _, err := b.Save(ctx, dir, c.Program, c.RecordFrom); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("saving a copy of the window for the line index: %w", err)
+	}
+	o.Recording, o.Program, o.Args, o.RecordFrom = dir, "", nil, ""
+	return pyext.NewWalker(o, dir), nil
+}
+
+// logIndex logs how the line index's building goes.
+func logIndex(log *zap.Logger) func(history.IndexProgress) {
+	return func(p history.IndexProgress) {
+		switch {
+		case !p.Done:
+			log.Debug("indexing the window", zap.Int("events", p.Events), zap.Float64("fraction", p.Fraction))
+		case errors.Is(p.Err, history.ErrIndexStopped):
+			log.Debug("the session ended before the line index was built", zap.Int("events", p.Events))
+		case p.Err != nil:
+			log.Warn("the line index could not be built; hints walk each call", zap.Error(p.Err), zap.Int("events", p.Events))
+		default:
+			log.Info("line index built", zap.Int("events", p.Events), zap.Duration("took", p.Took))
+		}
+	}
 }
 
 // Record records Program with gdb as Open would, and saves the window into

@@ -182,6 +182,10 @@ class CodeInfo:
         # has no source for the editor to show: moves pass through it like C
         # code, and its writes are placed at the line that called it.
         self.has_source = not (self.filename or "<").startswith("<")
+        # How many of the first variables are parameters (positional ones,
+        # positional-only included, keyword-only ones, *args, **kwargs).
+        self.nparams = (memory.i32(addr + L.co_argcount) + memory.i32(addr + L.co_kwonlyargcount)
+                        + bool(self.flags & t.CO_VARARGS) + bool(self.flags & t.CO_VARKEYWORDS))
         if L.co_code is not None:
             code = memory.u64(addr + L.co_code)
             self.n = memory.i64(code + L.ob_size) // 2

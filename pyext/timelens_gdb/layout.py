@@ -203,7 +203,8 @@ class Layout:
             self.gen_state = off("PyGenObject", field)
             self.gen_iframe = off("PyGenObject", "gi_iframe")
         # code objects
-        for f in ("co_filename", "co_name", "co_firstlineno", "co_linetable", "co_flags", "co_consts"):
+        for f in ("co_filename", "co_name", "co_firstlineno", "co_linetable", "co_flags", "co_consts",
+                  "co_argcount", "co_kwonlyargcount"):
             setattr(self, f, off("PyCodeObject", f))
         self.co_qualname = off("PyCodeObject", t.qualname_field) if t.qualname_field else None
         self.co_firsttraceable = off("PyCodeObject", t.firsttraceable_field) if t.firsttraceable_field else None

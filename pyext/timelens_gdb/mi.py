@@ -22,6 +22,7 @@ result: -timelens-last-reply fetches it afterwards.
   -timelens-dialect   JSON (the debugger's facts: gdbmi's Dialect.GDBSide)
   -timelens-nav-stats
   -timelens-baseline-step step|next [--reverse]
+  -timelens-walk      start [--event] [--limit C] | next [--max N] [--seconds S]
   -timelens-last-reply
 
 DEPTH counts Python frames of the thread, innermost = 0. N is gdb's thread
@@ -34,7 +35,7 @@ import time
 
 import gdb
 
-from . import debugger, frames, lastwrite, moves, source, state, window
+from . import debugger, frames, lastwrite, moves, source, state, walk, window
 from .errors import TimelensError, Unreadable, bad_argument
 from .values import DEFAULT_LIMIT, Reader, render, type_label
 
@@ -199,6 +200,20 @@ def cmd_baseline_step(argv):
     return moves.baseline_step(pos[0], bool(opts.get("reverse")))
 
 
+def cmd_walk(argv):
+    if not argv or argv[0] not in ("start", "next"):
+        raise bad_argument("usage: -timelens-walk start [--event] [--limit C] | next [--max N] [--seconds S]")
+    if argv[0] == "start":
+        opts, _ = parse_args(argv[1:], ("limit",), 0, switches=("event",))
+        return walk.start(bool(opts.get("event")), limit_opt(opts))
+    opts, _ = parse_args(argv[1:], ("max", "seconds"), 0)
+    try:
+        secs = float(opts.get("seconds", walk.MAX_SECONDS))
+    except ValueError:
+        raise bad_argument("--seconds wants a number, got %r" % opts["seconds"])
+    return walk.walk_on(int_opt(opts, "max", walk.MAX_EVENTS), secs)
+
+
 COMMANDS = {
     "-timelens-threads": cmd_threads,
     "-timelens-frames": cmd_frames,
@@ -217,6 +232,7 @@ COMMANDS = {
     "-timelens-dialect": cmd_dialect,
     "-timelens-nav-stats": cmd_nav_stats,
     "-timelens-baseline-step": cmd_baseline_step,
+    "-timelens-walk": cmd_walk,
 }
 
 

@@ -1,6 +1,8 @@
-"""What the source files say: the names each line binds, and (for CPython
-3.10, whose code objects have no co_qualname) the qualified name of the code
-that starts at a line. Parsed with gdb's own Python, never the debuggee's.
+"""What the source files say: the names each line binds, the line of a
+function's `def` (its code's first line is its first decorator's), and (for
+CPython 3.10, whose code objects have no co_qualname) the qualified name of
+the code that starts at a line. Parsed with gdb's own Python, never the
+debuggee's.
 """
 
 import ast
@@ -142,3 +144,24 @@ def qualname(path, firstlineno, name):
     if "qualnames" not in entry:
         entry["qualnames"] = _qualnames(tree)
     return entry["qualnames"].get((name, firstlineno), name)
+
+
+def def_line(path, firstlineno, name):
+    """The line of the `def` (or `lambda`) of the function named name whose
+    code starts at firstlineno (its first decorator's line when it has
+    decorators): where the editor shows its parameters. firstlineno when the
+    source cannot say."""
+    tree, entry = _parsed(path)
+    if tree is None:
+        return firstlineno
+    lines = entry.get("deflines")
+    if lines is None:
+        lines = {}
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+                lines.setdefault((node.name, first), node.lineno)
+            elif isinstance(node, ast.Lambda):
+                lines.setdefault(("<lambda>", node.lineno), node.lineno)
+        entry["deflines"] = lines
+    return lines.get((name, firstlineno), firstlineno)

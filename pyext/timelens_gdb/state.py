@@ -56,16 +56,22 @@ def variable(r, name, val, slot, kind, tagged, limit):
     }
 
 
-def frame_locals(r, f, ci, limit, module_dunders=True):
-    """The rendered variables of frame f, each name once; without module
-    frames' dunder globals when module_dunders is False."""
-    out, seen = [], set()
+def shown_variables(r, f, ci, module_dunders=True):
+    """Yield (name, value, slot, kind, tagged) of frame f's variables
+    (Reader.frame_variables), each name once; without module frames' dunder
+    globals when module_dunders is False."""
+    seen = set()
     for name, val, slot, kind, tagged in r.frame_variables(f, ci):
         if name in seen or (not module_dunders and kind == "dict" and name.startswith("__") and name.endswith("__")):
             continue
         seen.add(name)
-        out.append(variable(r, name, val, slot, kind, tagged, limit))
-    return out
+        yield name, val, slot, kind, tagged
+
+
+def frame_locals(r, f, ci, limit, module_dunders=True):
+    """The rendered variables of frame f (shown_variables)."""
+    return [variable(r, name, val, slot, kind, tagged, limit)
+            for name, val, slot, kind, tagged in shown_variables(r, f, ci, module_dunders)]
 
 
 def threads():
@@ -113,18 +119,41 @@ def locals_of(thread, depth, limit=DEFAULT_LIMIT):
     return info
 
 
+def parameters(r, ci):
+    """The names of the parameters of code ci, in order (co_argcount,
+    co_kwonlyargcount, *args, **kwargs: CodeInfo.nparams); without the
+    implicit `.0` of a comprehension's code."""
+    if not ci.nparams:
+        return []
+    names, _ = r.variable_names(ci.addr)
+    return [n for n in names[:ci.nparams] if n.isidentifier()]
+
+
+def code_facts(r, ci):
+    """What the editor needs of a frame's code besides its variables: the
+    names of its parameters and the line of its `def` (a lambda: its line),
+    where they are shown; and the names each line of its file binds."""
+    known = ci.filename and not ci.filename.startswith("<")
+    return {
+        "params": parameters(r, ci),
+        "defline": source.def_line(ci.filename, ci.firstlineno, ci.name) if known else ci.firstlineno,
+        "stores": source.stores(ci.filename) if known else {},
+    }
+
+
 def snapshot(thread, limit=DEFAULT_LIMIT):
     """Every Python frame of a thread with its variables, in one reply: the
     whole state of one time point in one MI round trip. Module frames list
-    their globals without dunder names; each frame says which names each
-    line of its file binds (source.stores)."""
+    their globals without dunder names; each frame names its parameters and
+    its def line, and says which names each line of its file binds
+    (code_facts)."""
     r = Reader()
     ts = frames.tstate_for_thread(thread)
     out = []
     for d, f, ci in frame_list(r, ts):
         info = frame_info(d, f, ci)
         info["locals"] = frame_locals(r, f, ci, limit, module_dunders=False)
-        info["stores"] = source.stores(info["file"]) if info.get("file") else {}
+        info.update(code_facts(r, ci))
         out.append(info)
     return {"python": r.layout.version_string(), "thread": thread.num, "tstate": "0x%x" % ts, "frames": out}
 

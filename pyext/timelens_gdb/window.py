@@ -13,7 +13,10 @@ wants history to begin, record from there, and end where recording must end.
   3. To that frame's first line event (a few instructions, live).
   4. `record full` until the main module returns, a system call record full
      cannot follow (catchpoints), about LIMIT instructions, or SECONDS elapse;
-     then back to the window's start.
+     then back to the window's start. The reply says why the window ended
+     (window_end) and, when early, where the program's own code was then
+     (window_end_at: a second thread started by the line that called
+     Thread.start()).
 """
 
 import os
@@ -31,6 +34,23 @@ from .errors import TimelensError
 
 END_SYSCALLS = ("exit_group", "exit", "clone3", "clone", "fork", "vfork", "rseq",
                 "epoll_create1", "epoll_create", "execve")
+_REFUSED_SYSCALL = re.compile(r"doesn't support syscall number (\d+)")
+
+
+def syscall_name(number):
+    """The name gdb's syscall table gives a system call number, or "number N"."""
+    try:
+        out = gdb.execute("catch syscall %d" % number, to_string=True)
+    except gdb.error:
+        return "number %d" % number
+    m = re.search(r"Catchpoint (\d+) \(syscall '([a-z_0-9]+)'", out)
+    if m:
+        gdb.execute("delete %s" % m.group(1), to_string=True)
+        return m.group(2)
+    m = re.search(r"Catchpoint (\d+)", out)
+    if m:
+        gdb.execute("delete %s" % m.group(1), to_string=True)
+    return "number %d" % number
 CHECK_SECONDS = 0.25
 
 
@@ -302,10 +322,14 @@ def record_window(target, limit, seconds=600.0):
     elif isinstance(ev, gdb.BreakpointEvent):
         m = re.search(r"syscall (\d+ )?'?([a-z_0-9]+)'?", out)
         reason = "syscall " + (m.group(2) if m else "?")
+    elif _REFUSED_SYSCALL.search(out):
+        # record full refused it before its catchpoint could stop (gdb 16: clone3).
+        reason = "syscall " + syscall_name(int(_REFUSED_SYSCALL.search(out).group(1)))
     elif "stopped by user" in out or "limit" in out:
         reason = "instruction limit"
     t_rec = time.time() - t2
     moves.WINDOW["end_pc"] = moves.pc()
+    end_at = end_position() if reason != "main module returned" else None
     ninsn = debugger.log_size()
     low = debugger.lowest_instruction()
     debugger.goto("begin")
@@ -317,11 +341,32 @@ def record_window(target, limit, seconds=600.0):
         moves.POST_STORE_PCS.add(moves.pc())
     else:
         reason += "; the window start was lost (gdb's log limit was reached)"
-    pos.update({"window_end": reason, "instructions": ninsn, "lowest_instruction": low,
+    pos.update({"window_end": reason, "window_end_at": end_at, "instructions": ninsn, "lowest_instruction": low,
                 "resume_hits": hits, "search_seconds": round(t_search, 3),
                 "record_seconds": round(t_rec, 3), "interrupts": interrupts,
                 "startup_seconds": round(t2 - t0, 3), "stops": n})
     return pos
+
+
+# A file of Python's own library (or of an installed package): the program's
+# line that led there says more to the user.
+_LIBRARY = re.compile(r"/lib/python\d+(\.\d+)?t?/|^<")
+
+
+def end_position():
+    """Where Python was when the recording stopped: the innermost frame in
+    the program's own files (threading.py's start() is not what the user
+    wrote; the line that called it is), else the innermost frame; None
+    without one."""
+    fs = frames.python_frames()
+    for f, ci in fs:
+        if not _LIBRARY.search(ci.filename or "<"):
+            break
+    else:
+        if not fs:
+            return None
+        f, ci = fs[0]
+    return {"file": ci.filename, "line": ci.line_at(frames.ip_index(f, ci)), "function": ci.qualname}
 
 
 def restored(setup):

@@ -6,10 +6,14 @@ JSON object per line, with the frame's variables rendered by repr().
     python3 settrace.py [--from FUNC] [--out FILE] PROGRAM [ARGS...]
 
 Each event: {"i", "file", "line", "function" (co_qualname), "depth" (0 for the
-outermost traced frame), "call" (an id per call), "locals" {name: repr}}.
+outermost traced frame), "call" (an id per call), "locals" {name: repr},
+"ids" {name: hex(id(value))} (the object each name holds), "params" (the
+code's parameter names), "defline" (the line of its def: a decorated
+function's code starts at its first decorator)}.
 With --from, events start at the first call of FUNC (bare or qualified
 name) and only frames at or inside it count, as timelens's record window.
 """
+import ast
 import dis
 import json
 import os
@@ -93,6 +97,33 @@ def stores(code):
     return out
 
 
+def params(code):
+    """The names of code's parameters, without a comprehension's implicit .0."""
+    n = code.co_argcount + code.co_kwonlyargcount + bool(code.co_flags & 4) + bool(code.co_flags & 8)
+    return [v for v in code.co_varnames[:n] if v.isidentifier()]
+
+
+_DEFLINES = {}
+
+
+def defline(code):
+    """The line of the def (a lambda: its line) of the function code runs."""
+    lines = _DEFLINES.get(code.co_filename)
+    if lines is None:
+        lines = {}
+        try:
+            with open(code.co_filename, "rb") as f:
+                tree = ast.parse(f.read())
+        except (OSError, SyntaxError, ValueError):
+            tree = None
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+                lines.setdefault((node.name, first), node.lineno)
+        _DEFLINES[code.co_filename] = lines
+    return lines.get((code.co_name, code.co_firstlineno), code.co_firstlineno)
+
+
 def main():
     args = sys.argv[1:]
     start_fn = None
@@ -165,6 +196,9 @@ def main():
             "depth": depth_of(frame) if state["base"] else _outer_depth(frame),
             "call": calls.setdefault(id(frame), 0),
             "locals": {k: render(v) for k, v in frame.f_locals.items()},
+            "ids": {k: hex(id(v)) for k, v in frame.f_locals.items()},
+            "params": params(frame.f_code),
+            "defline": defline(frame.f_code),
             "stores": stores(frame.f_code),
         }
         state["n"] += 1

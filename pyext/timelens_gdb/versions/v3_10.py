@@ -118,6 +118,11 @@ class V3_10:
     MANAGED_DICT_WORDS = -3
     T_OBJECT_EX = 16
     CO_OPTIMIZED = 0x1
+    # A code object's parameters are the first co_argcount (positional-only
+    # included) + co_kwonlyargcount names of its variables, then *args and
+    # **kwargs when these flags say so (Include/cpython/code.h).
+    CO_VARARGS = 0x4
+    CO_VARKEYWORDS = 0x8
     CO_GENERATOR_FLAGS = 0x20 | 0x80 | 0x200   # generator, coroutine, async generator
     # Local kinds for "kinds" variables (Include/internal/pycore_code.h).
     CO_FAST_HIDDEN = 0x10
