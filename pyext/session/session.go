@@ -144,9 +144,15 @@ func Open(ctx context.Context, c Config) (*history.Timeline, error) {
 	}
 	var walker *pyext.Walker
 	if c.Index {
+		// Without an index hints walk each call, as before it is built: a
+		// window that cannot be indexed is logged, not an error.
 		if walker, err = indexWalker(ctx, c, po, b.(*pyext.Backend)); err != nil {
-			b.Close()
-			return nil, err
+			if ctx.Err() != nil {
+				b.Close()
+				return nil, err
+			}
+			log.Warn("no line index", zap.Error(err))
+			walker = nil
 		}
 	}
 	tl, err := history.New(ctx, b, history.Options{
@@ -172,15 +178,24 @@ func Open(ctx context.Context, c Config) (*history.Timeline, error) {
 	return tl, nil
 }
 
+// MaxIndexedWindow bounds the live gdb windows the line index covers, in
+// recorded instructions: saving the window for the index's own gdb blocks
+// the session's start for about 10–25 µs per instruction (about 4–10 s at
+// this bound). A larger window has no index; hints walk each call.
+const MaxIndexedWindow = 400_000
+
 // indexWalker returns the walker that builds the line index over the
 // recording b replays. A live gdb window has no file: it is saved first
-// (record save, about 25 µs per recorded instruction), into a directory the
-// walker removes once the index is built.
+// (record save), into a directory the walker removes once the index is
+// built.
 func indexWalker(ctx context.Context, c Config, po pyext.Options, b *pyext.Backend) (*pyext.Walker, error) {
 	o := po
 	o.Logger = c.log().Named("index")
 	if o.Kind != gdbmi.KindGDB || o.Recording != "" {
 		return pyext.NewWalker(o, ""), nil
+	}
+	if n, ok := b.Window["instructions"].(float64); ok && n > MaxIndexedWindow {
+		return nil, fmt.Errorf("the window has %.0f instructions, more than the %d the line index saves a copy of (hints walk each call instead)", n, MaxIndexedWindow)
 	}
 	dir, err := os.MkdirTemp("", "timelens-index-")
 	if err != nil {
