@@ -108,13 +108,21 @@ class CurrentFrame:
 
     def condition(self, frames, same_link=False):
         """A gdb condition: the current frame is one of frames. same_link: and
-        the first link (3.11, 3.12: tstate->cframe) is what it is now: a C-level
-        call into the interpreter pushes a _PyCFrame whose current_frame holds
-        stack garbage (often 0) until the evaluator stores it, which must not
-        pass for a frame of the outer evaluation."""
+        the first link (3.11, 3.12: tstate->cframe) is the one now or the one
+        it returns to (its `previous`): a C-level call into the interpreter
+        pushes a _PyCFrame whose current_frame holds stack garbage (often 0)
+        until the evaluator stores it, which must not pass for a frame of the
+        outer evaluation."""
         cond = " || ".join("%s == 0x%x" % (self.expr, f) for f in frames)
         if same_link and self.rest:
-            cond = "(%s) && *(unsigned long *) 0x%x == 0x%x" % (cond, self.first, memory.u64(self.first))
+            now = memory.u64(self.first)
+            links = [now]
+            try:
+                links.append(memory.u64(now + layout.get().off("cframe", "previous")))
+            except (KeyError, gdb.MemoryError):
+                pass
+            cond = "(%s) && (%s)" % (cond, " || ".join("*(unsigned long *) 0x%x == 0x%x" % (self.first, c)
+                                                       for c in links))
         return cond
 
 
