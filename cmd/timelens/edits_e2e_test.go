@@ -56,10 +56,11 @@ func TestLSPEndToEndEditsWhileDebugging(t *testing.T) {
 	}
 	// 1-based lines of the edited text: acct = … (20 as it ran), the for
 	// line (22); total = 0 (21) was changed, and total += i has assigned
-	// an equal value so far (0 + 0), which hints do not show.
+	// an equal value so far (0 + 0), which hints do not show; acct is shown
+	// as it is now, after deposit(0).
 	hints := e.lineHints(uri)
 	want := map[int]string{
-		22: "acct = Account(owner='ada', balance=0, history=[])",
+		22: "acct = Account(owner='ada', balance=0, history=[0])",
 		24: "i = 0 → 1 (2×)",
 	}
 	text := strings.Split(edited, "\n")

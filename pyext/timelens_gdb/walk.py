@@ -158,10 +158,10 @@ class Walk:
 
     def fraction(self):
         """How far the walk is through the window (gdb's instruction numbers), or -1."""
-        st = debugger.record_state()
-        if self.begin is None or self.end is None or not isinstance(st[1], int) or self.end <= self.begin:
+        n = _instruction(debugger.record_state())
+        if self.begin is None or self.end is None or n is None or self.end <= self.begin:
             return 1.0 if self.done else -1
-        return round(min(max((st[1] - self.begin) / (self.end - self.begin), 0.0), 1.0), 4)
+        return round(min(max((n - self.begin) / (self.end - self.begin), 0.0), 1.0), 4)
 
     def batch(self, events):
         out = {"calls": self.calls, "events": events, "stores": self.stores, "done": self.done,
@@ -179,10 +179,10 @@ def start(here_is_event, limit=DEFAULT_LIMIT):
     if st[0] is None:
         raise TimelensError("not-recording", "no recording to walk")
     w = Walk(limit)
-    if isinstance(st[1], int):
+    if _instruction(st) is not None:
         low = debugger.lowest_instruction()
         size = debugger.log_size()
-        w.begin = st[1]
+        w.begin = _instruction(st)
         w.end = (low or 0) + size if size is not None else None
     f = frames.current_frame()
     if not f or frames.code_of(f) is None:
@@ -236,14 +236,19 @@ def walk_on(max_events=MAX_EVENTS, seconds=MAX_SECONDS):
     return w.batch(events)
 
 
+def _instruction(st):
+    """gdb record full's instruction number of a State, else None (rr, UDB)."""
+    return st[1][0] if debugger.kind() == "gdb" and st[1] else None
+
+
 def time_string(st):
     """A State's time as the Go side writes it (gdbmi's canonical forms): gdb's
     instruction number, rr's EVENT:TICKS, UDB's BBCOUNT or BBCOUNT:0xPC."""
     t = st[1]
-    if isinstance(t, tuple):
-        if debugger.kind() == "rr":
-            return "%d:%d" % t
-        return "%d:0x%x" % t if t[1] else "%d" % t[0]
     if t is None:
         raise TimelensError("internal", "walk: the debugger did not say the time")
-    return "%d" % t
+    if debugger.kind() == "gdb":
+        return "%d" % t[0]
+    if debugger.kind() == "rr":
+        return "%d:%d" % t
+    return "%d:0x%x" % t if t[1] else "%d" % t[0]
