@@ -91,6 +91,20 @@ class Target:
         return ci if ci is not None and self.indices(ci) else None
 
 
+def at_end():
+    """Time is at the window's last instruction, where a watchpoint must stop
+    (see moves.at_window_end). Its pc alone does not say so: the pop of the
+    main module's frame that ended the window runs the same machine code as
+    other pops (a `return 1` in 3.13), so the instruction number decides."""
+    if not moves.at_window_end():
+        return False
+    st = debugger.record_state()
+    if not st[0]:
+        return True
+    low, size = debugger.lowest_instruction(), debugger.log_size()
+    return low is None or size is None or st[1][0] >= low + size - 1
+
+
 class LineWatch(MoveWatch):
     """Frame f's position watchpoint: stop() accepts a store that is a line
     event at the target's line (moves.IPWatchPy's bookkeeping)."""
@@ -127,6 +141,8 @@ class LineWatch(MoveWatch):
 
     def stop(self):
         moves._PYCOUNT[0] += 1
+        if at_end():
+            return True
         try:
             if frames.code_addr(self.f) != self.ci.addr:
                 # Another call at the frame's address (see moves.IPWatchPy.stop).
@@ -172,6 +188,8 @@ class FrameWatch(MoveWatch):
 
     def stop(self):
         moves._PYCOUNT[0] += 1
+        if at_end():
+            return True
         try:
             f = self.cf.read()
             w = self.runner.ipw
@@ -234,6 +252,8 @@ class Runner:
         resume("reverse-continue" if self.reverse else "continue")
         ev = stops().last
         if isinstance(ev, gdb.BreakpointEvent):
+            if at_end():
+                return "edge"
             if self.ipw is not None and self.ipw.lost or self.cfw.drop:
                 return "drop"
             if self.ipw is not None and self.ipw.hit:
@@ -294,7 +314,7 @@ class Runner:
     def at_target_now(self):
         """The current position is a line event at the target where the
         condition holds (for the window's first position)."""
-        top = frames.python_frames(complete=True)
+        top = frames.visible_frames(complete=True)
         if not top:
             return False
         f, ci = top[0]
@@ -363,14 +383,15 @@ def run_to_line(file, line, reverse, cond_text=None):
 # -- every run of a line ----------------------------------------------------------
 
 def time_string(st):
-    """A time of debugger.record_state as the Go side writes it (gdbmi's Raw)."""
+    """A time of debugger.record_state as the Go side writes it (gdbmi's Raw:
+    gdb's instruction number, rr's EVENT:TICKS, UDB's BBCOUNT[:0xPC])."""
     t = st[1]
     kind = debugger.kind()
     if kind == "rr":
         return "%d:%d" % t
     if kind == "udb":
         return "%d:0x%x" % t if t[1] else "%d" % t[0]
-    return str(t)
+    return "%d" % t[0]
 
 
 def _describe(target, names, limit):
@@ -378,7 +399,7 @@ def _describe(target, names, limit):
     line assigned (names, the names it binds), read at the next line event of
     the same call (none when the call ends first, as in the inline hints)."""
     st = debugger.record_state()
-    top = frames.python_frames(complete=True)
+    top = frames.visible_frames(complete=True)
     f, ci = top[0]
     out = {"time": time_string(st), "function": ci.qualname, "depth": len(top) - 1, "assigned": {}}
     if not names:
@@ -388,7 +409,7 @@ def _describe(target, names, limit):
     except TimelensError:
         debugger.goto(st[1])
         return out
-    now = frames.python_frames(complete=True)
+    now = frames.visible_frames(complete=True)
     if now:
         r = Reader()
         g, gci = now[0]
@@ -416,25 +437,10 @@ def line_runs(file, line, limit, value_limit=DEFAULT_LIMIT):
     resumes = 0
     more = False
     try:
-        # To the first run of the line: the window's first position, or the
-        # earliest run found going back from now.
-        first = False
-        if debugger.kind() == "gdb" and moves.WINDOW.get("begin") is not None:
-            debugger.goto("begin")
-            first = moves.WINDOW["begin_is_event"] and Runner(target, False).at_target_now()
-        else:
-            earliest = None
-            while True:
-                r = Runner(target, True)
-                found = r.run()
-                resumes += r.stops
-                if not found:
-                    break
-                earliest = debugger.record_state()
-            if earliest is not None:
-                debugger.restore(earliest)
-                first = True
-        if first:
+        # From the start of history: the window's first position is a run
+        # when it is a line event at the line (gdb record full).
+        debugger.goto("begin")
+        if moves.WINDOW["begin_is_event"] and Runner(target, False).at_target_now():
             runs.append(_describe(target, names, value_limit))
         while True:
             r = Runner(target, False)

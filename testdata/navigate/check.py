@@ -283,7 +283,7 @@ if (globals().get("TL_RUNTO") or globals().get("TL_CONDS")) and len(fwd) == len(
                 err = None
             except TimelensError as e:
                 lr, err = {"runs": []}, "%s: %s" % (e.code, e.message)
-            got = [(int(x["time"]), x["function"], x["depth"]) for x in lr["runs"]]
+            got = [((int(x["time"]),), x["function"], x["depth"]) for x in lr["runs"]]
             want = [(fwd_insn[j], _want[j][2], _ev[j][4] - 1) for j in runs]
             _count("lineRuns", got == want and _insn() == fwd_insn[len(_want) // 2],
                    {"line": line, "got": got[:6], "want": want[:6], "n": [len(got), len(want)], "err": err})
