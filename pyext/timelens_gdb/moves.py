@@ -63,7 +63,21 @@ def at_window_end():
     """Time is at the last instruction gdb recorded. gdb 17+ replaying forward
     over a watchpoint whose condition (or stop method) declines the stop there
     goes on live, recording more; gdb 16 stopped at the end of the log. Every
-    filter therefore accepts the window's end, and the move sees it as the edge."""
+    filter therefore accepts the window's end, and the move sees it as the edge.
+    The end's pc alone does not say so: the pop of the main module's frame that
+    ended the window runs the same machine code as other frames' pops (a 3.13
+    `return None`), so at that pc the instruction number decides."""
+    if not at_end_pc():
+        return False
+    st = debugger.record_state()
+    if not st[0]:
+        return True  # the live end
+    low, size = debugger.lowest_instruction(), debugger.log_size()
+    return low is None or size is None or st[1][0] >= low + size - 1
+
+
+def at_end_pc():
+    """The pc is the window end's (see at_window_end: maybe elsewhere in time)."""
     end = WINDOW.get("end_pc")
     return end is not None and pc() == end
 
@@ -266,13 +280,15 @@ class Mover:
             # At the end of the recorded history a forward resume would run the process
             # live (and record more, or let it exit): never do that while navigating.
             return "edge"
-        stops().last = None
-        _set_var("tl_h", 0)
         before = frames.current_frame()
-        self.stops += 1
-        resume("reverse-continue" if self.reverse else "continue")
-        ev = stops().last
-        if isinstance(ev, gdb.BreakpointEvent):
+        while True:
+            stops().last = None
+            _set_var("tl_h", 0)
+            self.stops += 1
+            resume("reverse-continue" if self.reverse else "continue")
+            ev = stops().last
+            if not isinstance(ev, gdb.BreakpointEvent):
+                break
             # Under record full gdb cannot tell which watchpoint fired, and the event
             # lists every watchpoint it checked (also at the end of history): decide
             # from memory. The ip watchpoint leaves $tl_h = 1 when it accepted; a
@@ -282,6 +298,8 @@ class Mover:
                 return "ip"
             if self.w_cf is not None and now != before and (self.cf_want is None or now in self.cf_want):
                 return "cf"
+            if at_end_pc() and not at_window_end():
+                continue  # a conditional watch's end guard, at another time: on
             return "edge"
         if isinstance(ev, gdb.SignalEvent) and not debugger.end_signal(ev.stop_signal, self.reverse):
             return "signal"
