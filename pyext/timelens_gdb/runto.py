@@ -91,20 +91,6 @@ class Target:
         return ci if ci is not None and self.indices(ci) else None
 
 
-def at_end():
-    """Time is at the window's last instruction, where a watchpoint must stop
-    (see moves.at_window_end). Its pc alone does not say so: the pop of the
-    main module's frame that ended the window runs the same machine code as
-    other pops (a `return 1` in 3.13), so the instruction number decides."""
-    if not moves.at_window_end():
-        return False
-    st = debugger.record_state()
-    if not st[0]:
-        return True
-    low, size = debugger.lowest_instruction(), debugger.log_size()
-    return low is None or size is None or st[1][0] >= low + size - 1
-
-
 class LineWatch(MoveWatch):
     """Frame f's position watchpoint: stop() accepts a store that is a line
     event at the target's line (moves.IPWatchPy's bookkeeping)."""
@@ -141,7 +127,7 @@ class LineWatch(MoveWatch):
 
     def stop(self):
         moves._PYCOUNT[0] += 1
-        if at_end():
+        if moves.at_window_end():
             return True
         try:
             if frames.code_addr(self.f) != self.ci.addr:
@@ -188,7 +174,7 @@ class FrameWatch(MoveWatch):
 
     def stop(self):
         moves._PYCOUNT[0] += 1
-        if at_end():
+        if moves.at_window_end():
             return True
         try:
             f = self.cf.read()
@@ -252,7 +238,7 @@ class Runner:
         resume("reverse-continue" if self.reverse else "continue")
         ev = stops().last
         if isinstance(ev, gdb.BreakpointEvent):
-            if at_end():
+            if moves.at_window_end():
                 return "edge"
             if self.ipw is not None and self.ipw.lost or self.cfw.drop:
                 return "drop"
