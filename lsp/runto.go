@@ -113,19 +113,11 @@ func (s *server) runTarget(name string, u uri.URI, line *int) (string, int, erro
 	if *line < 0 || *line >= doc.lineCount() {
 		return "", 0, invalidParams(name, fmt.Sprintf("line %d is not a line of %s (0-based; it has %d)", *line, doc.path, doc.lineCount()))
 	}
-	rec, err := s.recordedLineOf(doc, *line)
+	rec, err := s.recordedLine(u, *line) // the line as the recording ran it (edits.go)
 	if err != nil {
 		return "", 0, err
 	}
 	return s.paths.toRecording(doc.path), rec + 1, nil
-}
-
-// recordedLineOf is the line of the recorded text (0-based) that line of
-// doc stands for: the one place the run commands convert lines, so that a
-// map from the document as edited to the text that ran applies here. The
-// recorded text is the document's own until such a map exists.
-func (s *server) recordedLineOf(doc *document, line int) (int, error) {
-	return line, nil
 }
 
 // runActions are the code actions of a line of doc: run back or forward to

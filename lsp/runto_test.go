@@ -142,3 +142,26 @@ func TestRunCodeActions(t *testing.T) {
 		t.Errorf("a blank line offers %q", got)
 	}
 }
+
+// TestRunToLineAfterEdits: the line of a run command is the document's as
+// edited; the recording's line is found through the line map (edits.go),
+// and a line the user changed is refused, time unchanged.
+func TestRunToLineAfterEdits(t *testing.T) {
+	s := newSession(t, sessionOptions{})
+	s.initialize(fullCaps())
+	loop := s.open(program("loop.py"))
+	// Two lines typed above def main: total += i (line 23, 0-based 22) is now 0-based 24.
+	s.change(loop, 2, protocol.Range{Start: protocol.Position{Line: 18}, End: protocol.Position{Line: 18}}, "# typed\n# while debugging\n")
+	p := s.must(cmdRunToLine, map[string]any{"uri": loop, "line": 24, "condition": "i == 2"})
+	if p.Line != 24 || p.Locals["i"] != "2" {
+		t.Fatalf("runToLine at the edited document's line 24: %+v", p)
+	}
+	// The typed line has no recorded line: refused.
+	before := s.must(cmdWhere)
+	if _, err := s.exec(cmdReverseRunToLine, map[string]any{"uri": loop, "line": 18}); err == nil {
+		t.Fatal("a run to a line typed since the recording was accepted")
+	}
+	if now := s.must(cmdWhere); now.Time != before.Time {
+		t.Fatalf("a refused run moved time: %s -> %s", before.Time, now.Time)
+	}
+}
