@@ -173,7 +173,9 @@ def _gdb_ip_watch(f, ci, reverse):
 
 
 class IPWatchPy(MoveWatch):
-    """Frame f's position watchpoint with the line-event rule in a stop() method."""
+    """Frame f's position watchpoint with the line-event rule in a stop() method.
+    Subclasses choose which line events stop (accepts) and which code the
+    frame may run (new_code): runto.LineWatch."""
 
     def __init__(self, f, ci, reverse, skip_first=False):
         super().__init__(frames.ip_watch_expr(f))
@@ -199,6 +201,8 @@ class IPWatchPy(MoveWatch):
                 ci = frames.code_of(self.f)
                 if ci is None:
                     return False
+                if not self.new_code(ci):
+                    return True
                 self.ci = ci
                 self.other = -1 if not self.reverse else None
             cur = frames.ip_index(self.f, self.ci)
@@ -210,13 +214,22 @@ class IPWatchPy(MoveWatch):
         if self.other is None:
             hit = False
         elif self.reverse:
-            hit = self.ci.crossed_event(self.other, cur)
+            hit = self.accepts(self.other, cur)
         else:
-            hit = self.ci.crossed_event(cur, self.other)
+            hit = self.accepts(cur, self.other)
         self.other = cur
         if hit:
             _set_var("tl_h", 1)
         return hit
+
+    def accepts(self, i, p):
+        """Instruction i run after p (in time order) stops the move: a line event."""
+        return self.ci.crossed_event(i, p)
+
+    def new_code(self, ci):
+        """The frame now runs code ci (its address reused): watch on (True) or
+        stop (False) for the move to decide."""
+        return True
 
 
 class Mover:

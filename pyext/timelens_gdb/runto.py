@@ -91,72 +91,44 @@ class Target:
         return ci if ci is not None and self.indices(ci) else None
 
 
-class LineWatch(MoveWatch):
-    """Frame f's position watchpoint: stop() accepts a store that is a line
-    event at the target's line (moves.IPWatchPy's bookkeeping)."""
+class LineWatch(moves.IPWatchPy):
+    """Frame f's position watchpoint: accepts a store that is a line event at
+    the target's line where the condition holds (moves.IPWatchPy's
+    bookkeeping). The condition is read in stop() itself: a run of the line
+    where it does not hold costs a watchpoint trigger, not a stop of the move
+    (reverse, the store is undone then, but the condition reads no position)."""
 
-    def __init__(self, f, ci, target, reverse, skip_first=False):
-        super().__init__(frames.ip_watch_expr(f))
-        self.f = f
-        self.target = target
-        self.reverse = reverse
-        self.cf = frames.current_frame_location()
+    def __init__(self, f, ci, runner, skip_first=False):
+        self.runner = runner
+        self.target = runner.target
+        self.idx = self.target.indices(ci)
         self.hit = False
         self.lost = False
-        self.restart(ci)
-        if skip_first:
-            self.other = None
+        super().__init__(f, ci, runner.reverse, skip_first)
 
     def restart(self, ci):
         """Watch from the frame's position now (a fresh call of ci)."""
         self.ci = ci
         self.idx = self.target.indices(ci)
-        # forward: the previous instruction; reverse: the instruction whose
-        # store the next trigger undoes (None: skip it, it is the store we are
-        # right after). seen: the position field as last read.
-        self.seen = frames.ip_index(self.f, ci)
-        self.other = self.seen
+        self.other = frames.ip_index(self.f, ci)
 
     def continues(self):
         """The watched frame is current again as it was left (a return into it,
         a generator resumed): its position field is as last seen."""
-        return frames.code_addr(self.f) == self.ci.addr and frames.ip_index(self.f, self.ci) == self.seen
+        return frames.code_addr(self.f) == self.ci.addr and frames.ip_index(self.f, self.ci) == self.other
 
-    def at_line(self, i, p):
-        return any(k in self.idx for k in self.ci.crossed(i, p))
+    def new_code(self, ci):
+        self.idx = self.target.indices(ci)
+        self.lost = not self.idx
+        return not self.lost
 
-    def stop(self):
-        moves._PYCOUNT[0] += 1
-        if moves.at_window_end():
-            return True
-        try:
-            if frames.code_addr(self.f) != self.ci.addr:
-                # Another call at the frame's address (see moves.IPWatchPy.stop).
-                ci = frames.code_of(self.f)
-                if ci is None:
-                    return False
-                if not self.target.indices(ci):
-                    self.lost = True
-                    return True
-                self.restart(ci)
-                if self.reverse:
-                    self.other = None
-                else:
-                    self.other = -1
-            cur = frames.ip_index(self.f, self.ci)
-            self.seen = cur
-            if self.cf.read() != self.f:
-                self.other = cur
-                return False
-        except gdb.MemoryError:
-            return False
-        if self.other is None:
-            hit = False
-        elif self.reverse:
-            hit = self.at_line(self.other, cur)
-        else:
-            hit = self.at_line(cur, self.other)
-        self.other = cur
+    def accepts(self, i, p):
+        hit = any(k in self.idx for k in self.ci.crossed(i, p))
+        if hit:
+            try:
+                hit = self.runner.holds(self.f, self.ci)
+            except TimelensError as e:
+                self.runner.error = e  # the condition cannot be evaluated at all: stop
         self.hit = hit
         return hit
 
@@ -178,7 +150,7 @@ class FrameWatch(MoveWatch):
             return True
         try:
             f = self.cf.read()
-            w = self.runner.ipw
+            w = self.runner.w_ip
             if w is not None and f == w.f:
                 if w.continues():
                     return False
@@ -196,43 +168,35 @@ class FrameWatch(MoveWatch):
         return True
 
 
-class Runner:
-    """One run to the target, either way."""
+class Runner(moves.Mover):
+    """One run to the target, either way: a Mover (its watches in w_ip and
+    w_cf, its stops, cleanup and landing) with the run's own watches."""
 
     def __init__(self, target, reverse):
+        super().__init__(reverse)
         self.target = target
-        self.reverse = reverse
-        self.ipw = None
-        self.cfw = None
-        self.stops = 0       # resumes (the moves' "stops" of gdb)
         self.undecided = 0   # target events where the condition could not be read
         self.why = None
         self.runs = 0        # target events passed
+        self.error = None    # a condition that cannot be evaluated (raised by run)
 
-    # Mover's interface for moves.finish_reply and moves.refuse.
-    def cleanup(self):
-        for w in (self.ipw, self.cfw):
-            if w is not None:
-                w.delete()
-        self.ipw = self.cfw = None
-
-    def arm(self, f, first=False):
-        if self.ipw is not None:
-            self.ipw.delete()
-            self.ipw = None
+    def arm_ip(self, f, first=False):
+        if self.w_ip is not None:
+            self.w_ip.delete()
+            self.w_ip = None
         ci = self.target.of_frame(f)
         if ci is not None:
             skip = bool(self.reverse and first and moves.pc() in moves.POST_STORE_PCS)
-            self.ipw = LineWatch(f, ci, self.target, self.reverse, skip)
+            self.w_ip = LineWatch(f, ci, self, skip)
 
     def go(self):
         """Resume once: 'ip' (a target event), 'cf' (a target frame to watch),
         'drop' (the watched frame is gone), 'edge' or 'signal'."""
         if not self.reverse and not debugger.replaying():
             return "edge"
-        self.cfw.hit, self.cfw.drop = None, False
-        if self.ipw is not None:
-            self.ipw.hit = self.ipw.lost = False
+        self.w_cf.hit, self.w_cf.drop = None, False
+        if self.w_ip is not None:
+            self.w_ip.hit = self.w_ip.lost = False
         stops().last = None
         self.stops += 1
         resume("reverse-continue" if self.reverse else "continue")
@@ -240,11 +204,11 @@ class Runner:
         if isinstance(ev, gdb.BreakpointEvent):
             if moves.at_window_end():
                 return "edge"
-            if self.ipw is not None and self.ipw.lost or self.cfw.drop:
+            if self.w_ip is not None and self.w_ip.lost or self.w_cf.drop:
                 return "drop"
-            if self.ipw is not None and self.ipw.hit:
+            if self.w_ip is not None and self.w_ip.hit:
                 return "ip"
-            if self.cfw.hit is not None:
+            if self.w_cf.hit is not None:
                 return "cf"
             return "edge"
         if isinstance(ev, gdb.SignalEvent) and not debugger.end_signal(ev.stop_signal, self.reverse):
@@ -252,6 +216,7 @@ class Runner:
         return "edge"
 
     def holds(self, f, ci):
+        self.runs += 1
         if self.target.cond is None:
             return True
         ok, why = condition.holds(self.target.cond, f, ci)
@@ -260,36 +225,27 @@ class Runner:
             self.why = why
         return ok
 
-    def land(self):
-        """At an accepted reverse stop: redo the store (the forward state)."""
-        self.cleanup()
-        if self.reverse:
-            self.stops += 1
-            resume("stepi")
-        moves.POST_STORE_PCS.add(moves.pc())
-
     def run(self):
         """To the target; True when there, False when the window ended first
         (time is then at that edge)."""
-        self.cfw = FrameWatch(self)
-        self.arm(frames.current_frame(), first=True)
+        self.w_cf = FrameWatch(self)
+        self.arm_ip(frames.current_frame(), first=True)
         while self.stops < moves.MAX_STOPS:
             what = self.go()
             if what == "cf":
-                self.arm(self.cfw.hit)
+                self.arm_ip(self.w_cf.hit)
                 continue
             if what == "drop":
-                if self.ipw is not None:
-                    self.ipw.delete()
-                    self.ipw = None
+                if self.w_ip is not None:
+                    self.w_ip.delete()
+                    self.w_ip = None
                 continue
+            if self.error is not None:
+                raise self.error
             if what == "ip":
-                self.runs += 1
-                w = self.ipw
-                if self.holds(w.f, w.ci):
-                    self.land()
-                    return True
-                continue
+                self.land_ip()
+                self.cleanup()
+                return True
             if what == "edge":
                 self.cleanup()
                 return False
@@ -306,7 +262,6 @@ class Runner:
         f, ci = top[0]
         if frames.ip_index(f, ci) not in self.target.indices(ci):
             return False
-        self.runs += 1
         return self.holds(f, ci)
 
 
