@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -53,36 +52,18 @@ type checkResult struct {
 	Context  map[string]any    `json:"forward_context"`
 }
 
-// runCheck runs the oracle on prog with conds, then check.py under gdb with
-// the Python assignments vars, and returns its result.
+// runCheck runs check.py on prog with conds evaluated by the oracle, and
+// vars saying what to check; stepping must agree with the oracle first.
 func runCheck(t *testing.T, gdb, python, prog string, conds []string, vars string) checkResult {
 	t.Helper()
-	dir := navDir(t)
-	tmp := t.TempDir()
-	condFile := filepath.Join(tmp, "conds.json")
+	condFile := filepath.Join(t.TempDir(), "conds.json")
 	cj, _ := json.Marshal(conds)
 	if err := os.WriteFile(condFile, cj, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(tmp, "oracle.json")
-	if b, err := exec.Command(python, filepath.Join(dir, "oracle.py"), prog, "--out", out, "--conds", condFile).CombinedOutput(); err != nil {
-		t.Fatalf("oracle: %v\n%s", err, b)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-	defer cancel()
-	b, err := gdbtest.Batch(ctx, gdb,
-		"-ex", gdbSide(t),
-		"-ex", fmt.Sprintf("python import json; TL_ORACLE=%q; TL_TARGET=\"--main\"; TL_COND_LIST=json.load(open(%q)); %s", out, condFile, vars),
-		"-x", filepath.Join(dir, "check.py"),
-		"--args", python, prog)
 	var res checkResult
-	found := false
-	for _, l := range gdbtest.Lines(b, "TLCHECK ") {
-		found = json.Unmarshal([]byte(l), &res) == nil
-	}
-	if !found {
-		t.Fatalf("check.py gave no result (%v):\n%s", err, navTail(b, 3000))
-	}
+	checkPy(t, gdb, python, prog, fmt.Sprintf("import json; TL_COND_LIST=json.load(open(%q)); %s", condFile, vars), &res,
+		"--conds", condFile)
 	if len(res.Forward) != 2 || res.Forward[0] != res.Forward[1] || res.Reverse[0] != res.Reverse[1] {
 		t.Fatalf("stepping differs from the oracle, so runs cannot be checked: %v", res.Context)
 	}

@@ -150,18 +150,24 @@ def _expect_call(k, reverse, func):
     return c[0] if c else None
 
 
-if globals().get("TL_SEMANTICS") and len(fwd) == len(_want):
-    kinds = {}
-    fails = []
-
-    def _tally(kind, ok, detail):
+def _tallier(kinds, fails, key):
+    """A function that counts one check of a kind (kinds: kind -> [ok, all])
+    and keeps the details of its first four failures in fails (under key)."""
+    def tally(kind, ok, detail):
         t = kinds.setdefault(kind, [0, 0])
         t[1] += 1
         if ok:
             t[0] += 1
-        elif sum(1 for f in fails if f.get("kind2") == kind) < 4:
-            detail["kind2"] = kind
+        elif sum(1 for f in fails if f.get(key) == kind) < 4:
+            detail[key] = kind
             fails.append(detail)
+    return tally
+
+
+if globals().get("TL_SEMANTICS") and len(fwd) == len(_want):
+    kinds = {}
+    fails = []
+    _tally = _tallier(kinds, fails, "kind2")
 
     def _try(fn, *a):
         try:
@@ -230,15 +236,7 @@ if (globals().get("TL_RUNTO") or globals().get("TL_CONDS")) and len(fwd) == len(
 
     _cond_index = {c: i for i, c in enumerate(TL_COND_LIST)}
     _kinds, _fails = {}, []
-
-    def _count(kind, ok, detail):
-        t = _kinds.setdefault(kind, [0, 0])
-        t[1] += 1
-        if ok:
-            t[0] += 1
-        elif sum(1 for f in _fails if f.get("kind") == kind) < 4:
-            detail["kind"] = kind
-            _fails.append(detail)
+    _count = _tallier(_kinds, _fails, "kind")
 
     def _holds(j, cond):
         return cond is None or _ev[j][6][_cond_index[cond]] == 1
