@@ -1,0 +1,35 @@
+# The run-to-line benchmark's program (pyext/runto_bench_test.go): runs to a
+# line 10,000 line events away, in another frame, in the same frame, with a
+# condition that holds at the last of thousands of runs, and through
+# thousands of calls. Cheap lines, so that gdb record full records it in
+# about a minute.
+
+
+def work(i):
+    return i + 1
+
+
+def spin(n):
+    a = b = c = 0
+    for i in range(n):
+        a = i
+        b = a
+        c = b
+    return c
+
+
+def calls(n):
+    t = 0
+    for i in range(n):
+        t = work(i)
+    return t
+
+
+def main():
+    x = spin(2500)
+    y = work(x)
+    z = calls(2500)
+    return x, y, z
+
+
+main()
