@@ -375,19 +375,40 @@ def line_runs(file, line, limit, value_limit=DEFAULT_LIMIT):
         raise TimelensError("not-recording", "no recording: record the window first (-timelens-record-window)")
     names = source.stores(file).get(str(line), [])
     runs = []
-    resumes = 0
+    resumes = [0]
     more = False
+
+    def next_run(reverse):
+        r = Runner(target, reverse)
+        found = r.run()
+        resumes[0] += r.stops
+        return found
+
     try:
-        # From the start of history: the window's first position is a run
-        # when it is a line event at the line (gdb record full).
-        debugger.goto("begin")
-        if moves.WINDOW["begin_is_event"] and Runner(target, False).at_target_now():
-            runs.append(_describe(target, names, value_limit))
-        while True:
-            r = Runner(target, False)
-            found = r.run()
-            resumes += r.stops
-            if not found:
+        if moves.WINDOW.get("begin") is not None:
+            # gdb record full: from the window's start, whose first position
+            # is a run when it is a line event at the line.
+            debugger.goto("begin")
+            if moves.WINDOW["begin_is_event"] and Runner(target, False).at_target_now():
+                runs.append(_describe(target, names, value_limit))
+        else:
+            # rr and UDB record the whole program, whose start runs no Python
+            # yet: the runs before now, found going back, then on from now.
+            earlier = []
+            while next_run(True):
+                earlier.append(debugger.record_state())
+            for st in reversed(earlier[-limit:]):
+                debugger.goto(st[1])
+                runs.append(_describe(target, names, value_limit))
+            debugger.restore(state)
+            more = len(earlier) > limit
+            if not more and Runner(target, False).at_target_now():  # now is a run too
+                if len(runs) == limit:
+                    more = True
+                else:
+                    runs.append(_describe(target, names, value_limit))
+        while not more:
+            if not next_run(False):
                 break
             if len(runs) == limit:
                 more = True
@@ -396,7 +417,7 @@ def line_runs(file, line, limit, value_limit=DEFAULT_LIMIT):
     finally:
         moves.sweep()
         debugger.restore(state)
-    return {"file": file, "line": line, "runs": runs, "more": more, "resumes": resumes,
+    return {"file": file, "line": line, "runs": runs, "more": more, "resumes": resumes[0],
             "ms": round((time.time() - t0) * 1000, 1)}
 
 
@@ -416,8 +437,7 @@ def check_line(target):
     if any(target.indices(ci) for ci in codes):
         return
     try:
-        with open(target.file, "rb") as fh:
-            text = fh.read().decode("utf-8", "replace").splitlines()
+        text = source.text(target.file).splitlines()
     except OSError as e:
         if not codes:
             raise TimelensError("no-code", "%s: no code of this file is loaded now, and it cannot be read: %s"
