@@ -22,10 +22,18 @@ func (b *Backend) RunToLine(ctx context.Context, file string, line int, conditio
 	args = append(args, file, strconv.Itoa(line))
 	err := b.navigate(ctx, move, "-timelens-run-to-line", args...)
 	if e := AsError(err); e != nil && e.Code == CodeNoRun {
-		return fmt.Errorf("%w: %w", history.ErrNoRun, e)
+		return noRun{e}
 	}
 	return err
 }
+
+// noRun is the gdb side's no-run refusal as history.ErrNoRun, in its own
+// words ("no later line event at app.py:12 where x > 3 in the recorded
+// window (time unchanged)").
+type noRun struct{ e *Error }
+
+func (n noRun) Error() string   { return n.e.Message }
+func (n noRun) Unwrap() []error { return []error{history.ErrNoRun, n.e} }
 
 // LineRuns implements history.LineRunner with -timelens-line-runs.
 func (b *Backend) LineRuns(ctx context.Context, file string, line, limit int) ([]history.LineRun, bool, error) {
