@@ -96,16 +96,20 @@ func expectAll(t *testing.T, what string, res checkResult) {
 }
 
 // runtoSample is how many line events each run starts from
-// (TIMELENS_RUNTO_SAMPLE), by default 8 for the root's own CPython and 3 for
-// the others; the first and the last line event are always among them.
-func runtoSample(primary bool) int {
-	if v, err := strconv.Atoi(os.Getenv("TIMELENS_RUNTO_SAMPLE")); err == nil && v >= 0 {
-		return v
-	}
+// (TIMELENS_RUNTO_SAMPLE), by default 6 for the root's own CPython and 2 for
+// the others, and how many of each line's conditions are tried (all for the
+// root's own CPython, the first for the others); the first and the last line
+// event are always among the starts. (On a loaded 2-core machine the others
+// took 3 minutes a program with 3 starts and every condition.)
+func runtoSample(primary bool) (starts, conds int) {
+	starts, conds = 2, 1
 	if primary {
-		return 8
+		starts, conds = 6, 99
 	}
-	return 3
+	if v, err := strconv.Atoi(os.Getenv("TIMELENS_RUNTO_SAMPLE")); err == nil && v >= 0 {
+		starts = v
+	}
+	return starts, conds
 }
 
 // TestRunToLine: from sampled line events of each program (the window's
@@ -126,7 +130,7 @@ func TestRunToLine(t *testing.T) {
 	pys := gdbtest.SuitePythons(t, false)
 	for i, py := range pys {
 		python := py.Path
-		sample := runtoSample(i == len(pys)-1)
+		sample, nconds := runtoSample(i == len(pys)-1)
 		t.Run(py.Label, func(t *testing.T) {
 			t.Parallel()
 			for _, pr := range navPrograms {
@@ -146,7 +150,7 @@ func TestRunToLine(t *testing.T) {
 						}
 					}
 					res := runCheck(t, gdb, python, filepath.Join(navDir(t), pr.file), conds,
-						fmt.Sprintf("TL_SAMPLE=%d; TL_RUNTO=%q", sample, string(lines)))
+						fmt.Sprintf("TL_SAMPLE=%d; TL_RUNTO_CONDS=%d; TL_RUNTO=%q", sample, nconds, string(lines)))
 					expectAll(t, pr.file, res)
 				})
 			}

@@ -254,7 +254,8 @@ if (globals().get("TL_RUNTO") or globals().get("TL_CONDS")) and len(fwd) == len(
                 continue
             line = int(line_s)
             runs = _runs_of(line)
-            for cond in [None] + spec.get("conditions", []):
+            conds = spec.get("conditions", [])[:int(globals().get("TL_RUNTO_CONDS", 99))]
+            for cond in [None] + conds:
                 ok_runs = [j for j in runs if _holds(j, cond)]
                 for k in starts:
                     for reverse in (False, True):
