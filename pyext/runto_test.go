@@ -283,6 +283,20 @@ func TestRunToLineBackend(t *testing.T) {
 	if v, err := b.Eval(ctx, 0, "n"); err != nil || v != "3" {
 		t.Fatalf("n at the run: %q %v", v, err)
 	}
+	// -timelens-condition decides a condition now, in the frame at a depth.
+	for cond, want := range map[string]bool{"n == 3": true, "n * 2 > 6 or n is None": false} {
+		payload, err := b.call(ctx, "-timelens-condition", "--depth", "0", cond)
+		var c struct {
+			Holds     bool    `json:"holds"`
+			Undecided *string `json:"undecided"`
+		}
+		if err == nil {
+			err = Decode(payload, &c)
+		}
+		if err != nil || c.Holds != want || c.Undecided != nil {
+			t.Errorf("-timelens-condition %q: %+v %v, want %v", cond, c, err, want)
+		}
+	}
 	if err := b.RunToLine(ctx, prog, 13, "", false); err != nil {
 		t.Fatal(err)
 	}
