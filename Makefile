@@ -62,10 +62,10 @@ screenshots: build vscode
 ## and without (cmd/timelens/hints_bench_test.go)
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
-	rm -f bin/bench/navigate.txt bin/bench/navigate-sid.txt bin/bench/hints.txt
+	rm -f bin/bench/navigate.txt bin/bench/navigate-sid.txt bin/bench/hints.txt bin/bench/runto.txt
 	scripts/root-tests --bench
 	scripts/root-tests --suite sid --bench ./pyext
-	cat bin/bench/navigate.txt bin/bench/navigate-sid.txt bin/bench/hints.txt
+	cat bin/bench/navigate.txt bin/bench/navigate-sid.txt bin/bench/hints.txt bin/bench/runto.txt
 
 ## vscode: build, lint, test and package the VS Code extension into bin/timelens-vscode-<version>.vsix
 vscode:

@@ -36,21 +36,27 @@ func (s *server) CodeAction(ctx context.Context, params *protocol.CodeActionPara
 		if err != nil {
 			return nil, err
 		}
-		actions := []protocol.CommandOrCodeAction{}
+		var items []navItem
 		for _, g := range s.navigation(doc, snap, line) {
 			for _, it := range g.items {
-				cmd, err := it.command()
-				if err != nil {
-					s.log.Warn("code action", zap.String("title", it.title), zap.Error(err))
-					continue
-				}
-				cmd.Title = "timelens: " + actionTitle(it, doc, g)
-				if !literals {
-					actions = append(actions, &cmd)
-					continue
-				}
-				actions = append(actions, &protocol.CodeAction{Title: cmd.Title, Kind: ptr(codeActionKind), Command: cmd})
+				it.title = actionTitle(it, doc, g)
+				items = append(items, it)
 			}
+		}
+		items = append(items, runActions(doc, line)...)
+		actions := []protocol.CommandOrCodeAction{}
+		for _, it := range items {
+			cmd, err := it.command()
+			if err != nil {
+				s.log.Warn("code action", zap.String("title", it.title), zap.Error(err))
+				continue
+			}
+			cmd.Title = "timelens: " + it.title
+			if !literals {
+				actions = append(actions, &cmd)
+				continue
+			}
+			actions = append(actions, &protocol.CodeAction{Title: cmd.Title, Kind: ptr(codeActionKind), Command: cmd})
 		}
 		return actions, nil
 	})

@@ -30,6 +30,11 @@ const (
 	cmdNextCall      = "timelens.nextCall"
 	cmdLastWrite     = "timelens.lastWrite"
 	cmdGoto          = "timelens.goto"
+
+	// Running to a line (runto.go).
+	cmdRunToLine        = "timelens.runToLine"
+	cmdReverseRunToLine = "timelens.reverseRunToLine"
+	cmdLineRuns         = "timelens.lineRuns"
 )
 
 // Position is the result of every navigation command and of
@@ -71,6 +76,10 @@ var shapes = map[string]string{
 	cmdNextCall:     callShape,
 	cmdLastWrite:    `{"uri": "file:///…", "position": {"line": <0-based>, "character": <UTF-16 column>}}`,
 	cmdGoto:         `{"time": "<a time returned by timelens.where>"}`,
+
+	cmdRunToLine:        runShape,
+	cmdReverseRunToLine: runShape,
+	cmdLineRuns:         `{"uri": "file:///…", "line": <0-based>, "limit": <optional, 1-10000, default 200>}`,
 }
 
 var commands = map[string]command{
@@ -172,6 +181,9 @@ var commands = map[string]command{
 			return tl.Goto(ctx, history.Time(*a.Time))
 		})
 	},
+
+	cmdRunToLine:        runToLine(true),
+	cmdReverseRunToLine: runToLine(false),
 }
 
 func lineMove(m history.Move) command {
@@ -220,20 +232,32 @@ func callMove(forward bool) command {
 // commandNames lists every command, for executeCommandProvider.
 func commandNames() []string {
 	return []string{cmdWhere, cmdStep, cmdReverseStep, cmdNext, cmdReverseNext, cmdFinish, cmdReverseFinish,
-		cmdGotoEntry, cmdPreviousCall, cmdNextCall, cmdLastWrite, cmdGoto}
+		cmdGotoEntry, cmdPreviousCall, cmdNextCall, cmdLastWrite, cmdGoto, cmdRunToLine, cmdReverseRunToLine, cmdLineRuns}
 }
 
 // Commands returns the names of the workspace/executeCommand commands the
 // server offers (CONTRACT.md), for editor glue and documentation.
 func Commands() []string { return commandNames() }
 
+// query runs one timelens.* command that answers without moving and
+// returns something other than a position.
+type query func(s *server, ctx context.Context, args []protocol.LSPAny) (any, error)
+
+var queries = map[string]query{
+	cmdLineRuns: lineRuns,
+}
+
 // ExecuteCommand implements protocol.Server.
 func (s *server) ExecuteCommand(ctx context.Context, params *protocol.ExecuteCommandParams) (protocol.LSPAny, error) {
-	c, ok := commands[params.Command]
-	if !ok {
+	var run query
+	if c, ok := commands[params.Command]; ok {
+		run = func(s *server, ctx context.Context, args []protocol.LSPAny) (any, error) { return c(s, ctx, args) }
+	} else if q, ok := queries[params.Command]; ok {
+		run = q
+	} else {
 		return nil, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "unknown command %q; timelens knows %s", params.Command, strings.Join(commandNames(), ", "))
 	}
-	pos, err := c(s, ctx, params.Arguments)
+	pos, err := run(s, ctx, params.Arguments)
 	if err != nil {
 		var edge *history.EdgeError
 		var wire *jsonrpc2.Error

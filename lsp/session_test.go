@@ -23,7 +23,7 @@ func TestInitializeOffersEveryCommand(t *testing.T) {
 	c := res.Capabilities
 	want := []string{"timelens.where", "timelens.step", "timelens.reverseStep", "timelens.next", "timelens.reverseNext",
 		"timelens.finish", "timelens.reverseFinish", "timelens.gotoEntry", "timelens.previousCall", "timelens.nextCall",
-		"timelens.lastWrite", "timelens.goto"}
+		"timelens.lastWrite", "timelens.goto", "timelens.runToLine", "timelens.reverseRunToLine", "timelens.lineRuns"}
 	if got := c.ExecuteCommandProvider.Commands; !slices.Equal(got, want) {
 		t.Errorf("executeCommandProvider.commands = %q, want %q", got, want)
 	}
@@ -383,7 +383,8 @@ func TestCodeLensesAndActions(t *testing.T) {
 		titles = append(titles, ca.Title)
 	}
 	want := []string{"timelens: ◀ step back", "timelens: step ▶", "timelens: ◀ next", "timelens: next ▶", "timelens: ◀ caller", "timelens: finish ▶",
-		"timelens: entry of fib", "timelens: ◀ previous call of fib", "timelens: next call of fib ▶"}
+		"timelens: entry of fib", "timelens: ◀ previous call of fib", "timelens: next call of fib ▶",
+		"timelens: ◀ run back to here", "timelens: run forward to here ▶"}
 	if !slices.Equal(titles, want) {
 		t.Errorf("code actions on fib's first line:\n%q\nwant\n%q", titles, want)
 	}

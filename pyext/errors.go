@@ -60,6 +60,19 @@ const (
 	CodeGaveUp Code = "gave-up"
 	// CodeInternal: a bug in the extension.
 	CodeInternal Code = "internal"
+	// CodeNoRun: a run to a line found no line event at it (where its
+	// condition holds) before the window's end; time unchanged. Fields
+	// "file", "line", "direction" ("forward" or "reverse"), "condition",
+	// "runs" (runs of the line passed whose condition did not hold).
+	CodeNoRun Code = "no-run"
+	// CodeNoCode: a line where no code runs (blank, a comment, past the
+	// end, a line no instruction starts) or a file that is not the
+	// program's Python source. Fields "file", "line".
+	CodeNoCode Code = "no-code"
+	// CodeBadCondition: a condition timelens cannot evaluate from memory
+	// (not Python, or it needs code of the program to run). Fields
+	// "condition", "unsupported" (what it uses that is not supported).
+	CodeBadCondition Code = "bad-condition"
 )
 
 // Error is a refusal of the Python extension, decoded from gdb's MI error.

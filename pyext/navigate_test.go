@@ -304,18 +304,6 @@ func navSemantics(t *testing.T, gdb, python, dir, file string, sample int) {
 	pr := struct{ file string }{file}
 	{
 		t.Run(pr.file, func(t *testing.T) {
-			prog := filepath.Join(dir, pr.file)
-			out := filepath.Join(t.TempDir(), "oracle.json")
-			if b, err := exec.Command(python, filepath.Join(dir, "oracle.py"), prog, "--out", out).CombinedOutput(); err != nil {
-				t.Fatalf("oracle: %v\n%s", err, b)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
-			defer cancel()
-			b, err := gdbtest.Batch(ctx, gdb,
-				"-ex", gdbSide(t),
-				"-ex", fmt.Sprintf("python TL_ORACLE=%q; TL_TARGET=\"--main\"; TL_SEMANTICS=1; TL_SAMPLE=%d", out, sample),
-				"-x", filepath.Join(dir, "check.py"),
-				"--args", python, prog)
 			var res struct {
 				Forward    []int             `json:"forward"`
 				Reverse    []int             `json:"reverse"`
@@ -324,13 +312,7 @@ func navSemantics(t *testing.T, gdb, python, dir, file string, sample int) {
 				Failures   []map[string]any  `json:"semantics_failures"`
 				Context    map[string]any    `json:"forward_context"`
 			}
-			found := false
-			for _, l := range gdbtest.Lines(b, "TLCHECK ") {
-				found = json.Unmarshal([]byte(l), &res) == nil
-			}
-			if !found {
-				t.Fatalf("check.py gave no result (%v):\n%s", err, navTail(b, 3000))
-			}
+			checkPy(t, gdb, python, filepath.Join(dir, pr.file), fmt.Sprintf("TL_SEMANTICS=1; TL_SAMPLE=%d", sample), &res)
 			t.Logf("%s: step %d/%d forward, %d/%d reverse; %v", pr.file, res.Forward[0], res.Forward[1],
 				res.Reverse[0], res.Reverse[1], res.Semantics)
 			if res.Forward[0] != res.Forward[1] || res.Reverse[0] != res.Reverse[1] {
@@ -351,6 +333,34 @@ func navSemantics(t *testing.T, gdb, python, dir, file string, sample int) {
 				t.Logf("failure: %v", f)
 			}
 		})
+	}
+}
+
+// checkPy runs testdata/navigate/oracle.py on prog (with oracleArgs), then
+// check.py in a batch gdb on the same program under python, with vars (Python
+// assignments after TL_ORACLE and TL_TARGET) saying what to check, and decodes
+// check.py's TLCHECK result into res.
+func checkPy(t *testing.T, gdb, python, prog, vars string, res any, oracleArgs ...string) {
+	t.Helper()
+	dir := navDir(t)
+	out := filepath.Join(t.TempDir(), "oracle.json")
+	args := append([]string{filepath.Join(dir, "oracle.py"), prog, "--out", out}, oracleArgs...)
+	if b, err := exec.Command(python, args...).CombinedOutput(); err != nil {
+		t.Fatalf("oracle: %v\n%s", err, b)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	b, err := gdbtest.Batch(ctx, gdb,
+		"-ex", gdbSide(t),
+		"-ex", fmt.Sprintf("python TL_ORACLE=%q; TL_TARGET=\"--main\"; %s", out, vars),
+		"-x", filepath.Join(dir, "check.py"),
+		"--args", python, prog)
+	found := false
+	for _, l := range gdbtest.Lines(b, "TLCHECK ") {
+		found = json.Unmarshal([]byte(l), res) == nil
+	}
+	if !found {
+		t.Fatalf("check.py gave no result (%v):\n%s", err, navTail(b, 3000))
 	}
 }
 

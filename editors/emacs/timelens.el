@@ -29,6 +29,12 @@
 ;; workspace/inlayHint/refresh; this file does, for timelens servers.
 ;; The current line carries a Hint diagnostic (Flymake).
 ;;
+;; Running to the line at point, in any call, where an optional condition
+;; holds (a Python expression timelens evaluates from memory in that frame):
+;; `timelens-run-to-cursor' and `timelens-reverse-run-to-cursor' (with a
+;; prefix argument they ask for the condition), `timelens-run-back-until'
+;; (asks for it), and `timelens-line-runs' (pick a run of the line to go to).
+;;
 ;; `timelens-keys-mode' (opt-in) binds the suggested keys: F7 / S-F7 step,
 ;; F8 / S-F8 next, F9 / S-F9 finish, and `C-c t' as a prefix for the rest.
 
@@ -191,7 +197,7 @@ showing why."
                                     (list :command command
                                           :arguments (if arg (vector arg) []))
                                     :timeout timelens-request-timeout)))
-          (when (plist-get pos :time)
+          (when (and (listp pos) (plist-get pos :time))
             (setq timelens-position pos timelens-last-error nil)
             (run-hooks 'timelens-moved-hook)
             (force-mode-line-update t)
@@ -252,6 +258,52 @@ showing why."
   (interactive (list (read-string "time: " (plist-get timelens-position :time))))
   (timelens-execute "timelens.goto" (list :time time)))
 
+(defun timelens--run-arg (&optional condition)
+  (append (list :uri (timelens--uri) :line (timelens--line))
+          (and condition (not (string-empty-p (string-trim condition)))
+               (list :condition condition))))
+
+(defun timelens-run-to-cursor (&optional condition)
+  "Run to Cursor: the next time the line at point runs, in any call.
+With a prefix argument, ask for CONDITION, a Python expression that
+must hold there (timelens evaluates it from memory in that frame)."
+  (interactive (list (and current-prefix-arg (read-string "timelens: run to here until: "))))
+  (timelens-execute "timelens.runToLine" (timelens--run-arg condition)))
+
+(defun timelens-reverse-run-to-cursor (&optional condition)
+  "Reverse Run to Cursor: the previous time the line at point ran.
+With a prefix argument, ask for CONDITION, which must have held there."
+  (interactive (list (and current-prefix-arg (read-string "timelens: run back to here until: "))))
+  (timelens-execute "timelens.reverseRunToLine" (timelens--run-arg condition)))
+
+(defun timelens-run-back-until (condition)
+  "Run Back Until: the previous run of the line at point where CONDITION held."
+  (interactive (list (read-string "timelens: run back until (Python condition): ")))
+  (timelens-execute "timelens.reverseRunToLine" (timelens--run-arg condition)))
+
+(defun timelens-format-run (run)
+  "How `timelens-line-runs' shows RUN: `@time function (depth d)  x = 1'."
+  (let (parts)
+    (cl-loop for (k v) on (plist-get run :assigned) by #'cddr
+             do (push (format "%s = %s" (substring (symbol-name k) 1) v) parts))
+    (concat (format "@%s  %s (depth %d)" (plist-get run :time) (plist-get run :function)
+                    (plist-get run :depth))
+            (if parts (concat "  " (string-join (sort parts #'string<) ", ")) ""))))
+
+(defun timelens-line-runs ()
+  "Pick a run of the line at point (every time it ran, oldest first) and go to it."
+  (interactive)
+  (let ((runs (append (timelens-execute "timelens.lineRuns"
+                                        (list :uri (timelens--uri) :line (timelens--line)))
+                      nil)))
+    (if (null runs)
+        (progn (unless timelens-last-error
+                 (message "timelens: this line did not run in the recorded window"))
+               nil)
+      (let* ((items (mapcar (lambda (r) (cons (timelens-format-run r) r)) runs))
+             (pick (completing-read "timelens: runs of this line: " items nil t nil nil (caar items))))
+        (timelens-execute "timelens.goto" (list :time (plist-get (cdr (assoc pick items)) :time)))))))
+
 (defun timelens-hover-text ()
   "The hover text at point, rendered as Eglot renders it, or nil."
   (let* ((server (timelens--live-server))
@@ -287,6 +339,10 @@ showing why."
     (define-key m "." #'timelens-where)
     (define-key m "g" #'timelens-goto)
     (define-key m "a" #'eglot-code-actions)
+    (define-key m "r" #'timelens-run-to-cursor)
+    (define-key m "R" #'timelens-reverse-run-to-cursor)
+    (define-key m "u" #'timelens-run-back-until)
+    (define-key m "l" #'timelens-line-runs)
     (define-key m "q" #'timelens-stop)
     m)
   "Timelens commands, under `C-c t' in `timelens-keys-mode'.")

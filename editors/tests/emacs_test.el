@@ -154,7 +154,66 @@
                   (tt-wait (lambda () (and (tt-has-hint "i = 0 → 1 (2×)" forline)
                                            (not (tt-has-hint "i = 0 → 1 → 2" forline))))
                            10)
-                  (tt-hints)))
+                  (tt-hints))
+        ;; Running to a line: Run to Cursor with a condition, Reverse Run to
+        ;; Cursor, Run Back Until (its prompt answered), a refused run, the
+        ;; picker over the runs of a line, the keys and the code actions.
+        (tt-check "C-c t u runs back until, C-c t r runs to the cursor"
+                  (and (eq (lookup-key timelens-command-map "u") #'timelens-run-back-until)
+                       (eq (lookup-key timelens-command-map "r") #'timelens-run-to-cursor)))
+        (with-current-buffer (find-file-noselect tt-prog)
+          (let ((dep (tt-line-of "self.balance += amount")))
+            (goto-char (point-min))
+            (forward-line (1- dep))
+            (let ((p (timelens-run-to-cursor "amount == 40")))
+              (tt-check "timelens-run-to-cursor where amount == 40 reaches deposit with amount 40"
+                        (and p (equal (plist-get p :function) "Account.deposit") (= (plist-get p :line) (1- dep))
+                             (equal (plist-get (plist-get p :locals) :amount) "40"))
+                        (or p timelens-last-error)))
+            (let* ((acts (jsonrpc-request (eglot-current-server) :textDocument/codeAction
+                                          (list :textDocument (eglot--TextDocumentIdentifier)
+                                                :range (list :start (list :line (1- dep) :character 0)
+                                                             :end (list :line (1- dep) :character 0))
+                                                :context (list :diagnostics []))
+                                          :timeout 30))
+                   (titles (mapcar (lambda (a) (plist-get a :title)) acts)))
+              (tt-check "code actions on any line offer running back and forward to it"
+                        (and (member "timelens: ◀ run back to here" titles)
+                             (member "timelens: run forward to here ▶" titles))
+                        titles)))
+          (goto-char (point-min))
+          (forward-line (1- body))
+          (let ((p (timelens-reverse-run-to-cursor "i == 1")))
+            (tt-check "timelens-reverse-run-to-cursor where i == 1 reaches total += i with i = 1"
+                      (and p (= (plist-get p :line) (1- body)) (equal (plist-get (plist-get p :locals) :i) "1"))
+                      (or p timelens-last-error)))
+          (goto-char (point-min))
+          (forward-line (1- body))
+          (let* ((asked nil)
+                 (p (cl-letf (((symbol-function 'read-string) (lambda (prompt &rest _) (setq asked prompt) "i == 0")))
+                      (call-interactively #'timelens-run-back-until))))
+            (tt-check "timelens-run-back-until asks for the condition and runs back to i == 0"
+                      (and asked p (= (plist-get p :line) (1- body)) (equal (plist-get (plist-get p :locals) :i) "0"))
+                      (list asked (or p timelens-last-error))))
+          (let ((before (plist-get timelens-position :time)))
+            (goto-char (point-min))
+            (forward-line (1- body))
+            (tt-check "a run that finds nothing is refused with a message, time unchanged"
+                      (and (null (timelens-reverse-run-to-cursor "i == 4"))
+                           (string-search "no earlier line event" (or timelens-last-error ""))
+                           (equal before (plist-get timelens-position :time)))
+                      timelens-last-error))
+          (goto-char (point-min))
+          (forward-line (1- forline))
+          (let* ((shown nil)
+                 (p (cl-letf (((symbol-function 'completing-read)
+                               (lambda (_prompt coll &rest _) (setq shown (mapcar #'car coll)) (nth 2 shown))))
+                      (timelens-line-runs))))
+            (tt-check "the picker lists the 6 runs of the for line, with what each assigned"
+                      (and (= (length shown) 6) (string-search "i = 2" (nth 2 shown))) shown)
+            (tt-check "the run picked is gone to: the for line before its third run, i = 1"
+                      (and p (= (plist-get p :line) (1- forline)) (equal (plist-get (plist-get p :locals) :i) "1"))
+                      (or p timelens-last-error)))))
       (tt-finish))
   (error (tt-check "no Lisp error" nil err)
          (tt-finish)))

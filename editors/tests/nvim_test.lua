@@ -316,6 +316,68 @@ do
   check('edit: after undo the hints and lenses are where the recording has them', got, flat(hint_texts()) .. ' ' .. flat(vim.lsp.codelens.get(buf)))
 end
 
+-- Running to a line: Run to Cursor with a condition, Reverse Run to
+-- Cursor, Run Back Until… (its prompt answered through vim.ui.input), the
+-- picker over the runs of a line (vim.ui.select), their keymaps, and the
+-- code actions of any line.
+do
+  local function flat(x)
+    return vim.inspect(x, { newline = ' ', indent = '' })
+  end
+  check('keymaps: <leader>tr runs to the cursor, <leader>tu runs back until',
+    vim.fn.maparg('<leader>tr', 'n'):find('TimelensRunToCursor', 1, true) ~= nil
+      and vim.fn.maparg('<leader>tu', 'n'):find('TimelensRunBackUntil', 1, true) ~= nil, vim.fn.maparg('<leader>tr', 'n'))
+  local dep = line_of('self.balance += amount')
+  vim.api.nvim_win_set_cursor(0, { dep, 0 })
+  err, p = run(tl.runToCursor, 'amount == 40')
+  check('Run to Cursor where amount == 40 reaches deposit with amount 40',
+    err == nil and p and p['function'] == 'Account.deposit' and p.line == dep - 1 and p.locals.amount == '40', flat(err or p))
+  vim.api.nvim_win_set_cursor(0, { body, 0 })
+  err, p = run(tl.reverseRunToCursor, 'i == 1')
+  check('Reverse Run to Cursor where i == 1 reaches total += i with i = 1',
+    err == nil and p and p.line == body - 1 and p.locals.i == '1', flat(err or p))
+  local asked
+  local input = vim.ui.input
+  vim.ui.input = function(opts, on_confirm)
+    asked = opts.prompt
+    on_confirm('i == 0')
+  end
+  err, p = run(tl.runBackUntil, nil)
+  vim.ui.input = input
+  check('Run Back Until… asks for the condition and runs back to i == 0',
+    asked ~= nil and err == nil and p and p.line == body - 1 and p.locals.i == '0', flat({ asked, err or p }))
+  local before = tl.state.position.time
+  err = run(tl.reverseRunToCursor, 'i == 4')
+  check('a run that finds nothing is refused with a message, time unchanged',
+    err ~= nil and (err.message or ''):find('no earlier line event', 1, true) ~= nil and tl.state.position.time == before, flat(err))
+  local shown
+  local select = vim.ui.select
+  vim.ui.select = function(items, opts, on_choice)
+    shown = vim.tbl_map(opts.format_item, items)
+    on_choice(items[3], 3)
+  end
+  vim.api.nvim_win_set_cursor(0, { forline, 0 })
+  err, p = run(tl.lineRuns)
+  vim.ui.select = select
+  check('the picker lists the 6 runs of the for line, with what each assigned',
+    shown and #shown == 6 and shown[3]:find('i = 2', 1, true) ~= nil, flat(shown))
+  check('the run picked is gone to: the for line before its third run, i = 1',
+    err == nil and p and p.line == forline - 1 and p.locals.i == '1', flat(err or p))
+  local res = vim.lsp.buf_request_sync(buf, 'textDocument/codeAction', {
+    textDocument = { uri = vim.uri_from_bufnr(buf) },
+    range = { start = { line = dep - 1, character = 0 }, ['end'] = { line = dep - 1, character = 0 } },
+    context = { diagnostics = {} },
+  }, 10000)
+  local titles = {}
+  for _, r in pairs(res or {}) do
+    for _, a in ipairs(r.result or {}) do
+      table.insert(titles, a.title)
+    end
+  end
+  check('code actions on any line offer running back and forward to it',
+    vim.tbl_contains(titles, 'timelens: ◀ run back to here') and vim.tbl_contains(titles, 'timelens: run forward to here ▶'), flat(titles))
+end
+
 t0 = vim.uv.hrtime()
 vim.cmd('TimelensStop')
 local budget = tonumber(os.getenv('TIMELENS_EXIT_BUDGET_S') or '') or 5

@@ -224,6 +224,46 @@ async function session(page) {
       `${after.at} @${after.time}, was ${before.at} @${before.time}`);
   }
 
+  // Running to a line: Run to Cursor from the palette, Run Back Until… with
+  // its condition typed in the input box, Ctrl+F10, and the picker over the
+  // runs of a line.
+  await page.keyboard.press('Escape');
+  const goLine = async (n) => {
+    await page.keyboard.press('Control+G');
+    await page.keyboard.type(`${n}:1`);
+    await page.keyboard.press('Enter');
+    await until(page, cursorStatus, (s) => s.startsWith(`Ln ${n},`));
+  };
+  await goLine(8);
+  await palette(page, 'Timelens: Run to Cursor');
+  check('Timelens: Run to Cursor on line 8 reaches Account.deposit:8', await moved(page, 'Account.deposit:8'), await timelensStatus(page));
+  await goLine(23);
+  const beforeUntil = await position(page);
+  await palette(page, 'Timelens: Run Back Until…');
+  await shown(page.locator('.quick-input-widget:not([style*="display: none"]) input'), 'the condition input box');
+  await page.keyboard.type('i == 0');
+  await page.keyboard.press('Enter');
+  const until0 = await until(page, position, (p) => p.time !== beforeUntil.time);
+  check('Timelens: Run Back Until… i == 0 goes back to main:23', until0.at === 'main:23' && Number(until0.time) < Number(beforeUntil.time),
+    `${until0.at} @${until0.time}, was ${beforeUntil.at} @${beforeUntil.time}`);
+  text = await until(page, lines, (ls) => drawn(ls, '    for i in range(5):') === 'i = 0');
+  check('where i was 0: the for line\'s hint is i = 0', drawn(text, '    for i in range(5):') === 'i = 0', drawn(text, '    for i in range(5):'));
+  await goLine(24);
+  await page.keyboard.press('Control+F10');
+  check('Ctrl+F10 (Run to Cursor) reaches main:24', await moved(page, 'main:24'), await timelensStatus(page));
+  await goLine(23);
+  await palette(page, 'Timelens: Runs of This Line…');
+  const rows = page.locator('.quick-input-list .monaco-list-row');
+  const picked = await until(page, async () => (await rows.allTextContents()).map((t) => t.replace(/\u00a0/g, ' ')), (r) => r.length === 5);
+  check('Timelens: Runs of This Line… lists the 5 runs of line 23 with what each assigned',
+    picked.length === 5 && picked[2].includes('total = 3'), JSON.stringify(picked));
+  const beforePick = await position(page);
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  const pick = await until(page, position, (p) => p.time !== beforePick.time);
+  check('picking the third run goes to it: main:23', pick.at === 'main:23' && pick.time !== beforePick.time, `${pick.at} @${pick.time}`);
+
   // Timelens: Stop.
   await page.keyboard.press('Escape');
   await palette(page, 'Timelens: Stop');

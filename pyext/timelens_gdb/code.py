@@ -384,14 +384,20 @@ class CodeInfo:
         """Like is_event for a forward pair p -> i, counting the instruction a
         superinstruction at p ran without storing its position: the sequence
         was p, p+1, i."""
+        return bool(self.crossed(i, p))
+
+    def crossed(self, i, p):
+        """The line events (instruction indices) of a forward pair p -> i of
+        one frame: [i] or none, or, where a superinstruction at p ran p + 1
+        without storing its position, those of p -> p+1 -> i."""
         if self.fusable is not None and 0 <= p < self.n and self.fusable[p] and i == p + 2:
             try:
                 fused = memory.u8(self.base + 2 * p) in self.supers
             except gdb.MemoryError:
                 fused = False
             if fused:
-                return self.is_event(p + 1, p) or self.is_event(i, p + 1)
-        return self.is_event(i, p)
+                return [k for k, q in ((p + 1, p), (i, p + 1)) if self.is_event(k, q)]
+        return [i] if self.is_event(i, p) else []
 
     def ensure_gdb_table(self):
         """The name of a gdb convenience array holding the event table."""

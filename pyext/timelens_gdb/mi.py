@@ -18,6 +18,9 @@ result: -timelens-last-reply fetches it afterwards.
   -timelens-goto-entry
   -timelens-frame-next
   -timelens-call      previous|next FUNC
+  -timelens-run-to-line [--reverse] [--condition EXPR] FILE LINE
+  -timelens-line-runs [--limit N] [--value-limit C] FILE LINE
+  -timelens-condition [--thread N] --depth D EXPR
   -timelens-where
   -timelens-dialect   JSON (the debugger's facts: gdbmi's Dialect.GDBSide)
   -timelens-nav-stats
@@ -25,7 +28,7 @@ result: -timelens-last-reply fetches it afterwards.
   -timelens-walk      start [--event] [--limit C] | next [--max N] [--seconds S]
   -timelens-last-reply
 
-DEPTH counts Python frames of the thread, innermost = 0. N is gdb's thread
+LINE is 1-based, as everywhere on this side. DEPTH counts Python frames of the thread, innermost = 0. N is gdb's thread
 number (gdb's own MI option: gdb selects the thread before the command runs;
 gdb also claims --frame for C frame levels, hence --depth).
 """
@@ -35,7 +38,7 @@ import time
 
 import gdb
 
-from . import debugger, frames, lastwrite, moves, source, state, walk, window
+from . import condition, debugger, frames, lastwrite, moves, runto, source, state, walk, window
 from .errors import TimelensError, Unreadable, bad_argument
 from .values import DEFAULT_LIMIT, Reader, render, type_label
 
@@ -177,6 +180,30 @@ def cmd_call(argv):
     return moves.do_call(argv[0], argv[1])
 
 
+def file_line(pos):
+    try:
+        return pos[0], int(pos[1], 0)
+    except ValueError:
+        raise bad_argument("LINE must be a number, got %r" % pos[1])
+
+
+def cmd_run_to_line(argv):
+    opts, pos = parse_args(argv, ("condition",), 2, switches=("reverse",))
+    file, line = file_line(pos)
+    return runto.run_to_line(file, line, bool(opts.get("reverse")), opts.get("condition"))
+
+
+def cmd_line_runs(argv):
+    opts, pos = parse_args(argv, ("limit", "value-limit"), 2)
+    file, line = file_line(pos)
+    return runto.line_runs(file, line, int_opt(opts, "limit", 100), max(int_opt(opts, "value-limit", DEFAULT_LIMIT), 4))
+
+
+def cmd_condition(argv):
+    opts, pos = parse_args(argv, ("thread", "depth"), 1)
+    return condition.evaluate_at(thread_opt(opts), int_opt(opts, "depth"), pos[0])
+
+
 def cmd_where(argv):
     return frames.position()
 
@@ -228,6 +255,9 @@ COMMANDS = {
     "-timelens-goto-entry": cmd_goto_entry,
     "-timelens-frame-next": cmd_frame_next,
     "-timelens-call": cmd_call,
+    "-timelens-run-to-line": cmd_run_to_line,
+    "-timelens-line-runs": cmd_line_runs,
+    "-timelens-condition": cmd_condition,
     "-timelens-where": cmd_where,
     "-timelens-dialect": cmd_dialect,
     "-timelens-nav-stats": cmd_nav_stats,

@@ -72,12 +72,27 @@ def _end_pc():
 
 
 def at_window_end():
-    """Time is at the last instruction gdb recorded (see _end_pc)."""
-    end = _end_pc()
+    """Time is at the last instruction gdb recorded (see _end_pc). The end's
+    pc alone does not say so: the pop of the main module's frame that ended
+    the window runs the same machine code as other frames' pops (a 3.13
+    `return None`), so at that pc the instruction number decides."""
     try:
-        return end is not None and pc() == end and not debugger.replaying()
+        if not at_end_pc():
+            return False
     except gdb.error:
         return False
+    st = debugger.record_state()
+    if not st[0]:
+        return True  # the live end
+    low, size = debugger.lowest_instruction(), debugger.log_size()
+    return low is None or size is None or st[1][0] >= low + size - 1
+
+
+def at_end_pc():
+    """The pc is the window end's, when the moves watch for it (see _end_pc;
+    maybe elsewhere in time: at_window_end)."""
+    end = _end_pc()
+    return end is not None and pc() == end
 
 
 def _end_guard(condition):
@@ -171,7 +186,9 @@ def _gdb_ip_watch(f, ci, reverse):
 
 
 class IPWatchPy(MoveWatch):
-    """Frame f's position watchpoint with the line-event rule in a stop() method."""
+    """Frame f's position watchpoint with the line-event rule in a stop() method.
+    Subclasses choose which line events stop (accepts) and which code the
+    frame may run (new_code): runto.LineWatch."""
 
     def __init__(self, f, ci, reverse, skip_first=False):
         super().__init__(frames.ip_watch_expr(f))
@@ -197,6 +214,8 @@ class IPWatchPy(MoveWatch):
                 ci = frames.code_of(self.f)
                 if ci is None:
                     return False
+                if not self.new_code(ci):
+                    return True
                 self.ci = ci
                 self.other = -1 if not self.reverse else None
             cur = frames.ip_index(self.f, self.ci)
@@ -208,13 +227,22 @@ class IPWatchPy(MoveWatch):
         if self.other is None:
             hit = False
         elif self.reverse:
-            hit = self.ci.crossed_event(self.other, cur)
+            hit = self.accepts(self.other, cur)
         else:
-            hit = self.ci.crossed_event(cur, self.other)
+            hit = self.accepts(cur, self.other)
         self.other = cur
         if hit:
             _set_var("tl_h", 1)
         return hit
+
+    def accepts(self, i, p):
+        """Instruction i run after p (in time order) stops the move: a line event."""
+        return self.ci.crossed_event(i, p)
+
+    def new_code(self, ci):
+        """The frame now runs code ci (its address reused): watch on (True) or
+        stop (False) for the move to decide."""
+        return True
 
 
 class Mover:
@@ -296,8 +324,8 @@ class Mover:
                     return "ip"
                 if self.w_cf is not None and now != before and (self.cf_want is None or now in self.cf_want):
                     return "cf"
-                if not self.reverse and _end_pc() == pc() and debugger.replaying():
-                    continue  # the end's pc passed in the middle of history (see _end_pc)
+                if at_end_pc() and not at_window_end():
+                    continue  # a conditional watch's end guard, at another time: on
                 return "edge"
             if isinstance(ev, gdb.SignalEvent) and not debugger.end_signal(ev.stop_signal, self.reverse):
                 return "signal"

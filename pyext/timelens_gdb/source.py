@@ -33,6 +33,18 @@ def _parsed(path):
     return entry["tree"], entry
 
 
+def text(path):
+    """The text of path the recording ran: the recording's copy when it keeps
+    one (load_sources), else the file now; OSError when it cannot be read."""
+    ran = _RAN_TEXT.get(path)
+    if ran is None:
+        with open(path, "rb") as f:
+            ran = f.read()
+    if isinstance(ran, bytes):
+        ran = ran.decode("utf-8", "replace")
+    return ran
+
+
 def load_sources(path):
     """Take the text of each file when the recording ran, from the JSON file
     path ({"files": {path: text}}) a saved recording keeps; the number of files."""

@@ -307,6 +307,23 @@ class Reader:
                 k = self.mem.ptr(entries + ix * esize + (0 if unicode else 8))
                 yield k, val, vbase + 8 * ix
 
+    def set_items(self, s):
+        """Yield the keys of a set or frozenset, in table order."""
+        L = self.L
+        table = self.mem.ptr(s + L.set_table)
+        mask = self.mem.i64(s + L.set_mask)
+        if mask < 0 or mask > 1 << 40:
+            raise Unreadable(s)
+        i = 0
+        while i <= mask:
+            chunk = min(mask + 1 - i, 64)
+            raw = self.mem.read(table + 16 * i, 16 * chunk)
+            for j in range(chunk):
+                key = struct.unpack_from("<Q", raw, 16 * j)[0]
+                if key and key != L.set_dummy:
+                    yield key
+            i += chunk
+
     def dict_lookup_str(self, d, name):
         for k, val, slot in self.dict_items(d):
             if self.type_of(k) == self.L.addr["PyUnicode_Type"] and self.str_equals(k, name):
@@ -684,24 +701,11 @@ class Renderer:
             return
         self.active.add(obj)
         try:
-            table = r.mem.ptr(obj + L.set_table)
-            mask = r.mem.i64(obj + L.set_mask)
-            if mask < 0 or mask > 1 << 40:
-                raise Unreadable(obj)
             self.emit(open_)
-            first = True
-            i = 0
-            while i <= mask:
-                chunk = min(mask + 1 - i, 64)
-                raw = r.mem.read(table + 16 * i, 16 * chunk)
-                for j in range(chunk):
-                    key = struct.unpack_from("<Q", raw, 16 * j)[0]
-                    if key and key != L.set_dummy:
-                        if not first:
-                            self.emit(", ")
-                        first = False
-                        self.value(key, depth + 1)
-                i += chunk
+            for i, key in enumerate(r.set_items(obj)):
+                if i:
+                    self.emit(", ")
+                self.value(key, depth + 1)
             self.emit(close)
         finally:
             self.active.discard(obj)

@@ -5,7 +5,10 @@
 # Records a window, steps forward to the end and backward to the start and compares with
 # the sys.settrace oracle (oracle.py's JSON); with TL_SEMANTICS also checks next, finish,
 # goto-entry and call from every line event; with TL_BASELINE also walks forward with the
-# per-bytecode baseline. Prints one line: TLCHECK {json}.
+# per-bytecode baseline; with TL_RUNTO (a JSON object: line -> {conditions}, runto.json's
+# entry for the program; the oracle ran with --conds) runs to those lines both ways from
+# sampled line events, with and without the conditions, and lists their runs; with TL_CONDS
+# (conds.json) evaluates every condition at every line event. Prints one line: TLCHECK {json}.
 import json, os, time
 import gdb
 
@@ -147,18 +150,24 @@ def _expect_call(k, reverse, func):
     return c[0] if c else None
 
 
-if globals().get("TL_SEMANTICS") and len(fwd) == len(_want):
-    kinds = {}
-    fails = []
-
-    def _tally(kind, ok, detail):
+def _tallier(kinds, fails, key):
+    """A function that counts one check of a kind (kinds: kind -> [ok, all])
+    and keeps the details of its first four failures in fails (under key)."""
+    def tally(kind, ok, detail):
         t = kinds.setdefault(kind, [0, 0])
         t[1] += 1
         if ok:
             t[0] += 1
-        elif sum(1 for f in fails if f.get("kind2") == kind) < 4:
-            detail["kind2"] = kind
+        elif sum(1 for f in fails if f.get(key) == kind) < 4:
+            detail[key] = kind
             fails.append(detail)
+    return tally
+
+
+if globals().get("TL_SEMANTICS") and len(fwd) == len(_want):
+    kinds = {}
+    fails = []
+    _tally = _tallier(kinds, fails, "kind2")
 
     def _try(fn, *a):
         try:
@@ -220,4 +229,112 @@ if globals().get("TL_SEMANTICS") and len(fwd) == len(_want):
     _res["semantics"] = kinds
     if fails:
         _res["semantics_failures"] = fails
+
+# ------------------------------------------------------------ run to a line, line runs
+if (globals().get("TL_RUNTO") or globals().get("TL_CONDS")) and len(fwd) == len(_want):
+    from timelens_gdb import condition as _condition, frames as _frames, runto as _runto
+
+    _cond_index = {c: i for i, c in enumerate(TL_COND_LIST)}
+    _kinds, _fails = {}, []
+    _count = _tallier(_kinds, _fails, "kind")
+
+    def _holds(j, cond):
+        return cond is None or _ev[j][6][_cond_index[cond]] == 1
+
+    def _runs_of(line):
+        return [j for j in range(len(_ev)) if _want[j][0] == _prog and _want[j][1] == line]
+
+    if globals().get("TL_RUNTO"):
+        targets = json.loads(TL_RUNTO)
+        sample = int(globals().get("TL_SAMPLE", 0) or 0)
+        stride = max(1, len(_want) // sample) if sample else 1
+        starts = sorted(set(range(0, len(_want), stride)) | {len(_want) - 1})
+        for line_s, spec in sorted(targets.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 0):
+            if not line_s.isdigit():
+                continue
+            line = int(line_s)
+            runs = _runs_of(line)
+            conds = spec.get("conditions", [])[:int(globals().get("TL_RUNTO_CONDS", 99))]
+            for cond in [None] + conds:
+                ok_runs = [j for j in runs if _holds(j, cond)]
+                for k in starts:
+                    for reverse in (False, True):
+                        _goto(fwd_insn[k])
+                        try:
+                            r = _runto.run_to_line(_prog, line, reverse, cond)
+                            err = None
+                        except TimelensError as e:
+                            r, err = None, "%s: %s" % (e.code, e.message)
+                        c = [j for j in ok_runs if (j < k if reverse else j > k)]
+                        j = (c[-1] if reverse else c[0]) if c else None
+                        got = _insn() if r else None
+                        want = fwd_insn[j] if j is not None else None
+                        ok = got == want and (r is None) == (j is None) and (err is None or err.startswith("no-run"))
+                        if not ok or r is None:
+                            ok = ok and _insn() == fwd_insn[k]  # a refused run leaves time unchanged
+                        kind = "runto-%s%s" % ("reverse" if reverse else "forward", "-cond" if cond else "")
+                        _count(kind, ok, {"line": line, "cond": cond, "k": k, "at": _want[k], "want": j,
+                                          "got": r and [_key(r), got], "err": err})
+            # lineRuns: every run of the line, oldest first, with what it assigned.
+            _goto(fwd_insn[len(_want) // 2])
+            try:
+                lr = _runto.line_runs(_prog, line, 10000)
+                err = None
+            except TimelensError as e:
+                lr, err = {"runs": []}, "%s: %s" % (e.code, e.message)
+            got = [((int(x["time"]),), x["function"], x["depth"]) for x in lr["runs"]]
+            want = [(fwd_insn[j], _want[j][2], _ev[j][4] - 1) for j in runs]
+            _count("lineRuns", got == want and _insn() == fwd_insn[len(_want) // 2],
+                   {"line": line, "got": got[:6], "want": want[:6], "n": [len(got), len(want)], "err": err})
+            for x, j in zip(lr["runs"], runs):
+                first = _acts[_ev[j][3]].get("first", _ev[j][3])
+                nxt = next((i for i in range(j + 1, len(_ev))
+                            if _acts[_ev[i][3]].get("first", _ev[i][3]) == first), None)
+                for name, value in x["assigned"].items():
+                    if nxt is not None and name in _ev[nxt][5]:
+                        _count("lineRuns-assigned", value == _ev[nxt][5][name],
+                               {"line": line, "j": j, "name": name, "got": value, "want": _ev[nxt][5][name]})
+                if nxt is None:
+                    _count("lineRuns-call-ended", x["assigned"] == {}, {"line": line, "j": j, "got": x["assigned"]})
+
+    if globals().get("TL_CONDS"):
+        spec = json.loads(TL_CONDS)
+        compiled = {}
+        for text in spec["supported"] + spec["unsupported"]:
+            try:
+                compiled[text] = _condition.compile(text)
+            except TimelensError as e:
+                compiled[text] = e
+        for text in spec["supported"]:
+            _count("cond-compiles", not isinstance(compiled[text], TimelensError), {"cond": text, "err": str(compiled[text])})
+        refused = {t: 0 for t in spec["unsupported"]}
+        for k in range(len(_want)):
+            _goto(fwd_insn[k])
+            f, ci = _frames.python_frames(complete=True)[0]
+            for text in spec["supported"] + spec["unsupported"]:
+                c = compiled[text]
+                if isinstance(c, TimelensError):
+                    if text in refused:
+                        refused[text] += c.code == "bad-condition"
+                    continue
+                try:
+                    ok, why = _condition.holds(c, f, ci)
+                    got = None if why is not None else int(ok)
+                except TimelensError as e:
+                    if text in refused:
+                        refused[text] += e.code == "bad-condition"
+                        continue
+                    got = "%s: %s" % (e.code, e.message)
+                if text in refused:
+                    _count("cond-unsupported-gives-no-value", got is None,
+                           {"cond": text, "k": k, "at": _want[k], "got": got})
+                    continue
+                want = _ev[k][6][_cond_index[text]]
+                _count("cond-eval", got == want, {"cond": text, "k": k, "at": _want[k], "got": got, "want": want})
+        for text, n in refused.items():
+            _count("cond-unsupported-refused", n > 0, {"cond": text})
+    _res["runto"] = _kinds
+    if _fails:
+        _res["runto_failures"] = _fails
+
 print("TLCHECK " + json.dumps(_res, default=str))

@@ -1,6 +1,6 @@
 """sys.settrace oracle for timelens navigation tests.
 
-usage: python3.13 oracle.py PROGRAM.py [--func NAME] [--out FILE]
+usage: python3.13 oracle.py PROGRAM.py [--func NAME] [--out FILE] [--conds FILE]
 
 Runs PROGRAM.py as __main__ under sys.settrace and writes, as one JSON object,
   "events": the 'line' events [file, line, qualified name, activation, depth] of frames
@@ -14,6 +14,10 @@ Runs PROGRAM.py as __main__ under sys.settrace and writes, as one JSON object,
             call: a generator's call spans its resumes), gen (a generator or coroutine
             frame), completed (its return ended the call, not a yield), qualname, name, and the caller's
             [file, line, qualname] at call and at return (null outside PROGRAM.py).
+With --conds FILE (a JSON list of Python expressions), each event has two more entries: the
+repr of each local whose value is an int, float, str, bool or None, and the value of each
+expression evaluated in the frame (eval with its globals and locals): 1, 0, or null where
+evaluating it raised (what run-to-line's conditions are checked against).
 """
 import dis
 import json
@@ -36,6 +40,17 @@ def suspended(frame):
     return op == YIELD_VALUE or (op == RESUME and arg & 3 != 0)
 
 
+def scalars(frame):
+    return {k: repr(v) for k, v in frame.f_locals.items() if type(v) in (int, float, str, bool, type(None))}
+
+
+def evaluate(cond, frame):
+    try:
+        return 1 if eval(cond, frame.f_globals, dict(frame.f_locals)) else 0
+    except Exception:
+        return None
+
+
 def main():
     args = sys.argv[1:]
     func = None
@@ -47,6 +62,12 @@ def main():
     if "--out" in args:
         i = args.index("--out")
         out = args[i + 1]
+        del args[i:i + 2]
+    conds = None
+    if "--conds" in args:
+        i = args.index("--conds")
+        with open(args[i + 1]) as f:
+            conds = [compile(c, "<condition>", "eval") for c in json.load(f)]
         del args[i:i + 2]
     prog = os.path.abspath(args[0])
     with open(prog) as f:
@@ -97,6 +118,8 @@ def main():
             if started[0]:
                 events.append([co.co_filename, frame.f_lineno, qualname(frame),
                                frame_act.get(id(frame)), depth(frame)])
+                if conds is not None:
+                    events[-1] += [scalars(frame), [evaluate(c, frame) for c in conds]]
         elif event == "return":
             a = frame_act.get(id(frame))
             if a is not None:

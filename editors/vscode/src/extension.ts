@@ -8,8 +8,8 @@
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, State } from 'vscode-languageclient/node';
 import {
-  NAVIGATION_COMMANDS, Settings, Cursor, launch, findExecutable, commandArguments, gotoArguments,
-  isPosition, statusText, statusTooltip, MissingProgramError,
+  NAVIGATION_COMMANDS, UNTIL_COMMANDS, Settings, Cursor, launch, findExecutable, commandArguments, gotoArguments,
+  isPosition, statusText, statusTooltip, MissingProgramError, untilArguments, isLineRuns, runItems,
 } from './logic';
 
 let client: LanguageClient | undefined;
@@ -44,6 +44,33 @@ function show(result: unknown): void {
   status.text = statusText(result);
   status.tooltip = statusTooltip(result);
   status.show();
+}
+
+// pickRun shows the runs of a line (timelens.lineRuns) in a quick pick and
+// goes to the one chosen.
+async function pickRun(runs: import('./logic').LineRun[]): Promise<void> {
+  if (runs.length === 0) {
+    vscode.window.showInformationMessage('timelens: this line did not run in the recorded window');
+    return;
+  }
+  const pick = await vscode.window.showQuickPick(runItems(runs), {
+    title: `timelens: the ${runs.length} runs of this line`, placeHolder: 'Go to a run of this line', matchOnDescription: true,
+  });
+  if (pick) await vscode.commands.executeCommand('timelens.goto', { time: pick.time });
+}
+
+// runUntil asks for a condition, then runs to the cursor line (back or
+// forward) through the server's command.
+async function runUntil(serverCommand: string): Promise<unknown> {
+  const c = cursor();
+  if (!c) return undefined;
+  const back = serverCommand === 'timelens.reverseRunToLine';
+  const condition = await vscode.window.showInputBox({
+    title: back ? 'timelens: run back until' : 'timelens: run forward until',
+    prompt: `A Python condition evaluated in the frame that runs line ${c.line + 1}, e.g. balance < 0 (empty: the ${back ? 'previous' : 'next'} run)`,
+  });
+  if (condition === undefined) return undefined;
+  return vscode.commands.executeCommand(serverCommand, ...untilArguments(c, condition));
 }
 
 async function setActive(active: boolean): Promise<void> {
@@ -112,6 +139,7 @@ async function start(): Promise<boolean> {
         try {
           const result = await next(command, args);
           show(result);
+          if (command === 'timelens.lineRuns' && isLineRuns(result)) await pickRun(result);
           return result;
         } catch (e) {
           vscode.window.showWarningMessage(`${command}: ${e instanceof Error ? e.message : String(e)}`);
@@ -150,6 +178,7 @@ export function activate(ctx: vscode.ExtensionContext): void {
   ctx.subscriptions.push(output, status,
     vscode.commands.registerCommand('timelens.start', () => start()),
     vscode.commands.registerCommand('timelens.stop', () => stop()),
+    ...Object.entries(UNTIL_COMMANDS).map(([name, server]) => vscode.commands.registerCommand(name, () => runUntil(server))),
     { dispose: disposeFallbacks });
   registerFallbacks();
 }

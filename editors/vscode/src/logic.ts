@@ -7,8 +7,18 @@ import * as path from 'node:path';
 export const NAVIGATION_COMMANDS = [
   'timelens.where', 'timelens.step', 'timelens.reverseStep', 'timelens.next', 'timelens.reverseNext',
   'timelens.finish', 'timelens.reverseFinish', 'timelens.gotoEntry', 'timelens.previousCall',
-  'timelens.nextCall', 'timelens.lastWrite', 'timelens.goto',
+  'timelens.nextCall', 'timelens.lastWrite', 'timelens.goto', 'timelens.runToLine',
+  'timelens.reverseRunToLine', 'timelens.lineRuns',
 ] as const;
+
+/**
+ * The extension's own commands that ask for a condition and then run to the
+ * cursor line through the server's runToLine / reverseRunToLine.
+ */
+export const UNTIL_COMMANDS: Record<string, string> = {
+  'timelens.runBackUntil': 'timelens.reverseRunToLine',
+  'timelens.runForwardUntil': 'timelens.runToLine',
+};
 
 /** The extension's settings (`timelens.*` in settings.json). */
 export interface Settings {
@@ -116,8 +126,10 @@ function defaultIsExecutable(p: string): boolean {
  * commandArguments fills in the arguments a navigation command takes from the
  * cursor when it is run with none (from the palette or a keybinding):
  * lastWrite gets {uri, position}; gotoEntry, previousCall and nextCall get
- * {uri, line}. Arguments given (by a code lens) are kept. It returns
- * undefined for goto without arguments: the caller must ask for a time.
+ * {uri, line}, and so do runToLine, reverseRunToLine ("Run to Cursor",
+ * "Reverse Run to Cursor") and lineRuns. Arguments given (by a code lens or
+ * a code action) are kept. It returns undefined for goto without arguments:
+ * the caller must ask for a time.
  */
 export function commandArguments(command: string, given: unknown[], cursor?: Cursor): unknown[] | undefined {
   if (given.length > 0) return given;
@@ -127,6 +139,9 @@ export function commandArguments(command: string, given: unknown[], cursor?: Cur
     case 'timelens.gotoEntry':
     case 'timelens.previousCall':
     case 'timelens.nextCall':
+    case 'timelens.runToLine':
+    case 'timelens.reverseRunToLine':
+    case 'timelens.lineRuns':
       return cursor ? [{ uri: cursor.uri, line: cursor.line }] : [];
     case 'timelens.goto':
       return undefined;
@@ -161,4 +176,46 @@ export function statusTooltip(p: Position): string {
   const lines = [`timelens: ${p.function} at ${file}:${p.line + 1}, time ${p.time}`];
   for (const [k, v] of Object.entries(p.locals ?? {})) lines.push(`${k} = ${v}`);
   return lines.join('\n');
+}
+
+/** untilArguments is the argument of a run to the cursor line where condition holds. */
+export function untilArguments(cursor: Cursor, condition: string): unknown[] {
+  const c = condition.trim();
+  return [c ? { uri: cursor.uri, line: cursor.line, condition: c } : { uri: cursor.uri, line: cursor.line }];
+}
+
+/** One run of a line, as timelens.lineRuns returns it (CONTRACT.md). */
+export interface LineRun {
+  time: string;
+  function: string;
+  depth: number;
+  assigned: Record<string, string>;
+}
+
+/** isLineRuns tells whether a command's result is timelens.lineRuns' list. */
+export function isLineRuns(v: unknown): v is LineRun[] {
+  return Array.isArray(v) && v.every((r) => typeof r === 'object' && r !== null && typeof (r as LineRun).time === 'string');
+}
+
+/** An entry of the picker over the runs of a line. */
+export interface RunItem {
+  label: string;
+  description: string;
+  detail?: string;
+  time: string;
+}
+
+/**
+ * runItems turns the runs of a line into picker entries, oldest first: what
+ * the run assigned (or "run N"), then its function, depth and time.
+ */
+export function runItems(runs: LineRun[]): RunItem[] {
+  return runs.map((r, i) => {
+    const assigned = Object.entries(r.assigned ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} = ${v}`);
+    return {
+      label: assigned.length ? assigned.join(', ') : `run ${i + 1}`,
+      description: `${r.function} (depth ${r.depth}) @${r.time}`,
+      time: r.time,
+    };
+  });
 }

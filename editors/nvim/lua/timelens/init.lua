@@ -29,7 +29,12 @@
 -- :TimelensStep, :TimelensReverseStep, :TimelensNext, :TimelensReverseNext,
 -- :TimelensFinish, :TimelensReverseFinish, :TimelensGotoEntry,
 -- :TimelensPreviousCall [func], :TimelensNextCall [func], :TimelensLastWrite,
--- :TimelensWhere, :TimelensGoto {time}, :TimelensStop.
+-- :TimelensWhere, :TimelensGoto {time}, :TimelensStop. Running to the line at
+-- the cursor, in any call, where an optional condition holds (a Python
+-- expression timelens evaluates from memory in that frame):
+-- :TimelensRunToCursor [cond], :TimelensReverseRunToCursor [cond],
+-- :TimelensRunBackUntil [cond] (asks for one), :TimelensLineRuns (a picker
+-- over every run of the line; the one chosen is gone to).
 
 local M = {}
 
@@ -72,6 +77,10 @@ M.keymaps = {
   { '<leader>tp', 'PreviousCall', 'previous call of this function' },
   { '<leader>tn', 'NextCall', 'next call of this function' },
   { '<leader>t.', 'Where', 'where am I' },
+  { '<leader>tr', 'RunToCursor', 'run forward to the cursor line' },
+  { '<leader>tR', 'ReverseRunToCursor', 'run back to the cursor line' },
+  { '<leader>tu', 'RunBackUntil', 'run back to the cursor line until a condition holds' },
+  { '<leader>tl', 'LineRuns', 'pick a run of the cursor line' },
 }
 
 local function notify(msg, level)
@@ -457,6 +466,83 @@ function M.goto_time(time, cb)
   return M.execute('timelens.goto', { time = time }, cb)
 end
 
+-- Running to a line: the line at the cursor, and a condition when given.
+local function line_args(condition)
+  local a = cursor_args()
+  local args = { uri = a.uri, line = a.position.line }
+  if condition and condition ~= '' then
+    args.condition = condition
+  end
+  return args
+end
+
+--- Run forward to the next time the cursor line runs (in any call) where
+--- condition (optional) holds.
+function M.runToCursor(condition, cb)
+  return M.execute('timelens.runToLine', line_args(condition), cb)
+end
+
+--- Run back to the previous time the cursor line ran where condition
+--- (optional) held.
+function M.reverseRunToCursor(condition, cb)
+  return M.execute('timelens.reverseRunToLine', line_args(condition), cb)
+end
+
+--- Run back to the cursor line until condition holds; without one, ask for
+--- it (vim.ui.input).
+function M.runBackUntil(condition, cb)
+  if condition and condition ~= '' then
+    return M.reverseRunToCursor(condition, cb)
+  end
+  vim.ui.input({ prompt = 'timelens: run back until (Python condition): ' }, function(c)
+    if c and c ~= '' then
+      M.reverseRunToCursor(c, cb)
+    elseif cb then
+      cb(nil, nil)
+    end
+  end)
+  return true
+end
+
+--- How the picker shows one run of a line: `@time function (depth d)  x = 1`.
+function M.format_run(r)
+  local parts = {}
+  for k, v in pairs(r.assigned or {}) do
+    table.insert(parts, k .. ' = ' .. v)
+  end
+  table.sort(parts)
+  local s = ('@%s  %s (depth %d)'):format(r.time, r['function'] or '?', r.depth or 0)
+  if #parts > 0 then
+    s = s .. '  ' .. table.concat(parts, ', ')
+  end
+  return s
+end
+
+--- Every run of the cursor line (timelens.lineRuns), oldest first, in a
+--- picker (vim.ui.select); the run chosen is gone to. cb(err, result) gets
+--- the position gone to, or the runs when none was chosen.
+function M.lineRuns(cb)
+  local a = cursor_args()
+  return M.execute('timelens.lineRuns', { uri = a.uri, line = a.position.line }, function(err, runs)
+    if err or type(runs) ~= 'table' or #runs == 0 then
+      if not err and type(runs) == 'table' then
+        notify('this line did not run in the recorded window')
+      end
+      if cb then
+        cb(err, runs)
+      end
+      return
+    end
+    vim.ui.select(runs, { prompt = 'timelens: runs of this line', format_item = M.format_run }, function(run)
+      if run then
+        M.goto_time(run.time, cb)
+      elseif cb then
+        cb(nil, runs)
+      end
+    end)
+  end)
+end
+
 --- A statusline component: the current time and function, e.g.
 --- `⏱ main:23 @12345`. Empty without a session.
 function M.statusline()
@@ -522,6 +608,18 @@ function M.create_commands()
   cmd('TimelensGoto', function(o)
     M.goto_time(o.args)
   end, { nargs = 1, desc = 'timelens: go to a time returned by :TimelensWhere' })
+  cmd('TimelensRunToCursor', function(o)
+    M.runToCursor(o.args)
+  end, { nargs = '?', desc = 'timelens: Run to Cursor: the next run of the cursor line [where COND holds]' })
+  cmd('TimelensReverseRunToCursor', function(o)
+    M.reverseRunToCursor(o.args)
+  end, { nargs = '?', desc = 'timelens: Reverse Run to Cursor: the previous run of the cursor line [where COND held]' })
+  cmd('TimelensRunBackUntil', function(o)
+    M.runBackUntil(o.args)
+  end, { nargs = '?', desc = 'timelens: Run Back Until…: the previous run of the cursor line where COND held (asks for it)' })
+  cmd('TimelensLineRuns', function()
+    M.lineRuns()
+  end, { desc = 'timelens: pick a run of the cursor line and go to it' })
 end
 
 function M.setup(opts)

@@ -5,8 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  NAVIGATION_COMMANDS, Settings, launch, findExecutable, MissingServerError, commandArguments,
-  gotoArguments, isPosition, statusText, statusTooltip,
+  NAVIGATION_COMMANDS, UNTIL_COMMANDS, Settings, launch, findExecutable, MissingServerError, commandArguments,
+  gotoArguments, isPosition, statusText, statusTooltip, untilArguments, isLineRuns, runItems,
 } from '../logic';
 
 const defaults: Settings = { path: 'timelens', backend: '', recording: '', program: '', args: [], recordFrom: '', python: '', extraArgs: [] };
@@ -66,7 +66,33 @@ test('the status bar shows function, 1-based line and time of the position', () 
   assert.ok(!isPosition({ time: 1, line: 2, function: 'f' }));
 });
 
-test('the navigation commands are the twelve of CONTRACT.md', () => {
-  assert.equal(new Set(NAVIGATION_COMMANDS).size, 12);
+test('the navigation commands are the fifteen of CONTRACT.md', () => {
+  assert.equal(new Set(NAVIGATION_COMMANDS).size, 15);
   assert.ok(NAVIGATION_COMMANDS.every((c) => c.startsWith('timelens.')));
+});
+
+test('Run to Cursor, its reverse and the runs of a line take the cursor line', () => {
+  const c = { uri: 'file:///src/bank.py', line: 22, character: 4 };
+  for (const cmd of ['timelens.runToLine', 'timelens.reverseRunToLine', 'timelens.lineRuns']) {
+    assert.deepEqual(commandArguments(cmd, [], c), [{ uri: c.uri, line: 22 }], cmd);
+  }
+  const action = [{ uri: c.uri, line: 7 }];
+  assert.equal(commandArguments('timelens.reverseRunToLine', action, c), action, 'a code action keeps its line');
+  assert.deepEqual(untilArguments(c, '  balance < 0 '), [{ uri: c.uri, line: 22, condition: 'balance < 0' }]);
+  assert.deepEqual(untilArguments(c, ' '), [{ uri: c.uri, line: 22 }], 'no condition: the previous run');
+  assert.deepEqual(UNTIL_COMMANDS['timelens.runBackUntil'], 'timelens.reverseRunToLine');
+});
+
+test('the picker over the runs of a line shows what each assigned, oldest first', () => {
+  const runs = [
+    { time: '4399', function: 'main', depth: 0, assigned: { total: '0', i: '0' } },
+    { time: '5304', function: 'main', depth: 0, assigned: {} },
+  ];
+  assert.ok(isLineRuns(runs));
+  assert.ok(isLineRuns([]));
+  assert.ok(!isLineRuns({ time: '1' }));
+  assert.deepEqual(runItems(runs), [
+    { label: 'i = 0, total = 0', description: 'main (depth 0) @4399', time: '4399' },
+    { label: 'run 2', description: 'main (depth 0) @5304', time: '5304' },
+  ]);
 });
