@@ -349,6 +349,9 @@ type IndexProgress struct {
 	// built (the hints then keep walking calls in the backend).
 	Done bool
 	Err  error
+	// Skipped is set with Done and Err when the index was not attempted
+	// (Timeline.NoIndex): Err says why.
+	Skipped bool
 	// Took is how long the walk has taken.
 	Took time.Duration
 }
@@ -356,6 +359,8 @@ type IndexProgress struct {
 // Message is the one line a user is told about p.
 func (p IndexProgress) Message() string {
 	switch {
+	case p.Skipped:
+		return fmt.Sprintf("no line index: %v", p.Err)
 	case p.Done && p.Err != nil:
 		return fmt.Sprintf("indexing the window's line events failed after %d: %v; hints walk each call instead", p.Events, p.Err)
 	case p.Done:
@@ -418,6 +423,14 @@ func (t *Timeline) BuildIndex(w WindowWalker) {
 		}
 		report(IndexProgress{Events: n, Fraction: 1, Done: true, Err: err})
 	}()
+}
+
+// NoIndex tells the OnIndex watchers that this timeline will have no line
+// index, and why (a window too large to save a copy of, say): the editor's
+// progress ends instead of waiting for an index that never comes. Hints
+// walk each call, as they do before an index is built.
+func (t *Timeline) NoIndex(why error) {
+	t.tellIndex(IndexProgress{Done: true, Skipped: true, Err: why})
 }
 
 // walkWindow runs the walk to the end of the window.

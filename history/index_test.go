@@ -115,3 +115,25 @@ func addressOf(t *testing.T, tr *historytest.Trace, name, value string) string {
 	t.Fatalf("no %s = %s in the trace", name, value)
 	return ""
 }
+
+// TestNoIndexEndsTheProgress: a timeline told it will have no index (a
+// window too large to copy) says why to its watchers, also to one that
+// starts watching afterwards, and line histories still come from walks.
+func TestNoIndexEndsTheProgress(t *testing.T) {
+	tl, _ := timeline(t, "loop.py", "main")
+	tl.NoIndex(fmt.Errorf("the window has 500000 instructions"))
+	var got []history.IndexProgress
+	tl.OnIndex(func(p history.IndexProgress) { got = append(got, p) })
+	if len(got) != 1 || !got[0].Done || !got[0].Skipped {
+		t.Fatalf("a late watcher heard %+v; want one report, done and skipped", got)
+	}
+	if msg := got[0].Message(); msg != "no line index: the window has 500000 instructions" {
+		t.Errorf("message %q", msg)
+	}
+	if tl.Index() != nil {
+		t.Error("an index after NoIndex")
+	}
+	if _, err := tl.Hints(ctx(t), history.HintsQuery{Match: func(string) bool { return true }}); err != nil {
+		t.Errorf("hints without an index: %v", err)
+	}
+}

@@ -143,6 +143,7 @@ func Open(ctx context.Context, c Config) (*history.Timeline, error) {
 		return nil, err
 	}
 	var walker *pyext.Walker
+	var noIndex error
 	if c.Index {
 		// Without an index hints walk each call, as before it is built: a
 		// window that cannot be indexed is logged, not an error.
@@ -152,7 +153,7 @@ func Open(ctx context.Context, c Config) (*history.Timeline, error) {
 				return nil, err
 			}
 			log.Warn("no line index", zap.Error(err))
-			walker = nil
+			walker, noIndex = nil, err
 		}
 	}
 	tl, err := history.New(ctx, b, history.Options{
@@ -174,6 +175,8 @@ func Open(ctx context.Context, c Config) (*history.Timeline, error) {
 	if walker != nil {
 		tl.OnIndex(logIndex(log))
 		tl.BuildIndex(walker)
+	} else if noIndex != nil {
+		tl.NoIndex(noIndex)
 	}
 	return tl, nil
 }
