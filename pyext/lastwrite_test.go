@@ -26,12 +26,16 @@ func TestLastWrite(t *testing.T) {
 	for _, py := range gdbtest.SuitePythons(t, false) {
 		t.Run(py.Label, func(t *testing.T) {
 			t.Parallel()
-			lastWrites(t, py.Path)
+			lastWrites(t, py.Path, strings.HasPrefix(py.Label, "3.10-"))
 		})
 	}
 }
 
-func lastWrites(t *testing.T, py string) {
+// lastWrites asks for each case's last write; py310 says the CPython is
+// 3.10, whose code objects have no qualified name (co_qualname is 3.11's):
+// code without a source file, whose qualified name timelens cannot read
+// from the source either, goes by its bare name there.
+func lastWrites(t *testing.T, py string, py310 bool) {
 	prog, _ := filepath.Abs(filepath.Join("..", "testdata", "programs", "writes.py"))
 	src, _ := os.ReadFile(prog)
 	lineOf := func(text string) int {
@@ -90,6 +94,11 @@ func lastWrites(t *testing.T, py string) {
 			t.Fatal(err)
 		}
 		want := lineOf(c.line)
+		if py310 && strings.HasSuffix(c.function, " (<string>)") {
+			if i := strings.LastIndex(c.function, "."); i >= 0 {
+				c.function = c.function[i+1:]
+			}
+		}
 		if r.Line != want || r.Function != c.function || r.Value != c.value || r.File != prog {
 			t.Errorf("%s: last write at %s:%d in %s = %s; want line %d (%s) in %s = %s", c.expr, filepath.Base(r.File), r.Line, r.Function, r.Value, want, c.line, c.function, c.value)
 		} else {

@@ -68,14 +68,50 @@ def _moved(r, owner, attr, slot):
     dict), and the search goes on from its older place. None when the write
     found is the one: the storage is the same, the attribute does not exist
     yet (its creation), or it is only a class attribute (a dataclass field's
-    default) before the instance has its own."""
-    try:
-        found = lookup_attr(r, owner, attr)
-    except Exception:
-        return None
-    if not found or found[1] == slot or found[2] == "class":
+    default) before the instance has its own.
+
+    Where the attribute cannot be found at the write, the write may be a copy
+    made half-way through rebuilding the storage: 3.10-3.12's dictresize points
+    the dict at its new, still empty, table before it copies the entries into
+    it. The attribute is then looked up as it was before the C calls under the
+    evaluation loop began (reverse-finish out of them, at most _MAX_UNWIND);
+    found there, the search goes on from that earlier time; not found, it is
+    the attribute's creation and time goes back to the write."""
+    found = _lookup(r, owner, attr)
+    if found is None:
+        before = debugger.record_state()
+        for _ in range(_MAX_UNWIND):
+            frame = gdb.selected_frame()
+            if frame.older() is None or (frame.name() or "").startswith(_EVAL_LOOP):
+                break
+            try:
+                debugger.resume("reverse-finish")
+            except gdb.error:
+                break
+            found = _lookup(Reader(), owner, attr)
+            if found is not None:
+                break
+        if found is None or found[1] == slot or found[2] == "class":
+            debugger.restore(before)
+            return None
+        return found[1]
+    if found[1] == slot or found[2] == "class":
         return None
     return found[1]
+
+
+# How many C frames a copy's lookup unwinds at most (see _moved), and the
+# evaluation loop's C function, where it stops.
+_MAX_UNWIND = 8
+_EVAL_LOOP = "_PyEval_EvalFrame"
+
+
+def _lookup(r, owner, attr):
+    """lookup_attr, or None when the object cannot be read now."""
+    try:
+        return lookup_attr(r, owner, attr) or None
+    except Exception:
+        return None
 
 
 def last_write(thread, depth, path, max_stops=1000, limit=None):
