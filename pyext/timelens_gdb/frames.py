@@ -108,22 +108,34 @@ class CurrentFrame:
 
     def condition(self, frames, same_link=False):
         """A gdb condition: the current frame is one of frames. same_link: and
-        the first link (3.11, 3.12: tstate->cframe) is the one now or the one
-        it returns to (its `previous`): a C-level call into the interpreter
-        pushes a _PyCFrame whose current_frame holds stack garbage (often 0)
-        until the evaluator stores it, which must not pass for a frame of the
-        outer evaluation."""
+        the first link is one of links() (see there)."""
         cond = " || ".join("%s == 0x%x" % (self.expr, f) for f in frames)
-        if same_link and self.rest:
-            now = memory.u64(self.first)
-            links = [now]
-            try:
-                links.append(memory.u64(now + layout.get().off("cframe", "previous")))
-            except (KeyError, gdb.MemoryError):
-                pass
+        links = self.links() if same_link else None
+        if links:
             cond = "(%s) && (%s)" % (cond, " || ".join("*(unsigned long *) 0x%x == 0x%x" % (self.first, c)
                                                        for c in links))
         return cond
+
+    def links(self):
+        """The first links (3.11, 3.12: tstate->cframe) under which a frame of
+        this evaluation can be current: the one now or the one it returns to
+        (its `previous`). A C-level call into the interpreter pushes a
+        _PyCFrame whose current_frame holds stack garbage (often 0) until the
+        evaluator stores it, which must not pass for a frame of the outer
+        evaluation. None where the path has one link (3.10, 3.13+)."""
+        if not self.rest:
+            return None
+        now = memory.u64(self.first)
+        links = [now]
+        try:
+            links.append(memory.u64(now + layout.get().off("cframe", "previous")))
+        except (KeyError, gdb.MemoryError):
+            pass
+        return links
+
+    def link_in(self, links):
+        """The first link now is one of links (None: any)."""
+        return links is None or memory.u64(self.first) in links
 
 
 _CF = {}

@@ -255,6 +255,7 @@ class Mover:
         self.w_cf = None
         self.ip_frame = None
         self.cf_want = None
+        self.cf_links = None
 
     def cleanup(self):
         for w in (self.w_ip, self.w_cf):
@@ -286,10 +287,16 @@ class Mover:
         if self.w_cf is not None:
             self.w_cf.delete()
         cf = frames.current_frame_location()
+        self.cf_links = None
         if want is None:
             self.cf_want = None
             self.w_cf = MoveWatch(cf.expr)
             return
+        if not want:
+            # No frame under this one (the outermost's pop): a current frame of 0
+            # must be this evaluation's, not a _PyCFrame just pushed whose
+            # current_frame still holds 0 (3.11, 3.12: CurrentFrame.links).
+            self.cf_links = cf.links()
         wants = [want]
         if self.reverse and want and frames.is_shim(want):
             # A frame entered from C: the evaluator links it to its C-stack entry
@@ -298,7 +305,7 @@ class Mover:
             wants.append(frames.previous(want))
         self.cf_want = set(wants)
         # Conditional frame-change stops are counted in $tl_n like the ip ones.
-        self.w_cf = MoveWatch(cf.expr, "($tl_n = $tl_n + 1), (%s)" % cf.condition(wants))
+        self.w_cf = MoveWatch(cf.expr, "($tl_n = $tl_n + 1), (%s)" % cf.condition(wants, same_link=self.cf_links is not None))
 
     def go(self):
         """Resume until a watchpoint accepts; returns 'ip', 'cf', 'edge' or 'signal'."""
@@ -322,7 +329,8 @@ class Mover:
                 now = frames.current_frame()
                 if self.w_ip is not None and now == self.ip_frame and _get_var("tl_h") == 1:
                     return "ip"
-                if self.w_cf is not None and now != before and (self.cf_want is None or now in self.cf_want):
+                if self.w_cf is not None and now != before and (self.cf_want is None or now in self.cf_want) \
+                        and frames.current_frame_location().link_in(self.cf_links):
                     return "cf"
                 if at_end_pc() and not at_window_end():
                     continue  # a conditional watch's end guard, at another time: on
