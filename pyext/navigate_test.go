@@ -365,16 +365,18 @@ func checkPy(t *testing.T, gdb, python, prog, vars string, res any, oracleArgs .
 }
 
 // navSample is how many line events per program TestNavigateSemantics checks from
-// (TIMELENS_NAV_SAMPLE; 0 = every one: minutes per program), by default 40 for the
-// root's own CPython and 12 for the others.
+// (TIMELENS_NAV_SAMPLE; 0 = every one: minutes per program), by default 20 for the
+// root's own CPython and 6 for the others (every move kind from each, and the full
+// step walks both ways on every CPython; the whole of make test keeps within CI's
+// 35 minutes on 2 cores).
 func navSample(primary bool) int {
 	if v, err := strconv.Atoi(os.Getenv("TIMELENS_NAV_SAMPLE")); err == nil && v >= 0 {
 		return v
 	}
 	if primary {
-		return 40
+		return 20
 	}
-	return 12
+	return 6
 }
 
 func navTail(s string, n int) string {

@@ -278,7 +278,7 @@ func (s *crashSession) end() {
 	s.noStrays()
 }
 
-// TestLSPSurvivesGDBKilledAtRandomMoments kills gdb 20 times, each at a
+// TestLSPSurvivesGDBKilledAtRandomMoments kills gdb 10 times, each at a
 // random moment of a run of steps, hints and hovers (the seed is logged;
 // TIMELENS_RESTART_SEED repeats a run). Every step is checked against the
 // oracle, before and after each kill.
@@ -296,7 +296,7 @@ func TestLSPSurvivesGDBKilledAtRandomMoments(t *testing.T) {
 	var took []time.Duration
 	inFlight, shifts := 0, 0
 	gdb := s.gdb(0)
-	for round := 1; round <= 20; round++ {
+	for round := 1; round <= 10; round++ {
 		// A run of requests, on its own goroutine as an editor sends them.
 		ops := 3 + rng.IntN(5)
 		var wg sync.WaitGroup
