@@ -36,7 +36,7 @@ test-sandbox:
 ## CPython 3.14)
 test-root: build
 	scripts/root-tests
-	scripts/root-tests --suite sid --run 'Oracle|RenderBig|Navigate|BackendSteps|LastWrite|Transcript' ./pyext
+	scripts/root-tests --suite sid --run 'Oracle|RenderBig|Navigate|BackendSteps|LastWrite|Transcript|RunToLine' ./pyext
 
 ## test-editors: real editors against real sessions, all at once: Neovim 0.10 and
 ## Emacs 30.1 (trixie root), Neovim 0.12, Emacs 30.2 and Helix 25.07 (sid root),

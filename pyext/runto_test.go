@@ -138,7 +138,9 @@ func TestRunToLine(t *testing.T) {
 	pys := gdbtest.SuitePythons(t, false)
 	for i, py := range pys {
 		python := py.Path
-		primary := i == len(pys)-1
+		// Trixie's own CPython (the last of its suite) runs every program; the
+		// other Pythons, sid's 3.14 too, run those of runtoOn.
+		primary := i == len(pys)-1 && py.Suite == "trixie"
 		sample, nconds := runtoSample(primary)
 		t.Run(py.Label, func(t *testing.T) {
 			t.Parallel()
