@@ -5,15 +5,18 @@ GO ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build test test-host test-root test-sandbox test-editors test-vscode screenshots fuzz bench demo demo-nvim clean vscode
+.PHONY: build test test-host test-root test-root-trixie test-root-sid test-sandbox test-editors test-vscode screenshots fuzz bench demo demo-nvim clean vscode
 
 ## build: the timelens binary, static, in bin/
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o bin/timelens ./cmd/timelens
 
-## test: host unit tests, then the debugger tests inside the Debian test root
-## (built on first use, reused after)
-test: test-host test-sandbox test-root test-editors vscode
+## test: host unit tests, then the debugger tests inside the Debian test roots
+## (built on first use, reused after): trixie's, then sid's beside the editor
+## tests (those wait on editors and sessions more than they compute; CI's whole
+## run keeps within 35 minutes on 2 cores)
+test: test-host test-sandbox test-root-trixie
+	$(MAKE) --no-print-directory -j2 -O test-root-sid test-editors
 
 test-host:
 	$(GO) vet ./...
@@ -34,8 +37,12 @@ test-sandbox:
 ## (gdb 16; CPython 3.10-3.13: pyenv's shared builds, bookworm's 3.11,
 ## trixie's 3.13), and the gdb side's reading and navigation in sid (gdb 18,
 ## CPython 3.14)
-test-root: build
+test-root: test-root-trixie test-root-sid
+
+test-root-trixie: build
 	scripts/root-tests
+
+test-root-sid: build
 	scripts/root-tests --suite sid --run 'Oracle|RenderBig|Navigate|BackendSteps|LastWrite|Transcript|RunToLine' ./pyext
 
 ## test-editors: real editors against real sessions, all at once: Neovim 0.10 and
