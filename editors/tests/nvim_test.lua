@@ -342,7 +342,10 @@ do
     asked = opts.prompt
     on_confirm('i == 0')
   end
-  err, p = run(tl.runBackUntil, nil)
+  -- No condition: runBackUntil asks for one (a nil in run's varargs would be lost).
+  err, p = run(function(cb)
+    return tl.runBackUntil(nil, cb)
+  end)
   vim.ui.input = input
   check('Run Back Until… asks for the condition and runs back to i == 0',
     asked ~= nil and err == nil and p and p.line == body - 1 and p.locals.i == '0', flat({ asked, err or p }))

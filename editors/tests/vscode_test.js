@@ -74,14 +74,19 @@ async function palette(page, title) {
   await page.keyboard.press('F1');
   await shown(page.locator('.quick-input-widget:not([style*="display: none"]) input'), 'the command palette (F1)');
   await page.keyboard.type(title);
-  const row = page.locator('.quick-input-list .monaco-list-row.focused .label-name');
-  const label = await until(page, async () => (await row.count()) ? (await row.first().textContent()).replace(/\u00a0/g, ' ') : '',
-    (t) => t === title || t.startsWith(`${title} (`));
-  if (label !== title && !label.startsWith(`${title} (`)) {
+  // The entry whose label is title (the palette may focus another that
+  // matches, a recently used one first: "Reverse Run to Cursor" for "Run to
+  // Cursor").
+  const rows = page.locator('.quick-input-list .monaco-list-row');
+  const labels = async () => (await rows.locator('.label-name').allTextContents()).map((t) => t.replace(/\u00a0/g, ' '));
+  const fits = (t) => t === title || t.startsWith(`${title} (`);
+  const seen = await until(page, labels, (ls) => ls.some(fits));
+  const i = seen.findIndex(fits);
+  if (i < 0) {
     await page.keyboard.press('Escape');
-    throw new Error(`the command palette has no "${title}" (focused entry: "${label}")`);
+    throw new Error(`the command palette has no "${title}" (entries: ${seen.map((t) => `"${t}"`).join(', ') || 'none'})`);
   }
-  await page.keyboard.press('Enter');
+  await rows.nth(i).click();
 }
 
 // position(page): "function:line" of the status bar item ("main:23 @4711").
