@@ -450,11 +450,7 @@ func (t *Timeline) walkOn(ctx context.Context, frame Frame, stack int, events []
 			}
 			return nil, err
 		}
-		at, err := t.b.Now(ctx)
-		if err != nil {
-			return nil, err
-		}
-		s, err := t.b.State(ctx)
+		at, s, err := t.nowState(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -532,11 +528,7 @@ func (t *Timeline) latestCall(ctx context.Context, function string, now Time) (*
 	if err := t.b.Call(ctx, function, false); err != nil {
 		return nil, err
 	}
-	entry, err := t.b.Now(ctx)
-	if err != nil {
-		return nil, err
-	}
-	s, err := t.b.State(ctx)
+	entry, s, err := t.nowState(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -770,4 +762,17 @@ func mergeHints(hints, more []LineHint) []LineHint {
 	}
 	slices.SortFunc(out, func(a, b LineHint) int { return a.Line - b.Line })
 	return out
+}
+
+// nowState reads the backend's time and what it shows there.
+func (t *Timeline) nowState(ctx context.Context) (Time, *Snapshot, error) {
+	at, err := t.b.Now(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	s, err := t.b.State(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	return at, s, nil
 }
