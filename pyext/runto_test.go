@@ -262,7 +262,7 @@ func TestRunToLineBackend(t *testing.T) {
 	prog := filepath.Join(navDir(t), "calls.py")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	b, err := Open(ctx, Options{Kind: gdbmi.KindGDB, Debugger: gdb, Python: python, Program: prog})
+	b, err := Open(ctx, Options{Kind: gdbmi.KindGDB, Debugger: gdb, Python: python, Program: prog, RecordFrom: "main"})
 	if err != nil {
 		t.Fatal(err)
 	}
