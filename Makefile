@@ -43,7 +43,7 @@ test-root-trixie: build
 	scripts/root-tests
 
 test-root-sid: build
-	scripts/root-tests --suite sid --run 'Oracle|RenderBig|Navigate|BackendSteps|LastWrite|Transcript|RunToLine$$' ./pyext
+	scripts/root-tests --suite sid --run 'Oracle|RenderBig|Navigate|BackendSteps|LastWrite|Transcript|RunToLine' ./pyext
 
 ## test-editors: real editors against real sessions, all at once: Neovim 0.10 and
 ## Emacs 30.1 (trixie root), Neovim 0.12, Emacs 30.2 and Helix 25.07 (sid root),

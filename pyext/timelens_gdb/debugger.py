@@ -88,8 +88,11 @@ def end_mi_command():
 
 def resume(cmd):
     """Run a command that resumes the program (continue, stepi, record goto, ...);
-    its console output, or "" when it ran uncaptured (see above)."""
-    if _UNCAPTURED[0]:
+    its console output, or "" when it ran uncaptured (see above). `record goto`
+    only repositions the replay (gdb says no ^running for it), so it leaves the
+    first real resumption to run uncaptured: a command that went to the
+    window's start and then continued (line runs) got no result record."""
+    if _UNCAPTURED[0] and cmd.split()[:2] != ["record", "goto"]:
         _UNCAPTURED[0] = False
         gdb.execute(cmd, to_string=False)
         return ""
