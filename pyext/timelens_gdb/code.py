@@ -218,6 +218,7 @@ class CodeInfo:
             self.firsttraceable = entry
         self._linetable_ptr = memory.u64(addr + L.co_linetable)
         self.tab, self.ft = self._event_table(L, t, ops, args, starts, entry)
+        self._event_starts = None
         # Superinstructions (3.11, 3.12): the first halves, which a quickened
         # code object may have fused with the next instruction.
         self.fusable = None
@@ -369,6 +370,13 @@ class CodeInfo:
         return None
 
     # -- line events -----------------------------------------------------------
+    def event_starts(self):
+        """(index, line) of each instruction that is a line event when it runs
+        from elsewhere (an instruction start with the event bit), in order."""
+        if self._event_starts is None:
+            self._event_starts = [(k, self.lines[k]) for k in range(self.n) if self.is_start[k] and self.tab[k] & 4]
+        return self._event_starts
+
     def is_event(self, i, p):
         """Instruction i starting right after instruction p (-1: none yet) of the
         same frame is a sys.settrace line event."""

@@ -153,6 +153,20 @@ def parse_time(out):
     return (int(m.group(1)),) if m else None
 
 
+def time_string(st):
+    """A State's time as the Go side writes it (gdbmi's canonical forms): gdb's
+    instruction number, rr's EVENT:TICKS, UDB's BBCOUNT or BBCOUNT:0xPC."""
+    t = st[1]
+    if t is None:
+        raise TimelensError("internal", "the debugger did not say the time")
+    k = kind()
+    if k == "gdb":
+        return "%d" % t[0]
+    if k == "rr":
+        return "%d:%d" % t
+    return "%d:0x%x" % t if t[1] else "%d" % t[0]
+
+
 def udb_now():
     """UDB's time as (bbcount, pc), or None."""
     return parse_time(_console(spec()["time_commands"]))

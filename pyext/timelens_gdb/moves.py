@@ -391,11 +391,18 @@ def refuse(m, state, code, message, **fields):
     return TimelensError(code, message, **fields)
 
 
-def _start(reverse):
+def begin(reverse):
+    """A move's start: its clock, the state a refused move goes back to
+    (check_replayable), the stop counters reset."""
     t0 = time.time()
     state = check_replayable(reverse)
     _set_var("tl_n", 0)
     _PYCOUNT[0] = 0
+    return t0, state
+
+
+def _start(reverse):
+    t0, state = begin(reverse)
     return t0, state, Mover(reverse)
 
 

@@ -78,8 +78,7 @@ class Target:
             return got[1]
         idx = frozenset()
         if self.same_file(ci.filename):
-            idx = frozenset(k for k in range(ci.n)
-                            if ci.is_start[k] and ci.tab[k] & 4 and ci.lines[k] == self.line)
+            idx = frozenset(k for k, ln in ci.event_starts() if ln == self.line)
         if len(self.codes) > 100000:
             self.codes.clear()
         self.codes[ci.addr] = (ci, idx)
@@ -296,44 +295,22 @@ def _reach(target, reverse, state, t0):
     raise _no_run(target, reverse, r)
 
 
-def _start(reverse):
-    t0 = time.time()
-    try:
-        state = moves.check_replayable(reverse)
-    except TimelensError as e:
-        if e.code == "edge":
-            return t0, None
-        raise
-    gdb.set_convenience_variable("tl_n", 0)
-    moves._PYCOUNT[0] = 0
-    return t0, state
-
-
 def run_to_line(file, line, reverse, cond_text=None):
     """-timelens-run-to-line: to the next (previous) line event at file:line
     (1-based) where cond_text holds."""
     cond = condition.compile(cond_text) if cond_text else None
     target = Target(file, line, cond)
     check_line(target)
-    t0, state = _start(reverse)
-    if state is None:
-        raise _no_run(target, reverse, None)
+    try:
+        t0, state = moves.begin(reverse)
+    except TimelensError as e:
+        if e.code == "edge":  # at the window's end (start) already: nothing later (earlier)
+            raise _no_run(target, reverse, None)
+        raise
     return _reach(target, reverse, state, t0)
 
 
 # -- every run of a line ----------------------------------------------------------
-
-def time_string(st):
-    """A time of debugger.record_state as the Go side writes it (gdbmi's Raw:
-    gdb's instruction number, rr's EVENT:TICKS, UDB's BBCOUNT[:0xPC])."""
-    t = st[1]
-    kind = debugger.kind()
-    if kind == "rr":
-        return "%d:%d" % t
-    if kind == "udb":
-        return "%d:0x%x" % t if t[1] else "%d" % t[0]
-    return "%d" % t[0]
-
 
 def _describe(target, names, limit):
     """The run of the line now: its time, function, depth, and the values the
@@ -342,7 +319,7 @@ def _describe(target, names, limit):
     st = debugger.record_state()
     top = frames.visible_frames(complete=True)
     f, ci = top[0]
-    out = {"time": time_string(st), "function": ci.qualname, "depth": len(top) - 1, "assigned": {}}
+    out = {"time": debugger.time_string(st), "function": ci.qualname, "depth": len(top) - 1, "assigned": {}}
     if not names:
         return out
     try:
@@ -458,8 +435,7 @@ def check_line(target):
     # A code object of the file spans the line but has no line event there.
     spans = [ci for ci in codes if _span(ci)[0] <= target.line <= _span(ci)[1]]
     if spans:
-        near = sorted({ci.lines[k] for ci in spans for k in range(ci.n)
-                       if ci.is_start[k] and ci.tab[k] & 4 and ci.lines[k] > target.line})
+        near = sorted({ln for ci in spans for _k, ln in ci.event_starts() if ln > target.line})
         hint = "; the next line that has one is %d" % near[0] if near else ""
         raise TimelensError("no-code", "line %d of %s has no line event: no instruction starts it (a continuation "
                             "line, `else:`, a decorator or the like)%s" % (
@@ -469,7 +445,7 @@ def check_line(target):
 
 def _span(ci):
     """The first and last line of code ci's line events."""
-    lines = [ci.lines[k] for k in range(ci.n) if ci.is_start[k] and ci.tab[k] & 4 and ci.lines[k] > 0]
+    lines = [ln for _k, ln in ci.event_starts() if ln > 0]
     return (min(lines), max(lines)) if lines else (0, -1)
 
 

@@ -154,7 +154,7 @@ class Walk:
         for name in [n for n in c.vars if n not in seen]:
             del c.vars[name]
             changed.append([name, None, None])
-        return [time_string(debugger.record_state()), c.id, ci.line_at(frames.ip_index(f, ci)), self.depth, changed]
+        return [debugger.time_string(debugger.record_state()), c.id, ci.line_at(frames.ip_index(f, ci)), self.depth, changed]
 
     def fraction(self):
         """How far the walk is through the window (gdb's instruction numbers), or -1."""
@@ -239,16 +239,3 @@ def walk_on(max_events=MAX_EVENTS, seconds=MAX_SECONDS):
 def _instruction(st):
     """gdb record full's instruction number of a State, else None (rr, UDB)."""
     return st[1][0] if debugger.kind() == "gdb" and st[1] else None
-
-
-def time_string(st):
-    """A State's time as the Go side writes it (gdbmi's canonical forms): gdb's
-    instruction number, rr's EVENT:TICKS, UDB's BBCOUNT or BBCOUNT:0xPC."""
-    t = st[1]
-    if t is None:
-        raise TimelensError("internal", "walk: the debugger did not say the time")
-    if debugger.kind() == "gdb":
-        return "%d" % t[0]
-    if debugger.kind() == "rr":
-        return "%d:%d" % t
-    return "%d:0x%x" % t if t[1] else "%d" % t[0]
