@@ -77,7 +77,7 @@ def _moved(r, owner, attr, slot):
     evaluation loop began (reverse-finish out of them, at most _MAX_UNWIND);
     found there, the search goes on from that earlier time; not found, it is
     the attribute's creation and time goes back to the write."""
-    found = _lookup(r, owner, attr)
+    found, before = _lookup(r, owner, attr), None
     if found is None:
         before = debugger.record_state()
         for _ in range(_MAX_UNWIND):
@@ -91,11 +91,9 @@ def _moved(r, owner, attr, slot):
             found = _lookup(Reader(), owner, attr)
             if found is not None:
                 break
-        if found is None or found[1] == slot or found[2] == "class":
+    if found is None or found[1] == slot or found[2] == "class":
+        if before is not None:
             debugger.restore(before)
-            return None
-        return found[1]
-    if found[1] == slot or found[2] == "class":
         return None
     return found[1]
 

@@ -316,11 +316,8 @@ class Mover:
                 # process live (and record more, or let it exit): never do that while
                 # navigating.
                 return "edge"
-            stops().last = None
             _set_var("tl_h", 0)
-            self.stops += 1
-            resume("reverse-continue" if self.reverse else "continue")
-            ev = stops().last
+            ev = self.resume_once()
             if isinstance(ev, gdb.BreakpointEvent):
                 # Under record full gdb cannot tell which watchpoint fired, and the
                 # event lists every watchpoint it checked (also at the end of
@@ -338,6 +335,13 @@ class Mover:
             if isinstance(ev, gdb.SignalEvent) and not debugger.end_signal(ev.stop_signal, self.reverse):
                 return "signal"
             return "edge"
+
+    def resume_once(self):
+        """One (reverse-)continue, counted; gdb's stop event (None: no stop event)."""
+        stops().last = None
+        self.stops += 1
+        resume("reverse-continue" if self.reverse else "continue")
+        return stops().last
 
     def land_ip(self):
         """At an ip watchpoint stop: make the machine state the forward one."""

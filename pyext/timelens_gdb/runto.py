@@ -38,7 +38,6 @@ import gdb
 
 from . import condition, debugger, frames, moves, source
 from .code import code_info, is_code, pytuple
-from .debugger import resume, stops
 from .errors import TimelensError, bad_argument
 from .moves import MoveWatch
 from .values import DEFAULT_LIMIT, Reader, render
@@ -196,10 +195,7 @@ class Runner(moves.Mover):
         self.w_cf.hit, self.w_cf.drop = None, False
         if self.w_ip is not None:
             self.w_ip.hit = self.w_ip.lost = False
-        stops().last = None
-        self.stops += 1
-        resume("reverse-continue" if self.reverse else "continue")
-        ev = stops().last
+        ev = self.resume_once()
         if isinstance(ev, gdb.BreakpointEvent):
             if moves.at_window_end():
                 return "edge"
