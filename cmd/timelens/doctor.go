@@ -242,9 +242,12 @@ func (d *doctor) run(ctx context.Context) doctorReport {
 	}
 	rep.Backends = []backendResult{
 		tools("gdb", "gdb", "gdb-reverse"),
-		tools("rr", "rr", "rr-record", "gdb"),
+		tools("rr", "rr", "rr-record", "gdb", "hw-watchpoints"),
 		tools("udb", "udb"),
 	}
+	// The Python lines speak of the backends whose tools work, whether or
+	// not some Python navigates with them (each line gives its probe's error).
+	toolsWork := slices.Clone(rep.Backends)
 	for _, b := range rep.Backends[1:] {
 		if b.Works {
 			d.probeAll(ctx, gdbmi.Kind(b.Name), pythons)
@@ -263,7 +266,7 @@ func (d *doctor) run(ctx context.Context) doctorReport {
 		}
 	}
 	for _, p := range pythons {
-		p.conclude(rep.Backends)
+		p.conclude(toolsWork)
 		rep.Pythons = append(rep.Pythons, p.pythonReport)
 	}
 
@@ -319,8 +322,66 @@ func (d *doctor) checkGDB(ctx context.Context, py *interp.Info) ([]check, string
 		return []check{found, probe}, path, ""
 	}
 	found.Status, found.Detail = statusOK, fmt.Sprintf("%s, %s", path, v.Text)
+	var wp check
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		wp = d.probeWatchpoints(ctx, path)
+	}()
 	probe = d.probeReverse(ctx, path, v, py)
-	return []check{found, probe}, path, v.String()
+	<-done
+	return []check{found, probe, wp}, path, v.String()
+}
+
+// probeWatchpoints says whether hardware watchpoints fire while a program
+// runs live here: gdb watches the stack slot that the dynamic loader's first
+// instruction-after-next writes (`_start: mov %rsp,%rdi; call _dl_start`
+// pushes a return address there) and continues. On some machines (AMD EPYC
+// under the PVM hypervisor) gdb accepts the watchpoint, the CPU never
+// triggers it and /bin/true runs to its end. timelens does not need them:
+// it uses watchpoints only in gdb's record full replay, where record full
+// checks each replayed write itself. rr's replay uses the debug registers.
+func (d *doctor) probeWatchpoints(ctx context.Context, gdb string) check {
+	c := check{ID: "hw-watchpoints", Title: "hardware watchpoints"}
+	ctx, cancel := context.WithTimeout(ctx, d.to.GDBProbe)
+	defer cancel()
+	fail := func(step string, err error) check {
+		c.Status, c.Detail = statusSkip, fmt.Sprintf("not probed: %s: %v", step, err)
+		return c
+	}
+	s, err := gdbmi.Start(ctx, gdbmi.Config{GDB: gdb, Program: "/bin/true", Logger: d.log})
+	if err != nil {
+		return fail("starting gdb", err)
+	}
+	defer s.Close()
+	if _, err := s.ExecConsole(ctx, "starti"); err != nil {
+		return fail("starti", err)
+	}
+	said, err := s.Console(ctx, "watch -l *(long *)($sp - 8)")
+	if err != nil {
+		return fail("watch", err)
+	}
+	if !strings.Contains(said, "Hardware watchpoint") {
+		c.Status, c.Detail = statusSkip, "gdb sets only software watchpoints here ("+strings.TrimSpace(said)+"); timelens uses watchpoints only in record full replay, where they work either way"
+		return c
+	}
+	ev, err := s.Exec(ctx, "-exec-continue")
+	d.log.Debug("watchpoint probe", zap.String("reason", ev.Reason), zap.String("output", ev.Console), zap.Error(err))
+	switch {
+	case err != nil:
+		return fail("continue", err)
+	case ev.Reason == "watchpoint-trigger":
+		c.Status = statusOK
+		c.Detail = "fire while a program runs live (a watched stack slot stopped /bin/true at its first call)"
+	case strings.HasPrefix(ev.Reason, "exited"):
+		c.Status = statusSkip
+		c.Detail = "never fire while a program runs live (gdb accepts them, the CPU does not trigger them: " +
+			"seen on AMD EPYC under the PVM hypervisor). timelens does not need them: gdb record full checks " +
+			"each replayed write itself, and nothing timelens runs live uses one. rr's replay needs them"
+	default:
+		return fail("continue", fmt.Errorf("/bin/true stopped (%s)", orDefault(ev.Reason, "no reason given")))
+	}
+	return c
 }
 
 // probeReverse makes gdb record a few thousand instructions of a real

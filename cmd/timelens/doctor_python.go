@@ -192,7 +192,8 @@ func (p *foundPython) setProbe(kind gdbmi.Kind, err error) {
 }
 
 // conclude writes the interpreter's line from its build and the probes with
-// the backends that work.
+// the backends whose tools work here: a failed probe says its own error, and
+// "not probed: no backend works here" means no backend's tools work.
 func (p *foundPython) conclude(backends []backendResult) {
 	var facts []string
 	if p.Version != "" {

@@ -115,6 +115,19 @@ func TestDoctorOnThisMachine(t *testing.T) {
 		t.Logf("gdb %d.%d on a CPU without AMX: %+v", major, minor, reverse)
 	}
 
+	// Whether hardware watchpoints fire here is said, and agrees with the
+	// machine: make test runs the root's tests under scripts/no-hw-watchpoints
+	// and says so (TIMELENS_HW_WATCHPOINTS=never).
+	wp := rep.check(t, "hw-watchpoints")
+	switch want := os.Getenv("TIMELENS_HW_WATCHPOINTS"); {
+	case want == "never" && (wp.Status != statusSkip || !strings.Contains(wp.Detail, "never fire while a program runs live")):
+		t.Errorf("hardware watchpoints never fire here (scripts/no-hw-watchpoints), yet doctor says %+v", wp)
+	case want == "fire" && (wp.Status != statusOK || !strings.Contains(wp.Detail, "fire while a program runs live")):
+		t.Errorf("hardware watchpoints fire here, yet doctor says %+v", wp)
+	case !strings.Contains(wp.Detail, "fire while a program runs live") && !strings.Contains(wp.Detail, "software watchpoints"):
+		t.Errorf("hardware watchpoints: %+v", wp)
+	}
+
 	// Every Python line says what it is and, for one that does not
 	// navigate with a backend that works, why.
 	for _, p := range rep.Pythons {
@@ -344,5 +357,29 @@ func TestDoctorListsTheProgramsPython(t *testing.T) {
 	p := rep.python(t, exe)
 	if !slices.Contains(p.FoundAs, "the program's") || p.Version == "" || (p.Build != "static" && p.Build != "shared") {
 		t.Errorf("the program's interpreter %s: %+v", py, p)
+	}
+}
+
+// A Python whose probe failed with a backend whose tools work says that
+// probe's own error; "not probed: no backend works here" is only for a
+// machine where no backend's tools work.
+func TestDoctorPythonLineShowsItsProbesError(t *testing.T) {
+	probeErr := errors.New("recording: main was never called before the program exited")
+	newPython := func() *foundPython {
+		return &foundPython{pythonReport: pythonReport{Executable: "/usr/bin/python3.13", Version: "3.13.5", Build: "static"},
+			info: &interp.Info{Major: 3, Minor: 13}, build: interp.Build{DebugSymbols: "/usr/lib/debug/x.debug"},
+			probes: map[string]error{"gdb": probeErr}}
+	}
+	p := newPython()
+	p.conclude([]backendResult{{Name: "gdb", Works: true}, {Name: "rr", Why: "rr not found"}, {Name: "udb", Why: "udb not found"}})
+	if p.Status != statusFail || !strings.Contains(p.Detail, "gdb cannot navigate it ("+probeErr.Error()+")") ||
+		strings.Contains(p.Detail, "not probed") || p.Fix == "" {
+		t.Errorf("a failed probe with a working gdb: %+v", p.pythonReport)
+	}
+	p = newPython()
+	p.probes = map[string]error{}
+	p.conclude([]backendResult{{Name: "gdb", Why: "gdb reverse execution: cannot"}, {Name: "rr", Why: "rr not found"}})
+	if p.Status != statusSkip || !strings.Contains(p.Detail, "not probed: no backend works here") {
+		t.Errorf("no backend's tools work: %+v", p.pythonReport)
 	}
 }

@@ -19,7 +19,11 @@ func explain(err error) error {
 		if fn == "" {
 			fn = "the main module"
 		}
-		return &explained{e, fmt.Sprintf("recording: %s was never called before the program exited; check the --record-from name (a function the program calls), or leave --record-from out to record from the first line", fn)}
+		before := "before the program exited"
+		if ended := e.Field("ended"); ended != "" && ended != "exited" {
+			before = "before the program stopped (" + ended + ")"
+		}
+		return &explained{e, fmt.Sprintf("recording: %s was never called %s; check the --record-from name (a function the program calls), or leave --record-from out to record from the first line", fn, before)}
 	case pyext.CodeNoDebugSymbols:
 		said := e.Field("detail")
 		if said == "" {

@@ -60,6 +60,11 @@ type Config struct {
 	Logger *zap.Logger
 	// Progress, when set, hears what is being done while the session starts.
 	Progress func(msg string)
+	// Recorded, when set, hears what the gdb backend says of the window it
+	// recorded (-timelens-record-window's reply: why it ended, how many
+	// instructions, how long each start-up phase took), before the session
+	// opens on it.
+	Recorded func(window map[string]any)
 	// Index builds the window's line index in the background once the
 	// session has started (history.Timeline.BuildIndex), in a debugger of
 	// its own: over a copy of gdb's log of the window (saved before the
@@ -141,6 +146,9 @@ func Open(ctx context.Context, c Config) (*history.Timeline, error) {
 	b, err := open(ctx, c.Progress)
 	if err != nil {
 		return nil, err
+	}
+	if pb, ok := b.(*pyext.Backend); ok && c.Recorded != nil && pb.Window != nil {
+		c.Recorded(pb.Window)
 	}
 	var walker *pyext.Walker
 	var noIndex error

@@ -266,6 +266,27 @@ COMMANDS = {
 }
 
 
+# gdb's words for a process that is gone (it exited, or was killed).
+_NO_PROCESS = ("No registers.", "The program is not being run.", "No thread selected.",
+               "Cannot access memory at address")
+
+
+def gdb_refused(e):
+    """A gdb error that escaped the command, in the user's words: gdb's own
+    text goes in the detail field (logs), never in the message."""
+    text = str(e)
+    alive = True
+    try:
+        alive = gdb.selected_inferior().pid != 0
+    except gdb.error:
+        alive = False
+    if not alive or any(text.startswith(w) for w in _NO_PROCESS[:3]):
+        return TimelensError("no-process", "the program is not running any more (it exited or was killed); "
+                             "start the session again", detail="gdb: " + text)
+    return TimelensError("internal", "gdb refused a command timelens sent it (a timelens bug: the log, "
+                         "--log-level debug, has gdb's words)", detail="gdb: " + text)
+
+
 def run(fn, argv):
     """Runs a command: its reply as a dict, or a TimelensError for every failure
     (never a Python traceback)."""
@@ -277,7 +298,7 @@ def run(fn, argv):
     except Unreadable as e:
         raise TimelensError("unreadable", "%s (is the process at a consistent point?)" % e)
     except gdb.error as e:
-        raise TimelensError("internal", "gdb: %s" % e)
+        raise gdb_refused(e)
     except Exception as e:
         moves.sweep()
         raise TimelensError("internal", "timelens internal error: %s: %s" % (type(e).__name__, e))

@@ -177,3 +177,41 @@ def def_line(path, firstlineno, name):
                 lines.setdefault(("<lambda>", node.lineno), node.lineno)
         entry["deflines"] = lines
     return lines.get((name, firstlineno), firstlineno)
+
+
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+
+
+def made_once_from(path, firstlineno):
+    """The first line of the module-level statement that makes the function
+    whose code begins at firstlineno (its def, or the class it is a method
+    of; decorators included), when only the main module's own run of that
+    line can make it, once: not inside a loop or another function. None
+    otherwise, or without the source. While the module's frame is before
+    that line, the function does not exist yet (window.py's import run-over)."""
+    tree, _ = _parsed(path)
+    if tree is None:
+        return None
+
+    def first_line(node):
+        return min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+
+    def contains(node):
+        end = getattr(node, "end_lineno", None) or node.lineno
+        return first_line(node) <= firstlineno <= end
+
+    top = next((s for s in tree.body if contains(s)), None)
+    if top is None:
+        return None
+    node, depth = top, 0
+    while node is not None and depth < 100:
+        if isinstance(node, _LOOPS):
+            return None
+        if isinstance(node, _FUNCTIONS) and first_line(node) != firstlineno:
+            return None  # made by another function, at each of its calls
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and first_line(node) == firstlineno:
+            return first_line(top)
+        node = next((c for c in ast.iter_child_nodes(node) if isinstance(c, ast.stmt) and contains(c)), None)
+        depth += 1
+    return None

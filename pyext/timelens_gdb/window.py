@@ -1,22 +1,40 @@
 """The recorded window (gdb record full): run at full speed to where the user
 wants history to begin, record from there, and end where recording must end.
 
-  1. Start-up at full speed to the function that runs the main script (the
-     table's run_main; with a shared libpython its breakpoint resolves when the
+Everything before recording runs live, and no watchpoint is ever inserted
+while the process runs live: on some machines (AMD EPYC under the PVM
+hypervisor) hardware watchpoints are accepted and never fire, and gdb's
+software watchpoints single-step. Watchpoints work everywhere in record full
+replay, which is where the moves use them. So start-up stops only at
+breakpoints (machine code), each phase exact:
+
+  1. At full speed to the function that runs the main script (the table's
+     run_main; with a shared libpython its breakpoint resolves when the
      library loads).
-  2. To the first call of FUNC (co_qualname or bare co_name; generator
-     functions: the first resume) or of the main module: breakpoints where every
-     call starts (RESUME's handlers, 3.11+; the evaluator's entry, 3.10),
-     filtered in Python; or, where the first run of a code object quickens its
-     RESUME in place (3.13+) and FUNC's code objects are constants of the main
-     module, a 1-byte watchpoint on each, with no stop before.
-  3. To that frame's first line event (a few instructions, live).
-  4. `record full` until the main module returns, a system call record full
-     cannot follow (catchpoints), about LIMIT instructions, or SECONDS elapse;
-     then back to the window's start. The reply says why the window ended
+  2. To the first call of the main module's code, at the breakpoints where
+     calls start (the table's RESUME labels, 3.11+; the evaluator's entry,
+     3.10), filtered in Python: few hits.
+  2b. With --record-from FUNC: to its first call. Its code objects are found
+     among the main script's constants (else FUNC is searched by name, in
+     any module), and the call-start breakpoints stop where one of them
+     starts (gdb's own condition on the starting frame's code; generators
+     and coroutines: the first resumption, which is the first run of their
+     RESUME). Where RESUME quickens (3.11: after 8 runs, 3.13+: at its first
+     run) the labels see few runs per code object; 3.12 and 3.10 see every
+     call. So imports are run over (a breakpoint on the import's entry, then
+     one where it returns) while the main module has not yet reached the
+     statement that makes FUNC's functions: until then none exists, and no
+     import can call one. (Not where a loop or a function makes them.)
+  3. To that frame's first line event: a few dozen machine instructions,
+     nexti by nexti, with the line-event rule applied at each change of the
+     frame's position.
+  4. `record full` until the main module's evaluation returns (a breakpoint
+     where it returns to its C caller), a system call record full cannot
+     follow (catchpoints), about LIMIT instructions, or SECONDS elapse; then
+     back to the window's start. The reply says why the window ended
      (window_end) and, when early, where the program's own code was then
      (window_end_at: a second thread started by the line that called
-     Thread.start()).
+     Thread.start()), and how long each live phase took (phases).
 """
 
 import os
@@ -27,7 +45,7 @@ import time
 
 import gdb
 
-from . import debugger, frames, layout, memory, moves
+from . import debugger, frames, layout, memory, moves, source
 from .code import code_info, is_code, pystr, pytuple
 from .debugger import resume, stops
 from .errors import TimelensError
@@ -52,10 +70,48 @@ def syscall_name(number):
         gdb.execute("delete %s" % m.group(1), to_string=True)
     return "number %d" % number
 CHECK_SECONDS = 0.25
+# Phase 3 steps over at most this many machine instructions (nexti) from a
+# call's start to its first line event: about 30 (3.11+) to 90 (3.10).
+MAX_FIRST_EVENT_STEPS = 20000
+
+
+# -- finding FUNC in the main script ------------------------------------------------
+
+class Target:
+    """What the search for the first call of FUNC (None: of the main module)
+    looks for: the code objects named FUNC in the main script (codes, by
+    address), else any code object of that name (by name, in any module).
+    made_from: the first line of the main module's statement that makes
+    every one of FUNC's functions, once (source.made_once_from), or None."""
+
+    def __init__(self, func, codes=(), made_from=None):
+        self.func = func
+        self.codes = list(codes)
+        self.made_from = made_from
+
+    def label(self):
+        return self.func or "the main module"
+
+    def matches(self, co):
+        """Code object co is one of FUNC's (its address or its name)."""
+        if self.codes:
+            return co in self.codes
+        name, _ = _code_names(co)
+        if name != self.func.rsplit(".", 1)[-1]:
+            return False
+        return moves.matches(code_info(co), self.func)
+
+
+def _code_names(co):
+    """(co_name, co_qualname or None) of a code object, read without decoding it."""
+    L = layout.get()
+    qual = pystr(memory.u64(co + L.co_qualname)) if L.co_qualname is not None else None
+    return pystr(memory.u64(co + L.co_name)), qual
 
 
 def find_codes(code_addr, func, depth=0, out=None):
-    """Code objects named func among the constants of a code object, recursively."""
+    """The addresses of the code objects named func among the constants of a
+    code object, recursively."""
     L = layout.get()
     out = [] if out is None else out
     if depth > 20:
@@ -63,57 +119,61 @@ def find_codes(code_addr, func, depth=0, out=None):
     consts = memory.u64(code_addr + L.co_consts)
     if not consts:
         return out
+    bare = func.rsplit(".", 1)[-1]
     for o in pytuple(consts)[:100000]:
-        if is_code(o):
-            ci = code_info(o)
-            if ci.qualname == func or ci.name == func:
-                out.append(ci)
-            find_codes(o, func, depth + 1, out)
+        if not is_code(o):
+            continue
+        name, qual = _code_names(o)
+        if name == bare and (qual is None or qual == func or name == func):
+            if qual is not None or moves.matches(code_info(o), func):
+                out.append(o)
+        find_codes(o, func, depth + 1, out)
     return out
 
 
-def _is_start(f, func):
-    """Frame f starts a call of func (None: of the main module's code)."""
+def _is_start(f, target):
+    """Frame f starts a call of the target (not the creation of a generator,
+    not a resumption)."""
     ci = frames.code_of(f)
     if ci is None:
         return False
-    if func is None:
-        ok = ci.name == "<module>" and not ci.filename.startswith("<")
+    if target.func is None:
+        ok = ci.name == "<module>" and ci.has_source
     else:
-        ok = moves.matches(ci, func) and not moves.creates_generator(f, ci)
+        ok = target.matches(ci.addr) and not moves.creates_generator(f, ci)
     return ok and frames.fresh(f, ci)
 
 
-class CallStart(gdb.Breakpoint):
-    """A breakpoint where calls start: stops at the first call of FUNC (or of
-    the main module). frame() reads the starting frame at the stop."""
+# -- live stops: breakpoints only ----------------------------------------------------
 
-    def __init__(self, spec, func, frame):
-        super().__init__(spec, internal=True)
-        self.silent = True
-        self.func = func
-        self.frame = frame
-        self.hits = 0
-        self.matched = False
-        self.f = None
-
-    def stop(self):
-        self.hits += 1
-        try:
-            f = self.frame()
-            self.matched = _is_start(f, self.func)
-            if self.matched:
-                self.f = f
-            return self.matched
-        except (gdb.MemoryError, gdb.error, TimelensError):
-            return False
+def _breakpoint(spec, condition=None):
+    """An internal, silent breakpoint (None where spec names nothing here)."""
+    try:
+        b = gdb.Breakpoint(spec, internal=True)
+    except (gdb.error, RuntimeError):
+        return None
+    if getattr(b, "pending", False):
+        b.delete()
+        return None
+    b.silent = True
+    if condition:
+        b.condition = condition
+    return b
 
 
-def _call_start_breakpoints(func):
+def _delete(bps):
+    for b in bps:
+        if b is not None and b.is_valid():
+            b.delete()
+
+
+def _call_start_specs():
+    """(breakpoint spec, gdb expression of the starting frame) for every place
+    where Python calls start: the evaluator's entry (3.10) or its RESUME labels."""
     t = layout.get().t
     if t.call_start == "entry":
-        arg = t.entry_frame_argument
-        return [CallStart(t.entry_function, func, lambda: int(gdb.parse_and_eval("(unsigned long)%s" % arg)))]
+        return [("*(unsigned long)&'%s'" % t.entry_function, t.entry_frame_register)]
+    cf = frames.current_frame_location()
     out = []
     for label in t.resume_labels:
         spec = "%s:%s" % (t.entry_function, label)
@@ -121,7 +181,7 @@ def _call_start_breakpoints(func):
             gdb.decode_line(spec)
         except gdb.error:
             continue
-        out.append(CallStart(spec, func, frames.current_frame))
+        out.append((spec, "(%s)" % cf.expr))
     if not out:
         raise TimelensError("no-debug-symbols", "none of %s in this CPython's evaluation loop: cannot find where "
                             "calls start (%s)" % (", ".join(t.resume_labels), layout.DEBUG_SYMBOLS_HINT),
@@ -129,56 +189,94 @@ def _call_start_breakpoints(func):
     return out
 
 
-def _run_filtered(func, target):
-    """Run to the first call of func with Python-filtered call-start breakpoints;
-    the frame, and how many call starts it took."""
-    bps = _call_start_breakpoints(func)
-    stops().last = None
+def _frame_code_expr(frame_expr):
+    """A gdb expression for the address of the code object that frame_expr runs."""
+    L = layout.get()
+    code = "*(unsigned long *)((unsigned long)%s + %d)" % (frame_expr, L.f_code)
+    if L.t.stackref_mask is not None:
+        code = "(%s & 0x%x)" % (code, L.t.stackref_mask & 0xffffffffffffffff)
+    return code
+
+
+class CallStart(gdb.Breakpoint):
+    """A call-start breakpoint for a search by name (or for the main module):
+    stop() reads the starting frame and accepts the target's first call."""
+
+    def __init__(self, spec, frame_expr, target):
+        super().__init__(spec, internal=True)
+        self.silent = True
+        self.frame_expr = frame_expr
+        self.target = target
+        self.hits = 0
+        self.f = None
+
+    def stop(self):
+        self.hits += 1
+        try:
+            f = int(gdb.parse_and_eval("(unsigned long)%s" % self.frame_expr))
+            if self.target.func is not None and not self.target.codes:
+                name, _ = _code_names(frames.code_addr(f))
+                if name != self.target.func.rsplit(".", 1)[-1]:
+                    return False
+            if _is_start(f, self.target):
+                self.f = f
+                return True
+        except (gdb.MemoryError, gdb.error, TimelensError):
+            pass
+        return False
+
+
+class Search:
+    """The live part of start-up, with breakpoints only: every resume counted,
+    every stop explained, the time of each phase kept for the reply."""
+
+    def __init__(self):
+        self.stops = 0
+        self.hits = 0
+        self.phases = {}
+        self.counts = {}
+
+    def phase(self, name, t0, hits=None):
+        self.phases[name] = round(time.time() - t0, 3)
+        if hits is not None:
+            self.counts[name] = hits
+
+    def run(self, cmd="continue"):
+        """Resume live; the stop event, or None when the program is gone."""
+        stops().last = None
+        self.stops += 1
+        resume(cmd)
+        if not _alive():
+            return None
+        return stops().last
+
+
+def _alive():
     try:
-        resume("continue")
-    finally:
-        hits = sum(b.hits for b in bps)
-        found = next((b.f for b in bps if b.matched), None)
-        for b in bps:
-            if b.is_valid():
-                b.delete()
-    if not isinstance(stops().last, gdb.BreakpointEvent) or found is None:
-        raise TimelensError("never-called", "%s was never called" % (target or "the main module"),
-                            function=target or "")
-    return found, hits
+        return memory.inferior().pid != 0 and gdb.selected_thread() is not None
+    except gdb.error:
+        return False
 
 
-def _run_quickening(codes, target):
-    """Run to the first call of one of codes, watching the byte of each one's
-    RESUME: its first run quickens it in place (RESUME -> RESUME_CHECK)."""
-    wps = []
-    hits = 0
-    try:
-        for c in codes:
-            wp = gdb.Breakpoint("*(unsigned char *) 0x%x" % (c.base + 2 * c.firsttraceable),
-                                gdb.BP_WATCHPOINT, gdb.WP_WRITE, internal=True)
-            wp.silent = True
-            wps.append(wp)
-        for _ in range(100):
-            stops().last = None
-            hits += 1
-            resume("continue")
-            if not isinstance(stops().last, gdb.BreakpointEvent):
-                break
-            f = frames.current_frame()
-            ci = frames.code_of(f)
-            if ci is not None and any(ci.addr == c.addr for c in codes):
-                return f, hits
-    finally:
-        for wp in wps:
-            if wp.is_valid():
-                wp.delete()
-    raise TimelensError("never-called", "%s was never called" % target, function=target)
+def _ended_before(target, ev):
+    """The error for a program that ended (ev None) or stopped before the
+    search found the target's call: then the search has proved it was never
+    called (ended: "exited", or "signal SIGSEGV", ...)."""
+    what = "%s was never called" % target.label()
+    if ev is None:
+        return TimelensError("never-called", what + ": the program ran to its end without calling it",
+                             function=target.func or "", ended="exited")
+    if isinstance(ev, gdb.SignalEvent):
+        return TimelensError("never-called", "%s: the program received %s first" % (what, ev.stop_signal),
+                             function=target.func or "", ended="signal " + ev.stop_signal)
+    return TimelensError("internal", "looking for the first call of %s, the program stopped for another reason (%s)"
+                         % (target.label(), type(ev).__name__))
 
 
-def _to_run_main():
+def _to_run_main(search):
     """Phase 1: at full speed to the function that runs the main script. With a
     shared libpython the breakpoints are pending until the library loads."""
+    t0 = time.time()
     t = None
     if layout.has_interpreter():
         try:
@@ -200,18 +298,205 @@ def _to_run_main():
     if not bps:
         raise TimelensError("no-debug-symbols", "none of %s in this CPython: cannot find where the main script "
                             "starts" % ", ".join(names), detail="no function %s" % names[0])
-    stops().last = None
     try:
-        resume("continue")
+        ev = search.run()
     finally:
-        for b in bps:
-            if b.is_valid():
-                b.delete()
-    if not isinstance(stops().last, gdb.BreakpointEvent) or not layout.has_interpreter():
+        _delete(bps)
+    if not isinstance(ev, gdb.BreakpointEvent) or not layout.has_interpreter():
         raise TimelensError("never-called", "the program ended before Python ran its main script "
                             "(is it a Python program?)", function="")
     layout.forget()
     frames.forget()
+    search.phase("to_main_script", t0)
+
+
+def _to_module(search):
+    """Phase 2: to the first call of the main module's code (few call starts:
+    only what Python runs between starting the script and running it)."""
+    t0 = time.time()
+    target = Target(None)
+    bps = [CallStart(spec, fexpr, target) for spec, fexpr in _call_start_specs()]
+    try:
+        ev = search.run()
+    finally:
+        hits = sum(b.hits for b in bps)
+        found = next((b.f for b in bps if b.f is not None), None)
+        _delete(bps)
+    search.hits += hits
+    if not isinstance(ev, gdb.BreakpointEvent) or found is None:
+        raise _ended_before(target, ev)
+    search.phase("to_main_module", t0, hits)
+    return found
+
+
+def _target(func, module):
+    """FUNC's code objects in the main script (the code of the main module's
+    frame; None: the outermost Python frame's), or a search by name when it
+    has none. (At 3.10's call start the module's frame is not yet current.)"""
+    if module is None:
+        outer = frames.python_frames()
+        module = outer[-1][0] if outer else None
+    ci = frames.code_of(module) if module else None
+    found = find_codes(ci.addr, func) if ci is not None else []
+    if not found:
+        return Target(func)
+    lines = [source.made_once_from(ci.filename, memory.i32(c + layout.get().co_firstlineno)) for c in found]
+    return Target(func, found, None if None in lines else min(lines))
+
+
+def _to_first_call(search, target, module):
+    """Phase 2b: to the first call of FUNC, from the call-start breakpoints:
+    by address with gdb's own condition on the starting frame's code, by
+    name with a Python filter. While the main module's frame is before the
+    statement that makes FUNC's functions (Target.made_from), none exists,
+    so no import can call one: imports are run over (a breakpoint on the
+    import's entry, then one where it returns, at this stack depth)."""
+    t0 = time.time()
+    t = layout.get().t
+    calls, imp = [], None
+    gdb.set_convenience_variable("tl_calls", 0)
+    modci = frames.code_of(module) if module else None
+    try:
+        for spec, fexpr in _call_start_specs():
+            if target.codes:
+                cond = "($tl_calls = $tl_calls + 1), (%s)" % " || ".join(
+                    "%s == 0x%x" % (_frame_code_expr(fexpr), c) for c in target.codes)
+                b = _breakpoint(spec, cond)
+            else:
+                b = CallStart(spec, fexpr, target)
+            if b is not None:
+                calls.append((b, fexpr))
+        if target.made_from is not None and modci is not None:
+            imp = _breakpoint("*(unsigned long)&'%s'" % t.import_function)
+        skipped = 0
+        while True:
+            ev = search.run()
+            if not isinstance(ev, gdb.BreakpointEvent):
+                raise _ended_before(target, ev)
+            if imp is not None and imp in ev.breakpoints:
+                if modci.line_at(frames.ip_index(module, modci)) >= target.made_from:
+                    _delete([imp])  # FUNC's functions may exist from here on
+                    imp = None
+                    continue
+                # Run over the import: to its return, where the stack pointer is
+                # this call's again (a nested import returns to the same place).
+                sp = int(gdb.parse_and_eval("(unsigned long)$sp"))
+                ret = memory.u64(sp)
+                for b, _ in calls:
+                    b.enabled = False
+                imp.enabled = False
+                back = _breakpoint("*0x%x" % ret, "$sp == 0x%x" % (sp + 8))
+                try:
+                    ev = search.run()
+                finally:
+                    _delete([back])
+                    for b, _ in calls:
+                        b.enabled = True
+                    imp.enabled = True
+                if not isinstance(ev, gdb.BreakpointEvent):
+                    raise _ended_before(target, ev)
+                skipped += 1
+                continue
+            hit = [(b, fe) for b, fe in calls if b in ev.breakpoints]
+            if not hit:
+                raise TimelensError("internal", "stopped at a breakpoint timelens did not set while looking "
+                                    "for %s" % target.label())
+            b, fexpr = hit[0]
+            if isinstance(b, CallStart):
+                f = b.f
+                break
+            f = int(gdb.parse_and_eval("(unsigned long)%s" % fexpr))
+            if _is_start(f, target):
+                break
+    finally:
+        _delete([b for b, _ in calls] + [imp])
+    hits = sum(b.hits for b, _ in calls if isinstance(b, CallStart))
+    hits += int(gdb.convenience_variable("tl_calls") or 0)  # gdb decided those itself
+    search.hits += hits
+    search.counts["imports_run_over"] = skipped
+    search.phase("to_first_call", t0, hits)
+    return f
+
+
+def _step_over(search, arch):
+    """One machine instruction, live; a call is run over (a breakpoint where it
+    returns, at this stack depth): a pending signal handler or a garbage
+    collection the evaluator runs on the way is not stepped through. gdb's own
+    nexti would do the same at several times the cost (it unwinds at every
+    step). The stop event, or None when the program is gone."""
+    pc = moves.pc()
+    insn = arch.disassemble(pc)[0]
+    if not insn["asm"].lstrip().startswith("call"):
+        return search.run("stepi")
+    sp = int(gdb.parse_and_eval("(unsigned long)$sp"))
+    back = _breakpoint("*0x%x" % (pc + insn["length"]), "$sp == 0x%x" % sp)
+    try:
+        return search.run()
+    finally:
+        _delete([back])
+
+
+def _to_first_event(search, f):
+    """Phase 3: from the start of frame f's call to its first line event, live:
+    machine instruction by instruction (calls run over, _step_over), applying
+    the line-event rule at each change of the frame's position as the ip watch
+    does in replay. A few dozen instructions."""
+    t0 = time.time()
+    ci = frames.code_of(f)
+    if ci is None:
+        raise TimelensError("internal", "the frame found at the call's start runs no code")
+    cf = frames.current_frame_location()
+    prev = frames.ip_index(f, ci)
+    arch = gdb.selected_frame().architecture()
+    for n in range(1, MAX_FIRST_EVENT_STEPS + 1):
+        ev = _step_over(search, arch)
+        if ev is None:
+            raise TimelensError("no-process", "the program ended before the first line of %s ran" % ci.qualname)
+        if cf.read() != f:
+            continue
+        cur = frames.ip_index(f, ci)
+        if cur == prev:
+            continue
+        if ci.crossed_event(cur, prev):
+            search.counts["first_line_steps"] = n
+            search.phase("to_first_line", t0)
+            return
+        prev = cur
+    raise TimelensError("gave-up", "the first line event of %s was not reached in %d machine instructions"
+                        % (ci.qualname, MAX_FIRST_EVENT_STEPS))
+
+
+def _module_return():
+    """(pc, sp) where the main script's evaluation returns to its C caller: the
+    caller of the oldest PyEval_EvalCode on the machine stack (run_mod, for
+    the script python runs), else of the function that runs the main script
+    (the table's run_main). Both places are reached once, when the script
+    ends: a breakpoint that record full meets while it records must be (a
+    conditional one whose condition fails there, where gdb resumes, leaves
+    the log wrong at that instruction; the evaluator's own return address is
+    shared by every call from C). None when gdb cannot unwind to either."""
+    names = ("PyEval_EvalCode",) + tuple(layout.get().t.run_main)
+    found = {}
+    try:
+        fr = gdb.newest_frame()
+        n = 0
+        while fr is not None and n < 10000:
+            if fr.name() in names and fr.older() is not None:
+                found[fr.name()] = fr.older()  # the oldest wins
+            fr = fr.older()
+            n += 1
+        for name in names:
+            caller = found.get(name)
+            if caller is not None:
+                return caller.pc(), int(caller.read_register("rsp"))
+        return None
+    except (gdb.error, RuntimeError):
+        return None
+    finally:
+        try:
+            gdb.newest_frame().select()
+        except gdb.error:
+            pass
 
 
 def record_window(target, limit, seconds=600.0):
@@ -222,44 +507,36 @@ def record_window(target, limit, seconds=600.0):
         raise TimelensError("bad-argument", "already recording")
     func = None if target == "--main" else target
     moves.WINDOW["end_pc"] = None
-    n = 0
     gdb.execute("set pagination off", to_string=True)
     gdb.execute("set may-call-functions off", to_string=True)
     gdb.execute("set breakpoint pending on", to_string=True)
-    _to_run_main()
-    n += 1
-    L = layout.get()
-    t1 = time.time()
-    hits = 0
+    search = Search()
+    _to_run_main(search)
+    layout.get()
+    # Phase 2: to the main module's first line, then to FUNC's first call.
+    f = None
     if func is None or frames.current_frame() == 0:
-        f, h = _run_filtered(None, None)
-        hits += h
-        n += 1
+        f = _to_module(search)
+    baseline = os.environ.get("TIMELENS_STARTUP_BASELINE") == "watchpoints"  # make bench's baseline only
     if func is not None:
-        codes = []
-        outer = frames.python_frames()
-        if outer and L.t.resume_quickens:
-            resume_op = L.op("RESUME")
-            codes = [c for c in find_codes(outer[-1][1].addr, func)
-                     if c.firsttraceable < c.n and memory.u8(c.base + 2 * c.firsttraceable) == resume_op]
-        if codes and len(codes) <= 3:
-            f, h = _run_quickening(codes, target)
+        tgt = _target(func, f)
+        search.counts["function_codes"] = len(tgt.codes)
+        if baseline:
+            from . import startup_baseline
+            f = startup_baseline.to_first_call(search, tgt, _call_start_specs, CallStart)
         else:
-            f, h = _run_filtered(func, target)
-        hits += h
-        n += h
-    t_search = time.time() - t1
-    # Phase 3: to the first line event of that frame (a few instructions, live).
-    ci = frames.code_of(f)
-    gdb.set_convenience_variable("tl_n", 0)
-    w = moves._gdb_ip_watch(f, ci, False)
-    try:
-        n += 1
-        resume("continue")
-    finally:
-        w.delete()
+            f = _to_first_call(search, tgt, f)
+    t_search = sum(search.phases.values())
+    # Phase 3: to that frame's first line event (a few instructions, live).
+    if baseline:
+        from . import startup_baseline
+        startup_baseline.to_first_event(search, f)
+    else:
+        _to_first_event(search, f)
     moves.POST_STORE_PCS.add(moves.pc())
     start_pos = frames.position()
+    n = search.stops
+    hits = search.hits
     # Phase 4: record.
     gdb.execute("set record full insn-number-max %d" % int(limit), to_string=True)
     gdb.execute("set record full stop-at-limit on", to_string=True)
@@ -273,11 +550,12 @@ def record_window(target, limit, seconds=600.0):
                 cps.append(int(m.group(1)))
         except gdb.error:
             pass
-    # End the window when the outermost Python frame (the main module) returns:
-    # interpreter finalization is long and of no interest.
-    outer = frames.python_frames()[-1][0]
-    cf = frames.current_frame_location()
-    wend = moves.MoveWatch(cf.expr, cf.condition([frames.previous(outer)], same_link=True))
+    # End the window when the main module's evaluation returns: interpreter
+    # finalization is long and of no interest. A breakpoint where it returns
+    # to its C caller, reached once (record full checks breakpoints itself
+    # as it records).
+    ret = _module_return()
+    wend = _breakpoint("*0x%x" % ret[0], "$sp == 0x%x" % ret[1]) if ret else None
     # gdb answers its "log full" query itself when not on a terminal (yes: drop the
     # oldest entries), which would lose the window start. So gdb's own limit is a
     # guard well above LIMIT, and the recording is interrupted every CHECK_SECONDS
@@ -306,8 +584,8 @@ def record_window(target, limit, seconds=600.0):
             continue
         break
     ev = stops().last
-    main_returned = isinstance(ev, gdb.BreakpointEvent) and wend in ev.breakpoints
-    wend.delete()
+    main_returned = isinstance(ev, gdb.BreakpointEvent) and wend is not None and wend in ev.breakpoints
+    _delete([wend])
     for c in cps:
         gdb.execute("delete %d" % c, to_string=True)
     reason = "stopped"
@@ -344,7 +622,9 @@ def record_window(target, limit, seconds=600.0):
     pos.update({"window_end": reason, "window_end_at": end_at, "instructions": ninsn, "lowest_instruction": low,
                 "resume_hits": hits, "search_seconds": round(t_search, 3),
                 "record_seconds": round(t_rec, 3), "interrupts": interrupts,
-                "startup_seconds": round(t2 - t0, 3), "stops": n})
+                "startup_seconds": round(t2 - t0, 3), "stops": n,
+                "phases": search.phases, "counts": search.counts,
+                "module_return": "0x%x" % ret[0] if ret else None})
     return pos
 
 

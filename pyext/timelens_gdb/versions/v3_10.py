@@ -131,14 +131,27 @@ class V3_10:
     CO_FAST_FREE = 0x80
 
     # -- start-up and the recorded window ---------------------------------------------
+    # Everything before recording runs live, where no watchpoint may be used (on
+    # some machines hardware watchpoints never fire live), so every stop there
+    # is a breakpoint on a function's entry or an evaluator label.
     # The function that runs the main script (Python/pythonrun.c).
     run_main = ("_PyRun_SimpleFileObject", "PyRun_SimpleFileExFlags")
-    # Where every Python call starts: the frame evaluator's entry ("entry",
-    # with the frame in its argument) or the RESUME handlers ("resume").
+    # Where Python calls start: the frame evaluator's entry ("entry": every call
+    # and every resumption of a generator enters it, the frame in a register of
+    # the x86-64 calling convention), or the RESUME handlers ("resume").
     call_start = "entry"
     entry_function = "_PyEval_EvalFrameDefault"
-    entry_frame_argument = "f"
+    entry_frame_register = "$rsi"     # _PyEval_EvalFrameDefault(tstate, f, throwflag)
+    # The evaluator labels a call start passes. Each version lists the forms a
+    # code object's first run has (RESUME before it is quickened, the
+    # instrumented RESUME under sys.monitoring), not the quickened ones: where
+    # RESUME quickens (3.11: after 8 runs; 3.13+: at its first run) these see
+    # few runs per code object; 3.12 has no quickened RESUME (every run).
     resume_labels = ()
-    # The first run of a code object quickens its RESUME in place (3.13+),
-    # which a 1-byte watchpoint can catch.
-    resume_quickens = False
+    # How many runs of one code object the call-start breakpoints see, for the
+    # bench and the docs: None is every run.
+    resume_runs_seen = None
+    # The import statement's C entry (Python/import.c): while the main module
+    # has not yet run the statement that makes FUNC's function, imports are
+    # run over.
+    import_function = "PyImport_ImportModuleLevelObject"

@@ -49,4 +49,5 @@ class V3_11(V3_10):
     # _PyRun_SimpleFile.
     run_main = ("_PyRun_SimpleFileObject", "_PyRun_SimpleFile")
     call_start = "resume"
-    resume_labels = ("TARGET_RESUME", "TARGET_RESUME_QUICK")
+    resume_labels = ("TARGET_RESUME",)   # RESUME_QUICK once _PyCode_Warmup quickened it
+    resume_runs_seen = 8

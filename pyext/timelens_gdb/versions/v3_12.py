@@ -32,4 +32,5 @@ class V3_12(V3_11):
     monitoring_lines = (0, 2)
     long_layout = "lv_tag"
     managed_dict = "dorv"
-    resume_labels = ("TARGET_RESUME", "TARGET_RESUME_CHECK")
+    resume_labels = ("TARGET_RESUME", "TARGET_INSTRUMENTED_RESUME")   # never quickened
+    resume_runs_seen = None

@@ -18,5 +18,5 @@ class V3_13(V3_12):
     managed_dict = "inline"
     values_order = "suffix"
     tpflags_inline_values = 1 << 2
-    resume_labels = ("TARGET_RESUME", "TARGET_RESUME_CHECK")
-    resume_quickens = True
+    resume_labels = ("TARGET_RESUME", "TARGET_INSTRUMENTED_RESUME")   # RESUME_CHECK after the first run
+    resume_runs_seen = 1
