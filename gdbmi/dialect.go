@@ -528,7 +528,7 @@ func (d Dialect) GDBSide() GDBSide {
 	switch d.Kind {
 	case KindGDB:
 		g.Patterns = map[string]string{"current": gdbCurrentRe.String(), "replay": gdbReplayRe.String(),
-			"lowest": gdbLowestRe.String(), "log": gdbLogRe.String()}
+			"lowest": gdbLowestRe.String(), "highest": gdbHighestRe.String(), "log": gdbLogRe.String()}
 		g.NoRecording = gdbNoRecording
 		g.Goto = d.gotoCmds(0, 0)
 	case KindRR:

@@ -143,7 +143,7 @@ def check_no_live_watchpoint(cmd):
     wps = watchpoints()
     if not wps:
         return None
-    if not replaying():
+    if runs_live():
         raise _live_watchpoint_error(cmd, wps, "`%s` would run the program live" % cmd)
     return log_size()
 
@@ -286,6 +286,19 @@ def replaying():
     if kind() != "gdb":
         return True  # rr and UDB only replay
     return _search("replay", console("info record")) is not None
+
+
+def runs_live():
+    """gdb: a forward resume from here would run the process live: not
+    replaying, or (gdb 17+, whose `record goto end` stays in replay mode)
+    replaying at the log's last instruction."""
+    if kind() != "gdb":
+        return False
+    info = console("info record")
+    if _search("replay", info) is None:
+        return True
+    cur, high = _search("current", info), _search("highest", info)
+    return bool(cur and high and int(cur.group(1)) >= int(high.group(1)))
 
 
 def _gdb_number(name):

@@ -69,9 +69,11 @@ def syscall_name(number):
     if m:
         gdb.execute("delete %s" % m.group(1), to_string=True)
     return "number %d" % number
+
+
 CHECK_SECONDS = 0.25
-# Phase 3 steps over at most this many machine instructions (nexti) from a
-# call's start to its first line event: about 30 (3.11+) to 90 (3.10).
+# Phase 3 steps at most this many machine instructions (calls run over) from
+# a call's start to its first line event: about 30 (3.11+) to 110 (3.10).
 MAX_FIRST_EVENT_STEPS = 20000
 
 
