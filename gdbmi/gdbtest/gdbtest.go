@@ -22,6 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -176,6 +177,12 @@ func SuitePythons(t testing.TB, withDebug bool) []Interpreter {
 				list = append(list, p)
 			}
 		}
+		if n, turn, ok := sampleSize(); ok && n < len(list) {
+			var left []string
+			list, left = Sample(list, n, turn)
+			t.Logf("TIMELENS_SAMPLE=%s: %d of this root's interpreters (make test-all runs every one); left out this turn: %s",
+				os.Getenv("TIMELENS_SAMPLE"), len(list), strings.Join(left, ", "))
+		}
 	}
 	var out []Interpreter
 	for _, p := range list {
@@ -193,6 +200,64 @@ func SuitePythons(t testing.TB, withDebug bool) []Interpreter {
 		SkipOrFail(t, "no CPython of the %s root found (set TIMELENS_PYTHONS)", Suite())
 	}
 	return out
+}
+
+// sampleSize reads TIMELENS_SAMPLE ("N" or "N:SEED"): how many of a root's
+// interpreters the tests that read every version run (make test samples the
+// matrix; make test-all runs all of it). Without a seed the sample turns
+// with the day (UTC): a day's runs agree, and consecutive days cover every
+// interpreter.
+func sampleSize() (n int, turn uint64, ok bool) {
+	v := os.Getenv("TIMELENS_SAMPLE")
+	if v == "" {
+		return 0, 0, false
+	}
+	num, seed, _ := strings.Cut(v, ":")
+	if _, err := fmt.Sscan(num, &n); err != nil || n < 1 {
+		return 0, 0, false
+	}
+	if seed == "" {
+		return n, uint64(time.Now().Unix() / 86400), true
+	}
+	h := fnv.New64a()
+	h.Write([]byte(seed))
+	return n, h.Sum64(), true
+}
+
+// Sample keeps n of list: always the root's own (Debian's) interpreter, the
+// list's last, and its debug twin when listed, then others in turn: turn t
+// takes the next ones after turn t-1's. It returns the kept interpreters, in
+// the list's order, and the labels of those left out.
+func Sample(list []Interpreter, n int, turn uint64) (kept []Interpreter, left []string) {
+	if n >= len(list) {
+		return list, nil
+	}
+	keep := make([]bool, len(list))
+	keep[len(list)-1] = true
+	count := 1
+	var others []int
+	for i, p := range list[:len(list)-1] {
+		if p.Debug && count < n {
+			keep[i] = true
+			count++
+		} else if !p.Debug {
+			others = append(others, i)
+		}
+	}
+	if k := n - count; k > 0 && len(others) > 0 {
+		start := int((turn * uint64(k)) % uint64(len(others)))
+		for j := 0; j < k && j < len(others); j++ {
+			keep[others[(start+j)%len(others)]] = true
+		}
+	}
+	for i, p := range list {
+		if keep[i] {
+			kept = append(kept, p)
+		} else {
+			left = append(left, p.Label)
+		}
+	}
+	return kept, left
 }
 
 // Pythons lists the paths of the interpreters whose reading the tests check:
