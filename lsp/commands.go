@@ -335,7 +335,7 @@ func (s *server) navigate(ctx context.Context, move func(ctx context.Context, tl
 
 // position converts a history position for the editor.
 func (s *server) position(p history.Position) *Position {
-	path := s.paths.toEditor(p.File)
+	path := s.paths.ToEditor(p.File)
 	locals := p.Locals
 	if locals == nil {
 		locals = map[string]string{}
@@ -384,7 +384,7 @@ func (s *server) frameFor(ctx context.Context, tl *history.Timeline, doc *docume
 func (s *server) depthOf(snap *history.Snapshot, path, fn string, sc *scope) int {
 	fallback := -1
 	for i, f := range snap.Frames {
-		if s.paths.toEditor(f.File) != path {
+		if s.paths.ToEditor(f.File) != path {
 			continue
 		}
 		if f.Function == fn {
