@@ -14,6 +14,7 @@ import (
 	godap "github.com/google/go-dap"
 
 	"github.com/timelens/timelens/dap"
+	"github.com/timelens/timelens/dap/daptest"
 	"github.com/timelens/timelens/gdbmi"
 	"github.com/timelens/timelens/gdbmi/gdbtest"
 	"github.com/timelens/timelens/history"
@@ -29,7 +30,7 @@ import (
 
 // dapSession is one DAP session and the oracle it is checked against.
 type dapSession struct {
-	*client
+	*daptest.Client
 	t      *testing.T
 	ctx    context.Context
 	oracle *history.Timeline
@@ -54,7 +55,7 @@ func launch(t *testing.T, py, prog string) *dapSession {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { oracle.Close() })
-	c := startClient(t, dap.Config{
+	c := daptest.Serve(t, dap.Config{
 		Start: func(ctx context.Context, raw json.RawMessage, progress func(string)) (*history.Timeline, error) {
 			var a struct {
 				Program    string `json:"program"`
@@ -68,7 +69,7 @@ func launch(t *testing.T, py, prog string) *dapSession {
 				Program: []string{a.Program}, RecordFrom: a.RecordFrom, Progress: progress})
 		},
 	})
-	init := c.call("initialize", map[string]any{"adapterID": "timelens", "clientID": "test", "linesStartAt1": true,
+	init := c.Call("initialize", map[string]any{"adapterID": "timelens", "clientID": "test", "linesStartAt1": true,
 		"supportsVariablePaging": true}).(*godap.InitializeResponse)
 	caps := init.Body
 	for name, ok := range map[string]bool{"supportsStepBack": caps.SupportsStepBack,
@@ -80,15 +81,15 @@ func launch(t *testing.T, py, prog string) *dapSession {
 		}
 	}
 	start := time.Now()
-	c.call("launch", map[string]any{"program": path, "recordFrom": "main", "python": py})
-	t.Logf("launch (recording) took %s; it said %q", time.Since(start).Round(time.Millisecond), c.outputs())
-	c.event("initialized")
-	c.call("configurationDone", nil)
-	st := c.stopped()
+	c.Call("launch", map[string]any{"program": path, "recordFrom": "main", "python": py})
+	t.Logf("launch (recording) took %s; it said %q", time.Since(start).Round(time.Millisecond), c.Outputs())
+	c.Event("initialized")
+	c.Call("configurationDone", nil)
+	st := c.Stopped()
 	if st.Reason != "entry" {
 		t.Errorf("first stop: reason %q, want entry", st.Reason)
 	}
-	s := &dapSession{client: c, t: t, ctx: ctx, oracle: oracle, trace: trace, prog: path}
+	s := &dapSession{Client: c, t: t, ctx: ctx, oracle: oracle, trace: trace, prog: path}
 	s.check("entry")
 	return s
 }
@@ -104,12 +105,12 @@ func same(a, b string) bool {
 // shows them.
 func (s *dapSession) top() (godap.StackFrame, map[string]godap.Variable, int) {
 	s.t.Helper()
-	st := s.call("stackTrace", map[string]any{"threadId": 1}).(*godap.StackTraceResponse)
+	st := s.Call("stackTrace", map[string]any{"threadId": 1}).(*godap.StackTraceResponse)
 	if len(st.Body.StackFrames) == 0 {
 		s.t.Fatal("stackTrace: no frames")
 	}
 	f := st.Body.StackFrames[0]
-	scopes := s.call("scopes", map[string]any{"frameId": f.Id}).(*godap.ScopesResponse).Body.Scopes
+	scopes := s.Call("scopes", map[string]any{"frameId": f.Id}).(*godap.ScopesResponse).Body.Scopes
 	if len(scopes) != 2 || scopes[0].Name != "Locals" || scopes[1].Name != "Globals" {
 		s.t.Fatalf("scopes: %+v, want Locals and Globals", scopes)
 	}
@@ -122,7 +123,7 @@ func (s *dapSession) top() (godap.StackFrame, map[string]godap.Variable, int) {
 
 func (s *dapSession) variables(ref, start, count int) []godap.Variable {
 	s.t.Helper()
-	return s.call("variables", map[string]any{"variablesReference": ref, "start": start, "count": count}).(*godap.VariablesResponse).Body.Variables
+	return s.Call("variables", map[string]any{"variablesReference": ref, "start": start, "count": count}).(*godap.VariablesResponse).Body.Variables
 }
 
 // check compares where the DAP session is with where the oracle is: the
@@ -170,8 +171,8 @@ func (s *dapSession) move(command string, m history.Move, args map[string]any) {
 	if m.Kind() == "next" {
 		s.unambiguous(command, m.Reverse())
 	}
-	s.call(command, args)
-	st := s.stopped()
+	s.Call(command, args)
+	st := s.Stopped()
 	_, err := s.oracle.Move(s.ctx, m)
 	var edge *history.EdgeError
 	switch {
@@ -203,7 +204,7 @@ func TestSessionLikeSettrace(t *testing.T) {
 			s.breakpoints()
 			s.gotoRuns()
 			s.restartFrame()
-			s.call("disconnect", nil)
+			s.Call("disconnect", nil)
 		})
 	}
 }
@@ -260,8 +261,8 @@ func (s *dapSession) children() {
 	if _, err := s.oracle.GotoEdge(s.ctx, history.Start); err != nil {
 		t.Fatal(err)
 	}
-	s.call("reverseContinue", map[string]any{"threadId": 1})
-	if st := s.stopped(); st.Reason != "entry" {
+	s.Call("reverseContinue", map[string]any{"threadId": 1})
+	if st := s.Stopped(); st.Reason != "entry" {
 		t.Fatalf("reverseContinue without breakpoints: stopped %q (%s), want entry at the window's start", st.Reason, st.Description)
 	}
 	s.check("reverseContinue to the start")
@@ -302,7 +303,7 @@ func (s *dapSession) children() {
 	}
 	// A move makes every reference stale: an error, never another value.
 	s.move("next", history.Next, nil)
-	r := s.try("variables", map[string]any{"variablesReference": hist.VariablesReference})
+	r := s.Try("variables", map[string]any{"variablesReference": hist.VariablesReference})
 	if r.GetResponse().Success || !strings.Contains(r.GetResponse().Message, "before the last move") {
 		t.Errorf("variables of a reference from before a move: success %v, %q", r.GetResponse().Success, r.GetResponse().Message)
 	}
@@ -314,7 +315,7 @@ func (s *dapSession) evaluate() {
 	t := s.t
 	want, _ := s.oracle.Where(s.ctx)
 	for expr, ok := range map[string]bool{"total": true, "acct.balance": true, "total + 1": true, "len(acct.history)": true, "acct.history[0]": true} {
-		r := s.try("evaluate", map[string]any{"expression": expr, "context": "watch"})
+		r := s.Try("evaluate", map[string]any{"expression": expr, "context": "watch"})
 		if r.GetResponse().Success != ok {
 			t.Errorf("evaluate %s: %s", expr, r.GetResponse().Message)
 			continue
@@ -339,7 +340,7 @@ func (s *dapSession) evaluate() {
 			t.Errorf("evaluate %s = %q, settrace's values say %q (acct = %s)", expr, got, exp, want.Locals["acct"])
 		}
 	}
-	r := s.try("evaluate", map[string]any{"expression": "acct.deposit(5)", "context": "repl"})
+	r := s.Try("evaluate", map[string]any{"expression": "acct.deposit(5)", "context": "repl"})
 	if r.GetResponse().Success || !strings.Contains(r.GetResponse().Message, "not supported") {
 		t.Errorf("evaluate of a call: success %v, %q; want a refusal saying a call is not supported", r.GetResponse().Success, r.GetResponse().Message)
 	}
@@ -351,7 +352,7 @@ func (s *dapSession) setBreakpoints(bps ...map[string]any) []godap.Breakpoint {
 	if bps == nil {
 		bps = []map[string]any{}
 	}
-	r := s.call("setBreakpoints", map[string]any{"source": map[string]any{"path": s.prog}, "breakpoints": bps}).(*godap.SetBreakpointsResponse)
+	r := s.Call("setBreakpoints", map[string]any{"source": map[string]any{"path": s.prog}, "breakpoints": bps}).(*godap.SetBreakpointsResponse)
 	for _, b := range r.Body.Breakpoints {
 		if !b.Verified {
 			s.t.Errorf("breakpoint %+v not verified", b)
@@ -367,8 +368,8 @@ func (s *dapSession) cont(forward bool, reason string) godap.StoppedEventBody {
 	if !forward {
 		cmd = "reverseContinue"
 	}
-	s.call(cmd, map[string]any{"threadId": 1})
-	st := s.stopped()
+	s.Call(cmd, map[string]any{"threadId": 1})
+	st := s.Stopped()
 	if st.Reason != reason {
 		s.t.Fatalf("%s: stopped %q (%s), want %q", cmd, st.Reason, st.Description, reason)
 	}
@@ -411,13 +412,13 @@ func (s *dapSession) breakpoints() {
 	if err != nil || len(runs) < 3 {
 		t.Fatalf("oracle runs of line %d: %v %v", appendLine, runs, err)
 	}
-	s.call("setBreakpoints", map[string]any{"source": map[string]any{"path": s.prog}, "breakpoints": []map[string]any{
+	s.Call("setBreakpoints", map[string]any{"source": map[string]any{"path": s.prog}, "breakpoints": []map[string]any{
 		{"line": appendLine, "hitCondition": "2"},
 		{"line": depositLine, "logMessage": "deposit {amount} into {self.balance}"},
 	}})
 	s.oracle.Goto(s.ctx, runs[1].Time)
 	s.cont(true, "breakpoint")
-	logged := s.outputs()
+	logged := s.Outputs()
 	want, _ := s.oracle.Where(s.ctx)
 	deposits, _, _ := s.oracle.LineRuns(s.ctx, s.prog, depositLine, 100)
 	var wantLog []string
@@ -447,7 +448,7 @@ func (s *dapSession) breakpoints() {
 func (s *dapSession) gotoRuns() {
 	t := s.t
 	const line = 23
-	targets := s.call("gotoTargets", map[string]any{"source": map[string]any{"path": s.prog}, "line": line}).(*godap.GotoTargetsResponse).Body.Targets
+	targets := s.Call("gotoTargets", map[string]any{"source": map[string]any{"path": s.prog}, "line": line}).(*godap.GotoTargetsResponse).Body.Targets
 	runs, _, err := s.oracle.LineRuns(s.ctx, s.prog, line, 100)
 	if err != nil {
 		t.Fatal(err)
@@ -456,8 +457,8 @@ func (s *dapSession) gotoRuns() {
 		t.Fatalf("gotoTargets of line %d: %d targets, settrace ran it %d times", line, len(targets), len(runs))
 	}
 	for i, target := range targets {
-		s.call("goto", map[string]any{"threadId": 1, "targetId": target.Id})
-		if st := s.stopped(); st.Reason != "goto" {
+		s.Call("goto", map[string]any{"threadId": 1, "targetId": target.Id})
+		if st := s.Stopped(); st.Reason != "goto" {
 			t.Errorf("goto %s: stopped %q", target.Label, st.Reason)
 		}
 		s.oracle.Goto(s.ctx, runs[i].Time)
@@ -472,12 +473,12 @@ func (s *dapSession) restartFrame() {
 	s.setBreakpoints(map[string]any{"line": line})
 	s.oracle.RunToLine(s.ctx, s.prog, line, "", true)
 	s.cont(true, "breakpoint")
-	st := s.call("stackTrace", map[string]any{"threadId": 1}).(*godap.StackTraceResponse).Body.StackFrames
+	st := s.Call("stackTrace", map[string]any{"threadId": 1}).(*godap.StackTraceResponse).Body.StackFrames
 	if len(st) < 2 {
 		t.Fatalf("in deposit: %d frames", len(st))
 	}
-	s.call("restartFrame", map[string]any{"frameId": st[0].Id})
-	if r := s.stopped(); r.Reason != "restart" {
+	s.Call("restartFrame", map[string]any{"frameId": st[0].Id})
+	if r := s.Stopped(); r.Reason != "restart" {
 		t.Errorf("restartFrame: stopped %q", r.Reason)
 	}
 	s.oracle.GotoEntry(s.ctx, 0)
@@ -523,8 +524,8 @@ func (s *dapSession) finish(command string, reverse bool, args map[string]any) {
 			break
 		}
 	}
-	s.call(command, args)
-	st := s.stopped()
+	s.Call(command, args)
+	st := s.Stopped()
 	if (reverse && c < 0) || (!reverse && j < 0) {
 		want := map[bool]string{true: "entry", false: "end of recording"}[reverse]
 		if st.Reason != want {
@@ -555,8 +556,8 @@ func (s *dapSession) finish(command string, reverse bool, args map[string]any) {
 	if j < 0 || ev[j].Call != want.Call {
 		s.t.Fatalf("script error: %s from %s:%d: the caller has no line event after the call", command, ev[k].Function, ev[k].Line)
 	}
-	s.call("next", map[string]any{"threadId": 1})
-	s.stopped()
+	s.Call("next", map[string]any{"threadId": 1})
+	s.Stopped()
 	if _, err := s.oracle.Goto(s.ctx, history.Time(fmt.Sprintf("t%d", j))); err != nil {
 		s.t.Fatal(err)
 	}

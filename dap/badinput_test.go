@@ -1,0 +1,99 @@
+package dap_test
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	godap "github.com/google/go-dap"
+
+	"github.com/timelens/timelens/dap"
+	"github.com/timelens/timelens/dap/daptest"
+	"github.com/timelens/timelens/history"
+	"github.com/timelens/timelens/history/historytest"
+)
+
+// These tests replay a sys.settrace trace (historytest) instead of a
+// debugger: what the adapter answers to requests it cannot serve. The
+// sessions over a real gdb are in session_test.go.
+
+// refused sends a request that must fail with a message containing want.
+func refused(t *testing.T, c *daptest.Client, command string, args any, want string) {
+	t.Helper()
+	r := c.Try(command, args).GetResponse()
+	if r.Success || !strings.Contains(r.Message, want) {
+		t.Errorf("%s %v: success %v, message %q; want a refusal saying %q", command, args, r.Success, r.Message, want)
+	}
+}
+
+// TestRefusalsBeforeLaunch: requests that need a session, before launch,
+// and requests timelens does not know, are refused with a message.
+func TestRefusalsBeforeLaunch(t *testing.T) {
+	c := daptest.Serve(t, dap.Config{})
+	c.Call("initialize", map[string]any{"adapterID": "timelens"})
+	refused(t, c, "fooBar", nil, `does not support the "fooBar" request`)
+	refused(t, c, "stackTrace", map[string]any{"threadId": 1}, "send a launch request first")
+	refused(t, c, "next", map[string]any{"threadId": 1}, "send a launch request first")
+	refused(t, c, "variables", map[string]any{"variablesReference": 7}, "send a launch request first")
+	refused(t, c, "pause", map[string]any{"threadId": 1}, "nothing is running")
+	refused(t, c, "launch", map[string]any{"program": "app.py"}, "without a way to open a session")
+	refused(t, c, "stackTrace", map[string]any{"threadId": "one"}, "do not decode")
+	if th := c.Call("threads", nil).(*godap.ThreadsResponse); len(th.Body.Threads) != 0 {
+		t.Errorf("threads before launch: %+v, want none", th.Body.Threads)
+	}
+	c.Call("disconnect", nil)
+}
+
+// TestStaleReferences: frame ids and variablesReferences from before a
+// move are refused, never answered with another time point's values; bad
+// breakpoints and goto targets are refused with what to do.
+func TestStaleReferences(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3 on PATH: this test replays a sys.settrace trace of a real CPython")
+	}
+	prog, _ := filepath.Abs(filepath.Join("..", "testdata", "programs", "loop.py"))
+	tr, err := historytest.Record(python, prog, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl, err := history.New(context.Background(), tr, history.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tl.Close()
+	c := daptest.Serve(t, dap.Config{Timeline: tl})
+	c.Call("initialize", map[string]any{"adapterID": "timelens"})
+	c.Call("launch", map[string]any{})
+	c.Event("initialized")
+	c.Call("configurationDone", nil)
+	if st := c.Stopped(); st.Reason != "entry" {
+		t.Errorf("first stop: %q, want entry", st.Reason)
+	}
+	refused(t, c, "launch", map[string]any{}, "open already")
+	frames := c.Call("stackTrace", map[string]any{"threadId": 1}).(*godap.StackTraceResponse).Body.StackFrames
+	scopes := c.Call("scopes", map[string]any{"frameId": frames[0].Id}).(*godap.ScopesResponse).Body.Scopes
+	c.Call("next", map[string]any{"threadId": 1})
+	if st := c.Stopped(); st.Reason != "step" {
+		t.Errorf("next: stopped %q", st.Reason)
+	}
+	refused(t, c, "scopes", map[string]any{"frameId": frames[0].Id}, "before the last move")
+	refused(t, c, "variables", map[string]any{"variablesReference": scopes[0].VariablesReference}, "before the last move")
+	refused(t, c, "evaluate", map[string]any{"expression": "total", "frameId": frames[0].Id}, "before the last move")
+	refused(t, c, "restartFrame", map[string]any{"frameId": frames[0].Id}, "before the last move")
+	refused(t, c, "goto", map[string]any{"threadId": 1, "targetId": 42}, "ask for gotoTargets first")
+	refused(t, c, "setBreakpoints", map[string]any{"source": map[string]any{"name": "x"}, "breakpoints": []any{}}, "no path")
+	bps := c.Call("setBreakpoints", map[string]any{"source": map[string]any{"path": prog},
+		"breakpoints": []any{map[string]any{"line": 23, "hitCondition": "every other"}}}).(*godap.SetBreakpointsResponse).Body.Breakpoints
+	if len(bps) != 1 || bps[0].Verified || !strings.Contains(bps[0].Message, "hit condition") {
+		t.Errorf("a breakpoint with a bad hit condition: %+v, want it unverified with why", bps)
+	}
+	// The trace has no memory to read: the backend says so.
+	refused(t, c, "evaluate", map[string]any{"expression": "total"}, "not supported")
+	c.Call("terminate", nil)
+	c.Event("terminated")
+	refused(t, c, "stackTrace", map[string]any{"threadId": 1}, "send a launch request first")
+	c.Call("disconnect", nil)
+}
