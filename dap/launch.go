@@ -78,6 +78,7 @@ func (s *server) onConfigurationDone(r *godap.ConfigurationDoneRequest) error {
 		reason, desc = "pause", "where the language server's session is"
 	}
 	s.stopped(pos.Thread, reason, desc, nil)
+	s.told.Store(true)
 	return nil
 }
 
@@ -88,6 +89,7 @@ func (s *server) onDisconnect(req *godap.Request) error {
 		_ = s.tl.Close()
 	}
 	s.tl = nil
+	s.told.Store(false)
 	if req.Command == "terminate" {
 		s.send(&godap.TerminateResponse{Response: s.response(req)})
 		s.send(&godap.TerminatedEvent{Event: event("terminated")})

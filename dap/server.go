@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	godap "github.com/google/go-dap"
 	"go.uber.org/zap"
@@ -49,6 +50,11 @@ type Config struct {
 	// Moved, when set, hears each move the DAP client makes (for a language
 	// server that shares the session and refreshes its hints).
 	Moved func(history.Position)
+	// Follow, when set, is called once as the session starts with a
+	// function to call after each move made elsewhere (the language
+	// server's commands and lenses): the client then gets a stopped event
+	// there. The function Follow returns is called when the session ends.
+	Follow func(moved func(history.Position)) (unfollow func())
 	// SubstitutePath maps source paths of the recording (FROM) to the
 	// editor's (TO): the first matching pair wins.
 	SubstitutePath [][2]string
@@ -92,6 +98,11 @@ type server struct {
 	gotoSeq    int
 	lastThread int
 
+	// told is set once the client is told where time is (after
+	// configurationDone) and cleared when the session ends: moves made
+	// elsewhere are told from then on.
+	told atomic.Bool
+
 	// quit is closed by disconnect or terminate: the session is over.
 	quit     chan struct{}
 	quitOnce sync.Once
@@ -116,6 +127,10 @@ func Serve(ctx context.Context, conn io.ReadWriter, cfg Config) error {
 		w: bufio.NewWriter(conn), quit: make(chan struct{}), targets: map[int]history.Time{},
 	}
 	s.refs.reset(0)
+	if cfg.Follow != nil {
+		unfollow := cfg.Follow(s.movedElsewhere)
+		defer unfollow()
+	}
 	requests := make(chan godap.Message, 64)
 	readErr := make(chan error, 1)
 	go func() { readErr <- s.readLoop(bufio.NewReader(conn), requests) }()
@@ -343,5 +358,18 @@ func (s *server) timeline() (*history.Timeline, error) {
 }
 
 func (s *server) end() {
+	s.told.Store(false)
 	s.quitOnce.Do(func() { close(s.quit) })
+}
+
+// movedElsewhere tells the client of a move the language server made: a
+// stopped event there (goto: time jumped). It runs on the language server's
+// goroutine; send serializes it with the handler's messages, and the
+// references of the earlier time point die by the generation check.
+func (s *server) movedElsewhere(pos history.Position) {
+	if !s.told.Load() {
+		return
+	}
+	s.send(&godap.StoppedEvent{Event: event("stopped"), Body: godap.StoppedEventBody{
+		Reason: "goto", Description: "moved in the editor", ThreadId: max(pos.Thread, 1), AllThreadsStopped: true}})
 }

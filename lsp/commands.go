@@ -80,6 +80,7 @@ var shapes = map[string]string{
 	cmdRunToLine:        runShape,
 	cmdReverseRunToLine: runShape,
 	cmdLineRuns:         `{"uri": "file:///…", "line": <0-based>, "limit": <optional, 1-10000, default 200>}`,
+	cmdDebugAdapter:     "no arguments",
 }
 
 var commands = map[string]command{
@@ -232,7 +233,8 @@ func callMove(forward bool) command {
 // commandNames lists every command, for executeCommandProvider.
 func commandNames() []string {
 	return []string{cmdWhere, cmdStep, cmdReverseStep, cmdNext, cmdReverseNext, cmdFinish, cmdReverseFinish,
-		cmdGotoEntry, cmdPreviousCall, cmdNextCall, cmdLastWrite, cmdGoto, cmdRunToLine, cmdReverseRunToLine, cmdLineRuns}
+		cmdGotoEntry, cmdPreviousCall, cmdNextCall, cmdLastWrite, cmdGoto, cmdRunToLine, cmdReverseRunToLine, cmdLineRuns,
+		cmdDebugAdapter}
 }
 
 // Commands returns the names of the workspace/executeCommand commands the
@@ -244,7 +246,8 @@ func Commands() []string { return commandNames() }
 type query func(s *server, ctx context.Context, args []protocol.LSPAny) (any, error)
 
 var queries = map[string]query{
-	cmdLineRuns: lineRuns,
+	cmdLineRuns:     lineRuns,
+	cmdDebugAdapter: debugAdapter,
 }
 
 // ExecuteCommand implements protocol.Server.
@@ -316,6 +319,7 @@ func (s *server) navigate(ctx context.Context, move func(ctx context.Context, tl
 		pos, err := move(s.ctx, tl)
 		if err == nil {
 			s.moveDone(pos)
+			s.followers.tell(pos)
 		}
 		done <- outcome{pos, err}
 	}()

@@ -211,6 +211,11 @@ func FuzzExecuteCommand(f *testing.F) {
 		var wire *jsonrpc2.Error
 		badArg := len(args) > 0 && !strings.HasPrefix(strings.TrimSpace(string(args[0])), "{") && strings.TrimSpace(string(args[0])) != "null"
 		switch {
+		case err == nil && name == cmdDebugAdapter:
+			var a debugAdapterAddr
+			if jerr := json.Unmarshal(res, &a); jerr != nil || a.Host != "127.0.0.1" || a.Port <= 0 {
+				t.Fatalf("%s %s returns %s (%v), want a loopback address", name, argsJSON, res, jerr)
+			}
 		case err == nil:
 			var p Position
 			if jerr := json.Unmarshal(res, &p); jerr != nil || p.Line < 0 || p.Time == "" {

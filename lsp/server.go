@@ -214,6 +214,9 @@ type server struct {
 	startCancel context.CancelFunc
 	closed      bool
 
+	// followers hear the moves of navigation commands (debug_adapter.go).
+	followers followers
+
 	// moveMu serializes navigation commands.
 	moveMu sync.Mutex
 
