@@ -50,20 +50,7 @@ func TestRefusalsBeforeLaunch(t *testing.T) {
 // move are refused, never answered with another time point's values; bad
 // breakpoints and goto targets are refused with what to do.
 func TestStaleReferences(t *testing.T) {
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("no python3 on PATH: this test replays a sys.settrace trace of a real CPython")
-	}
-	prog, _ := filepath.Abs(filepath.Join("..", "testdata", "programs", "loop.py"))
-	tr, err := historytest.Record(python, prog, "main")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tl, err := history.New(context.Background(), tr, history.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tl.Close()
+	tl, prog := traceTimeline(t)
 	c := daptest.Serve(t, dap.Config{Timeline: tl})
 	c.Call("initialize", map[string]any{"adapterID": "timelens"})
 	c.Call("launch", map[string]any{})
@@ -95,5 +82,52 @@ func TestStaleReferences(t *testing.T) {
 	c.Call("terminate", nil)
 	c.Event("terminated")
 	refused(t, c, "stackTrace", map[string]any{"threadId": 1}, "send a launch request first")
+	c.Call("disconnect", nil)
+}
+
+// traceTimeline is a timeline over the settrace trace of loop.py from main.
+func traceTimeline(t *testing.T) (*history.Timeline, string) {
+	t.Helper()
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3 on PATH: this test replays a sys.settrace trace of a real CPython")
+	}
+	prog, _ := filepath.Abs(filepath.Join("..", "testdata", "programs", "loop.py"))
+	tr, err := historytest.Record(python, prog, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl, err := history.New(context.Background(), tr, history.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tl.Close() })
+	return tl, prog
+}
+
+// TestSubstitutePath: launch's substitutePath maps the recording's paths
+// to the editor's in stack frames, and the editor's back in breakpoints.
+func TestSubstitutePath(t *testing.T) {
+	tl, prog := traceTimeline(t)
+	c := daptest.Serve(t, dap.Config{Timeline: tl})
+	c.Call("initialize", map[string]any{"adapterID": "timelens"})
+	refused(t, c, "launch", map[string]any{"substitutePath": []any{map[string]any{"from": "/x"}}}, `needs both "from" and "to"`)
+	c.Call("launch", map[string]any{"substitutePath": []any{map[string]any{"from": filepath.Dir(prog), "to": "/home/ada/src"}}})
+	c.Call("configurationDone", nil)
+	c.Stopped()
+	f := c.Call("stackTrace", map[string]any{"threadId": 1}).(*godap.StackTraceResponse).Body.StackFrames[0]
+	if f.Source == nil || f.Source.Path != "/home/ada/src/loop.py" {
+		t.Errorf("top frame's source: %+v, want /home/ada/src/loop.py", f.Source)
+	}
+	c.Call("setBreakpoints", map[string]any{"source": map[string]any{"path": "/home/ada/src/loop.py"},
+		"breakpoints": []any{map[string]any{"line": 8}}})
+	c.Call("continue", map[string]any{"threadId": 1})
+	if st := c.Stopped(); st.Reason != "breakpoint" {
+		t.Errorf("continue to a breakpoint set in the editor's path: stopped %q (%s)", st.Reason, st.Description)
+	}
+	f = c.Call("stackTrace", map[string]any{"threadId": 1}).(*godap.StackTraceResponse).Body.StackFrames[0]
+	if f.Line != 8 || f.Name != "Account.deposit" || f.Source.Path != "/home/ada/src/loop.py" {
+		t.Errorf("at the breakpoint: %s %+v:%d", f.Name, f.Source, f.Line)
+	}
 	c.Call("disconnect", nil)
 }
