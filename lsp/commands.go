@@ -35,6 +35,9 @@ const (
 	cmdRunToLine        = "timelens.runToLine"
 	cmdReverseRunToLine = "timelens.reverseRunToLine"
 	cmdLineRuns         = "timelens.lineRuns"
+
+	// A Debug Adapter Protocol port on this session (debug_adapter.go).
+	cmdDebugAdapter = "timelens.debugAdapter"
 )
 
 // Position is the result of every navigation command and of

@@ -20,8 +20,6 @@ import (
 // A move from the debugger's toolbar moves the hints and lenses; a move
 // from a lens or command gives the debugger a stopped event.
 
-const cmdDebugAdapter = "timelens.debugAdapter"
-
 // debugAdapterWait is how long the listener waits for its one client.
 const debugAdapterWait = time.Minute
 
