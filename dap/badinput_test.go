@@ -2,6 +2,7 @@ package dap_test
 
 import (
 	"context"
+	"encoding/json"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -130,4 +131,34 @@ func TestSubstitutePath(t *testing.T) {
 		t.Errorf("at the breakpoint: %s %+v:%d", f.Name, f.Source, f.Line)
 	}
 	c.Call("disconnect", nil)
+}
+
+// TestDisconnectDuringLaunch: a client that gives up while the program is
+// being recorded is not kept waiting: the launch stops and fails, the
+// disconnect is answered.
+func TestDisconnectDuringLaunch(t *testing.T) {
+	c := daptest.Serve(t, dap.Config{Start: func(ctx context.Context, _ json.RawMessage, progress func(string)) (*history.Timeline, error) {
+		progress("recording (a fake that waits to be cancelled)")
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}})
+	c.Call("initialize", map[string]any{"adapterID": "timelens"})
+	launch := c.Send("launch", map[string]any{"program": "app.py"})
+	disconnect := c.Send("disconnect", nil)
+	answered := map[int]bool{}
+	for len(answered) < 2 {
+		m := c.Next()
+		r, ok := m.(godap.ResponseMessage)
+		if !ok {
+			continue
+		}
+		seq := r.GetResponse().RequestSeq
+		answered[seq] = true
+		if seq == launch && (r.GetResponse().Success || !strings.Contains(r.GetResponse().Message, "cancel")) {
+			t.Errorf("launch cut short by a disconnect: %+v", r.GetResponse())
+		}
+		if seq == disconnect && !r.GetResponse().Success {
+			t.Errorf("disconnect: %+v", r.GetResponse())
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package dap
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,8 +68,20 @@ func (s *server) onLaunch(req *godap.Request, args json.RawMessage) error {
 			return errors.New("this server was built without a way to open a session (a bug in the command line)")
 		}
 		s.output("console", fmt.Sprintf("timelens %s: starting the recording session\n", s.cfg.Version))
-		tl, err := s.cfg.Start(s.ctx, args, func(msg string) { s.output("console", "timelens: "+msg+"…\n") })
+		// The session may keep the context it opens with: one of its own,
+		// which a disconnect during the launch cancels, and the end of
+		// Serve otherwise.
+		ctx, cancel := context.WithCancel(s.ctx)
+		s.opMu.Lock()
+		s.opCancel = cancel
+		leaving := s.leaving
+		s.opMu.Unlock()
+		if leaving {
+			cancel()
+		}
+		tl, err := s.cfg.Start(ctx, args, func(msg string) { s.output("console", "timelens: "+msg+"…\n") })
 		if err != nil {
+			cancel()
 			s.log.Error("starting the recording session", zap.Error(err))
 			return err
 		}
@@ -90,7 +103,7 @@ func (s *server) onConfigurationDone(r *godap.ConfigurationDoneRequest) error {
 		return nil
 	}
 	s.configured = true
-	pos, err := s.tl.Where(s.ctx)
+	pos, err := s.tl.Where(s.op)
 	if err != nil {
 		s.output("important", "timelens: reading the first position: "+err.Error()+"\n")
 		return nil

@@ -31,7 +31,7 @@ func (s *server) onLineMove(req *godap.Request, m history.Move) error {
 		return err
 	}
 	s.ack(req)
-	pos, err := tl.Move(s.ctx, m)
+	pos, err := tl.Move(s.op, m)
 	s.afterMove(pos, err, "step", "")
 	return nil
 }
@@ -58,7 +58,7 @@ func (s *server) afterMove(pos history.Position, err error, reason, description 
 	}
 	thread := s.lastThread
 	if s.tl != nil {
-		if p, werr := s.tl.Where(s.ctx); werr == nil {
+		if p, werr := s.tl.Where(s.op); werr == nil {
 			thread = p.Thread
 		}
 	}
@@ -80,7 +80,7 @@ func (s *server) onContinue(req *godap.Request, forward bool) error {
 		s.ack(req)
 	}
 	for logged := 0; ; logged++ {
-		hits, at, err := s.nearest(s.ctx, tl, forward)
+		hits, at, err := s.nearest(s.op, tl, forward)
 		if err != nil {
 			s.afterMove(history.Position{}, err, "", "")
 			return nil
@@ -90,7 +90,7 @@ func (s *server) onContinue(req *godap.Request, forward bool) error {
 			s.afterMove(pos, err, edgeReason(forward), s.edgeText(forward))
 			return nil
 		}
-		pos, err := tl.Goto(s.ctx, at)
+		pos, err := tl.Goto(s.op, at)
 		if err != nil {
 			s.afterMove(pos, err, "", "")
 			return nil
@@ -141,7 +141,7 @@ func (s *server) toEdge(tl *history.Timeline, forward bool) (history.Position, e
 	if forward {
 		edge = history.End
 	}
-	return tl.GotoEdge(s.ctx, edge)
+	return tl.GotoEdge(s.op, edge)
 }
 
 // logLine is a log point's message with each {expression} read from
@@ -160,7 +160,7 @@ func (s *server) logLine(tl *history.Timeline, b *breakpoint, pos history.Positi
 		}
 		out.WriteString(msg[:open])
 		expr := msg[open+1 : open+end]
-		if c, err := tl.Expression(s.ctx, 0, expr); err == nil {
+		if c, err := tl.Expression(s.op, 0, expr); err == nil {
 			out.WriteString(c.Value)
 		} else {
 			out.WriteString("<" + err.Error() + ">")
@@ -181,7 +181,7 @@ func (s *server) onGotoTargets(r *godap.GotoTargetsRequest) error {
 		return errors.New("the source has no path: timelens finds runs of lines of files")
 	}
 	file, line := s.paths.ToRecording(path), r.Arguments.Line
-	runs, more, err := tl.LineRuns(s.ctx, file, line, maxGotoTargets)
+	runs, more, err := tl.LineRuns(s.op, file, line, maxGotoTargets)
 	if err != nil {
 		return err
 	}
@@ -231,7 +231,7 @@ func (s *server) onGoto(r *godap.GotoRequest) error {
 		return fmt.Errorf("goto target %d is unknown: ask for gotoTargets first", r.Arguments.TargetId)
 	}
 	s.ack(&r.Request)
-	pos, err := tl.Goto(s.ctx, t)
+	pos, err := tl.Goto(s.op, t)
 	s.afterMove(pos, err, "goto", fmt.Sprintf("time %s", t))
 	return nil
 }
@@ -248,7 +248,7 @@ func (s *server) onRestartFrame(r *godap.RestartFrameRequest) error {
 		return err
 	}
 	s.ack(&r.Request)
-	pos, err := tl.GotoEntry(s.ctx, depth)
+	pos, err := tl.GotoEntry(s.op, depth)
 	s.afterMove(pos, err, "restart", "the entry of the call")
 	return nil
 }

@@ -77,11 +77,19 @@ var ErrStale = errors.New("this reference is from before the last move (time has
 
 // server is one client's session.
 type server struct {
-	cfg   Config
-	log   *zap.Logger
-	ctx   context.Context
-	codec *godap.Codec
-	paths srcpath.Map
+	cfg Config
+	log *zap.Logger
+	ctx context.Context // the server's; ends when Serve returns
+	// op is the context of the request being handled (handler goroutine
+	// only); the reader cancels it, through opCancel, when the client
+	// disconnects, so that a launch or a long move does not hold the
+	// disconnect up.
+	op       context.Context
+	opMu     sync.Mutex
+	opCancel context.CancelFunc
+	leaving  bool // a disconnect was read (under opMu)
+	codec    *godap.Codec
+	paths    srcpath.Map
 
 	wmu sync.Mutex
 	w   *bufio.Writer
@@ -142,7 +150,9 @@ func Serve(ctx context.Context, conn io.ReadWriter, cfg Config) error {
 	var err error
 	select {
 	case err = <-readErr:
-		// The handler answers what was read, then ends.
+		// The client is gone: what is in progress stops, the handler
+		// drains what was read, then ends.
+		cancel()
 		<-handled
 	case <-handled:
 	case <-ctx.Done():
@@ -178,6 +188,12 @@ func (s *server) readLoop(r *bufio.Reader, out chan<- godap.Message) error {
 			continue
 		}
 		s.log.Debug("request", zap.ByteString("message", data))
+		switch msg.(type) {
+		case *godap.DisconnectRequest:
+			s.interrupt(true)
+		case *godap.TerminateRequest:
+			s.interrupt(false)
+		}
 		select {
 		case out <- msg:
 		case <-s.quit:
@@ -217,9 +233,31 @@ func (s *server) handleLoop(requests <-chan godap.Message) {
 	}
 }
 
+// interrupt cancels the request in progress (a launch that records, a
+// long run to a breakpoint); leaving (a disconnect) also refuses the
+// requests read before the disconnect that are not handled yet.
+func (s *server) interrupt(leaving bool) {
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
+	s.leaving = s.leaving || leaving
+	if s.opCancel != nil {
+		s.opCancel()
+	}
+}
+
 // handle answers one request; a panic in a handler is an error response.
 func (s *server) handle(msg godap.Message) {
 	req := msg.(godap.RequestMessage).GetRequest()
+	ctx, cancel := context.WithCancel(s.ctx)
+	defer cancel()
+	s.opMu.Lock()
+	s.op, s.opCancel = ctx, cancel
+	leaving := s.leaving
+	s.opMu.Unlock()
+	if leaving && req.Command != "disconnect" {
+		s.sendError(req, req.Command+": cancelled: the client is disconnecting")
+		return
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("request panicked", zap.String("command", req.Command), zap.Any("panic", r))

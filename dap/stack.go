@@ -92,7 +92,7 @@ func (s *server) depthOf(frameID int) (int, error) {
 func (s *server) onThreads(r *godap.ThreadsRequest) error {
 	threads := []godap.Thread{}
 	if s.tl != nil {
-		snap, err := s.tl.Snapshot(s.ctx)
+		snap, err := s.tl.Snapshot(s.op)
 		if err != nil {
 			return err
 		}
@@ -112,7 +112,7 @@ func (s *server) onStackTrace(r *godap.StackTraceRequest) error {
 	if err != nil {
 		return err
 	}
-	snap, err := tl.Snapshot(s.ctx)
+	snap, err := tl.Snapshot(s.op)
 	if err != nil {
 		return err
 	}
@@ -196,11 +196,11 @@ func (s *server) onVariables(r *godap.VariablesRequest) error {
 	var page history.Page
 	switch v.kind {
 	case refLocals:
-		page, err = tl.Locals(s.ctx, v.depth, a.Start, a.Count)
+		page, err = tl.Locals(s.op, v.depth, a.Start, a.Count)
 	case refGlobals:
-		page, err = tl.Globals(s.ctx, v.depth, a.Start, a.Count)
+		page, err = tl.Globals(s.op, v.depth, a.Start, a.Count)
 	default:
-		page, err = tl.Children(s.ctx, v.address, a.Start, a.Count)
+		page, err = tl.Children(s.op, v.address, a.Start, a.Count)
 	}
 	if err != nil {
 		return err
@@ -258,7 +258,7 @@ func (s *server) onEvaluate(r *godap.EvaluateRequest) error {
 	if expr == "" {
 		return fmt.Errorf("nothing to evaluate")
 	}
-	c, err := tl.Expression(s.ctx, depth, expr)
+	c, err := tl.Expression(s.op, depth, expr)
 	if err != nil {
 		return err
 	}
