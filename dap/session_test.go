@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +37,10 @@ type dapSession struct {
 	oracle *history.Timeline
 	trace  *historytest.Trace
 	prog   string
+	// roundTrips holds, per move request, the editor's round trip: the
+	// request, its stopped event, stackTrace, scopes and the top frame's
+	// variables.
+	roundTrips map[string][]time.Duration
 }
 
 // launch records prog from main with py through a DAP launch request, up
@@ -89,7 +94,7 @@ func launch(t *testing.T, py, prog string) *dapSession {
 	if st.Reason != "entry" {
 		t.Errorf("first stop: reason %q, want entry", st.Reason)
 	}
-	s := &dapSession{Client: c, t: t, ctx: ctx, oracle: oracle, trace: trace, prog: path}
+	s := &dapSession{Client: c, t: t, ctx: ctx, oracle: oracle, trace: trace, prog: path, roundTrips: map[string][]time.Duration{}}
 	s.check("entry")
 	return s
 }
@@ -171,6 +176,8 @@ func (s *dapSession) move(command string, m history.Move, args map[string]any) {
 	if m.Kind() == "next" {
 		s.unambiguous(command, m.Reverse())
 	}
+	start := time.Now()
+	defer func() { s.roundTrips[command] = append(s.roundTrips[command], time.Since(start)) }()
 	s.Call(command, args)
 	st := s.Stopped()
 	_, err := s.oracle.Move(s.ctx, m)
@@ -241,6 +248,7 @@ func (s *dapSession) walk() {
 		stepOut,                                        // main:25, then 26
 		next, next, stepBack, stepBack, backIn, backIn, // on to main:28 and back
 	}
+	defer s.logRoundTrips()
 	for _, m := range script {
 		var args map[string]any
 		if m.args != nil {
@@ -583,4 +591,62 @@ func (s *dapSession) unambiguous(command string, reverse bool) {
 			return
 		}
 	}
+}
+
+// logRoundTrips logs the median and slowest round trip of each move.
+func (s *dapSession) logRoundTrips() {
+	for cmd, ds := range s.roundTrips {
+		slices.Sort(ds)
+		s.t.Logf("%-24s %2d moves: round trip (move, stopped, stackTrace, scopes, variables) median %s, max %s",
+			cmd, len(ds), ds[len(ds)/2].Round(100*time.Microsecond), ds[len(ds)-1].Round(100*time.Microsecond))
+	}
+}
+
+// TestVariablesPageABigList: the Variables pane pages a 100,000-item list
+// (indexedVariables, start and count) without reading it whole.
+func TestVariablesPageABigList(t *testing.T) {
+	gdb := gdbtest.ReverseGDB(t)
+	py := gdbtest.Python(t)
+	path, _ := filepath.Abs(filepath.Join("testdata", "biglist.py"))
+	c := daptest.Serve(t, dap.Config{
+		Start: func(ctx context.Context, _ json.RawMessage, progress func(string)) (*history.Timeline, error) {
+			return session.Open(ctx, session.Config{Backend: gdbmi.KindGDB, GDB: gdb, Python: py, Program: []string{path}, RecordFrom: "main"})
+		},
+	})
+	c.Call("initialize", map[string]any{"adapterID": "timelens", "supportsVariablePaging": true})
+	c.Call("launch", map[string]any{"program": path})
+	c.Call("configurationDone", nil)
+	c.Stopped()
+	frames := c.Call("stackTrace", map[string]any{"threadId": 1}).(*godap.StackTraceResponse).Body.StackFrames
+	if frames[0].Line != 7 || frames[0].Name != "main" {
+		t.Fatalf("entry: %s:%d, want main:7", frames[0].Name, frames[0].Line)
+	}
+	scopes := c.Call("scopes", map[string]any{"frameId": frames[0].Id}).(*godap.ScopesResponse).Body.Scopes
+	var xs godap.Variable
+	for _, v := range c.Call("variables", map[string]any{"variablesReference": scopes[0].VariablesReference}).(*godap.VariablesResponse).Body.Variables {
+		if v.Name == "xs" {
+			xs = v
+		}
+	}
+	if xs.IndexedVariables != 100000 || !strings.HasPrefix(xs.Value, "[0, 1, 2, ") || !strings.HasSuffix(xs.Value, "…") || len([]rune(xs.Value)) != 120 {
+		t.Fatalf("xs: %+v, want 100000 indexed children and the value cut at 120 characters", xs)
+	}
+	for _, start := range []int{0, 50000, 99990} {
+		t0 := time.Now()
+		page := c.Call("variables", map[string]any{"variablesReference": xs.VariablesReference, "filter": "indexed", "start": start, "count": 10}).(*godap.VariablesResponse).Body.Variables
+		took := time.Since(t0)
+		if len(page) != 10 {
+			t.Fatalf("page at %d: %d items", start, len(page))
+		}
+		for i, v := range page {
+			if want := fmt.Sprint(start + i); v.Name != want || v.Value != want || v.EvaluateName != "xs["+want+"]" {
+				t.Errorf("page at %d, item %d: %+v", start, i, v)
+			}
+		}
+		t.Logf("the page of 10 items at %d took %s", start, took.Round(100*time.Microsecond))
+	}
+	if named := c.Call("variables", map[string]any{"variablesReference": xs.VariablesReference, "filter": "named"}).(*godap.VariablesResponse).Body.Variables; len(named) != 0 {
+		t.Errorf("a list's named children: %+v, want none", named)
+	}
+	c.Call("disconnect", nil)
 }

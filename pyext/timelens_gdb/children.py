@@ -55,7 +55,7 @@ def _entries(r, addr):
     if sym in ("PyList_Type", "PyTuple_Type"):
         n = r.ob_size(addr)
         base = r.mem.ptr(addr + L.list_items) if sym == "PyList_Type" else addr + L.tuple_items
-        return n, ((str(i), lambda i=i: r.mem.ptr(base + 8 * i)) for i in range(n))
+        return n, _Indexed(n, lambda i: (str(i), lambda: r.mem.ptr(base + 8 * i)))
     if sym == "PyDict_Type":
         n = r.mem.i64(addr + L.dict_used)
         return n, ((lambda k=k: render(r, k), lambda v=v: v) for k, v, _ in r.dict_items(addr))
@@ -68,12 +68,28 @@ def _entries(r, addr):
     return 0, iter(())
 
 
+class _Indexed:
+    """The items of a list or tuple, read by index: a page far into a long
+    list does not walk the items before it."""
+
+    def __init__(self, n, item):
+        self.n = n
+        self.item = item
+
+    def page(self, start, end):
+        return (self.item(i) for i in range(start, end))
+
+
 def _page(r, n, entries, start, count, limit):
     if start < 0 or count < 0:
         raise TimelensError("bad-argument", "start and count must not be negative")
     end = n if count == 0 else min(n, start + count)
+    if isinstance(entries, _Indexed):
+        entries, skip = entries.page(min(start, end), end), 0
+    else:
+        skip = start
     out = []
-    for i, (name, val) in enumerate(entries):
+    for i, (name, val) in enumerate(entries, start - skip):
         if i >= end:
             break
         if i < start:
