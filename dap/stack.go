@@ -193,6 +193,7 @@ func (s *server) onVariables(r *godap.VariablesRequest) error {
 		s.send(&godap.VariablesResponse{Response: s.response(&r.Request), Body: godap.VariablesResponseBody{Variables: vars}})
 		return nil
 	}
+	_, gen := tl.Now()
 	var page history.Page
 	switch v.kind {
 	case refLocals:
@@ -203,6 +204,9 @@ func (s *server) onVariables(r *godap.VariablesRequest) error {
 		page, err = tl.Children(s.op, v.address, a.Start, a.Count)
 	}
 	if err != nil {
+		return err
+	}
+	if err := s.sameTime(gen, "variablesReference", a.VariablesReference); err != nil {
 		return err
 	}
 	for _, c := range page.Children {
@@ -258,8 +262,12 @@ func (s *server) onEvaluate(r *godap.EvaluateRequest) error {
 	if expr == "" {
 		return fmt.Errorf("nothing to evaluate")
 	}
+	_, gen := tl.Now()
 	c, err := tl.Expression(s.op, depth, expr)
 	if err != nil {
+		return err
+	}
+	if err := s.sameTime(gen, "frame", r.Arguments.FrameId); err != nil {
 		return err
 	}
 	s.current()
@@ -267,5 +275,15 @@ func (s *server) onEvaluate(r *godap.EvaluateRequest) error {
 	s.send(&godap.EvaluateResponse{Response: s.response(&r.Request), Body: godap.EvaluateResponseBody{
 		Result: v.Value, Type: v.Type, VariablesReference: v.VariablesReference,
 		NamedVariables: v.NamedVariables, IndexedVariables: v.IndexedVariables}})
+	return nil
+}
+
+// sameTime refuses an answer read while time moved (a move the language
+// server made meanwhile, when it shares the session): it may mix two time
+// points.
+func (s *server) sameTime(gen uint64, what string, id int) error {
+	if _, now := s.tl.Now(); now != gen {
+		return fmt.Errorf("%s %d: %w", what, id, ErrStale)
+	}
 	return nil
 }
