@@ -3,7 +3,6 @@ package dap_test
 import (
 	"context"
 	"encoding/json"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/timelens/timelens/dap"
 	"github.com/timelens/timelens/dap/daptest"
+	"github.com/timelens/timelens/gdbmi/gdbtest"
 	"github.com/timelens/timelens/history"
 	"github.com/timelens/timelens/history/historytest"
 )
@@ -89,10 +89,7 @@ func TestStaleReferences(t *testing.T) {
 // traceTimeline is a timeline over the settrace trace of loop.py from main.
 func traceTimeline(t *testing.T) (*history.Timeline, string) {
 	t.Helper()
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("no python3 on PATH: this test replays a sys.settrace trace of a real CPython")
-	}
+	python := gdbtest.AnyPython(t) // a real CPython makes the trace
 	prog, _ := filepath.Abs(filepath.Join("..", "testdata", "programs", "loop.py"))
 	tr, err := historytest.Record(python, prog, "main")
 	if err != nil {
