@@ -67,7 +67,8 @@ test-sandbox:
 
 ## test-root: the debugger tests in the test roots: every package in trixie
 ## (gdb 16; CPython 3.10-3.13: pyenv's shared builds, bookworm's 3.11,
-## trixie's 3.13), and the gdb side's reading and navigation in sid (gdb 18,
+## trixie's 3.13), and the gdb side's reading and navigation and the debug
+## adapter's session in sid (gdb 18,
 ## CPython 3.14)
 test-root: test-root-trixie test-root-sid
 
@@ -76,6 +77,7 @@ test-root-trixie: build
 
 test-root-sid: build
 	$(UNDER_NOHW) scripts/root-tests --suite sid --run 'Oracle|RenderBig|Navigate|BackendSteps|LastWrite|Transcript|RunToLine|RecordFrom|NoWatchpointRunsLive' ./pyext
+	$(UNDER_NOHW) scripts/root-tests --suite sid --run 'SessionLikeSettrace' ./dap
 
 ## test-editors: real editors against real sessions, all at once: Neovim 0.10 and
 ## Emacs 30.1 (trixie root), Neovim 0.12, Emacs 30.2 and Helix 25.07 (sid root),

@@ -13,6 +13,7 @@ require (
 
 require (
 	github.com/go-json-experiment/json v0.0.0-20260623181947-01eb4420fa68 // indirect
+	github.com/google/go-dap v0.12.0 // indirect
 	github.com/kr/pty v1.1.8 // indirect
 	go.uber.org/multierr v1.11.0 // indirect
 )

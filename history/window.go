@@ -143,3 +143,15 @@ func (t *Timeline) lastEvent(ctx context.Context) (Time, error) {
 		return last, err
 	})
 }
+
+// Compare orders two times of the timeline's recording: -1, 0 or +1.
+func (t *Timeline) Compare(a, b Time) int {
+	t.mu.Lock()
+	bk := t.b
+	t.mu.Unlock()
+	return bk.Compare(a, b)
+}
+
+// Start is the time of the window's first line event, where the timeline
+// began.
+func (t *Timeline) Start() Time { return t.firstTime() }

@@ -80,7 +80,7 @@ var currentLineItems = []navItem{
 // applies to that line (for code actions).
 func (s *server) navigation(doc *document, snap *history.Snapshot, only int) []navGroup {
 	var groups []navGroup
-	if top := snap.Top(); top != nil && s.paths.toEditor(top.File) == doc.path {
+	if top := snap.Top(); top != nil && s.paths.ToEditor(top.File) == doc.path {
 		if line, _, matches := s.nearLine(doc, top.Line-1); matches && line < doc.lineCount() && (only < 0 || only == line) {
 			groups = append(groups, navGroup{rng: lineRange(doc, line), items: currentLineItems})
 		}

@@ -35,6 +35,9 @@ const (
 	cmdRunToLine        = "timelens.runToLine"
 	cmdReverseRunToLine = "timelens.reverseRunToLine"
 	cmdLineRuns         = "timelens.lineRuns"
+
+	// A Debug Adapter Protocol port on this session (debug_adapter.go).
+	cmdDebugAdapter = "timelens.debugAdapter"
 )
 
 // Position is the result of every navigation command and of
@@ -80,6 +83,7 @@ var shapes = map[string]string{
 	cmdRunToLine:        runShape,
 	cmdReverseRunToLine: runShape,
 	cmdLineRuns:         `{"uri": "file:///…", "line": <0-based>, "limit": <optional, 1-10000, default 200>}`,
+	cmdDebugAdapter:     "no arguments",
 }
 
 var commands = map[string]command{
@@ -232,7 +236,8 @@ func callMove(forward bool) command {
 // commandNames lists every command, for executeCommandProvider.
 func commandNames() []string {
 	return []string{cmdWhere, cmdStep, cmdReverseStep, cmdNext, cmdReverseNext, cmdFinish, cmdReverseFinish,
-		cmdGotoEntry, cmdPreviousCall, cmdNextCall, cmdLastWrite, cmdGoto, cmdRunToLine, cmdReverseRunToLine, cmdLineRuns}
+		cmdGotoEntry, cmdPreviousCall, cmdNextCall, cmdLastWrite, cmdGoto, cmdRunToLine, cmdReverseRunToLine, cmdLineRuns,
+		cmdDebugAdapter}
 }
 
 // Commands returns the names of the workspace/executeCommand commands the
@@ -244,7 +249,8 @@ func Commands() []string { return commandNames() }
 type query func(s *server, ctx context.Context, args []protocol.LSPAny) (any, error)
 
 var queries = map[string]query{
-	cmdLineRuns: lineRuns,
+	cmdLineRuns:     lineRuns,
+	cmdDebugAdapter: debugAdapter,
 }
 
 // ExecuteCommand implements protocol.Server.
@@ -316,6 +322,7 @@ func (s *server) navigate(ctx context.Context, move func(ctx context.Context, tl
 		pos, err := move(s.ctx, tl)
 		if err == nil {
 			s.moveDone(pos)
+			s.followers.tell(pos)
 		}
 		done <- outcome{pos, err}
 	}()
@@ -335,7 +342,7 @@ func (s *server) navigate(ctx context.Context, move func(ctx context.Context, tl
 
 // position converts a history position for the editor.
 func (s *server) position(p history.Position) *Position {
-	path := s.paths.toEditor(p.File)
+	path := s.paths.ToEditor(p.File)
 	locals := p.Locals
 	if locals == nil {
 		locals = map[string]string{}
@@ -384,7 +391,7 @@ func (s *server) frameFor(ctx context.Context, tl *history.Timeline, doc *docume
 func (s *server) depthOf(snap *history.Snapshot, path, fn string, sc *scope) int {
 	fallback := -1
 	for i, f := range snap.Frames {
-		if s.paths.toEditor(f.File) != path {
+		if s.paths.ToEditor(f.File) != path {
 			continue
 		}
 		if f.Function == fn {

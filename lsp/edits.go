@@ -109,7 +109,7 @@ func (s *server) keepRecorded(path string, fallback *string) {
 		return
 	}
 	if s.cfg.RecordedText != nil {
-		if text, ok := s.cfg.RecordedText(s.paths.toRecording(path)); ok {
+		if text, ok := s.cfg.RecordedText(s.paths.ToRecording(path)); ok {
 			s.sources.keep(path, text)
 			return
 		}
@@ -155,7 +155,7 @@ func (s *server) ranText(doc *document) *recordedText {
 // changed or went away (line is then where it was, LineMap.Near) and when
 // the text no longer matches the recording at all (matches false).
 func (s *server) editorLine(file string, line int) (now int, exact, matches bool) {
-	path := s.paths.toEditor(file)
+	path := s.paths.ToEditor(file)
 	if path == "" {
 		return line, true, true
 	}
@@ -289,7 +289,7 @@ func (s *server) followEdits(ctx context.Context) {
 	for _, msg := range notices {
 		s.showMessage(protocol.MessageTypeWarning, msg)
 	}
-	if pos != nil && nowFile != "" && nowFile == s.paths.toEditor(pos.File) {
+	if pos != nil && nowFile != "" && nowFile == s.paths.ToEditor(pos.File) {
 		s.publishNow(ctx, nowFile, *pos)
 	}
 	if lenses && caps.codeLensRefresh {

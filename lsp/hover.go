@@ -72,7 +72,7 @@ func hoverText(s *server, expr, value string, w history.Write, werr error, doc *
 		fmt.Fprintf(&b, "\n_Last write: %s._\n", escapeMarkdown(note))
 		return b.String(), nil
 	}
-	file := s.paths.toEditor(w.File)
+	file := s.paths.ToEditor(w.File)
 	line, _, _ := s.editorLine(w.File, w.Line-1) // where that line is in the editor now
 	fmt.Fprintf(&b, "\nLast write: %s at [%s:%d](%s#L%d) in %s, time %s\n\n",
 		codeSpan(w.Value), escapeMarkdown(filepath.Base(file)), line+1, s.uriOf(file), line+1, codeSpan(w.Function), codeSpan(string(w.Time)))

@@ -24,7 +24,7 @@ func (s *server) InlayHint(ctx context.Context, params *protocol.InlayHintParams
 		return []protocol.InlayHint{}, nil
 	}
 	q := history.HintsQuery{
-		Match: func(file string) bool { return s.paths.toEditor(file) == doc.path },
+		Match: func(file string) bool { return s.paths.ToEditor(file) == doc.path },
 		Warn:  func(err error) { s.log.Warn("some lines have no hints", zap.Error(err)) },
 	}
 	if s.cfg.PastCalls {

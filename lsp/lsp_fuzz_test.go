@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/timelens/timelens/srcpath"
 	"net"
 	"os"
 	"path/filepath"
@@ -210,6 +211,11 @@ func FuzzExecuteCommand(f *testing.F) {
 		var wire *jsonrpc2.Error
 		badArg := len(args) > 0 && !strings.HasPrefix(strings.TrimSpace(string(args[0])), "{") && strings.TrimSpace(string(args[0])) != "null"
 		switch {
+		case err == nil && name == cmdDebugAdapter:
+			var a debugAdapterAddr
+			if jerr := json.Unmarshal(res, &a); jerr != nil || a.Host != "127.0.0.1" || a.Port <= 0 {
+				t.Fatalf("%s %s returns %s (%v), want a loopback address", name, argsJSON, res, jerr)
+			}
 		case err == nil:
 			var p Position
 			if jerr := json.Unmarshal(res, &p); jerr != nil || p.Line < 0 || p.Time == "" {
@@ -243,23 +249,23 @@ func FuzzPathMap(f *testing.F) {
 	f.Add("/build/app", "/home/me/app", "/build/application.py")
 	f.Fuzz(func(t *testing.T, from, to, path string) {
 		m := newPathMap([][2]string{{from, to}})
-		e := m.toEditor(path)
+		e := m.ToEditor(path)
 		if path == "" {
 			if e != "" {
 				t.Fatalf("toEditor(\"\") = %q", e)
 			}
 			return
 		}
-		if _, under := cutPathPrefix(filepath.Clean(path), filepath.Clean(from)); !under || !filepath.IsAbs(from) || !filepath.IsAbs(to) {
+		if _, under := srcpath.CutPrefix(filepath.Clean(path), filepath.Clean(from)); !under || !filepath.IsAbs(from) || !filepath.IsAbs(to) {
 			return // the pairs that matter are absolute prefixes
 		}
 		if e != filepath.Clean(e) {
 			t.Fatalf("{%q, %q}: %q maps to %q, not a clean path", from, to, path, e)
 		}
-		if _, under := cutPathPrefix(e, filepath.Clean(to)); !under {
+		if _, under := srcpath.CutPrefix(e, filepath.Clean(to)); !under {
 			t.Fatalf("{%q, %q}: %q maps to %q, not under %q", from, to, path, e, to)
 		}
-		if back := m.toRecording(e); back != filepath.Clean(path) {
+		if back := m.ToRecording(e); back != filepath.Clean(path) {
 			t.Fatalf("{%q, %q}: %q maps to %q, which maps back to %q", from, to, path, e, back)
 		}
 	})

@@ -17,7 +17,7 @@ import (
 
 // moveDone hands the new position to the notifier.
 func (s *server) moveDone(p history.Position) {
-	path := s.paths.toEditor(p.File)
+	path := s.paths.ToEditor(p.File)
 	s.mu.Lock()
 	s.latest = &p
 	if path != "" {
@@ -58,7 +58,7 @@ func (s *server) notifier(ctx context.Context) {
 func (s *server) announce(ctx context.Context, pos history.Position, caps clientCaps) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	path := s.paths.toEditor(pos.File)
+	path := s.paths.ToEditor(pos.File)
 	s.publishNow(ctx, path, pos)
 	if caps.showDocument && path != "" {
 		line, _, _ := s.editorLine(pos.File, max(pos.Line-1, 0))

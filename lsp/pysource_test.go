@@ -109,13 +109,13 @@ func TestPositionsAreUTF16(t *testing.T) {
 
 func TestPathMap(t *testing.T) {
 	m := newPathMap([][2]string{{"/build/src", "/home/ada/src"}})
-	if got := m.toEditor("/build/src/pkg/a.py"); got != "/home/ada/src/pkg/a.py" {
+	if got := m.ToEditor("/build/src/pkg/a.py"); got != "/home/ada/src/pkg/a.py" {
 		t.Errorf("toEditor: %s", got)
 	}
-	if got := m.toEditor("/build/srcx/a.py"); got != "/build/srcx/a.py" {
+	if got := m.ToEditor("/build/srcx/a.py"); got != "/build/srcx/a.py" {
 		t.Errorf("a prefix that is not a directory matched: %s", got)
 	}
-	if got := m.toRecording("/home/ada/src/a.py"); got != "/build/src/a.py" {
+	if got := m.ToRecording("/home/ada/src/a.py"); got != "/build/src/a.py" {
 		t.Errorf("toRecording: %s", got)
 	}
 }

@@ -117,7 +117,7 @@ func (s *server) runTarget(name string, u uri.URI, line *int) (string, int, erro
 	if err != nil {
 		return "", 0, err
 	}
-	return s.paths.toRecording(doc.path), rec + 1, nil
+	return s.paths.ToRecording(doc.path), rec + 1, nil
 }
 
 // runActions are the code actions of a line of doc: run back or forward to

@@ -214,6 +214,9 @@ type server struct {
 	startCancel context.CancelFunc
 	closed      bool
 
+	// followers hear the moves of navigation commands (debug_adapter.go).
+	followers followers
+
 	// moveMu serializes navigation commands.
 	moveMu sync.Mutex
 
@@ -588,7 +591,7 @@ func (s *server) snapshot(ctx context.Context, tl *history.Timeline) (*history.S
 	var fresh []string
 	s.mu.Lock()
 	for _, f := range snap.Frames {
-		if path := s.paths.toEditor(f.File); !s.recorded[path] {
+		if path := s.paths.ToEditor(f.File); !s.recorded[path] {
 			s.recorded[path] = true
 			fresh = append(fresh, path)
 		}

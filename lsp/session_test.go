@@ -23,7 +23,8 @@ func TestInitializeOffersEveryCommand(t *testing.T) {
 	c := res.Capabilities
 	want := []string{"timelens.where", "timelens.step", "timelens.reverseStep", "timelens.next", "timelens.reverseNext",
 		"timelens.finish", "timelens.reverseFinish", "timelens.gotoEntry", "timelens.previousCall", "timelens.nextCall",
-		"timelens.lastWrite", "timelens.goto", "timelens.runToLine", "timelens.reverseRunToLine", "timelens.lineRuns"}
+		"timelens.lastWrite", "timelens.goto", "timelens.runToLine", "timelens.reverseRunToLine", "timelens.lineRuns",
+		"timelens.debugAdapter"}
 	if got := c.ExecuteCommandProvider.Commands; !slices.Equal(got, want) {
 		t.Errorf("executeCommandProvider.commands = %q, want %q", got, want)
 	}

@@ -3,6 +3,7 @@
 // Undo's UDB over GDB/MI.
 //
 //	timelens lsp      [flags] [-- PROGRAM ARGS...]
+//	timelens dap      [flags] [--listen ADDR] [-- PROGRAM ARGS...]
 //	timelens annotate [flags] [--at WHERE] FILE [-- PROGRAM ARGS...]
 //	timelens record   [flags] -o PATH -- PROGRAM ARGS...
 //	timelens doctor   [flags] [-- PROGRAM ARGS...]
@@ -100,6 +101,24 @@ func init() {
 						value: boolValue{&o.PastCalls}}}
 			},
 			run: runLSP,
+		},
+		{
+			name:     "dap",
+			summary:  "serve the Debug Adapter Protocol on stdin/stdout",
+			synopsis: "dap [flags] [--listen 127.0.0.1:PORT] [-- PROGRAM ARGS...]",
+			notes: "The session opens at the client's launch request: its arguments are program, args and the\n" +
+				"shared options in camelCase (recordFrom, recording, python, gdb, ...); a flag given here wins.",
+			program: optionalProgram,
+			shared:  true,
+			options: func(o *Options) []option {
+				return []option{{flag: "substitute-path", usage: "map source paths: `FROM=TO`, where FROM is a path prefix as the recording has it and TO the same files' prefix in the editor (repeatable; the first match wins)",
+					value: substituteValue{&o.SubstitutePath}},
+					{flag: "timeout", usage: "count the debugger as hung when one request takes longer than `DURATION`: stop it, start it again and return to the same time (default: 30s for a read, 5m for a move)",
+						value: durationValue{&o.Timeout}},
+					{flag: "listen", usage: "serve one client on TCP `ADDR` instead of stdio; loopback only (127.0.0.1:PORT, [::1]:PORT, localhost:PORT; port 0 picks a free one, printed on stderr); a second client is refused",
+						value: listenValue{&o.Listen}}}
+			},
+			run: runDAP,
 		},
 		{
 			name:     "annotate",

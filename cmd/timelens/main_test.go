@@ -149,8 +149,8 @@ func usageError(t *testing.T, args []string, want ...string) {
 }
 
 func TestUnknownCommand(t *testing.T) {
-	usageError(t, []string{"debug"}, `unknown command "debug"`, "lsp, annotate, record, doctor, version, help")
-	usageError(t, []string{"help", "debug"}, `unknown command "debug"`, "lsp, annotate, record, doctor, version")
+	usageError(t, []string{"debug"}, `unknown command "debug"`, "lsp, dap, annotate, record, doctor, version, help")
+	usageError(t, []string{"help", "debug"}, `unknown command "debug"`, "lsp, dap, annotate, record, doctor, version")
 	usageError(t, []string{"--backend", "gdb"}, `unknown command "--backend"`)
 }
 

@@ -102,7 +102,7 @@ func acceptOne(ctx context.Context, inv *invocation) (net.Conn, error) {
 	if tcp, ok := ln.Addr().(*net.TCPAddr); !ok || !tcp.IP.IsLoopback() {
 		return nil, fmt.Errorf("--listen %s bound %s, which is not a loopback address; use 127.0.0.1:PORT", inv.opts.Listen, bound)
 	}
-	fmt.Fprintf(inv.stderr, "timelens lsp: listening on %s\n", bound)
+	fmt.Fprintf(inv.stderr, "timelens %s: listening on %s\n", inv.cmd.name, bound)
 	inv.log.Info("listening", zap.String("addr", bound))
 	accepted := make(chan net.Conn, 1)
 	failed := make(chan error, 1)

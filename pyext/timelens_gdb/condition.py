@@ -47,6 +47,9 @@ MAX_BITS = 1 << 20       # bits of an int an operation may produce
 BUILTIN_CONSTANTS = {"None": None, "True": True, "False": False, "Ellipsis": Ellipsis,
                      "NotImplemented": NotImplemented, "__debug__": True}
 SINGLETONS = (None, True, False, Ellipsis, NotImplemented)
+# Objects whose value() is never a container: evaluate renders the others
+# (lists, instances) from memory as the hints do.
+_SCALARS = ("PyLong_Type", "PyBool_Type", "_PyNone_Type", "PyFloat_Type", "PyComplex_Type")
 
 
 def bad(condition, what, why):
@@ -362,6 +365,21 @@ class Condition:
         env = Env(f, ci, self.text)
         try:
             return env.truth(self.fn(env))
+        except (ArithmeticError, TypeError, ValueError) as e:
+            raise Miss("%s: %s" % (type(e).__name__, e))
+        except (Unreadable, gdb.MemoryError) as e:
+            raise Miss("unreadable memory: %s" % e)
+
+    def value(self, f, ci):
+        """The expression's value in frame f now: a Python value, or Obj for
+        an object of the program that is not a builtin value; Miss when it
+        cannot be read here."""
+        env = Env(f, ci, self.text)
+        try:
+            v = self.fn(env)
+            if isinstance(v, Obj):
+                v = env.value(v.addr, 0) if env.sym(v) in _SCALARS else v
+            return v
         except (ArithmeticError, TypeError, ValueError) as e:
             raise Miss("%s: %s" % (type(e).__name__, e))
         except (Unreadable, gdb.MemoryError) as e:

@@ -20,7 +20,8 @@ result: -timelens-last-reply fetches it afterwards.
   -timelens-call      previous|next FUNC
   -timelens-run-to-line [--reverse] [--condition EXPR] FILE LINE
   -timelens-line-runs [--limit N] [--value-limit C] FILE LINE
-  -timelens-condition [--thread N] --depth D EXPR
+  -timelens-condition [--thread N] --depth D [--value] [--limit C] EXPR
+  -timelens-children  [--start S] [--count N] [--limit C] ADDRESS | --locals|--globals [--thread N] --depth D ...
   -timelens-where
   -timelens-dialect   JSON (the debugger's facts: gdbmi's Dialect.GDBSide)
   -timelens-nav-stats
@@ -38,7 +39,7 @@ import time
 
 import gdb
 
-from . import condition, debugger, frames, lastwrite, moves, runto, source, state, walk, window
+from . import children, condition, debugger, frames, lastwrite, moves, runto, source, state, walk, window
 from .errors import TimelensError, Unreadable, bad_argument
 from .values import DEFAULT_LIMIT, Reader, render, type_label
 
@@ -200,8 +201,27 @@ def cmd_line_runs(argv):
 
 
 def cmd_condition(argv):
-    opts, pos = parse_args(argv, ("thread", "depth"), 1)
+    opts, pos = parse_args(argv, ("thread", "depth", "limit"), 1, switches=("value",))
+    if opts.get("value"):
+        return children.expression(thread_opt(opts), int_opt(opts, "depth"), pos[0], limit_opt(opts))
     return condition.evaluate_at(thread_opt(opts), int_opt(opts, "depth"), pos[0])
+
+
+def cmd_children(argv):
+    opts, pos = parse_args(argv, ("thread", "depth", "start", "count", "limit"), None, switches=("globals", "locals"))
+    start, count = int_opt(opts, "start", 0), int_opt(opts, "count", 0)
+    if opts.get("globals") or opts.get("locals"):
+        if pos:
+            raise bad_argument("--locals and --globals take no ADDRESS")
+        read = children.frame_globals if opts.get("globals") else children.frame_locals
+        return read(thread_opt(opts), int_opt(opts, "depth"), start, count, limit_opt(opts))
+    if len(pos) != 1:
+        raise bad_argument("usage: -timelens-children [--start S] [--count N] [--limit C] ADDRESS")
+    try:
+        addr = int(pos[0], 0)
+    except ValueError:
+        raise bad_argument("ADDRESS must be a number, got %r" % pos[0])
+    return children.children(addr, start, count, limit_opt(opts))
 
 
 def cmd_where(argv):
@@ -258,6 +278,7 @@ COMMANDS = {
     "-timelens-run-to-line": cmd_run_to_line,
     "-timelens-line-runs": cmd_line_runs,
     "-timelens-condition": cmd_condition,
+    "-timelens-children": cmd_children,
     "-timelens-where": cmd_where,
     "-timelens-dialect": cmd_dialect,
     "-timelens-nav-stats": cmd_nav_stats,

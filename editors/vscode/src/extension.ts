@@ -5,11 +5,18 @@
 // arguments from the cursor (lastWrite, gotoEntry, previousCall, nextCall),
 // asks for a time (goto) and shows the returned position in the status bar.
 // Until a session runs, the same command names start one first.
+//
+// The `timelens` debug type (launch.json) gives VS Code's own debugger the
+// same recording, Step Back and Reverse included: while the language server
+// runs, the debugger joins its session on the port timelens.debugAdapter
+// opens (one gdb; the toolbar moves the hints, a lens moves the debugger);
+// otherwise it starts `timelens dap`, which records what launch.json says.
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, State } from 'vscode-languageclient/node';
 import {
   NAVIGATION_COMMANDS, UNTIL_COMMANDS, Settings, Cursor, launch, findExecutable, commandArguments, gotoArguments,
   isPosition, statusText, statusTooltip, MissingProgramError, untilArguments, isLineRuns, runItems,
+  debugLaunch, defaultDebugConfiguration, isDebugAdapterAddress,
 } from './logic';
 
 let client: LanguageClient | undefined;
@@ -169,6 +176,37 @@ async function start(): Promise<boolean> {
   return true;
 }
 
+// debugAdapter is the adapter of a `timelens` debug session: the language
+// server's session when one runs, else `timelens dap` of its own.
+const debugAdapter: vscode.DebugAdapterDescriptorFactory = {
+  async createDebugAdapterDescriptor(): Promise<vscode.DebugAdapterDescriptor> {
+    if (client && client.state === State.Running) {
+      const addr = await client.sendRequest('workspace/executeCommand', { command: 'timelens.debugAdapter', arguments: [] });
+      if (isDebugAdapterAddress(addr)) {
+        output.appendLine(`timelens: the debugger joins the language server's session on ${addr.host}:${addr.port}`);
+        return new vscode.DebugAdapterServer(addr.port, addr.host);
+      }
+    }
+    const l = debugLaunch(settings());
+    return new vscode.DebugAdapterExecutable(findExecutable(l.command), l.args);
+  },
+};
+
+// debugConfigurations makes F5 without a launch.json record the open file.
+const debugConfigurations: vscode.DebugConfigurationProvider = {
+  resolveDebugConfiguration(_folder, config) {
+    if (config.type || config.request || config.name) return config;
+    const ed = vscode.window.activeTextEditor;
+    const file = ed?.document.uri.scheme === 'file' ? ed.document.uri.fsPath : undefined;
+    const def = defaultDebugConfiguration(file);
+    if (!def) {
+      void vscode.window.showErrorMessage('timelens: open a Python file, or add a "timelens" launch configuration (program, recordFrom, or recording)');
+      return undefined;
+    }
+    return def;
+  },
+};
+
 /** activate registers the commands and the status bar item; a session starts on the first command. */
 export function activate(ctx: vscode.ExtensionContext): void {
   output = vscode.window.createOutputChannel('timelens');
@@ -179,6 +217,8 @@ export function activate(ctx: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('timelens.start', () => start()),
     vscode.commands.registerCommand('timelens.stop', () => stop()),
     ...Object.entries(UNTIL_COMMANDS).map(([name, server]) => vscode.commands.registerCommand(name, () => runUntil(server))),
+    vscode.debug.registerDebugAdapterDescriptorFactory('timelens', debugAdapter),
+    vscode.debug.registerDebugConfigurationProvider('timelens', debugConfigurations),
     { dispose: disposeFallbacks });
   registerFallbacks();
 }

@@ -12,6 +12,53 @@ export const NAVIGATION_COMMANDS = [
 ] as const;
 
 /**
+ * Every command the server lists (executeCommandProvider): the navigation
+ * commands and timelens.debugAdapter, which opens a loopback port for the
+ * debugger on the same session (the `timelens` debug type uses it).
+ */
+export const SERVER_COMMANDS = [...NAVIGATION_COMMANDS, 'timelens.debugAdapter'] as const;
+
+/** The address timelens.debugAdapter returns. */
+export interface DebugAdapterAddress {
+  host: string;
+  port: number;
+}
+
+/** isDebugAdapterAddress tells whether a result is timelens.debugAdapter's. */
+export function isDebugAdapterAddress(v: unknown): v is DebugAdapterAddress {
+  if (typeof v !== 'object' || v === null) return false;
+  const a = v as Record<string, unknown>;
+  return typeof a.host === 'string' && typeof a.port === 'number' && a.port > 0;
+}
+
+/**
+ * debugLaunch is how the `timelens` debug type starts an adapter of its own
+ * when no language server session runs: `timelens dap` on stdio; the
+ * launch configuration (program, recordFrom, ...) travels in the launch
+ * request.
+ */
+export function debugLaunch(s: Settings): { command: string; args: string[] } {
+  return { command: s.path || 'timelens', args: ['dap'] };
+}
+
+/** A launch configuration of the `timelens` debug type. */
+export interface DebugLaunchConfiguration {
+  type: string;
+  request: string;
+  name: string;
+  program: string;
+}
+
+/**
+ * defaultDebugConfiguration is the launch configuration of F5 without a
+ * launch.json: record the open Python file (undefined when none is open).
+ */
+export function defaultDebugConfiguration(activeFile?: string): DebugLaunchConfiguration | undefined {
+  if (!activeFile || !activeFile.endsWith('.py')) return undefined;
+  return { type: 'timelens', request: 'launch', name: 'timelens: record this file', program: activeFile };
+}
+
+/**
  * The extension's own commands that ask for a condition and then run to the
  * cursor line through the server's runToLine / reverseRunToLine.
  */

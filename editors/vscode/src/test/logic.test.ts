@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import {
   NAVIGATION_COMMANDS, UNTIL_COMMANDS, Settings, launch, findExecutable, MissingServerError, commandArguments,
   gotoArguments, isPosition, statusText, statusTooltip, untilArguments, isLineRuns, runItems,
+  debugLaunch, defaultDebugConfiguration, isDebugAdapterAddress,
 } from '../logic';
 
 const defaults: Settings = { path: 'timelens', backend: '', recording: '', program: '', args: [], recordFrom: '', python: '', extraArgs: [] };
@@ -95,4 +96,29 @@ test('the picker over the runs of a line shows what each assigned, oldest first'
     { label: 'i = 0, total = 0', description: 'main (depth 0) @4399', time: '4399' },
     { label: 'run 2', description: 'main (depth 0) @5304', time: '5304' },
   ]);
+});
+
+test('the timelens debug type starts `timelens dap`, or joins the language server on its port', () => {
+  assert.deepEqual(debugLaunch({ ...defaults, path: '/opt/timelens' }), { command: '/opt/timelens', args: ['dap'] });
+  assert.ok(isDebugAdapterAddress({ host: '127.0.0.1', port: 40123 }));
+  assert.ok(!isDebugAdapterAddress({ host: '127.0.0.1', port: 0 }));
+  assert.ok(!isDebugAdapterAddress({ time: 't3', line: 1 }));
+});
+
+test('F5 without a launch.json records the open Python file', () => {
+  assert.deepEqual(defaultDebugConfiguration('/home/ada/bank.py'),
+    { type: 'timelens', request: 'launch', name: 'timelens: record this file', program: '/home/ada/bank.py' });
+  assert.equal(defaultDebugConfiguration('/home/ada/notes.txt'), undefined);
+  assert.equal(defaultDebugConfiguration(undefined), undefined);
+});
+
+test('package.json contributes the timelens debugger with its three launch snippets', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as {
+    contributes: { debuggers: { type: string; configurationSnippets: { label: string; body: Record<string, string> }[] }[] };
+  };
+  const d = pkg.contributes.debuggers.find((x) => x.type === 'timelens');
+  assert.ok(d, 'no timelens debugger');
+  assert.deepEqual(d.configurationSnippets.map((x) => x.label),
+    ['timelens: record this file', 'timelens: record from a function', 'timelens: replay a recording']);
+  assert.ok(d.configurationSnippets.every((x) => x.body.type === 'timelens' && x.body.request === 'launch'));
 });

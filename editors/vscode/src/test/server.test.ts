@@ -8,7 +8,7 @@ import * as cp from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as rpc from 'vscode-jsonrpc/node';
-import { launch, findExecutable, NAVIGATION_COMMANDS } from '../logic';
+import { launch, findExecutable, SERVER_COMMANDS } from '../logic';
 
 const root = path.resolve(__dirname, '../../../..');
 const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as {
@@ -34,7 +34,7 @@ test('timelens lsp lists exactly the commands the extension contributes', async 
       processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: l.initializationOptions,
     }) as { capabilities: { executeCommandProvider?: { commands: string[] } } };
     const served = init.capabilities.executeCommandProvider?.commands ?? [];
-    assert.deepEqual([...served].sort(), [...NAVIGATION_COMMANDS].sort(), `server stderr:\n${stderr}`);
+    assert.deepEqual([...served].sort(), [...SERVER_COMMANDS].sort(), `server stderr:\n${stderr}`);
     const contributed = pkg.contributes.commands.map((c) => c.command).filter((c) => served.includes(c));
     assert.deepEqual(contributed.sort(), [...served].sort(), 'package.json must contribute every server command');
     await conn.sendRequest('shutdown');
