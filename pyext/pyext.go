@@ -39,7 +39,7 @@ import (
 	"github.com/timelens/timelens/gdbmi"
 )
 
-//go:embed timelens_gdb/*.py timelens_gdb/versions/*.py
+//go:embed timelens_gdb/*.py timelens_gdb/versions/*.py timelens_gdb/layouts/*.json
 var gdbSideFS embed.FS
 
 // Install writes the gdb-side package into dir (as dir/timelens_gdb) and
