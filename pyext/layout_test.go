@@ -39,12 +39,12 @@ type layoutDump struct {
 
 // layoutReport is the reply of -timelens-layout.
 type layoutReport struct {
-	Python        string      `json:"python"`
-	Source        string      `json:"source"`
-	Unlisted      []string    `json:"unlisted"`
-	DebugInfo     *layoutDump `json:"debug_info"`
-	Builtin       *layoutDump `json:"builtin"`
-	DebugOffsets  *struct {
+	Python       string      `json:"python"`
+	Source       string      `json:"source"`
+	Unlisted     []string    `json:"unlisted"`
+	DebugInfo    *layoutDump `json:"debug_info"`
+	Builtin      *layoutDump `json:"builtin"`
+	DebugOffsets *struct {
 		Raw    map[string]any   `json:"raw"`
 		Fields map[string]int64 `json:"fields"`
 	} `json:"debug_offsets"`
