@@ -35,6 +35,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/timelens/timelens/gdbmi"
 )
@@ -63,6 +64,20 @@ func Install(dir string) (string, error) {
 		return "", fmt.Errorf("writing timelens's gdb side into %s: %w", dir, err)
 	}
 	return LoadCommand(dir), nil
+}
+
+// LayoutTables lists the minor versions ("3.10", ...) whose struct layouts
+// the gdb side has built in (timelens_gdb/layouts), for Pythons without
+// debug info.
+func LayoutTables() []string {
+	entries, _ := fs.ReadDir(gdbSideFS, "timelens_gdb/layouts")
+	var out []string
+	for _, e := range entries {
+		if name, ok := strings.CutSuffix(e.Name(), ".json"); ok {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // LoadCommand is the gdb command that loads the gdb-side package found in
