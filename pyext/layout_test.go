@@ -295,3 +295,29 @@ func writeLayoutTable(t *testing.T, python, ver string) {
 	}
 	t.Fatalf("%s: no checkpoint reached (%s)", python, reason)
 }
+
+// TestOracleStripped runs TestOracle's values oracle on copies of the
+// suite's release Pythons stripped of their debug info (strip --strip-all:
+// only dynamic symbols left, gdbtest.StrippedPython): frames, locals and
+// evaluations must agree with Python as with the debug info, the layout
+// coming from CPython's debug offsets (3.13+) or the built-in table.
+func TestOracleStripped(t *testing.T) {
+	for _, p := range gdbtest.SuitePythons(t, false) {
+		p := p
+		ver := gdbtest.PythonVersion(t, p.Path)
+		t.Run(p.Label, func(t *testing.T) {
+			exe, env := gdbtest.StrippedPython(t, p.Path)
+			var r layoutReport
+			h := oracleHooks{env: env, at: func(m *gdbtest.Session) { r = readLayout(t, m) }}
+			stops, of := runOracleWith(t, exe, "values.py", oracleEvals, h)
+			checkOracle(t, ver, exe, stops, of)
+			want := "built-in table for " + minor(ver)
+			if minor(ver) >= "3.13" {
+				want = "CPython's debug offsets"
+			}
+			if r.Source != want || r.DebugInfo != nil {
+				t.Errorf("%s: layout from %q (debug info dump: %v), want %q and no debug info", exe, r.Source, r.DebugInfo != nil, want)
+			}
+		})
+	}
+}

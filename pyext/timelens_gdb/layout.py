@@ -108,12 +108,21 @@ def field_bits(t, path):
 
 
 def has_dwarf():
-    """The debug info describes CPython's objects (gdb knows type PyObject)."""
-    try:
-        gdb.lookup_type("PyObject")
-        return True
-    except gdb.error:
+    """The interpreter's own debug info is there: it describes the code of
+    its evaluation loop (_PyEval_EvalFrameDefault, a dynamic symbol).
+
+    Not "gdb knows type PyObject", nor a debug symbol _PyRuntime: extension
+    modules built with -g (a stripped pyenv build keeps its lib-dynload/*.so)
+    describe PyObject and declare _PyRuntime without the interpreter's own
+    debug info being loaded."""
+    addr = symbol_address("_PyEval_EvalFrameDefault")
+    if addr is None:
         return False
+    try:
+        block = gdb.block_for_pc(addr)
+    except (gdb.error, RuntimeError):
+        return False
+    return block is not None and block.function is not None
 
 
 def _version_from_interpreter():
