@@ -34,15 +34,7 @@ func gdbSide(t testing.TB) string {
 // syscall catchpoint needs no symbols and survives inlining of os_getpid.
 func readerSession(t testing.TB, python string, env []string, args ...string) *gdbtest.Session {
 	t.Helper()
-	return readerSessionIn(t, python, env, nil, args...)
-}
-
-// readerSessionIn is readerSession with inferiorEnv set in the program's
-// environment only, not gdb's (LD_LIBRARY_PATH for a Python's libpython
-// must not reach gdb's own libpython).
-func readerSessionIn(t testing.TB, python string, env, inferiorEnv []string, args ...string) *gdbtest.Session {
-	t.Helper()
-	s := gdbtest.Start(t, gdbmi.Config{Program: python, Args: args, Env: env, InferiorEnv: inferiorEnv, Timeout: 5 * time.Minute})
+	s := gdbtest.Start(t, gdbmi.Config{Program: python, Args: args, Env: env, Timeout: 5 * time.Minute})
 	s.Do("set breakpoint pending on")
 	s.Do(gdbSide(t))
 	s.Do("catch syscall getpid")

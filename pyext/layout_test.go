@@ -306,9 +306,9 @@ func TestOracleStripped(t *testing.T) {
 		p := p
 		ver := gdbtest.PythonVersion(t, p.Path)
 		t.Run(p.Label, func(t *testing.T) {
-			exe, env := gdbtest.StrippedPython(t, p.Path)
+			exe := gdbtest.StrippedPython(t, p.Path)
 			var r layoutReport
-			h := oracleHooks{env: env, at: func(m *gdbtest.Session) { r = readLayout(t, m) }}
+			h := oracleHooks{at: func(m *gdbtest.Session) { r = readLayout(t, m) }}
 			stops, of := runOracleWith(t, exe, "values.py", oracleEvals, h)
 			checkOracle(t, ver, exe, stops, of)
 			want := "built-in table for " + minor(ver)

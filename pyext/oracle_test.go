@@ -61,18 +61,16 @@ func runOracle(t *testing.T, python, prog string, evals map[string][]string) ([]
 	return runOracleWith(t, python, prog, evals, oracleHooks{})
 }
 
-// oracleHooks adds to runOracle: the program's environment, gdb commands
-// after the gdb side is loaded,
+// oracleHooks adds to runOracle: gdb commands after the gdb side is loaded,
 // and a function called at each checkpoint once pyext has read it.
 type oracleHooks struct {
-	env   []string // added to the program's environment only
 	setup []string
 	at    func(m *gdbtest.Session)
 }
 
 func runOracleWith(t *testing.T, python, prog string, evals map[string][]string, h oracleHooks) ([]stop, oracleFile) {
 	out := filepath.Join(t.TempDir(), "oracle.json")
-	m := readerSessionIn(t, python, []string{"TIMELENS_ORACLE_OUT=" + out}, h.env, filepath.Join(testdataDir(t), prog))
+	m := readerSession(t, python, []string{"TIMELENS_ORACLE_OUT=" + out}, filepath.Join(testdataDir(t), prog))
 	for _, c := range h.setup {
 		m.Do(c)
 	}

@@ -161,11 +161,7 @@ func TestUnreadableBuildRefusedBeforeGDB(t *testing.T) {
 	}
 	for _, p := range gdbtest.SuitePythons(t, true) {
 		t.Run(p.Label, func(t *testing.T) {
-			exe, env := gdbtest.StrippedPython(t, p.Path)
-			for _, e := range env {
-				k, v, _ := strings.Cut(e, "=")
-				t.Setenv(k, v)
-			}
+			exe := gdbtest.StrippedPython(t, p.Path)
 			argv, err := checkProgram([]string{script}, exe)
 			switch {
 			case p.Debug && (!errors.Is(err, interp.ErrNoLayout) || !strings.Contains(err.Error(), "debug build") || !strings.Contains(err.Error(), "-dbg")):
