@@ -49,6 +49,11 @@ type layoutReport struct {
 		Fields map[string]int64 `json:"fields"`
 	} `json:"debug_offsets"`
 	DebugOffsetsByType map[string]any `json:"debug_offsets_by_type"`
+	OpcodeTargets      []string       `json:"opcode_targets"`
+	HandlerLabels      map[string]struct {
+		Op    int    `json:"op"`
+		Label string `json:"label"`
+	} `json:"handler_labels"`
 }
 
 func readLayout(t *testing.T, m *gdbtest.Session) layoutReport {
@@ -129,6 +134,7 @@ func TestLayoutSources(t *testing.T) {
 			if r.Source != want {
 				t.Errorf("layout source %q, want %q", r.Source, want)
 			}
+			checkHandlers(t, r)
 			if minor(ver) >= "3.13" {
 				checkDebugOffsets(t, r)
 			} else if r.DebugOffsets != nil {
@@ -320,4 +326,27 @@ func TestOracleStripped(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkHandlers compares the evaluation loop's handler table that the gdb
+// side finds in memory without debug info (evalloop.py), where start-up
+// stops at RESUME on a stripped Python, with each opcode's TARGET_ label in
+// the debug info.
+func checkHandlers(t *testing.T, r layoutReport) {
+	t.Helper()
+	if len(r.OpcodeTargets) != 256 {
+		t.Fatalf("%s: no handler table found in memory (%d entries)", r.Python, len(r.OpcodeTargets))
+	}
+	n := 0
+	for name, h := range r.HandlerLabels {
+		if got := r.OpcodeTargets[h.Op]; got != h.Label {
+			t.Errorf("handler of %s (%d): %s in the table found in memory, label TARGET_%s at %s", name, h.Op, got, name, h.Label)
+		} else {
+			n++
+		}
+	}
+	if n < 100 {
+		t.Errorf("only %d handlers checked against their labels", n)
+	}
+	t.Logf("%s: %d opcode handlers in the table found in memory agree with their labels", r.Python, n)
 }

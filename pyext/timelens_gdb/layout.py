@@ -203,7 +203,7 @@ def schema(t):
         if f:
             fields.append(("PyCodeObject", f))
     fields.append(("_PyCoMonitoringData", "lines"))
-    fields.append(("runtime", "interpreters.head"))
+    fields += [("runtime", "interpreters.head"), ("runtime", "initialized")]
     for f in ("next", t.interp_threads_head, "id", "imports.modules", "modules"):
         fields.append(("PyInterpreterState", f))
     for f in ("next", "id", "thread_id", "native_thread_id", "interp", t.current_frame[0]):
@@ -728,6 +728,15 @@ class Layout:
                 out.setdefault(name, k)
         return out
 
+    def opcode_targets(self):
+        """The evaluation loop's handler address of each opcode (its
+        computed-goto table, found in memory: evalloop.py), or None."""
+        if not hasattr(self, "_targets"):
+            from . import evalloop
+            ev = symbol_address(self.t.entry_function)
+            self._targets = evalloop.find_opcode_targets(ev, self.t.entry_function) if ev else None
+        return self._targets
+
     def op(self, name):
         """The opcode number of name in this interpreter, or None."""
         return self.opcodes.get(name)
@@ -800,15 +809,38 @@ def report():
     (dump from the debug info), "builtin" (the built-in table of its
     version), "debug_offsets" (read from memory, raw and as schema fields),
     "debug_offsets_by_type" (the same struct read through the debug info),
+    "opcode_targets" (the loop's handler table found in memory: evalloop.py),
+    "handler_labels" (each opcode's TARGET_ label in the debug info),
     "unlisted" (fields readers asked for that schema() lacks)."""
     L = get()
     out = {"python": L.version_string(), "source": L.source_name, "unlisted": sorted(L.unlisted)}
     if has_dwarf():
-        D = L if isinstance(L.source, DebugInfo) else Layout("debug info")
+        if isinstance(L.source, DebugInfo):
+            D = L
+        else:
+            D = L.__dict__.setdefault("_dwarf_twin", None) or Layout("debug info")
+            L._dwarf_twin = D
         out["debug_info"] = dump(D)
         out["unlisted"] = sorted(L.unlisted | D.unlisted)
         out["debug_offsets_by_type"] = _debug_offsets_by_type()
     out["builtin"] = builtin_table(L.key)
+    targets = L.opcode_targets()
+    out["opcode_targets"] = targets and ["0x%x" % a for a in targets]
+    if has_dwarf() and getattr(L, "_labels", None) is not None:
+        out["handler_labels"] = L._labels
+    elif has_dwarf():
+        # Each opcode's handler label, where the debug info has it.
+        labels = {}
+        for name, op in L.opcodes.items():
+            if op >= 256:
+                continue
+            try:
+                sal = gdb.decode_line("%s:TARGET_%s" % (L.t.entry_function, name))[1]
+            except gdb.error:
+                continue
+            if sal:
+                labels[name] = {"op": op, "label": "0x%x" % sal[0].pc}
+        out["handler_labels"] = L._labels = labels
     do = read_debug_offsets(L.runtime, L.key)
     if do is not None:
         out["debug_offsets"] = {"raw": do, "fields": debug_offsets_fields(do)}
