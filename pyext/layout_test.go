@@ -115,7 +115,7 @@ func TestLayoutSources(t *testing.T) {
 			checkOracle(t, ver, p.Path, stops, of)
 			r := last
 			if r.DebugInfo == nil {
-				t.Fatalf("%s: -timelens-layout has no debug info dump; the suite's Pythons have debug info", p.Path)
+				gdbtest.SkipOrFail(t, "%s has no debug info here (the roots' have): nothing to check the layouts against", p.Path)
 			}
 			if len(r.Unlisted) > 0 {
 				t.Errorf("readers asked for fields that layout.schema() does not list (a table would lack them): %v", r.Unlisted)

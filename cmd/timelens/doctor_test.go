@@ -399,7 +399,10 @@ func TestDoctorSaysWhereTheLayoutComesFrom(t *testing.T) {
 		tried++
 		if tried == 1 {
 			rep, _, _ := doctorJSON(t, "--python", p.Path, "--rr", "/nonexistent/rr")
-			if l := rep.python(t, p.Path); l.Layout != interp.LayoutDebugInfo || !strings.Contains(l.Detail, "layout from debug info") {
+			switch l := rep.python(t, p.Path); {
+			case l.DebugSymbols == "" && !gdbtest.Required():
+				t.Logf("%s has no debug symbols here (the roots' have)", p.Path)
+			case l.Layout != interp.LayoutDebugInfo || !strings.Contains(l.Detail, "layout from debug info"):
 				t.Errorf("%s with its debug info: %+v", p.Path, l)
 			}
 		}
