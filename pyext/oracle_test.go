@@ -58,8 +58,22 @@ func testdataDir(t testing.TB) string {
 // runOracle runs prog under gdb, stopping at every checkpoint, and returns
 // pyext's answers and the oracle's records.
 func runOracle(t *testing.T, python, prog string, evals map[string][]string) ([]stop, oracleFile) {
+	return runOracleWith(t, python, prog, evals, oracleHooks{})
+}
+
+// oracleHooks adds to runOracle: gdb commands after the gdb side is loaded,
+// and a function called at each checkpoint once pyext has read it.
+type oracleHooks struct {
+	setup []string
+	at    func(m *gdbtest.Session)
+}
+
+func runOracleWith(t *testing.T, python, prog string, evals map[string][]string, h oracleHooks) ([]stop, oracleFile) {
 	out := filepath.Join(t.TempDir(), "oracle.json")
 	m := readerSession(t, python, []string{"TIMELENS_ORACLE_OUT=" + out}, filepath.Join(testdataDir(t), prog))
+	for _, c := range h.setup {
+		m.Do(c)
+	}
 	var stops []stop
 	reason := m.Run("-exec-run")
 	for strings.HasPrefix(reason, "syscall-") {
@@ -102,6 +116,9 @@ func runOracle(t *testing.T, python, prog string, evals map[string][]string) ([]
 				}
 				st.evals[path] = er
 			}
+			if h.at != nil {
+				h.at(m)
+			}
 			stops = append(stops, st)
 		}
 		reason = m.Run("-exec-continue")
@@ -123,31 +140,40 @@ func runOracle(t *testing.T, python, prog string, evals map[string][]string) ([]
 // TestOracle compares pyext's frames and locals with what Python itself says
 // at each checkpoint of testdata/pyext/values.py, for every Python found.
 func TestOracle(t *testing.T) {
-	evals := map[string][]string{
-		"instances": {"p.a", "p2.extra", "p2.b", "sl.x", "sc.z", "sc.x", "pt.tags", "sp.y", "child.parent.name",
-			"root.children", "G_INT", "len", "many.attr39", "p4.viadict", "Plain.__init__", "nosuch", "p.nosuch", "mod.sep"},
-		"closure-inner": {"counter", "shared", "step"},
-	}
 	for _, python := range gdbtest.Pythons(t) {
 		python := python
 		ver := gdbtest.PythonVersion(t, python)
 		t.Run(ver+"_"+filepath.Base(python), func(t *testing.T) {
-			stops, of := runOracle(t, python, "values.py", evals)
-			if len(stops) != len(of.Records) {
-				t.Fatalf("%d checkpoints seen by pyext, %d recorded by the oracle", len(stops), len(of.Records))
-			}
-			var c counts
-			for i, rec := range of.Records {
-				c.compare(t, rec.Label, stops[i], rec)
-			}
-			compareEvals(t, &c, stops, of)
-			t.Logf("%s %s: %d/%d checkpoints, %d/%d frames, %d/%d locals agree (builtin %d/%d, other %d/%d), %d/%d evals",
-				ver, python, len(stops), len(of.Records), c.framesOK, c.frames, c.builtinOK+c.otherOK, c.builtin+c.other,
-				c.builtinOK, c.builtin, c.otherOK, c.other, c.evalsOK, c.evals)
-			if c.failures > 0 {
-				t.Errorf("%d disagreements", c.failures)
-			}
+			stops, of := runOracle(t, python, "values.py", oracleEvals)
+			checkOracle(t, ver, python, stops, of)
 		})
+	}
+}
+
+// oracleEvals are the paths TestOracle evaluates, by checkpoint label.
+var oracleEvals = map[string][]string{
+	"instances": {"p.a", "p2.extra", "p2.b", "sl.x", "sc.z", "sc.x", "pt.tags", "sp.y", "child.parent.name",
+		"root.children", "G_INT", "len", "many.attr39", "p4.viadict", "Plain.__init__", "nosuch", "p.nosuch", "mod.sep"},
+	"closure-inner": {"counter", "shared", "step"},
+}
+
+// checkOracle compares what pyext read at each checkpoint with what the
+// oracle recorded, and logs the tallies.
+func checkOracle(t *testing.T, ver, python string, stops []stop, of oracleFile) {
+	t.Helper()
+	if len(stops) != len(of.Records) {
+		t.Fatalf("%d checkpoints seen by pyext, %d recorded by the oracle", len(stops), len(of.Records))
+	}
+	var c counts
+	for i, rec := range of.Records {
+		c.compare(t, rec.Label, stops[i], rec)
+	}
+	compareEvals(t, &c, stops, of)
+	t.Logf("%s %s: %d/%d checkpoints, %d/%d frames, %d/%d locals agree (builtin %d/%d, other %d/%d), %d/%d evals",
+		ver, python, len(stops), len(of.Records), c.framesOK, c.frames, c.builtinOK+c.otherOK, c.builtin+c.other,
+		c.builtinOK, c.builtin, c.otherOK, c.other, c.evalsOK, c.evals)
+	if c.failures > 0 {
+		t.Errorf("%d disagreements", c.failures)
 	}
 }
 

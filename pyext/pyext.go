@@ -35,11 +35,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/timelens/timelens/gdbmi"
 )
 
-//go:embed timelens_gdb/*.py timelens_gdb/versions/*.py
+//go:embed timelens_gdb/*.py timelens_gdb/versions/*.py timelens_gdb/layouts/*.json
 var gdbSideFS embed.FS
 
 // Install writes the gdb-side package into dir (as dir/timelens_gdb) and
@@ -63,6 +64,20 @@ func Install(dir string) (string, error) {
 		return "", fmt.Errorf("writing timelens's gdb side into %s: %w", dir, err)
 	}
 	return LoadCommand(dir), nil
+}
+
+// LayoutTables lists the minor versions ("3.10", ...) whose struct layouts
+// the gdb side has built in (timelens_gdb/layouts), for Pythons without
+// debug info.
+func LayoutTables() []string {
+	entries, _ := fs.ReadDir(gdbSideFS, "timelens_gdb/layouts")
+	var out []string
+	for _, e := range entries {
+		if name, ok := strings.CutSuffix(e.Name(), ".json"); ok {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // LoadCommand is the gdb command that loads the gdb-side package found in

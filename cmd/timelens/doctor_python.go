@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -37,6 +38,10 @@ type pythonReport struct {
 	// DebugSymbols is where the debug symbols of the interpreter's code
 	// are; empty when there are none.
 	DebugSymbols string `json:"debugSymbols,omitempty"`
+	// Layout is where timelens finds its struct layouts: "debug info",
+	// "CPython's debug offsets", "built-in table for 3.12"; empty when none
+	// describes it (Detail and Fix say why and what to install).
+	Layout string `json:"layout,omitempty"`
 	// Navigates says, for each backend that works here, whether timelens
 	// navigates this interpreter with it.
 	Navigates []navigation `json:"navigates"`
@@ -61,6 +66,8 @@ type foundPython struct {
 	info   *interp.Info
 	build  interp.Build
 	notRun string // why it is not probed
+	// noLayout: no source describes its struct layouts (refused unprobed).
+	noLayout *interp.LayoutError
 
 	mu     sync.Mutex
 	probes map[string]error // by backend; absent: not probed
@@ -130,6 +137,12 @@ func (d *doctor) findPythons(ctx context.Context) []*foundPython {
 			p.Build, p.Libpython, p.DebugSymbols = "static", b.Libpython, b.DebugSymbols
 			if b.Shared {
 				p.Build = "shared"
+			}
+			if p.notRun == "" {
+				p.Layout, err = interp.LayoutSource(a.info, b)
+				if errors.As(err, &p.noLayout) {
+					p.notRun = p.noLayout.Missing
+				}
 			}
 		}
 		byExe[exe] = p
@@ -216,6 +229,9 @@ func (p *foundPython) conclude(backends []backendResult) {
 	default:
 		facts = append(facts, "debug symbols in "+p.DebugSymbols)
 	}
+	if p.Layout != "" {
+		facts = append(facts, "layout from "+p.Layout)
+	}
 	if p.build.Problem != "" {
 		facts = append(facts, p.build.Problem)
 	}
@@ -272,6 +288,8 @@ func (p *foundPython) fix(refusal *pyext.Error, works bool) string {
 	switch {
 	case works:
 		return ""
+	case p.noLayout != nil:
+		return p.noLayout.Install
 	case p.info != nil && p.Build != "" && p.DebugSymbols == "":
 		return fmt.Sprintf("install python%d.%d-dbg (Debian/Ubuntu) or a build with -g; debuginfod also works", p.info.Major, p.info.Minor)
 	case refused(pyext.CodeNoDebugSymbols) && p.DebugSymbols != "":

@@ -383,3 +383,48 @@ func TestDoctorPythonLineShowsItsProbesError(t *testing.T) {
 		t.Errorf("no backend's tools work: %+v", p.pythonReport)
 	}
 }
+
+// TestDoctorSaysWhereTheLayoutComesFrom: each Python's line says where its
+// struct layouts come from: its debug info, or, for a copy stripped of it
+// (gdbtest.StrippedPython), CPython's debug offsets (3.13+) or the built-in
+// table of its version; a stripped debug build is not probed, and its line
+// names what is missing and what to install.
+func TestDoctorSaysWhereTheLayoutComesFrom(t *testing.T) {
+	gdbtest.GDB(t)
+	var tried int
+	for _, p := range gdbtest.SuitePythons(t, true) {
+		if strings.HasPrefix(p.Path, "/root/.pyenv/") {
+			continue // interp's tests cover the shared builds; one doctor run per Debian Python is enough here
+		}
+		tried++
+		if tried == 1 {
+			rep, _, _ := doctorJSON(t, "--python", p.Path, "--rr", "/nonexistent/rr")
+			switch l := rep.python(t, p.Path); {
+			case l.DebugSymbols == "" && !gdbtest.Required():
+				t.Logf("%s has no debug symbols here (the roots' have)", p.Path)
+			case l.Layout != interp.LayoutDebugInfo || !strings.Contains(l.Detail, "layout from debug info"):
+				t.Errorf("%s with its debug info: %+v", p.Path, l)
+			}
+		}
+		exe := gdbtest.StrippedPython(t, p.Path)
+		rep, _, _ := doctorJSON(t, "--python", exe, "--rr", "/nonexistent/rr")
+		l := rep.python(t, exe)
+		minor := strings.Join(strings.SplitN(l.Version, ".", 3)[:2], ".")
+		want := "built-in table for " + minor
+		if minor >= "3.13" {
+			want = interp.LayoutDebugOffsets
+		}
+		switch {
+		case p.Debug:
+			if l.Layout != "" || l.Status != statusSkip || !strings.Contains(l.Detail, "not probed: it is a debug build") ||
+				!strings.Contains(l.Fix, "python"+minor+"-dbg") || slices.ContainsFunc(l.Navigates, func(n navigation) bool { return n.OK || n.Why != "not probed" }) {
+				t.Errorf("a stripped debug build %s: %+v", exe, l)
+			}
+		case l.Layout != want || !strings.Contains(l.Detail, "layout from "+want) || !strings.Contains(l.Detail, "no debug symbols"):
+			t.Errorf("stripped %s: %+v; want its layout from %s", exe, l, want)
+		}
+	}
+	if tried == 0 {
+		gdbtest.SkipOrFail(t, "no Debian Python in this root")
+	}
+}

@@ -27,6 +27,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -198,6 +199,51 @@ func SuitePythons(t testing.TB, withDebug bool) []Interpreter {
 	}
 	if len(out) == 0 {
 		SkipOrFail(t, "no CPython of the %s root found (set TIMELENS_PYTHONS)", Suite())
+	}
+	if os.Getenv("TIMELENS_STRIPPED") == "1" {
+		return strippedSuite(t, out)
+	}
+	return out
+}
+
+var stripped struct {
+	sync.Mutex
+	dir    string
+	copies map[string]string
+}
+
+// strippedSuite replaces each release interpreter by a copy stripped of its
+// debug info (StrippedPython), made once per test process; debug builds,
+// which without debug info timelens refuses, are left out. With
+// TIMELENS_STRIPPED=1 every test that takes the suite's Pythons runs on
+// Pythons without debug info (issue 21).
+func strippedSuite(t testing.TB, list []Interpreter) []Interpreter {
+	t.Helper()
+	stripped.Lock()
+	defer stripped.Unlock()
+	if stripped.dir == "" {
+		dir, err := os.MkdirTemp("", "timelens-stripped-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		stripped.dir, stripped.copies = dir, map[string]string{}
+	}
+	var out []Interpreter
+	for _, p := range list {
+		if p.Debug {
+			continue
+		}
+		exe, ok := stripped.copies[p.Path]
+		if !ok {
+			var err error
+			if exe, err = strippedCopy(p.Path, filepath.Join(stripped.dir, p.Label)); err != nil {
+				SkipOrFail(t, "a copy of %s without debug info: %v", p.Path, err)
+			}
+			stripped.copies[p.Path] = exe
+		}
+		p.Label += "-stripped"
+		p.Path = exe
+		out = append(out, p)
 	}
 	return out
 }

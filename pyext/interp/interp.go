@@ -110,6 +110,11 @@ type Info struct {
 	Implementation string `json:"implementation"`
 	CFlags         string `json:"cflags"`
 	PyDebug        bool   `json:"pydebug"`
+	// ABIFlags is sys.abiflags: "t" for a free-threaded build, "d" for a
+	// debug build.
+	ABIFlags string `json:"abiflags"`
+	// GILDisabled says the build is free-threaded (Py_GIL_DISABLED).
+	GILDisabled bool `json:"gil_disabled"`
 }
 
 // askScript prints Info as JSON.
@@ -117,7 +122,8 @@ const askScript = `import json, sys, sysconfig
 print(json.dumps({"executable": sys.executable, "version": "%d.%d.%d" % sys.version_info[:3],
  "major": sys.version_info[0], "minor": sys.version_info[1],
  "implementation": sys.implementation.name, "cflags": sysconfig.get_config_var("CFLAGS") or "",
- "pydebug": bool(sysconfig.get_config_var("Py_DEBUG"))}))`
+ "pydebug": bool(sysconfig.get_config_var("Py_DEBUG")), "abiflags": getattr(sys, "abiflags", ""),
+ "gil_disabled": bool(sysconfig.get_config_var("Py_GIL_DISABLED"))}))`
 
 // Ask runs the interpreter (isolated, -I) to learn its version and build
 // flags, within ctx.

@@ -2,6 +2,7 @@ package session
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/timelens/timelens/gdbmi"
 	"github.com/timelens/timelens/pyext"
@@ -41,6 +43,9 @@ func checkProgram(program []string, python string) ([]string, error) {
 	argv[0] = exe
 	script := ""
 	if underPython || interp.IsPythonName(exe) {
+		if err := checkLayout(exe); err != nil {
+			return nil, err
+		}
 		script = scriptArg(argv[1:])
 	}
 	if script == "" {
@@ -57,6 +62,28 @@ func checkProgram(program []string, python string) ([]string, error) {
 	}
 	return argv, nil
 }
+
+// checkLayout refuses, before gdb starts, an interpreter whose struct
+// layouts timelens cannot know: no debug symbols, and a build that neither
+// CPython's debug offsets nor a built-in table describe (interp.LayoutSource).
+// An interpreter that cannot be asked is left to the session to refuse.
+func checkLayout(python string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), askTimeout)
+	defer cancel()
+	info, err := interp.Ask(ctx, python)
+	if err != nil || info.Implementation != "cpython" {
+		return nil
+	}
+	b, err := interp.Inspect(python)
+	if err != nil {
+		return nil
+	}
+	_, err = interp.LayoutSource(info, b)
+	return err
+}
+
+// askTimeout bounds asking an interpreter its version and build.
+const askTimeout = 20 * time.Second
 
 // scriptArg is the script in a Python command line's arguments: the first
 // argument that is not an option; "" for -c and -m, which run no file.

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/timelens/timelens/gdbmi"
+	"github.com/timelens/timelens/gdbmi/gdbtest"
 	"github.com/timelens/timelens/pyext"
+	"github.com/timelens/timelens/pyext/interp"
 )
 
 // TestSavedRecordingTakesItsOwnProgramOnly: editors pass the file they show
@@ -145,5 +147,28 @@ func TestExplain(t *testing.T) {
 		if e := pyext.AsError(err); e == nil || e.Code != c.code {
 			t.Errorf("explain(%v) lost the code %s: %v", c.err, c.code, e)
 		}
+	}
+}
+
+// TestUnreadableBuildRefusedBeforeGDB: without its debug info, a Python no
+// layout source describes (a debug build) is refused by checkProgram, before
+// gdb starts, with what to install; a release build is accepted (its
+// layout comes from CPython's debug offsets or a built-in table).
+func TestUnreadableBuildRefusedBeforeGDB(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "app.py")
+	if err := os.WriteFile(script, []byte("print(1)\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range gdbtest.SuitePythons(t, true) {
+		t.Run(p.Label, func(t *testing.T) {
+			exe := gdbtest.StrippedPython(t, p.Path)
+			argv, err := checkProgram([]string{script}, exe)
+			switch {
+			case p.Debug && (!errors.Is(err, interp.ErrNoLayout) || !strings.Contains(err.Error(), "debug build") || !strings.Contains(err.Error(), "-dbg")):
+				t.Errorf("a stripped debug build %s: %q, %v; want it refused as a debug build, with the -dbg package to install", exe, argv, err)
+			case !p.Debug && err != nil:
+				t.Errorf("a stripped release build %s: %v", exe, err)
+			}
+		})
 	}
 }

@@ -27,6 +27,7 @@ result: -timelens-last-reply fetches it afterwards.
   -timelens-nav-stats
   -timelens-baseline-step step|next [--reverse]
   -timelens-walk      start [--event] [--limit C] | next [--max N] [--seconds S]
+  -timelens-layout    (where the struct layouts come from, and every source, for the tests)
   -timelens-last-reply
 
 LINE is 1-based, as everywhere on this side. DEPTH counts Python frames of the thread, innermost = 0. N is gdb's thread
@@ -39,7 +40,7 @@ import time
 
 import gdb
 
-from . import children, condition, debugger, frames, lastwrite, moves, runto, source, state, walk, window
+from . import children, condition, debugger, frames, lastwrite, layout, moves, runto, source, state, walk, window
 from .errors import TimelensError, Unreadable, bad_argument
 from .values import DEFAULT_LIMIT, Reader, render, type_label
 
@@ -261,6 +262,11 @@ def cmd_walk(argv):
     return walk.walk_on(int_opt(opts, "max", walk.MAX_EVENTS), secs)
 
 
+def cmd_layout(argv):
+    parse_args(argv, ())
+    return layout.report()
+
+
 COMMANDS = {
     "-timelens-threads": cmd_threads,
     "-timelens-frames": cmd_frames,
@@ -284,6 +290,7 @@ COMMANDS = {
     "-timelens-nav-stats": cmd_nav_stats,
     "-timelens-baseline-step": cmd_baseline_step,
     "-timelens-walk": cmd_walk,
+    "-timelens-layout": cmd_layout,
 }
 
 

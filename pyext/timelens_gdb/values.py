@@ -84,8 +84,7 @@ class Objects:
         if t.dict_keys == "entries":
             self.dv_values = 0  # 3.10's split values are a plain array
         self.member_size = L.sizeof("PyMemberDef")
-        digit_t = layout.field_bits(L.type("PyLongObject"), long_fields["long_digits"])[2].target()
-        self.digit_size = digit_t.sizeof
+        self.digit_size = L.sizeof("digit")
         self.digit_bits = 30 if self.digit_size == 4 else 15
         self.gen_qualname = _try(lambda: off("PyGenObject", "gi_qualname"))
         self.addr = {}
@@ -95,17 +94,11 @@ class Objects:
                 self.addr[sym] = a
         mem = Memory()
         self.set_dummy = _try(lambda: mem.ptr(self.addr["_PySet_Dummy"])) if "_PySet_Dummy" in self.addr else None
-        rt = _try(lambda: layout.lookup_type("rangeobject"))
-        self.range_fields = [layout.field_bits(rt, f)[0] // 8 for f in ("start", "stop", "step")] if rt is not None else None
-        mt = _try(lambda: layout.lookup_type("PyModuleObject"))
-        self.module_name = layout.field_bits(mt, "md_name")[0] // 8 if mt is not None else None
-        self.module_dict = layout.field_bits(mt, "md_dict")[0] // 8 if mt is not None else None
-        cft = _try(lambda: layout.lookup_type("PyCFunctionObject"))
-        if cft is not None:
-            self.cfunc_ml = layout.field_bits(cft, "m_ml")[0] // 8
-            self.cfunc_self = layout.field_bits(cft, "m_self")[0] // 8
-        else:
-            self.cfunc_ml = None
+        self.range_fields = _try(lambda: [off("rangeobject", f) for f in ("start", "stop", "step")])
+        self.module_name = _try(lambda: off("PyModuleObject", "md_name"))
+        self.module_dict = _try(lambda: off("PyModuleObject", "md_dict"))
+        self.cfunc_ml = _try(lambda: off("PyCFunctionObject", "m_ml"))
+        self.cfunc_self = _try(lambda: off("PyCFunctionObject", "m_self")) if self.cfunc_ml is not None else None
         self.type_by_addr = {a: s for s, a in self.addr.items()}
 
 

@@ -185,8 +185,19 @@ def _call_start_specs():
             continue
         out.append((spec, "(%s)" % cf.expr))
     if not out:
-        raise TimelensError("no-debug-symbols", "none of %s in this CPython's evaluation loop: cannot find where "
-                            "calls start (%s)" % (", ".join(t.resume_labels), layout.DEBUG_SYMBOLS_HINT),
+        # No labels (no debug info): the handlers' addresses from the loop's
+        # computed-goto table in memory, by the layout's opcode numbers.
+        L = layout.get()
+        targets = L.opcode_targets()
+        for label in t.resume_labels if targets else ():
+            op = L.op(label[len("TARGET_"):])
+            spec = "*0x%x" % targets[op] if op is not None else None
+            if spec and spec not in (o[0] for o in out):
+                out.append((spec, "(%s)" % cf.expr))
+    if not out:
+        raise TimelensError("no-debug-symbols", "none of %s in this CPython's evaluation loop, and no table of "
+                            "its opcode handlers in memory: cannot find where calls start (%s)"
+                            % (", ".join(t.resume_labels), layout.DEBUG_SYMBOLS_HINT),
                             detail="no label %s" % t.resume_labels[0])
     return out
 
@@ -275,6 +286,35 @@ def _ended_before(target, ev):
                          % (target.label(), type(ev).__name__))
 
 
+def _pending_breakpoint(spec, condition=None):
+    """An internal, silent breakpoint that may wait for its library; None
+    where gdb refuses it."""
+    try:
+        b = gdb.Breakpoint(spec, internal=True)
+    except (gdb.error, RuntimeError):
+        return None
+    b.silent = True
+    if condition:
+        b.condition = condition
+    return b
+
+
+def _run_code_breakpoints(run_main):
+    """Where start-up stops when none of the run_main breakpoints resolves
+    (no .symtab): the table's run_code once the runtime is initialized
+    (versions/v3_10.py); [] where one resolves (start-up goes on to it, as
+    with the debug info) or the interpreter cannot say."""
+    if any(b.is_valid() and not b.pending for b in run_main):
+        return []
+    try:
+        L = layout.get()
+        flag = L.runtime + L.off("runtime", "initialized")
+    except (KeyError, TimelensError, gdb.error):
+        return []
+    b = _pending_breakpoint(L.t.run_code, "*(int *) 0x%x != 0" % flag)
+    return [b] if b is not None else []
+
+
 def _to_run_main(search):
     """Phase 1: at full speed to the function that runs the main script. With a
     shared libpython the breakpoints are pending until the library loads."""
@@ -300,10 +340,32 @@ def _to_run_main(search):
     if not bps:
         raise TimelensError("no-debug-symbols", "none of %s in this CPython: cannot find where the main script "
                             "starts" % ", ".join(names), detail="no function %s" % names[0])
+    fallback = []
     try:
+        if layout.has_interpreter():
+            fallback = _run_code_breakpoints(bps)
+        else:
+            # A shared libpython, not loaded yet: its entry from main first.
+            fallback = [b for b in (_pending_breakpoint(n) for n in
+                                    sorted({v.main_entry for v in TABLES.values()})) if b is not None]
         ev = search.run()
+        while isinstance(ev, gdb.BreakpointEvent) and any(b in ev.breakpoints for b in fallback) \
+                and not any(b.is_valid() and b in ev.breakpoints for b in bps):
+            if any(b.is_valid() and b.condition for b in fallback if b in ev.breakpoints):
+                break  # run_code, once the runtime is initialized: the main script's code
+            _delete(fallback)
+            # The version is known now: only its own run_main counts (3.10's
+            # PyRun_SimpleFileExFlags is exported by later versions too, unused).
+            try:
+                own = layout.get().t.run_main
+                _delete([b for b in bps if b.is_valid() and b.location not in own])
+                bps = [b for b in bps if b.is_valid()]
+            except TimelensError:
+                pass
+            fallback = _run_code_breakpoints(bps)  # [] where run_main resolved: on to it
+            ev = search.run()
     finally:
-        _delete(bps)
+        _delete(bps + fallback)
     if not isinstance(ev, gdb.BreakpointEvent) or not layout.has_interpreter():
         raise TimelensError("never-called", "the program ended before Python ran its main script "
                             "(is it a Python program?)", function="")

@@ -136,6 +136,16 @@ class V3_10:
     # is a breakpoint on a function's entry or an evaluator label.
     # The function that runs the main script (Python/pythonrun.c).
     run_main = ("_PyRun_SimpleFileObject", "PyRun_SimpleFileExFlags")
+    # Without .symtab (a stripped Python) none of run_main may be there; its
+    # dynamic symbols stay. Start-up then stops where the exported run_code
+    # runs code once the runtime says it is initialized (_PyRuntime field
+    # "initialized"): the first such run is the main script's (imports
+    # during initialization run their code through it too, before). A shared
+    # libpython is loaded at main_entry, the exported function main calls
+    # (Programs/python.c: across libraries, never inlined), where that
+    # condition can be made.
+    run_code = "PyEval_EvalCode"
+    main_entry = "Py_BytesMain"
     # Where Python calls start: the frame evaluator's entry ("entry": every call
     # and every resumption of a generator enters it, the frame in a register of
     # the x86-64 calling convention), or the RESUME handlers ("resume").
