@@ -342,6 +342,12 @@ do
     asked = opts.prompt
     on_confirm('i == 0')
   end
+  -- Where the reverse run landed (its window/showDocument, which may come
+  -- after an earlier move's on a loaded machine), then the cursor there.
+  vim.wait(5000, function()
+    return vim.api.nvim_win_get_cursor(0)[1] == body
+  end, 50)
+  vim.api.nvim_win_set_cursor(0, { body, 0 })
   -- No condition: runBackUntil asks for one (a nil in run's varargs would be lost).
   err, p = run(function(cb)
     return tl.runBackUntil(nil, cb)
