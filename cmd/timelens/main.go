@@ -82,6 +82,18 @@ type invocation struct {
 // commands in the order the overview lists them.
 var commands []*command
 
+// serverOptions are the flags of the two servers, lsp and dap: source path
+// substitution, the hung-debugger timeout and --listen (listenNote ends its
+// usage).
+func serverOptions(o *Options, listenNote string) []option {
+	return []option{{flag: "substitute-path", usage: "map source paths: `FROM=TO`, where FROM is a path prefix as the recording has it and TO the same files' prefix in the editor (repeatable; the first match wins)",
+		value: substituteValue{&o.SubstitutePath}},
+		{flag: "timeout", usage: "count the debugger as hung when one request takes longer than `DURATION`: stop it, start it again and return to the same time (default: 30s for a read, 5m for a move)",
+			value: durationValue{&o.Timeout}},
+		{flag: "listen", usage: "serve one client on TCP `ADDR` instead of stdio; loopback only (127.0.0.1:PORT, [::1]:PORT, localhost:PORT; port 0 picks a free one, printed on stderr)" + listenNote,
+			value: listenValue{&o.Listen}}}
+}
+
 func init() {
 	commands = []*command{
 		{
@@ -91,14 +103,9 @@ func init() {
 			program:  optionalProgram,
 			shared:   true,
 			options: func(o *Options) []option {
-				return []option{{flag: "substitute-path", usage: "map source paths: `FROM=TO`, where FROM is a path prefix as the recording has it and TO the same files' prefix in the editor (repeatable; the first match wins)",
-					value: substituteValue{&o.SubstitutePath}},
-					{flag: "timeout", usage: "count the debugger as hung when one request takes longer than `DURATION`: stop it, start it again and return to the same time (default: 30s for a read, 5m for a move)",
-						value: durationValue{&o.Timeout}},
-					{flag: "listen", usage: "serve one client on TCP `ADDR` instead of stdio; loopback only (127.0.0.1:PORT, [::1]:PORT, localhost:PORT; port 0 picks a free one, printed on stderr)",
-						value: listenValue{&o.Listen}},
-					{flag: "past-calls", usage: "also hint each function of an open file that is not on the stack with its latest call before now (a finished task, a helper that returned); slower: one search back per function and time",
-						value: boolValue{&o.PastCalls}}}
+				return append(serverOptions(o, ""),
+					option{flag: "past-calls", usage: "also hint each function of an open file that is not on the stack with its latest call before now (a finished task, a helper that returned); slower: one search back per function and time",
+						value: boolValue{&o.PastCalls}})
 			},
 			run: runLSP,
 		},
@@ -111,12 +118,7 @@ func init() {
 			program: optionalProgram,
 			shared:  true,
 			options: func(o *Options) []option {
-				return []option{{flag: "substitute-path", usage: "map source paths: `FROM=TO`, where FROM is a path prefix as the recording has it and TO the same files' prefix in the editor (repeatable; the first match wins)",
-					value: substituteValue{&o.SubstitutePath}},
-					{flag: "timeout", usage: "count the debugger as hung when one request takes longer than `DURATION`: stop it, start it again and return to the same time (default: 30s for a read, 5m for a move)",
-						value: durationValue{&o.Timeout}},
-					{flag: "listen", usage: "serve one client on TCP `ADDR` instead of stdio; loopback only (127.0.0.1:PORT, [::1]:PORT, localhost:PORT; port 0 picks a free one, printed on stderr); a second client is refused",
-						value: listenValue{&o.Listen}}}
+				return serverOptions(o, "; a second client is refused")
 			},
 			run: runDAP,
 		},
