@@ -334,14 +334,6 @@ func TestOracleStripped(t *testing.T) {
 // the debug info.
 func checkHandlers(t *testing.T, r layoutReport) {
 	t.Helper()
-	if len(r.OpcodeTargets) != 256 && minor(r.Python) >= "3.14" {
-		// Known gap (issue 21): sid's 3.14 gives _PyEval_EvalFrameDefault a
-		// .dynsym size of 1184 bytes, so few handlers lie in the range
-		// evalloop.py checks and it does not find the table;
-		// start-up on a stripped 3.14 is refused with no-debug-symbols.
-		t.Logf("%s: no handler table found in memory (known gap for 3.14)", r.Python)
-		return
-	}
 	if len(r.OpcodeTargets) != 256 {
 		t.Fatalf("%s: no handler table found in memory (%d entries)", r.Python, len(r.OpcodeTargets))
 	}

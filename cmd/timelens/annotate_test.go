@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/timelens/timelens/gdbmi/gdbtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -21,6 +23,13 @@ func TestAnnotateGolden(t *testing.T) {
 	py := needRecording(t)
 	annotateGolden(t, py)
 	t.Run("python3.12-pyenv", func(t *testing.T) { annotateGolden(t, needPython(t, pyenv312)) })
+	// Pythons as uv, Docker and distributions ship them: no DWARF, no
+	// .symtab, no build id to find a debug file by (the layout from
+	// CPython's debug offsets, or the built-in table for 3.12).
+	t.Run("stripped", func(t *testing.T) { annotateGolden(t, gdbtest.StrippedPython(t, py)) })
+	t.Run("python3.12-pyenv-stripped", func(t *testing.T) {
+		annotateGolden(t, gdbtest.StrippedPython(t, needPython(t, pyenv312)))
+	})
 }
 
 func annotateGolden(t *testing.T, py string) {

@@ -76,7 +76,7 @@ class ElfFile:
                 if typ == SHT_PROGBITS and flags & SHF_ALLOC and not flags & SHF_EXECINSTR and size]
 
 
-def find_opcode_targets(eval_addr, name="_PyEval_EvalFrameDefault"):
+def find_opcode_targets(eval_addr, name="_PyEval_EvalFrameDefault", opcodes=None):
     """The 256 handler addresses of the loop at eval_addr (the run-time
     address of `name`), read from the process; None when the file has no
     such table (no computed gotos) or it cannot be read.
@@ -85,7 +85,12 @@ def find_opcode_targets(eval_addr, name="_PyEval_EvalFrameDefault"):
     read-only where the compiler saw it never written) that all point into
     its code, most of them into the loop itself: the compiler
     moves rarely run handlers out of it, to a `name.cold` part elsewhere in
-    the code (a local symbol, gone with .symtab)."""
+    the code (a local symbol, gone with .symtab). Some builds move nearly
+    all of the loop there (sid's 3.14: a 1184-byte `name` and handlers such
+    as RESUME's in `name.cold`); given the interpreter's opcode numbers
+    (opcodes), a table whose unused numbers all hold one address (CPython's
+    `_unknown_opcode` label) while its opcodes' handlers are distinct is
+    known to be the table too."""
     try:
         elf = ElfFile(_elf_file(eval_addr))
     except (OSError, ValueError, struct.error):
@@ -119,7 +124,7 @@ def find_opcode_targets(eval_addr, name="_PyEval_EvalFrameDefault"):
                 run += 1
                 if run >= 256:
                     cand = words[i - 255:i + 1]
-                    if sum(1 for x in cand if lo <= x < hi) >= MIN_IN_LOOP:
+                    if sum(1 for x in cand if lo <= x < hi) >= MIN_IN_LOOP or _shaped_like_targets(cand, opcodes):
                         found.append(list(cand))
             else:
                 run = 0
@@ -131,3 +136,22 @@ def find_opcode_targets(eval_addr, name="_PyEval_EvalFrameDefault"):
 # How many of the 256 handlers must lie in the loop's own range (the rest
 # may be in its .cold part): half, which no other table of code pointers has.
 MIN_IN_LOOP = 128
+
+
+# How many opcode numbers must be unused for the shape of the table to say
+# that it is the table (3.10 leaves 100 unused, 3.14 29).
+MIN_UNUSED = 8
+
+
+def _shaped_like_targets(cand, opcodes):
+    """Whether the 256 words cand have opcode_targets' shape for the opcode
+    numbers opcodes: every unused number's entry is one address (the
+    `_unknown_opcode` label), which no opcode's handler is, and the opcodes'
+    handlers are nearly all distinct (a few opcodes share a handler)."""
+    if not opcodes:
+        return False
+    unused = [cand[k] for k in range(256) if k not in opcodes]
+    if len(unused) < MIN_UNUSED or len(set(unused)) != 1:
+        return False
+    known = [cand[k] for k in opcodes if 0 <= k < 256]
+    return unused[0] not in known and len(set(known)) >= 0.9 * len(known)

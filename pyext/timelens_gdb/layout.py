@@ -734,7 +734,8 @@ class Layout:
         if not hasattr(self, "_targets"):
             from . import evalloop
             ev = symbol_address(self.t.entry_function)
-            self._targets = evalloop.find_opcode_targets(ev, self.t.entry_function) if ev else None
+            self._targets = evalloop.find_opcode_targets(ev, self.t.entry_function,
+                                                         set(self.opcodes.values())) if ev else None
         return self._targets
 
     def op(self, name):

@@ -299,11 +299,40 @@ def _pending_breakpoint(spec, condition=None):
     return b
 
 
+class _MainScriptRun(gdb.Breakpoint):
+    """The table's run_code (PyEval_EvalCode: code, globals, locals in rdi,
+    rsi, rdx at its entry) where it runs the main script: once the runtime
+    says it is initialized and only for globals whose __name__ is
+    "__main__". CPython sets "initialized" before it imports site, and the
+    imports run their code through run_code too, so the flag alone would stop
+    in site's code; the main script (and runpy's run of `-m`) runs in
+    __main__'s namespace."""
+
+    def __init__(self, spec, flag):
+        super().__init__(spec, internal=True)
+        self.silent = True
+        self.flag = flag
+        self.hits = 0
+
+    def stop(self):
+        self.hits += 1
+        try:
+            if memory.i32(self.flag) == 0:
+                return False
+            from .values import Reader
+            r = Reader()
+            globals_ = int(gdb.parse_and_eval("$rsi")) & 0xffffffffffffffff
+            found = r.dict_lookup_str(globals_, "__name__") if globals_ else None
+            return found is not None and r.str_equals(found[0], "__main__")
+        except (gdb.error, gdb.MemoryError, TimelensError, ValueError, KeyError):
+            return False
+
+
 def _run_code_breakpoints(run_main):
     """Where start-up stops when none of the run_main breakpoints resolves
-    (no .symtab): the table's run_code once the runtime is initialized
-    (versions/v3_10.py); [] where one resolves (start-up goes on to it, as
-    with the debug info) or the interpreter cannot say."""
+    (no .symtab): the table's run_code where it runs the main script
+    (_MainScriptRun, versions/v3_10.py); [] where one resolves (start-up goes
+    on to it, as with the debug info) or the interpreter cannot say."""
     if any(b.is_valid() and not b.pending for b in run_main):
         return []
     try:
@@ -311,8 +340,10 @@ def _run_code_breakpoints(run_main):
         flag = L.runtime + L.off("runtime", "initialized")
     except (KeyError, TimelensError, gdb.error):
         return []
-    b = _pending_breakpoint(L.t.run_code, "*(int *) 0x%x != 0" % flag)
-    return [b] if b is not None else []
+    try:
+        return [_MainScriptRun(L.t.run_code, flag)]
+    except (gdb.error, RuntimeError):
+        return []
 
 
 def _to_run_main(search):
@@ -351,8 +382,8 @@ def _to_run_main(search):
         ev = search.run()
         while isinstance(ev, gdb.BreakpointEvent) and any(b in ev.breakpoints for b in fallback) \
                 and not any(b.is_valid() and b in ev.breakpoints for b in bps):
-            if any(b.is_valid() and b.condition for b in fallback if b in ev.breakpoints):
-                break  # run_code, once the runtime is initialized: the main script's code
+            if any(b.is_valid() and isinstance(b, _MainScriptRun) for b in fallback if b in ev.breakpoints):
+                break  # run_code running the main script
             _delete(fallback)
             # The version is known now: only its own run_main counts (3.10's
             # PyRun_SimpleFileExFlags is exported by later versions too, unused).
@@ -540,13 +571,20 @@ def _module_return():
     the log wrong at that instruction; the evaluator's own return address is
     shared by every call from C). None when gdb cannot unwind to either."""
     names = ("PyEval_EvalCode",) + tuple(layout.get().t.run_main)
+    ranges = _dynamic_ranges(names)
     found = {}
     try:
         fr = gdb.newest_frame()
         n = 0
         while fr is not None and n < 10000:
-            if fr.name() in names and fr.older() is not None:
-                found[fr.name()] = fr.older()  # the oldest wins
+            name = fr.name()
+            if name not in names:
+                # No .symtab: gdb may name no frame at all; the exported
+                # functions' ranges from the file's dynamic symbols.
+                pc = fr.pc() - (0 if fr.type() != gdb.NORMAL_FRAME or fr.newer() is None else 1)
+                name = next((k for k, (lo, hi) in ranges.items() if lo <= pc < hi), None)
+            if name in names and fr.older() is not None:
+                found[name] = fr.older()  # the oldest wins
             fr = fr.older()
             n += 1
         for name in names:
@@ -561,6 +599,22 @@ def _module_return():
             gdb.newest_frame().select()
         except gdb.error:
             pass
+
+
+def _dynamic_ranges(names):
+    """{name: (start, end)} of those of names that are the file's dynamic
+    symbols, at their run-time addresses (a stripped Python keeps them)."""
+    from . import evalloop
+    out = {}
+    for name in names:
+        try:
+            addr = int(gdb.parse_and_eval("(unsigned long)&'%s'" % name))
+            size = evalloop.ElfFile(evalloop._elf_file(addr)).dynsym.get(name, (0, 0))[1]
+        except (gdb.error, OSError, ValueError, RuntimeError):
+            continue
+        if size:
+            out[name] = (addr, addr + size)
+    return out
 
 
 def record_window(target, limit, seconds=600.0):

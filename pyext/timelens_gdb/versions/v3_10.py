@@ -138,9 +138,10 @@ class V3_10:
     run_main = ("_PyRun_SimpleFileObject", "PyRun_SimpleFileExFlags")
     # Without .symtab (a stripped Python) none of run_main may be there; its
     # dynamic symbols stay. Start-up then stops where the exported run_code
-    # runs code once the runtime says it is initialized (_PyRuntime field
-    # "initialized"): the first such run is the main script's (imports
-    # during initialization run their code through it too, before). A shared
+    # runs the main script: once the runtime says it is initialized
+    # (_PyRuntime field "initialized"), with globals whose __name__ is
+    # "__main__" (site's imports, after the flag is set, run their code
+    # through run_code too, in their own modules' namespaces). A shared
     # libpython is loaded at main_entry, the exported function main calls
     # (Programs/python.c: across libraries, never inlined), where that
     # condition can be made.
