@@ -1,0 +1,185 @@
+package pyext
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/timelens/timelens/gdbmi/gdbtest"
+	"github.com/timelens/timelens/history"
+)
+
+// The bytecode view against CPython's own dis, in the same process: at each
+// checkpoint of testdata/bytecode/bytecode.py the debugger reads every
+// caller frame's instructions from memory (-timelens-disassemble), then the
+// program asks dis.get_instructions(code, adaptive=True) about the same
+// frames (testdata/bytecode/dis_oracle.py). Both see the code as warm as it
+// is: the loops before each checkpoint have made CPython 3.11+ specialize
+// it, so the names compared are the specialized ones.
+
+// disOracle is what dis_oracle.py writes at exit.
+type disOracle struct {
+	Python  string `json:"python"`
+	Records []struct {
+		Label  string `json:"label"`
+		Frames []struct {
+			Name         string                `json:"name"`
+			File         string                `json:"file"`
+			Lasti        int                   `json:"lasti"`
+			Instructions []history.Instruction `json:"instructions"`
+		} `json:"frames"`
+	} `json:"records"`
+}
+
+// TestDisassembleLikeDis compares, on every suite Python (and, with
+// TIMELENS_STRIPPED=1, on copies without debug info), every instruction of
+// every frame at every checkpoint: offset, name in memory and base name,
+// argument, what dis says it means, line, and which one is current.
+func TestDisassembleLikeDis(t *testing.T) {
+	for _, p := range gdbtest.SuitePythons(t, false) {
+		t.Run(p.Label, func(t *testing.T) { disassembleLikeDis(t, p.Path) })
+	}
+}
+
+// TestDisassembleStripped runs the comparison on stripped copies of the
+// suite's Pythons: opcode names, cache sizes and the specialized-to-base
+// map then come from the built-in tables (layout.py).
+func TestDisassembleStripped(t *testing.T) {
+	for _, p := range gdbtest.SuitePythons(t, false) {
+		t.Run(p.Label, func(t *testing.T) { disassembleLikeDis(t, gdbtest.StrippedPython(t, p.Path)) })
+	}
+}
+
+func disassembleLikeDis(t *testing.T, python string) {
+	dir, err := filepath.Abs(filepath.Join("..", "testdata", "bytecode"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "dis.json")
+	m := readerSession(t, python, []string{"TIMELENS_ORACLE_OUT=" + out, "PYTHONHASHSEED=0"}, filepath.Join(dir, "bytecode.py"))
+	type stop struct {
+		label string
+		code  []DisassembleReply // by caller depth: [0] is checkpoint's caller
+	}
+	var stops []stop
+	reason := m.Run("-exec-run")
+	for strings.HasPrefix(reason, "syscall-") {
+		if reason != "syscall-entry" {
+			reason = m.Run("-exec-continue")
+			continue
+		}
+		fr := readFrames(t, m, python)
+		if len(fr.Frames) > 0 && fr.Frames[0].Qualname == "checkpoint" {
+			st := stop{}
+			for _, f := range fr.Frames[1:] {
+				js, ok := m.Call(fmt.Sprintf("-timelens-disassemble %d", f.Depth))
+				if !ok {
+					t.Fatalf("-timelens-disassemble %d: %s", f.Depth, js)
+				}
+				var r DisassembleReply
+				if err := DecodeString(js, &r); err != nil {
+					t.Fatal(err)
+				}
+				st.code = append(st.code, r)
+			}
+			stops = append(stops, st)
+		}
+		reason = m.Run("-exec-continue")
+	}
+	if !strings.HasPrefix(reason, "exited") {
+		t.Fatalf("program stopped for %q", reason)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatalf("oracle output: %v", err)
+	}
+	var o disOracle
+	if err := json.Unmarshal(raw, &o); err != nil {
+		t.Fatal(err)
+	}
+	if len(stops) != len(o.Records) || len(stops) == 0 {
+		t.Fatalf("%d checkpoints seen by the debugger, %d recorded by dis", len(stops), len(o.Records))
+	}
+	var n, specialized, withArgrepr, extended, fails int
+	fail := func(format string, args ...any) {
+		t.Helper()
+		if fails++; fails <= 40 {
+			t.Errorf(format, args...)
+		}
+	}
+	for i, rec := range o.Records {
+		st := stops[i]
+		if len(st.code) != len(rec.Frames) {
+			fail("%s: %d frames read, dis saw %d", rec.Label, len(st.code), len(rec.Frames))
+			continue
+		}
+		for d, want := range rec.Frames {
+			got := st.code[d]
+			where := fmt.Sprintf("%s: frame %d (%s)", rec.Label, d+1, want.Name)
+			if got.Name != want.Name || got.Lasti != want.Lasti {
+				fail("%s: read %s with f_lasti %d, Python says %s with %d", where, got.Name, got.Lasti, want.Name, want.Lasti)
+			}
+			if len(got.Instructions) != len(want.Instructions) {
+				fail("%s: %d instructions read, dis lists %d", where, len(got.Instructions), len(want.Instructions))
+				continue
+			}
+			current := 0
+			for k, w := range want.Instructions {
+				g := got.Instructions[k]
+				// dis marks the instruction whose code units, caches included,
+				// hold f_lasti (the next instruction starts after them).
+				w.Current = w.Offset <= want.Lasti && (k+1 == len(want.Instructions) || want.Lasti < want.Instructions[k+1].Offset)
+				n++
+				if g.Current {
+					current++
+				}
+				if w.Opname != w.BaseOpname {
+					specialized++
+				}
+				if w.Opname == "EXTENDED_ARG" {
+					extended++
+				}
+				if w.Argrepr != "" {
+					withArgrepr++
+				}
+				// A constant renders as the hints render values: bounded, cut
+				// with "…" (dis prints its whole repr).
+				if cut, ok := strings.CutSuffix(g.Argrepr, "…"); ok && strings.HasPrefix(w.Argrepr, cut) {
+					w.Argrepr = g.Argrepr
+				}
+				if disRow(g) != disRow(w) {
+					fail("%s: instruction %d:\n  read: %s\n  dis:  %s", where, k, disRow(g), disRow(w))
+				}
+			}
+			if current != 1 {
+				fail("%s: %d instructions marked current, want 1", where, current)
+			}
+		}
+	}
+	t.Logf("%s: %d checkpoints, %d instructions agree with dis (%d specialized, %d with an argrepr), %d differ",
+		python, len(stops), n-fails, specialized, withArgrepr, fails)
+	if extended == 0 {
+		t.Errorf("%s: no EXTENDED_ARG at any checkpoint: wide()'s jump no longer needs one", python)
+	}
+	if specialized == 0 && !strings.HasPrefix(o.Python, "3.10") {
+		t.Errorf("%s: no specialized instruction at any checkpoint: the program no longer warms its code", python)
+	}
+}
+
+func disRow(i history.Instruction) string {
+	arg, line := "-", "-"
+	if i.Arg != nil {
+		arg = fmt.Sprint(*i.Arg)
+	}
+	if i.Line != nil {
+		line = fmt.Sprint(*i.Line)
+	}
+	cur := "  "
+	if i.Current {
+		cur = "->"
+	}
+	return fmt.Sprintf("%s %4d %-32s (%s) %s %q line %s", cur, i.Offset, i.Opname, i.BaseOpname, arg, i.Argrepr, line)
+}
