@@ -48,9 +48,13 @@ func Annotate(src string, hints []LineHint, current, caller int) string {
 // instruction shows its base name after it. src is the text of code's file
 // as it ran ("" when unknown: lines show by number only).
 //
-//	  23 │         total += i
-//	           76  LOAD_FAST_LOAD_FAST       (total, i)
-//	    ▶      78  BINARY_OP_ADD_INT         13 (+=)  ← BINARY_OP
+//	  5 │             total += v
+//	     L3:    48  LOAD_FAST_LOAD_FAST  18 (total, v)
+//	            50  BINARY_OP_ADD_INT    13 (+=)  ← BINARY_OP
+//	▶ 6 │     return total / len(values)
+//	   ▶        64  LOAD_FAST            1 (total)
+//
+// A jump target shows the label dis (3.13+) names it by ("to L3").
 //
 // A line whose instructions are not all together (a loop's header, whose
 // jump back comes last) is shown again where its instructions resume.
@@ -80,7 +84,7 @@ func AnnotateBytecode(src string, code Code) string {
 				mark = "▶ "
 			}
 			if in.Line == nil {
-				fmt.Fprintf(&b, "%s%*s │ (no line)\n", mark, width, "--")
+				fmt.Fprintf(&b, "%s%s │ (no line)\n", mark, strings.Repeat("-", width))
 			} else {
 				text := ""
 				if n := *in.Line; n >= 1 && n <= len(lines) && src != "" {
@@ -94,7 +98,11 @@ func AnnotateBytecode(src string, code Code) string {
 		if in.Current {
 			mark = "▶ "
 		}
-		row := fmt.Sprintf("%*s  %s%5d  %-*s", width, "", mark, in.Offset, nameWidth, in.Opname)
+		label := ""
+		if in.Label > 0 {
+			label = fmt.Sprintf("L%d:", in.Label)
+		}
+		row := fmt.Sprintf("%*s  %s%-4s%5d  %-*s", width, "", mark, label, in.Offset, nameWidth, in.Opname)
 		switch {
 		case in.Arg != nil && in.Argrepr != "":
 			row += fmt.Sprintf("  %d (%s)", *in.Arg, in.Argrepr)

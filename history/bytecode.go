@@ -27,6 +27,10 @@ type Instruction struct {
 	Line *int `json:"line"`
 	// Current marks the instruction the frame is at.
 	Current bool `json:"current"`
+	// Label is the number of a jump target, as dis (3.13+) names it in
+	// another instruction's Argrepr ("to L3"); 0 for other instructions,
+	// and before 3.13, where Argrepr names the target's offset.
+	Label int `json:"label,omitempty"`
 }
 
 // Code is a frame's code and its instructions at the current time.

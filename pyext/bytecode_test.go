@@ -37,7 +37,8 @@ type disOracle struct {
 // TestDisassembleLikeDis compares, on every suite Python (and, with
 // TIMELENS_STRIPPED=1, on copies without debug info), every instruction of
 // every frame at every checkpoint: offset, name in memory and base name,
-// argument, what dis says it means, line, and which one is current.
+// argument, what dis says it means, line, jump target label (3.13+), and
+// which one is current.
 func TestDisassembleLikeDis(t *testing.T) {
 	for _, p := range gdbtest.SuitePythons(t, false) {
 		t.Run(p.Label, func(t *testing.T) { disassembleLikeDis(t, p.Path) })
@@ -181,5 +182,5 @@ func disRow(i history.Instruction) string {
 	if i.Current {
 		cur = "->"
 	}
-	return fmt.Sprintf("%s %4d %-32s (%s) %s %q line %s", cur, i.Offset, i.Opname, i.BaseOpname, arg, i.Argrepr, line)
+	return fmt.Sprintf("%s L%d %4d %-32s (%s) %s %q line %s", cur, i.Label, i.Offset, i.Opname, i.BaseOpname, arg, i.Argrepr, line)
 }

@@ -149,8 +149,10 @@ def _jump_target(D, kind, name, arg, offset, caches):
 
 
 def instructions(r, f, ci):
-    """[{offset, opname, baseOpname, arg, argrepr, line, current}] of the code
-    frame f runs, in order."""
+    """[{offset, opname, baseOpname, arg, argrepr, line, current, label}] of
+    the code frame f runs, in order. label is the number dis (3.13+) gives a
+    jump target ("to L3"), 0 for other instructions and before 3.13, where
+    dis names targets by offset."""
     L = layout.get()
     D = dis_table(L.key)
     n = ci.n
@@ -196,6 +198,7 @@ def instructions(r, f, ci):
             "argrepr": _argrepr(D, kind, base_name, arg, args, target, labels) if kind else "",
             "line": line,
             "current": current,
+            "label": labels.get(2 * i, 0),
         })
     return out
 

@@ -59,7 +59,7 @@ def describe(frame):
         else:
             line = lines.get(a.offset)
         out.append({"offset": a.offset, "opname": a.opname, "baseOpname": b.opname, "arg": a.arg,
-                    "argrepr": a.argrepr, "line": line})
+                    "argrepr": a.argrepr, "line": line, "label": getattr(a, "label", None) or 0})
     return {"name": co.co_name, "file": co.co_filename, "lasti": frame.f_lasti, "instructions": out}
 
 
