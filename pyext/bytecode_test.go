@@ -1,12 +1,15 @@
 package pyext
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/timelens/timelens/gdbmi/gdbtest"
 	"github.com/timelens/timelens/history"
@@ -183,4 +186,119 @@ func disRow(i history.Instruction) string {
 		cur = "->"
 	}
 	return fmt.Sprintf("%s L%d %4d %-32s (%s) %s %q line %s", cur, i.Label, i.Offset, i.Opname, i.BaseOpname, arg, i.Argrepr, line)
+}
+
+// TestDisassembleAtLineEvents records testdata/bytecode/warm.py from main
+// (a warming loop, a short-circuit `and`, a comprehension, a generator
+// expression in a chained call) and steps through every line event of the
+// window; at each, the current frame's instructions agree with dis in a
+// sys.settrace run of the same program (testdata/bytecode/trace_oracle.py):
+// offsets, base names, arguments, lines, and the current instruction is
+// the one holding that event's frame.f_lasti, or on 3.12+ at a loop's head
+// reached by a jump back, the jump's target (the traced run reports that
+// event from the jump, the untraced frame is at its target). The traced
+// run's code does not specialize; the specialized names are
+// TestDisassembleLikeDis's.
+func TestDisassembleAtLineEvents(t *testing.T) {
+	gdbtest.ReverseGDB(t)
+	for _, p := range gdbtest.SuitePythons(t, false) {
+		t.Run(p.Label, func(t *testing.T) { disassembleAtLineEvents(t, p.Path) })
+	}
+}
+
+func disassembleAtLineEvents(t *testing.T, python string) {
+	dir, err := filepath.Abs(filepath.Join("..", "testdata", "bytecode"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog := filepath.Join(dir, "warm.py")
+	out := filepath.Join(t.TempDir(), "trace.json")
+	if b, err := exec.Command(python, filepath.Join(dir, "trace_oracle.py"), prog, "--func", "main", "--out", out).CombinedOutput(); err != nil {
+		t.Fatalf("oracle: %v\n%s", err, b)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o struct {
+		Events [][]any            `json:"events"` // [code key, line, f_lasti]
+		Codes  map[string][][]any `json:"codes"`  // [offset, opname, arg, line]
+	}
+	if err := json.Unmarshal(raw, &o); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	s := navigatorSession(t, python, prog)
+	if _, err := navCall(ctx, s, "-timelens-record-window", "main", "3000000"); err != nil {
+		t.Fatalf("record window: %v\n%s", err, s.TTYOutput())
+	}
+	n, fails, fused := 0, 0, 0
+	fail := func(format string, args ...any) {
+		t.Helper()
+		if fails++; fails <= 30 {
+			t.Errorf(format, args...)
+		}
+	}
+	for i, ev := range o.Events {
+		key, line, lasti := ev[0].(string), int(ev[1].(float64)), int(ev[3].(float64))
+		if i > 0 {
+			if _, err := navCall(ctx, s, "-timelens-step", "step"); err != nil {
+				t.Fatalf("step to event %d (%s line %d): %v", i, key, line, err)
+			}
+		}
+		js, ok := s.Call("-timelens-disassemble 0")
+		if !ok {
+			t.Fatalf("event %d: -timelens-disassemble: %s", i, js)
+		}
+		var r DisassembleReply
+		if err := DecodeString(js, &r); err != nil {
+			t.Fatal(err)
+		}
+		where := fmt.Sprintf("event %d (%s line %d)", i, key, line)
+		if got := fmt.Sprintf("%s:%d", r.Name, r.FirstLineno); got != key || r.Line == nil || *r.Line != line {
+			t.Fatalf("%s: at %s line %v: the walk left the oracle's line events", where, got, r.Line)
+		}
+		want := o.Codes[key]
+		if len(r.Instructions) != len(want) {
+			fail("%s: %d instructions read, dis lists %d", where, len(r.Instructions), len(want))
+			continue
+		}
+		// 3.11 and 3.12 run superinstructions where nothing traces: a
+		// fused pair (STORE_FAST__LOAD_FAST) runs the line's first
+		// instruction as its second half, and the frame is at the next one
+		// when its line event is seen (moves.py: CodeInfo.crossed). Traced
+		// code runs the halves one by one.
+		for k := 1; k+1 < len(want); k++ {
+			if int(want[k][0].(float64)) == lasti && strings.Contains(r.Instructions[k-1].Opname, "__") &&
+				r.Lasti == int(want[k+1][0].(float64)) {
+				lasti = r.Lasti
+				fused++
+				break
+			}
+		}
+		if r.Lasti != lasti {
+			fail("%s: f_lasti %d read, %d in the traced run", where, r.Lasti, lasti)
+		}
+		for k, w := range want {
+			wi := history.Instruction{Offset: int(w[0].(float64)), BaseOpname: w[1].(string)}
+			if w[2] != nil {
+				a := int(w[2].(float64))
+				wi.Arg = &a
+			}
+			if w[3] != nil {
+				l := int(w[3].(float64))
+				wi.Line = &l
+			}
+			wi.Current = wi.Offset <= lasti && (k+1 == len(want) || lasti < int(want[k+1][0].(float64)))
+			g := r.Instructions[k]
+			g.Opname, g.Argrepr, g.Label = "", "", 0
+			n++
+			if disRow(g) != disRow(wi) {
+				fail("%s: instruction %d:\n  read: %s\n  dis:  %s", where, k, disRow(g), disRow(wi))
+			}
+		}
+	}
+	t.Logf("%s: %d line events (%d after a superinstruction ran the line's first instruction), %d instructions agree with dis under sys.settrace, %d differ",
+		python, len(o.Events), fused, n-fails, fails)
 }

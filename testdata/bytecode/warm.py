@@ -10,7 +10,8 @@ def main():
     data = [3, 5, 8, 13, 21, 34, 55, 89]
     odd = [x * x for x in data if x % 2]
     mean = average(data)
-    return mean, odd
+    text = " ".join(str(x) for x in odd).title().strip()
+    return mean, text
 
 
 main()
