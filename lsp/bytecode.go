@@ -15,8 +15,10 @@ import (
 
 const disassembleShape = `optional {"uri": "file:///…", "line": <0-based line inside the function>}`
 
-// instruction is one element of timelens.disassemble's result. Line is
-// the editor's 0-based line (null where the instruction has none).
+// instruction is one element of timelens.disassemble's result: CONTRACT.md's
+// fields, and the base name of a specialized instruction and the label of
+// a jump target. Line is the editor's 0-based line (null where the
+// instruction has none).
 type instruction struct {
 	Offset     int    `json:"offset"`
 	Opname     string `json:"opname"`
@@ -25,6 +27,9 @@ type instruction struct {
 	Argrepr    string `json:"argrepr"`
 	Line       *int   `json:"line"`
 	Current    bool   `json:"current"`
+	// Label numbers a jump target as dis (3.13+) names it in another
+	// instruction's argrepr ("to L3"); absent elsewhere.
+	Label int `json:"label,omitempty"`
 }
 
 // disassemble answers timelens.disassemble: the instructions of the
@@ -65,7 +70,7 @@ func disassemble(s *server, ctx context.Context, args []protocol.LSPAny) (any, e
 	out := make([]instruction, len(code.Instructions))
 	for i, in := range code.Instructions {
 		out[i] = instruction{Offset: in.Offset, Opname: in.Opname, BaseOpname: in.BaseOpname, Arg: in.Arg,
-			Argrepr: in.Argrepr, Current: in.Current}
+			Argrepr: in.Argrepr, Current: in.Current, Label: in.Label}
 		if in.Line != nil {
 			line, _, _ := s.editorLine(code.File, *in.Line-1)
 			out[i].Line = &line

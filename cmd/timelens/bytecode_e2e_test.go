@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,6 +33,7 @@ func TestLSPDisassemble(t *testing.T) {
 		Argrepr    string `json:"argrepr"`
 		Line       *int   `json:"line"`
 		Current    bool   `json:"current"`
+		Label      int    `json:"label"`
 	}
 	disassemble := func(args ...any) ([]instruction, string) {
 		var out []instruction
@@ -62,6 +64,18 @@ func TestLSPDisassemble(t *testing.T) {
 	}
 	if c := current(ins); c.Line == nil || *c.Line != 5 || !strings.HasPrefix(c.BaseOpname, "LOAD_FAST") || c.Argrepr != "total" {
 		t.Errorf("average's current instruction: %+v, want LOAD_FAST total (3.14: LOAD_FAST_BORROW) on line 5 (0-based)", c)
+	}
+	// 3.13+ names jump targets by label: each label named is an instruction's.
+	labels := map[string]bool{}
+	for _, in := range ins {
+		if in.Label > 0 {
+			labels[fmt.Sprintf("to L%d", in.Label)] = true
+		}
+	}
+	for _, in := range ins {
+		if strings.HasPrefix(in.Argrepr, "to L") && !labels[in.Argrepr] {
+			t.Errorf("%+v jumps to a label no instruction has (%v)", in, labels)
+		}
 	}
 	specialized := 0
 	for _, in := range ins {
