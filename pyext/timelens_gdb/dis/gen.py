@@ -20,16 +20,24 @@ names = [n for n in opcode.opmap if not n.startswith("<")]
 spec = set()
 for lst in getattr(opcode, "_specializations", {}).values():
     spec.update(lst)
-if v >= (3, 13):
+if v >= (3, 12):
     hasarg = {opcode.opname[o] for o in opcode.hasarg}
-elif v == (3, 12):
-    hasarg = {opcode.opname[o] for o in opcode.hasarg}
-else:
+else:  # 3.10, 3.11: dis tests op >= HAVE_ARGUMENT
     hasarg = {n for n, o in opcode.opmap.items() if o >= opcode.HAVE_ARGUMENT}
 
 
 def in_(lst, n):
     return opcode.opmap.get(n) in lst
+
+
+def backward(n):
+    """dis's _is_backward_jump: a relative jump whose argument counts back."""
+    if v < (3, 13):
+        return "JUMP_BACKWARD" in n
+    if v == (3, 13):
+        return n in ("JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT")
+    # 3.14: END_ASYNC_FOR names its SEND "from" a target behind it.
+    return n in ("JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT", "END_ASYNC_FOR")
 
 
 kinds = {}
@@ -50,13 +58,9 @@ for n in names:
             k = "name"
     elif v >= (3, 13) and (in_(opcode.hasjump, n) or in_(getattr(opcode, "hasexc", []), n)):
         k = "jump"
-    elif v < (3, 13) and v >= (3, 11) and in_(opcode.hasjabs, n):
+    elif v < (3, 13) and in_(opcode.hasjabs, n):
         k = "jabs"
-    elif v < (3, 13) and v >= (3, 11) and in_(opcode.hasjrel, n):
-        k = "jrel"
-    elif v == (3, 10) and in_(opcode.hasjabs, n):
-        k = "jabs"
-    elif v == (3, 10) and in_(opcode.hasjrel, n):
+    elif v < (3, 13) and in_(opcode.hasjrel, n):
         k = "jrel"
     elif v >= (3, 13) and n in ("LOAD_FAST_LOAD_FAST", "LOAD_FAST_BORROW_LOAD_FAST_BORROW",
                                 "STORE_FAST_LOAD_FAST", "STORE_FAST_STORE_FAST"):
@@ -100,8 +104,7 @@ out = {
     "python": "%d.%d" % v,
     "hasarg": sorted(n for n in hasarg if n in opcode.opmap),
     "kinds": kinds,
-    "backward": sorted(n for n in names if (("JUMP_BACKWARD" in n) if v < (3, 13) else
-                                            n in ("JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT", "END_ASYNC_FOR"[:99 if v >= (3, 14) else 0]))),
+    "backward": sorted(n for n in names if backward(n)),
     "jump_style": "label" if v >= (3, 13) else "offset",
     "jrel_skips_caches": v >= (3, 12),
     "null_style": "suffix" if v >= (3, 13) else "prefix",
