@@ -1,7 +1,10 @@
 """A program whose lines hide more than they show, for the bytecode view:
 each function's checkpoint runs once its loop has warmed it (CPython 3.11+
 specializes an instruction after a few runs), so the debugger reads
-specialized instructions where dis, in the same process, names them."""
+specialized instructions where dis, in the same process, names them; and
+code whose bytecode has its own shapes: a comprehension, a chained call, a
+short-circuit `and`, a closure, an f-string, a generator, try/except/finally
+and with, async for, a jump long enough to need EXTENDED_ARG."""
 
 from dis_oracle import checkpoint
 
@@ -59,6 +62,54 @@ def wide(flag):
     return y
 
 
+def evens(n):
+    for i in range(n):
+        yield i * 2
+    checkpoint("generator")
+
+
+class Quiet:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def exceptions(xs):
+    out = 0
+    for x in xs:
+        try:
+            out += 10 // x
+        except ZeroDivisionError:
+            out -= 1
+        finally:
+            out += 0
+    with Quiet() as q:
+        checkpoint("exceptions")
+    return out, q
+
+
+async def ticks(n):
+    for i in range(n):
+        yield i
+
+
+async def consume():
+    total = 0
+    async for t in ticks(12):
+        total += t
+    checkpoint("async")
+    return total
+
+
+def run(coro):
+    try:
+        coro.send(None)
+    except StopIteration as stop:
+        return stop.value
+
+
 def main():
     acct = Account("ada")
     chained(acct, 20)
@@ -66,6 +117,9 @@ def main():
     short_circuit(list(range(12)))
     closure(2)
     wide(True)
+    sum(evens(12))
+    exceptions([2, 0, 5, 1] * 4)
+    run(consume())
     total = 0
     for i in range(30):
         total += acct.balance if i % 3 else i
