@@ -69,6 +69,7 @@ func disassembleLikeDis(t *testing.T, python string) {
 		code  []DisassembleReply // by caller depth: [0] is checkpoint's caller
 	}
 	var stops []stop
+	var slowest time.Duration
 	reason := m.Run("-exec-run")
 	for strings.HasPrefix(reason, "syscall-") {
 		if reason != "syscall-entry" {
@@ -79,7 +80,9 @@ func disassembleLikeDis(t *testing.T, python string) {
 		if len(fr.Frames) > 0 && fr.Frames[0].Qualname == "checkpoint" {
 			st := stop{}
 			for _, f := range fr.Frames[1:] {
+				began := time.Now()
 				js, ok := m.Call(fmt.Sprintf("-timelens-disassemble %d", f.Depth))
+				slowest = max(slowest, time.Since(began))
 				if !ok {
 					t.Fatalf("-timelens-disassemble %d: %s", f.Depth, js)
 				}
@@ -163,8 +166,8 @@ func disassembleLikeDis(t *testing.T, python string) {
 			}
 		}
 	}
-	t.Logf("%s: %d checkpoints, %d instructions agree with dis (%d specialized, %d with an argrepr), %d differ",
-		python, len(stops), n-fails, specialized, withArgrepr, fails)
+	t.Logf("%s: %d checkpoints, %d instructions agree with dis (%d specialized, %d with an argrepr), %d differ; slowest read %v",
+		python, len(stops), n-fails, specialized, withArgrepr, fails, slowest.Round(time.Millisecond))
 	if extended == 0 {
 		t.Errorf("%s: no EXTENDED_ARG at any checkpoint: wide()'s jump no longer needs one", python)
 	}

@@ -65,11 +65,14 @@ class _Args:
         self.var_names, kinds = r.variable_names(ci.addr)
         self.nlocals = sum(1 for k in kinds if k == "local") if r.t.localsplus == "split" else 0
         self._names = {}
+        self._consts = {}
 
     def const(self, i):
         if not 0 <= i < len(self.consts):
             return ""
-        return Renderer(self.r, CONST_LIMIT).render(self.consts[i])
+        if i not in self._consts:
+            self._consts[i] = Renderer(self.r, CONST_LIMIT).render(self.consts[i])
+        return self._consts[i]
 
     def name(self, i):
         if not 0 <= i < len(self.name_ptrs):
