@@ -38,6 +38,9 @@ const (
 
 	// A Debug Adapter Protocol port on this session (debug_adapter.go).
 	cmdDebugAdapter = "timelens.debugAdapter"
+
+	// The bytecode view (bytecode.go).
+	cmdDisassemble = "timelens.disassemble"
 )
 
 // Position is the result of every navigation command and of
@@ -84,6 +87,7 @@ var shapes = map[string]string{
 	cmdReverseRunToLine: runShape,
 	cmdLineRuns:         `{"uri": "file:///…", "line": <0-based>, "limit": <optional, 1-10000, default 200>}`,
 	cmdDebugAdapter:     "no arguments",
+	cmdDisassemble:      disassembleShape,
 }
 
 var commands = map[string]command{
@@ -237,7 +241,7 @@ func callMove(forward bool) command {
 func commandNames() []string {
 	return []string{cmdWhere, cmdStep, cmdReverseStep, cmdNext, cmdReverseNext, cmdFinish, cmdReverseFinish,
 		cmdGotoEntry, cmdPreviousCall, cmdNextCall, cmdLastWrite, cmdGoto, cmdRunToLine, cmdReverseRunToLine, cmdLineRuns,
-		cmdDebugAdapter}
+		cmdDebugAdapter, cmdDisassemble}
 }
 
 // Commands returns the names of the workspace/executeCommand commands the
@@ -251,6 +255,7 @@ type query func(s *server, ctx context.Context, args []protocol.LSPAny) (any, er
 var queries = map[string]query{
 	cmdLineRuns:     lineRuns,
 	cmdDebugAdapter: debugAdapter,
+	cmdDisassemble:  disassemble,
 }
 
 // ExecuteCommand implements protocol.Server.

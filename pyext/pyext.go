@@ -40,7 +40,7 @@ import (
 	"github.com/timelens/timelens/gdbmi"
 )
 
-//go:embed timelens_gdb/*.py timelens_gdb/versions/*.py timelens_gdb/layouts/*.json
+//go:embed timelens_gdb/*.py timelens_gdb/versions/*.py timelens_gdb/layouts/*.json timelens_gdb/dis/*.json
 var gdbSideFS embed.FS
 
 // Install writes the gdb-side package into dir (as dir/timelens_gdb) and

@@ -122,3 +122,35 @@ func TestAnnotateWindowEndedByAThread(t *testing.T) {
 		}
 	}
 }
+
+// TestAnnotateBytecode records testdata/bytecode/warm.py from main and
+// annotates it at average's return, after its loop has run eight times,
+// with --bytecode: the file with its hints, then average's instructions
+// under their source lines, specialized where CPython 3.11+ has warmed
+// them (each with its base name), the short-circuit `and` as its two
+// jumps, the current instruction marked. The instructions differ per
+// CPython version: one golden per minor version
+// (testdata/annotate_bytecode_3.X.golden), the same with and without debug
+// info; pyenv's 3.12 shows dis's offsets where 3.13+ shows labels.
+func TestAnnotateBytecode(t *testing.T) {
+	py := needRecording(t)
+	annotateBytecode(t, py)
+	t.Run("stripped", func(t *testing.T) { annotateBytecode(t, gdbtest.StrippedPython(t, py)) })
+	if gdbtest.Suite() == "trixie" {
+		t.Run("python3.12-pyenv", func(t *testing.T) { annotateBytecode(t, needPython(t, pyenv312)) })
+	}
+}
+
+func annotateBytecode(t *testing.T, py string) {
+	prog, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "bytecode", "warm.py"))
+	r := timelens(t, "annotate", "--bytecode", "--record-from", "main", "--at", "warm.py:6", prog, "--", py, prog)
+	if r.code != 0 {
+		t.Fatal(r)
+	}
+	header, body, _ := strings.Cut(r.stdout, "\n")
+	if !strings.Contains(header, "in average (warm.py:6)") {
+		t.Errorf("header: %q", header)
+	}
+	ver := gdbtest.PythonVersion(t, py)
+	checkGolden(t, "annotate_bytecode_"+ver[:strings.LastIndexByte(ver, '.')]+".golden", body)
+}

@@ -137,6 +137,8 @@ func init() {
 						value: nonEmptyValue{&o.LastWrite, "an expression"}},
 					{flag: "past-calls", usage: "also annotate each function of FILE that is not on the stack with its latest call before that time (a finished task, a helper that returned); slower: one search back per function",
 						value: boolValue{&o.PastCalls}},
+					{flag: "bytecode", usage: "also print the current frame's bytecode under its source lines, as Python's dis names it (specialized instructions by their specialized and base names), the current instruction marked ▶",
+						value: boolValue{&o.Bytecode}},
 				}
 			},
 			check: checkAnnotate,

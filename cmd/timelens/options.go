@@ -70,6 +70,9 @@ type Options struct {
 	// PastCalls is --past-calls (lsp, annotate): also the lines of the latest
 	// call of each function of the file that is not on the stack.
 	PastCalls bool `json:"-"`
+	// Bytecode is annotate's --bytecode: also print the current frame's
+	// instructions under their source lines.
+	Bytecode bool `json:"-"`
 	// Output is record's -o PATH: where the recording goes.
 	Output string `json:"-"`
 	// JSON is doctor's --json: print the report as JSON.

@@ -238,5 +238,28 @@ func annotateNow(ctx context.Context, inv *invocation, tl *history.Timeline, doc
 		}
 	}
 	fmt.Fprint(inv.stdout, history.Annotate(src, hints, current, caller))
+	if inv.opts.Bytecode {
+		return printBytecode(ctx, inv, tl, doc)
+	}
+	return nil
+}
+
+// printBytecode prints the current frame's instructions under the lines
+// of its source as the recording ran them (annotate --bytecode).
+func printBytecode(ctx context.Context, inv *invocation, tl *history.Timeline, doc fileNow) error {
+	code, err := tl.Disassemble(ctx, 0)
+	if err != nil {
+		return fmt.Errorf("bytecode of the current frame: %w", err)
+	}
+	src := doc.ran
+	if code.File != doc.path {
+		b, err := os.ReadFile(code.File)
+		if err != nil {
+			inv.log.Warn("no source beside the bytecode", zap.Error(err))
+		}
+		src = string(b)
+	}
+	fmt.Fprintf(inv.stdout, "\nbytecode of %s (%s), as dis names it with adaptive=True:\n", code.Function, filepath.Base(code.File))
+	fmt.Fprint(inv.stdout, history.AnnotateBytecode(src, code))
 	return nil
 }

@@ -197,7 +197,7 @@ def schema(t):
     fields.append(("frame", field) if where == "frame" else ("PyGenObject", field))
     fields += [("PyGenObject", "gi_iframe"), ("PyGenObject", "gi_qualname")]
     for f in ("co_filename", "co_name", "co_firstlineno", "co_linetable", "co_flags", "co_consts",
-              "co_argcount", "co_kwonlyargcount", t.qualname_field, t.firsttraceable_field, t.exception_table,
+              "co_argcount", "co_kwonlyargcount", "co_names", t.qualname_field, t.firsttraceable_field, t.exception_table,
               "co_code_adaptive", "co_code", "co_localsplusnames", "co_localspluskinds", "co_nlocalsplus",
               "co_varnames", "co_cellvars", "co_freevars", "co_nlocals", "co_tlbc", "_co_monitoring"):
         if f:

@@ -28,6 +28,7 @@ result: -timelens-last-reply fetches it afterwards.
   -timelens-baseline-step step|next [--reverse]
   -timelens-walk      start [--event] [--limit C] | next [--max N] [--seconds S]
   -timelens-layout    (where the struct layouts come from, and every source, for the tests)
+  -timelens-disassemble [--thread N] [DEPTH] (the frame's bytecode, as dis lists it; DEPTH default 0)
   -timelens-last-reply
 
 LINE is 1-based, as everywhere on this side. DEPTH counts Python frames of the thread, innermost = 0. N is gdb's thread
@@ -40,7 +41,7 @@ import time
 
 import gdb
 
-from . import children, condition, debugger, frames, lastwrite, layout, moves, runto, source, state, walk, window
+from . import bytecode, children, condition, debugger, frames, lastwrite, layout, moves, runto, source, state, walk, window
 from .errors import TimelensError, Unreadable, bad_argument
 from .values import DEFAULT_LIMIT, Reader, render, type_label
 
@@ -267,6 +268,19 @@ def cmd_layout(argv):
     return layout.report()
 
 
+def cmd_disassemble(argv):
+    opts, pos = parse_args(argv, ("thread",), None)
+    if len(pos) > 1:
+        raise bad_argument("usage: -timelens-disassemble [--thread N] [DEPTH]")
+    depth = 0
+    if pos:
+        try:
+            depth = int(pos[0], 0)
+        except ValueError:
+            raise bad_argument("DEPTH must be a number (0: the innermost frame), got %r" % pos[0])
+    return bytecode.disassemble(thread_opt(opts), depth)
+
+
 COMMANDS = {
     "-timelens-threads": cmd_threads,
     "-timelens-frames": cmd_frames,
@@ -291,6 +305,7 @@ COMMANDS = {
     "-timelens-baseline-step": cmd_baseline_step,
     "-timelens-walk": cmd_walk,
     "-timelens-layout": cmd_layout,
+    "-timelens-disassemble": cmd_disassemble,
 }
 
 
