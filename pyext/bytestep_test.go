@@ -1,0 +1,234 @@
+package pyext
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/timelens/timelens/gdbmi/gdbtest"
+)
+
+// Bytecode stepping against sys.settrace with frame.f_trace_opcodes =
+// True: testdata/bytecode/warm.py is recorded from main (a warming loop
+// with a short-circuit `and`, a call, a comprehension, a generator
+// expression a C function consumes, the returns of each), and
+// -timelens-step-instruction walks the window one instruction at a time;
+// the instruction it lands on (code and byte offset) after each step is
+// the next 'opcode' event of a traced run of the same program
+// (trace_oracle.py --opcodes), and stepping back visits the same
+// instructions in reverse and lands on the same machine state (record
+// instruction number and pc) as the forward step did.
+//
+// What the traced run sees and the recording cannot, counted in the log,
+// never allowed elsewhere:
+//   - 3.11, 3.12: a superinstruction (LOAD_FAST__LOAD_FAST, ...) runs its
+//     second half without storing the frame's position, so the step goes
+//     from the first half to the instruction after the second; the traced
+//     run is not quickened and reports both halves.
+
+// stepPos is the reply of -timelens-step-instruction: navPos's fields and
+// the instruction's offset, its opcode in memory, and where in the
+// recording it is.
+type stepPos struct {
+	navPos
+	Offset *int   `json:"offset"`
+	Opname string `json:"opname"`
+	Code   string `json:"code"` // co_name:co_firstlineno
+	At     any    `json:"at"`
+	PC     uint64 `json:"pc"`
+}
+
+func (p stepPos) event() opcodeEvent {
+	if p.Offset == nil {
+		return opcodeEvent{p.Code, -1}
+	}
+	return opcodeEvent{p.Code, *p.Offset}
+}
+
+// maxInstructionSteps bounds a walk (warm.py's window has about 300).
+const maxInstructionSteps = 1500
+
+func TestStepInstructionLikeSettrace(t *testing.T) {
+	gdbtest.ReverseGDB(t)
+	for _, p := range gdbtest.SuitePythons(t, false) {
+		t.Run(p.Label, func(t *testing.T) { stepInstructionLikeSettrace(t, p.Path, p.Path) })
+	}
+}
+
+// TestStepInstructionStripped walks stripped copies of the suite's
+// Pythons, whose layouts and opcode tables are the built-in ones.
+func TestStepInstructionStripped(t *testing.T) {
+	gdbtest.ReverseGDB(t)
+	for _, p := range gdbtest.SuitePythons(t, false) {
+		t.Run(p.Label, func(t *testing.T) { stepInstructionLikeSettrace(t, gdbtest.StrippedPython(t, p.Path), p.Path) })
+	}
+}
+
+// opcodeEvent is one 'opcode' event: the code ("name:firstlineno") and
+// the byte offset of the instruction.
+type opcodeEvent struct {
+	key    string
+	offset int
+}
+
+func (e opcodeEvent) String() string { return fmt.Sprintf("%s@%d", e.key, e.offset) }
+
+func stepInstructionLikeSettrace(t *testing.T, python, oraclePython string) {
+	dir, err := filepath.Abs(filepath.Join("..", "testdata", "bytecode"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog := filepath.Join(dir, "warm.py")
+	out := filepath.Join(t.TempDir(), "trace.json")
+	if b, err := exec.Command(oraclePython, filepath.Join(dir, "trace_oracle.py"), prog, "--func", "main", "--out", out, "--opcodes").CombinedOutput(); err != nil {
+		t.Fatalf("oracle: %v\n%s", err, b)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o struct {
+		Opcodes [][]any            `json:"opcodes"` // [code key, f_lasti]
+		Codes   map[string][][]any `json:"codes"`   // [offset, opname, arg, line]
+	}
+	if err := json.Unmarshal(raw, &o); err != nil {
+		t.Fatal(err)
+	}
+	want := make([]opcodeEvent, len(o.Opcodes))
+	for i, e := range o.Opcodes {
+		want[i] = opcodeEvent{e[0].(string), int(e[1].(float64))}
+	}
+	opname := func(e opcodeEvent) string {
+		for _, in := range o.Codes[e.key] {
+			if int(in[0].(float64)) == e.offset {
+				return in[1].(string)
+			}
+		}
+		return "?"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	s := navigatorSession(t, python, prog)
+	if _, err := navCall(ctx, s, "-timelens-record-window", "main", "3000000"); err != nil {
+		t.Fatalf("record window: %v\n%s", err, s.TTYOutput())
+	}
+	// Where the walk stands: the window's first line event's instruction.
+	js, ok := s.Call("-timelens-disassemble 0")
+	if !ok {
+		t.Fatalf("-timelens-disassemble: %s", js)
+	}
+	var d DisassembleReply
+	if err := DecodeString(js, &d); err != nil {
+		t.Fatal(err)
+	}
+	start := opcodeEvent{fmt.Sprintf("%s:%d", d.Name, d.FirstLineno), d.Lasti}
+	if len(want) == 0 || want[0] != start {
+		t.Fatalf("the window starts at %s, the traced run's first opcode event after main's first line is %v", start, want[:min(1, len(want))])
+	}
+	// Forward, to the window's end.
+	got := []opcodeEvent{start}
+	var landed []stepPos
+	began := time.Now()
+	for len(got) < maxInstructionSteps {
+		p, err := stepInstruction(ctx, s, false)
+		if isEdge(err, "end") {
+			break
+		}
+		if err != nil {
+			t.Fatalf("step %d (after %s): %v", len(got), got[len(got)-1], err)
+		}
+		if p.Offset == nil {
+			t.Fatalf("step %d: no current instruction: %+v", len(got), p)
+		}
+		got = append(got, p.event())
+		landed = append(landed, p)
+	}
+	forward := time.Since(began)
+	// Align with the traced run, allowing only the cases above.
+	fused, fails := 0, 0
+	fail := func(format string, args ...any) {
+		t.Helper()
+		if fails++; fails <= 20 {
+			t.Errorf(format, args...)
+		}
+	}
+	j := 0
+	for i := 0; i < len(got) && j < len(want); i++ {
+		if got[i] != want[j] && i > 0 && j+1 < len(want) && want[j+1] == got[i] && want[j].key == got[i-1].key &&
+			want[j].offset == got[i-1].offset+2 && strings.Contains(opnameAt(landed, i-1), "__") {
+			fused++ // want[j] is the second half of the superinstruction at got[i-1]
+			j++
+		}
+		if got[i] != want[j] {
+			fail("instruction step %d: at %s (%s), the traced run's next opcode event is %s (%s)", i, got[i], opname(got[i]), want[j], opname(want[j]))
+			if fails > 20 {
+				break
+			}
+		}
+		j++
+	}
+	// The window ends where the program is about to exit: at most the
+	// main module's last instructions are the traced run's alone.
+	unwalked := want[j:]
+	for _, w := range unwalked {
+		if !strings.HasPrefix(w.key, "<module>:") {
+			fail("the walk ended at %s, before the traced run's %s (%s)", got[len(got)-1], w, opname(w))
+			break
+		}
+	}
+	// Back to the start, landing where the forward steps landed.
+	began = time.Now()
+	for i := len(landed) - 2; i >= -1 && fails == 0; i-- {
+		p, err := stepInstruction(ctx, s, true)
+		if err != nil {
+			t.Fatalf("reverse step to %s: %v", got[i+1], err)
+		}
+		at := p.event()
+		if at != got[i+1] {
+			t.Fatalf("reverse step from %s: at %s, the forward walk was at %s", got[i+2], at, got[i+1])
+		}
+		if i >= 0 && (fmt.Sprint(p.At) != fmt.Sprint(landed[i].At) || p.PC != landed[i].PC) {
+			t.Fatalf("reverse step to %s: landed at instruction %v pc %#x, the forward step at %v pc %#x", at, p.At, p.PC, landed[i].At, landed[i].PC)
+		}
+	}
+	if _, err := stepInstruction(ctx, s, true); fails == 0 && !isEdge(err, "start") {
+		t.Errorf("a reverse step at the window's start: %v, want the start's edge", err)
+	}
+	t.Logf("%s: %d instruction steps agree with %d opcode events of sys.settrace (%d second halves of superinstructions the recording runs unstored; %d of the module's after the window), %d differ; forward %v, back %v",
+		python, len(got), j, fused, len(unwalked), fails, forward.Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
+}
+
+func stepInstruction(ctx context.Context, s *gdbtest.Session, reverse bool) (stepPos, error) {
+	args := []string{}
+	if reverse {
+		args = append(args, "--reverse")
+	}
+	var p stepPos
+	np, err := navCall(ctx, s, "-timelens-step-instruction", args...)
+	if err != nil {
+		return p, err
+	}
+	p.navPos = np
+	js, ok := s.Call("-timelens-last-reply")
+	if !ok {
+		return p, fmt.Errorf("-timelens-last-reply: %s", js)
+	}
+	err = DecodeString(js, &p)
+	return p, err
+}
+
+// opnameAt is the name in memory of walk step i's instruction (0: the
+// window's start, which no step landed on: a superinstruction never
+// starts a line).
+func opnameAt(landed []stepPos, i int) string {
+	if i < 1 {
+		return ""
+	}
+	return landed[i-1].Opname
+}
