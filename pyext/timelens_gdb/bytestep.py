@@ -10,14 +10,15 @@ follows calls, returns, yields and resumptions.
 Which stores start an instruction. The position field is also written
 where no instruction starts: 3.12's inlined calls leave a caller's
 prev_instr on its CALL's last cache unit, 3.12's return adds the caller's
-return_offset (0 after a CALL). A store starts an instruction when it lands
-on an instruction start (not a cache unit) of another instruction than the
-one before it, or when it is a fresh frame's first store: 3.13+ set up a
-frame with instr_ptr already at unit 0 and its first instruction stores the
-same value again (3.10-3.12 start a frame at -1). The rule reads both
-values of one store, so it is the same rule both ways: forward the store
-is seen after it happened, reverse before (undone), and the value on the
-other side is the one seen at the watchpoint's previous stop.
+return_offset (0 after a CALL), 3.13+ set up a frame with instr_ptr at unit
+0 and its first instruction stores the same value again. A store starts an
+instruction when it lands on an instruction start (not a cache unit) of
+another instruction than the one before it. As sys.settrace sees them: not
+RESUME (3.11+ report no 'opcode' event for it, neither at a call's start
+nor after a yield), nor what comes before _co_firsttraceable. The rule
+reads both values of one store, so it is the same rule both ways: forward
+the store is seen after it happened, reverse before (undone), and the
+value on the other side is the one seen at the watchpoint's previous stop.
 
 What the traced run sees and we do not: a superinstruction of 3.11 and
 3.12 (LOAD_FAST__LOAD_FAST) runs its second half without a store, so that
@@ -35,7 +36,7 @@ import gdb
 
 from . import debugger, frames, layout, memory, moves
 from .debugger import resume, stops
-from .errors import TimelensError, edge
+from .errors import edge
 
 
 def _starts(ci):
@@ -63,12 +64,20 @@ def instruction_of(ci, idx):
 
 def starts_instruction(ci, before, after):
     """A store that changed frame position before -> after (code unit
-    indices) begins an instruction (see the module doc)."""
-    if not ci.firsttraceable <= after < ci.n or not ci.is_start[after]:
-        return False  # before _co_firsttraceable nothing is traced (3.11+: RETURN_GENERATOR)
-    if before == after:
-        return after == 0  # 3.13+: a fresh frame's first store
+    indices) begins an instruction that sys.settrace reports (see the
+    module doc)."""
+    if not _first_traced(ci) <= after < ci.n or not ci.is_start[after] or before == after:
+        return False
+    if ci.ops[after] == layout.get().op("RESUME"):
+        return False  # 3.11+: never an 'opcode' event (a call's first, or after a yield)
     return instruction_of(ci, before) != after
+
+
+def _first_traced(ci):
+    """3.11+: nothing before _co_firsttraceable is traced (COPY_FREE_VARS,
+    MAKE_CELL, RETURN_GENERATOR); 3.10 traces from the first instruction
+    (its GEN_START too)."""
+    return ci.firsttraceable if layout.get().co_firsttraceable is not None else 0
 
 
 class _Watched:

@@ -93,6 +93,11 @@ def main():
 
     sys.path.insert(0, os.path.dirname(prog))
     glob = {"__name__": "__main__", "__file__": prog}
+    if opcodes:
+        # 3.12 turns on sys.monitoring's INSTRUCTION events for sys.settrace
+        # only when some frame had f_trace_opcodes set before settrace
+        # (Python/legacy_tracing.c: interp->f_opcode_trace_set).
+        sys._getframe().f_trace_opcodes = True
     sys.settrace(trace)
     try:
         exec(code, glob)
