@@ -15,14 +15,20 @@ return_offset (0 after a CALL), 3.13+ set up a frame with instr_ptr at unit
 instruction when it lands on an instruction start (not a cache unit) of
 another instruction than the one before it. As sys.settrace sees them: not
 RESUME (3.11+ report no 'opcode' event for it, neither at a call's start
-nor after a yield), nor what comes before _co_firsttraceable. The rule
+nor after a yield), nor what comes before _co_firsttraceable. 3.13+'s
+YIELD_VALUE stores the position the generator resumes at (the RESUME after
+it), not its own: that store starts the YIELD_VALUE, and the step reports
+the YIELD_VALUE as current. The rule
 reads both values of one store, so it is the same rule both ways: forward
 the store is seen after it happened, reverse before (undone), and the
 value on the other side is the one seen at the watchpoint's previous stop.
 
-What the traced run sees and we do not: a superinstruction of 3.11 and
-3.12 (LOAD_FAST__LOAD_FAST) runs its second half without a store, so that
-instruction is not a stop; a traced run is not quickened and reports both.
+What the traced run sees and we do not, because it does not quicken its
+code and the recorded run does: a superinstruction of 3.11 and 3.12
+(LOAD_FAST__LOAD_FAST) runs its second half without a store, and 3.11's
+COMPARE_OP_INT_JUMP (_FLOAT_, _STR_) the conditional jump after the
+comparison, and 3.11's PRECALLs specialized for builtins make the call and
+skip the CALL, so those instructions are no stop.
 
 Forward, a stop is right after the store of its instruction. Reverse, the
 store is undone at the stop; one `stepi` redoes it, so both directions land
@@ -69,8 +75,18 @@ def starts_instruction(ci, before, after):
     if not _first_traced(ci) <= after < ci.n or not ci.is_start[after] or before == after:
         return False
     if ci.ops[after] == layout.get().op("RESUME"):
-        return False  # 3.11+: never an 'opcode' event (a call's first, or after a yield)
+        # 3.11+: never an 'opcode' event (a call's first, or after a yield),
+        # but 3.13+'s YIELD_VALUE stores the position it resumes at, this
+        # RESUME, instead of its own.
+        y = _yield_before(ci, after)
+        return y is not None and instruction_of(ci, before) != y
     return instruction_of(ci, before) != after
+
+
+def _yield_before(ci, i):
+    """The YIELD_VALUE right before instruction i, or None."""
+    L = layout.get()
+    return i - 1 if i > 0 and ci.is_start[i - 1] and ci.ops[i - 1] == L.op("YIELD_VALUE") else None
 
 
 def _first_traced(ci):
@@ -203,6 +219,8 @@ def current_instruction():
         return out
     f, ci = shown[0]
     i = instruction_of(ci, frames.ip_index(f, ci))
+    if 0 <= i < ci.n and ci.ops[i] == layout.get().op("RESUME") and _yield_before(ci, i) is not None:
+        i -= 1  # 3.13+: a yield in progress holds its resumption's position
     out["code"] = "%s:%d" % (ci.name, ci.firstlineno)
     if 0 <= i < ci.n:
         out["offset"] = 2 * i
