@@ -35,7 +35,10 @@ import (
 //     that follows the comparison, likewise unstored (also when
 //     COMPARE_OP_ADAPTIVE specializes into one: it runs it at once), and a
 //     PRECALL specialized for a builtin (PRECALL_NO_KW_LEN, ...) makes the
-//     call itself and skips the CALL.
+//     call itself and skips the CALL;
+//   - 3.14: a conditional jump not taken skips the NOT_TAKEN after it
+//     (POP_JUMP_IF_TRUE's JUMPBY(flag ? oparg : next is NOT_TAKEN)); the
+//     traced run's instrumented jump runs it for its BRANCH_LEFT event.
 
 // stepPos is the reply of -timelens-step-instruction: navPos's fields and
 // the instruction's offset, its opcode in memory, and where in the
@@ -156,7 +159,7 @@ func stepInstructionLikeSettrace(t *testing.T, python, oraclePython string) {
 	}
 	forward := time.Since(began)
 	// Align with the traced run, allowing only the cases above.
-	fused, compareJumps, precalls, fails := 0, 0, 0, 0
+	fused, compareJumps, precalls, notTaken, fails := 0, 0, 0, 0, 0
 	fail := func(format string, args ...any) {
 		t.Helper()
 		if fails++; fails <= 20 {
@@ -188,6 +191,11 @@ func stepInstructionLikeSettrace(t *testing.T, python, oraclePython string) {
 				// adaptive COMPARE_OP that specializes into one runs it
 				// at once, in the same instruction.
 				compareJumps++
+				j++
+			case strings.HasPrefix(name, "POP_JUMP_IF_") && opname(want[j]) == "NOT_TAKEN":
+				// 3.14: a conditional jump not taken skips the NOT_TAKEN
+				// after it; only an instrumented one runs it.
+				notTaken++
 				j++
 			case strings.HasPrefix(name, "PRECALL") && opname(want[j]) == "CALL":
 				// A 3.11 PRECALL specialized for a builtin (len(x),
@@ -232,8 +240,8 @@ func stepInstructionLikeSettrace(t *testing.T, python, oraclePython string) {
 	if _, err := stepInstruction(ctx, s, true); fails == 0 && !isEdge(err, "start") {
 		t.Errorf("a reverse step at the window's start: %v, want the start's edge", err)
 	}
-	t.Logf("%s: %d instruction steps agree with %d opcode events of sys.settrace (unstored in the recording: %d second halves of superinstructions, %d jumps of COMPARE_OP_*_JUMP, %d CALLs a PRECALL made; %d of the module's after the window), %d differ; forward %v, back %v",
-		python, len(got), j, fused, compareJumps, precalls, len(unwalked), fails, forward.Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
+	t.Logf("%s: %d instruction steps agree with %d opcode events of sys.settrace (unstored in the recording: %d second halves of superinstructions, %d jumps of COMPARE_OP_*_JUMP, %d CALLs a PRECALL made, %d NOT_TAKENs skipped; %d of the module's after the window), %d differ; forward %v, back %v",
+		python, len(got), j, fused, compareJumps, precalls, notTaken, len(unwalked), fails, forward.Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
 }
 
 func stepInstruction(ctx context.Context, s *gdbtest.Session, reverse bool) (stepPos, error) {

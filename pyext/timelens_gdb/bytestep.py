@@ -28,7 +28,9 @@ code and the recorded run does: a superinstruction of 3.11 and 3.12
 (LOAD_FAST__LOAD_FAST) runs its second half without a store, and 3.11's
 COMPARE_OP_INT_JUMP (_FLOAT_, _STR_) the conditional jump after the
 comparison, and 3.11's PRECALLs specialized for builtins make the call and
-skip the CALL, so those instructions are no stop.
+skip the CALL, and 3.14's conditional jumps, not taken, skip the
+NOT_TAKEN after them (only an instrumented jump runs it), so those
+instructions are no stop.
 
 Forward, a stop is right after the store of its instruction. Reverse, the
 store is undone at the stop; one `stepi` redoes it, so both directions land
