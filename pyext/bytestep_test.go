@@ -17,7 +17,10 @@ import (
 // Bytecode stepping against sys.settrace with frame.f_trace_opcodes =
 // True: testdata/bytecode/warm.py is recorded from main (a warming loop
 // with a short-circuit `and`, a call, a comprehension, a generator
-// expression a C function consumes, the returns of each), and
+// expression a C function consumes, the returns of each), and so is
+// steps.py (a generator a for loop drives long enough to specialize, a
+// yield from, generators' returns, an exception raised and handled, a
+// finally, a with), and
 // -timelens-step-instruction walks the window one instruction at a time;
 // the instruction it lands on (code and byte offset) after each step is
 // the next 'opcode' event of a traced run of the same program
@@ -59,13 +62,14 @@ func (p stepPos) event() opcodeEvent {
 	return opcodeEvent{p.Code, *p.Offset}
 }
 
-// maxInstructionSteps bounds a walk (warm.py's window has about 300).
-const maxInstructionSteps = 1500
+// maxInstructionSteps bounds a walk (warm.py's window has about 300,
+// steps.py's about 650).
+const maxInstructionSteps = 5000
 
 func TestStepInstructionLikeSettrace(t *testing.T) {
 	gdbtest.ReverseGDB(t)
 	for _, p := range gdbtest.SuitePythons(t, false) {
-		t.Run(p.Label, func(t *testing.T) { stepInstructionLikeSettrace(t, p.Path, p.Path) })
+		t.Run(p.Label, func(t *testing.T) { stepInstructionPrograms(t, p.Path, p.Path) })
 	}
 }
 
@@ -74,7 +78,7 @@ func TestStepInstructionLikeSettrace(t *testing.T) {
 func TestStepInstructionStripped(t *testing.T) {
 	gdbtest.ReverseGDB(t)
 	for _, p := range gdbtest.SuitePythons(t, false) {
-		t.Run(p.Label, func(t *testing.T) { stepInstructionLikeSettrace(t, gdbtest.StrippedPython(t, p.Path), p.Path) })
+		t.Run(p.Label, func(t *testing.T) { stepInstructionPrograms(t, gdbtest.StrippedPython(t, p.Path), p.Path) })
 	}
 }
 
@@ -87,12 +91,21 @@ type opcodeEvent struct {
 
 func (e opcodeEvent) String() string { return fmt.Sprintf("%s@%d", e.key, e.offset) }
 
-func stepInstructionLikeSettrace(t *testing.T, python, oraclePython string) {
+// stepInstructionPrograms walks warm.py and steps.py (generators a for
+// loop drives, a yield from, a return from a generator, an exception
+// raised and handled, a finally, a with) with python.
+func stepInstructionPrograms(t *testing.T, python, oraclePython string) {
+	for _, prog := range []string{"warm.py", "steps.py"} {
+		t.Run(prog, func(t *testing.T) { stepInstructionLikeSettrace(t, python, oraclePython, prog) })
+	}
+}
+
+func stepInstructionLikeSettrace(t *testing.T, python, oraclePython, name string) {
 	dir, err := filepath.Abs(filepath.Join("..", "testdata", "bytecode"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	prog := filepath.Join(dir, "warm.py")
+	prog := filepath.Join(dir, name)
 	out := filepath.Join(t.TempDir(), "trace.json")
 	if b, err := exec.Command(oraclePython, filepath.Join(dir, "trace_oracle.py"), prog, "--func", "main", "--out", out, "--opcodes").CombinedOutput(); err != nil {
 		t.Fatalf("oracle: %v\n%s", err, b)
