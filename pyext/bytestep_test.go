@@ -39,6 +39,13 @@ import (
 //     COMPARE_OP_ADAPTIVE specializes into one: it runs it at once), and a
 //     PRECALL specialized for a builtin (PRECALL_NO_KW_LEN, ...) makes the
 //     call itself and skips the CALL;
+//   - 3.11, 3.12, 3.13: list.append(x) as a statement: PRECALL_NO_KW_LIST_APPEND
+//     (3.11, after skipping the CALL) and CALL_LIST_APPEND skip the
+//     POP_TOP of the result;
+//   - 3.12+: the caller of a generator a FOR_ITER drives resumes, when
+//     the generator returns, at the loop's END_FOR (3.13+: and the POP_TOP
+//     after it) and runs it; a traced FOR_ITER finds the iterator
+//     exhausted and jumps past them;
 //   - 3.14: a conditional jump not taken skips the NOT_TAKEN after it
 //     (POP_JUMP_IF_TRUE's JUMPBY(flag ? oparg : next is NOT_TAKEN)); the
 //     traced run's instrumented jump runs it for its BRANCH_LEFT event.
@@ -172,7 +179,7 @@ func stepInstructionLikeSettrace(t *testing.T, python, oraclePython, name string
 	}
 	forward := time.Since(began)
 	// Align with the traced run, allowing only the cases above.
-	fused, compareJumps, precalls, notTaken, fails := 0, 0, 0, 0, 0
+	fused, compareJumps, precalls, appends, notTaken, endFors, fails := 0, 0, 0, 0, 0, 0, 0
 	fail := func(format string, args ...any) {
 		t.Helper()
 		if fails++; fails <= 20 {
@@ -191,30 +198,61 @@ func stepInstructionLikeSettrace(t *testing.T, python, oraclePython, name string
 	}
 	j := 0
 	for i := 0; i < len(got) && j < len(want); i++ {
-		if got[i] != want[j] && i > 0 && j+1 < len(want) && want[j+1] == got[i] && want[j].key == got[i-1].key &&
-			want[j].offset == next(got[i-1]) {
-			// want[j] ran inside the instruction at got[i-1], unstored.
-			switch name := opnameAt(landed, i-1); {
-			case strings.Contains(name, "__"):
-				fused++ // the second half of a superinstruction
-				j++
-			case (strings.HasPrefix(name, "COMPARE_OP_") && strings.HasSuffix(name, "_JUMP") || name == "COMPARE_OP_ADAPTIVE") &&
-				strings.HasPrefix(opname(want[j]), "POP_JUMP_"):
-				// The conditional jump a 3.11 COMPARE_OP_*_JUMP runs; an
-				// adaptive COMPARE_OP that specializes into one runs it
-				// at once, in the same instruction.
-				compareJumps++
-				j++
-			case strings.HasPrefix(name, "POP_JUMP_IF_") && opname(want[j]) == "NOT_TAKEN":
-				// 3.14: a conditional jump not taken skips the NOT_TAKEN
-				// after it; only an instrumented one runs it.
-				notTaken++
-				j++
-			case strings.HasPrefix(name, "PRECALL") && opname(want[j]) == "CALL":
-				// A 3.11 PRECALL specialized for a builtin (len(x),
-				// str(x)) makes the call and skips the CALL.
-				precalls++
-				j++
+		if got[i] != want[j] && i > 1 && (opname(got[i]) == "END_FOR" && got[i-1].key != got[i].key ||
+			opname(got[i]) == "POP_TOP" && opname(got[i-1]) == "END_FOR" && got[i-2].key != got[i-1].key) {
+			// A generator a FOR_ITER drives returned: the recording's
+			// caller resumes at the END_FOR (3.13+: and the POP_TOP
+			// after it), which a traced FOR_ITER's exhausted jump skips.
+			endFors++
+			continue
+		}
+		if got[i] != want[j] && i > 0 {
+			// want[j], want[j+1], ... ran inside the instruction at
+			// got[i-1], unstored: the cases above, by the instruction's
+			// name in memory when the step landed on it.
+			name := opnameAt(landed, i-1)
+			prev := got[i-1]
+			j0 := j
+			for k := j0; k < len(want) && k < j0+2 && want[k].key == prev.key && want[k].offset == next(prev); k++ {
+				skipped := opname(want[k])
+				ok := false
+				switch {
+				case k == j0 && strings.Contains(name, "__"):
+					fused++ // the second half of a superinstruction
+					ok = true
+				case k == j0 && (strings.HasPrefix(name, "COMPARE_OP_") && strings.HasSuffix(name, "_JUMP") || name == "COMPARE_OP_ADAPTIVE") &&
+					strings.HasPrefix(skipped, "POP_JUMP_"):
+					// The conditional jump a 3.11 COMPARE_OP_*_JUMP runs; an
+					// adaptive COMPARE_OP that specializes into one runs it
+					// at once, in the same instruction.
+					compareJumps++
+					ok = true
+				case k == j0 && strings.HasPrefix(name, "POP_JUMP_IF_") && skipped == "NOT_TAKEN":
+					// 3.14: a conditional jump not taken skips the NOT_TAKEN
+					// after it; only an instrumented one runs it.
+					notTaken++
+					ok = true
+				case k == j0 && strings.HasPrefix(name, "PRECALL") && skipped == "CALL":
+					// A 3.11 PRECALL specialized for a builtin (len(x),
+					// str(x)) makes the call and skips the CALL.
+					precalls++
+					ok = true
+				case skipped == "POP_TOP" && (k > j0 && strings.HasPrefix(name, "PRECALL") ||
+					k == j0 && (name == "CALL" || name == "CALL_LIST_APPEND" || name == "CALL_NO_KW_LIST_APPEND")):
+					// list.append(x) as a statement: 3.11's PRECALL_NO_KW_LIST_APPEND
+					// and 3.12-3.13's CALL_LIST_APPEND skip the POP_TOP (an
+					// adaptive CALL that specializes into one too).
+					appends++
+					ok = true
+				}
+				if !ok {
+					break
+				}
+				prev = want[k]
+				j = k + 1
+				if j < len(want) && want[j] == got[i] {
+					break
+				}
 			}
 		}
 		if got[i] != want[j] {
@@ -253,8 +291,8 @@ func stepInstructionLikeSettrace(t *testing.T, python, oraclePython, name string
 	if _, err := stepInstruction(ctx, s, true); fails == 0 && !isEdge(err, "start") {
 		t.Errorf("a reverse step at the window's start: %v, want the start's edge", err)
 	}
-	t.Logf("%s: %d instruction steps agree with %d opcode events of sys.settrace (unstored in the recording: %d second halves of superinstructions, %d jumps of COMPARE_OP_*_JUMP, %d CALLs a PRECALL made, %d NOT_TAKENs skipped; %d of the module's after the window), %d differ; forward %v, back %v",
-		python, len(got), j, fused, compareJumps, precalls, notTaken, len(unwalked), fails, forward.Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
+	t.Logf("%s: %d instruction steps agree with %d opcode events of sys.settrace (unstored in the recording: %d second halves of superinstructions, %d jumps of COMPARE_OP_*_JUMP, %d CALLs a PRECALL made, %d POP_TOPs after list.append, %d NOT_TAKENs skipped; run by the recording only: %d END_FOR (POP_TOP) after a generator's return; %d of the module's after the window), %d differ; forward %v, back %v",
+		python, len(got), j, fused, compareJumps, precalls, appends, notTaken, endFors, len(unwalked), fails, forward.Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
 }
 
 func stepInstruction(ctx context.Context, s *gdbtest.Session, reverse bool) (stepPos, error) {

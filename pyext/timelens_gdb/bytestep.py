@@ -18,7 +18,11 @@ RESUME (3.11+ report no 'opcode' event for it, neither at a call's start
 nor after a yield), nor what comes before _co_firsttraceable. 3.13+'s
 YIELD_VALUE stores the position the generator resumes at (the RESUME after
 it), not its own: that store starts the YIELD_VALUE, and the step reports
-the YIELD_VALUE as current. The rule
+the YIELD_VALUE as current. 3.10's YIELD_FROM, delegating, steps f_lasti
+back one unit to run again at the next resumption, and 3.12's return from a
+generator a FOR_ITER or SEND drives adds its return_offset to the caller's
+prev_instr (one unit before the END_FOR or END_SEND it resumes at): no
+instruction starts there. The rule
 reads both values of one store, so it is the same rule both ways: forward
 the store is seen after it happened, reverse before (undone), and the
 value on the other side is the one seen at the watchpoint's previous stop.
@@ -28,7 +32,8 @@ code and the recorded run does: a superinstruction of 3.11 and 3.12
 (LOAD_FAST__LOAD_FAST) runs its second half without a store, and 3.11's
 COMPARE_OP_INT_JUMP (_FLOAT_, _STR_) the conditional jump after the
 comparison, and 3.11's PRECALLs specialized for builtins make the call and
-skip the CALL, and 3.14's conditional jumps, not taken, skip the
+skip the CALL, 3.11's list.append PRECALL and 3.12-3.13's CALL_LIST_APPEND
+skip the POP_TOP after the call, and 3.14's conditional jumps, not taken, skip the
 NOT_TAKEN after them (only an instrumented jump runs it), so those
 instructions are no stop.
 
@@ -82,7 +87,15 @@ def starts_instruction(ci, before, after):
         # RESUME, instead of its own.
         y = _yield_before(ci, after)
         return y is not None and instruction_of(ci, before) != y
-    return instruction_of(ci, before) != after
+    L = layout.get()
+    was = instruction_of(ci, before)
+    if 0 <= was < ci.n:
+        if after == before - 1 and ci.ops[was] == L.op("YIELD_FROM"):
+            return False  # 3.10: YIELD_FROM rewinds f_lasti to run again when resumed
+        if ci.ops[was] in (L.op("FOR_ITER"), L.op("SEND")) and after + 1 < ci.n and ci.is_start[after + 1] \
+                and ci.ops[after + 1] in (L.op("END_FOR"), L.op("END_SEND")):
+            return False  # 3.12: a generator's return adds the caller's return_offset
+    return was != after
 
 
 def _yield_before(ci, i):

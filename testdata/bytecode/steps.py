@@ -20,6 +20,14 @@ def risky(x):
         x = 0
 
 
+class Managed:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
 def main():
     out = []
     for v in gen(30):
@@ -28,9 +36,9 @@ def main():
         out.append(v)
     out.append(risky(1))
     out.append(risky(5))
-    with open(__file__) as f:
-        first = f.readline()
-    return out, first
+    with Managed() as m:
+        out.append(len(out))
+    return out, m
 
 
 main()
