@@ -39,8 +39,8 @@ import (
 //     COMPARE_OP_ADAPTIVE specializes into one: it runs it at once), and a
 //     PRECALL specialized for a builtin (PRECALL_NO_KW_LEN, ...) makes the
 //     call itself and skips the CALL;
-//   - 3.11, 3.12, 3.13: list.append(x) as a statement: PRECALL_NO_KW_LIST_APPEND
-//     (3.11, after skipping the CALL) and CALL_LIST_APPEND skip the
+//   - 3.11+: list.append(x) as a statement: PRECALL_NO_KW_LIST_APPEND
+//     (3.11, after skipping the CALL) and CALL_LIST_APPEND (3.12+) skip the
 //     POP_TOP of the result;
 //   - 3.12+: the caller of a generator a FOR_ITER drives resumes, when
 //     the generator returns, at the loop's END_FOR (3.13+: and the POP_TOP
@@ -240,7 +240,7 @@ func stepInstructionLikeSettrace(t *testing.T, python, oraclePython, name string
 				case skipped == "POP_TOP" && (k > j0 && strings.HasPrefix(name, "PRECALL") ||
 					k == j0 && (name == "CALL" || name == "CALL_LIST_APPEND" || name == "CALL_NO_KW_LIST_APPEND")):
 					// list.append(x) as a statement: 3.11's PRECALL_NO_KW_LIST_APPEND
-					// and 3.12-3.13's CALL_LIST_APPEND skip the POP_TOP (an
+					// and 3.12+'s CALL_LIST_APPEND skip the POP_TOP (an
 					// adaptive CALL that specializes into one too).
 					appends++
 					ok = true

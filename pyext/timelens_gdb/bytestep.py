@@ -32,7 +32,7 @@ code and the recorded run does: a superinstruction of 3.11 and 3.12
 (LOAD_FAST__LOAD_FAST) runs its second half without a store, and 3.11's
 COMPARE_OP_INT_JUMP (_FLOAT_, _STR_) the conditional jump after the
 comparison, and 3.11's PRECALLs specialized for builtins make the call and
-skip the CALL, 3.11's list.append PRECALL and 3.12-3.13's CALL_LIST_APPEND
+skip the CALL, 3.11's list.append PRECALL and 3.12+'s CALL_LIST_APPEND
 skip the POP_TOP after the call, and 3.14's conditional jumps, not taken, skip the
 NOT_TAKEN after them (only an instrumented jump runs it), so those
 instructions are no stop.
