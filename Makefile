@@ -5,7 +5,7 @@ GO ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build test test-all test-nohw test-host test-root test-root-trixie test-root-sid test-sandbox test-editors test-vscode screenshots fuzz bench demo demo-nvim clean vscode
+.PHONY: build test test-all test-stripped test-nohw test-host test-root test-root-trixie test-root-sid test-sandbox test-editors test-vscode screenshots fuzz bench demo demo-nvim clean vscode
 
 ## build: the timelens binary, static, in bin/
 build:
@@ -42,9 +42,20 @@ export TIMELENS_SAMPLE = $(SAMPLE)
 test: test-host test-sandbox test-nohw test-root-trixie
 	$(MAKE) --no-print-directory -j2 -O test-root-sid test-editors
 
-## test-all: make test on the whole interpreter matrix (about twice as long)
+## test-all: make test on the whole interpreter matrix, then the oracle suite
+## on stripped copies of every interpreter (test-stripped): hours, not minutes
 test-all:
 	$(MAKE) --no-print-directory test SAMPLE=
+	$(MAKE) --no-print-directory test-stripped SAMPLE=
+
+## test-stripped: the debugger's oracle tests (values, navigation semantics,
+## run to a line, last write, the line index, start-up, the bytecode view) on
+## copies of the roots' interpreters without debug info, as uv, Docker and
+## distributions ship them (TIMELENS_STRIPPED=1: gdbtest.StrippedPython)
+STRIPPED_TESTS = Oracle|Navigate|BackendSteps|LastWrite|RunToLine|ConditionOracle|RecordFrom|IndexAgrees|Disassemble
+test-stripped: build
+	TIMELENS_STRIPPED=1 $(UNDER_NOHW) scripts/root-tests --run '$(STRIPPED_TESTS)' ./pyext
+	TIMELENS_STRIPPED=1 $(UNDER_NOHW) scripts/root-tests --suite sid --run '$(STRIPPED_TESTS)' ./pyext
 
 ## test-nohw: the filter works here (and what this machine's watchpoints do)
 test-nohw:

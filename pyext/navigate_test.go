@@ -366,16 +366,23 @@ func checkPy(t *testing.T, gdb, python, prog, vars string, res any, oracleArgs .
 }
 
 // navSample is how many line events per program TestNavigateSemantics checks from
-// (TIMELENS_NAV_SAMPLE; 0 = every one: minutes per program), by default 20 for the
-// root's own CPython and 6 for the others (every move kind from each, and the full
-// step walks both ways on every CPython; the whole of make test keeps within CI's
-// 35 minutes on 2 cores).
+// (TIMELENS_NAV_SAMPLE; 0 = every one: minutes per program). make test-all: 20 for
+// the root's own CPython and 6 for the others; make test (the interpreter matrix
+// sampled, gdbtest.Sampled): 8 and 3, since each sampled line event costs about a
+// minute per interpreter on 2 cores and this test is make test's longest (every
+// move kind from each, and the full step walks both ways, still run on every
+// CPython it takes).
 func navSample(primary bool) int {
 	if v, err := strconv.Atoi(os.Getenv("TIMELENS_NAV_SAMPLE")); err == nil && v >= 0 {
 		return v
 	}
-	if primary {
+	switch {
+	case primary && gdbtest.Sampled():
+		return 8
+	case primary:
 		return 20
+	case gdbtest.Sampled():
+		return 3
 	}
 	return 6
 }

@@ -270,6 +270,14 @@ func sampleSize() (n int, turn uint64, ok bool) {
 	return n, h.Sum64(), true
 }
 
+// Sampled reports whether the run samples the interpreter matrix
+// (TIMELENS_SAMPLE set: make test) rather than running all of it (make
+// test-all); the slowest oracles also check fewer places then.
+func Sampled() bool {
+	_, _, ok := sampleSize()
+	return ok
+}
+
 // Sample keeps n of list: always the root's own (Debian's) interpreter, the
 // list's last, and its debug twin when listed, then others in turn: turn t
 // takes the next ones after turn t-1's. It returns the kept interpreters, in
