@@ -72,6 +72,19 @@ func TestStaleReferences(t *testing.T) {
 	refused(t, c, "evaluate", map[string]any{"expression": "total", "frameId": frames[0].Id}, "before the last move")
 	refused(t, c, "restartFrame", map[string]any{"frameId": frames[0].Id}, "before the last move")
 	refused(t, c, "goto", map[string]any{"threadId": 1, "targetId": 42}, "ask for gotoTargets first")
+	// Instruction references: only those stackTrace gave out; a backend
+	// without bytecode (this trace) says so.
+	refused(t, c, "disassemble", map[string]any{"memoryReference": "0x7f001234", "instructionCount": 4}, "not an instructionPointerReference of this session")
+	refused(t, c, "disassemble", map[string]any{"memoryReference": "main", "instructionCount": 4}, "not an instructionPointerReference of this session")
+	if frames[0].InstructionPointerReference == "" {
+		t.Errorf("stackTrace frame %+v has no instructionPointerReference", frames[0])
+	} else {
+		refused(t, c, "disassemble", map[string]any{"memoryReference": frames[0].InstructionPointerReference, "instructionCount": 4}, "not supported by this backend")
+	}
+	c.Call("stepIn", map[string]any{"threadId": 1, "granularity": "instruction"})
+	if st := c.Stopped(); st.Reason != "pause" || !strings.Contains(st.Description, "not supported by this backend") {
+		t.Errorf("an instruction step on a backend without bytecode: stopped %q (%s), want pause saying why", st.Reason, st.Description)
+	}
 	refused(t, c, "setBreakpoints", map[string]any{"source": map[string]any{"name": "x"}, "breakpoints": []any{}}, "no path")
 	bps := c.Call("setBreakpoints", map[string]any{"source": map[string]any{"path": prog},
 		"breakpoints": []any{map[string]any{"line": 23, "hitCondition": "every other"}}}).(*godap.SetBreakpointsResponse).Body.Breakpoints

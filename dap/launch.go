@@ -26,6 +26,7 @@ func capabilities() godap.Capabilities {
 		SupportsEvaluateForHovers:         true,
 		SupportsTerminateRequest:          true,
 		SupportsSteppingGranularity:       true,
+		SupportsDisassembleRequest:        true,
 	}
 }
 

@@ -101,6 +101,7 @@ type server struct {
 	configured bool
 	clientInit godap.InitializeRequestArguments
 	refs       refs
+	codes      codes // instruction references' code numbers (bytecode.go)
 	bps        breakpoints
 	targets    map[int]history.Time
 	gotoSeq    int
@@ -301,17 +302,22 @@ func (s *server) dispatch(msg godap.Message) error {
 		s.send(&godap.SetExceptionBreakpointsResponse{Response: s.response(&r.Request)})
 		return nil
 	case *godap.NextRequest:
+		if r.Arguments.Granularity == "instruction" {
+			return s.onInstructionMove(&r.Request, true)
+		}
 		return s.onLineMove(&r.Request, history.Next)
 	case *godap.StepInRequest:
+		if r.Arguments.Granularity == "instruction" {
+			return s.onInstructionMove(&r.Request, true)
+		}
 		return s.onLineMove(&r.Request, history.Step)
 	case *godap.StepOutRequest:
 		return s.onLineMove(&r.Request, history.Finish)
 	case *godap.StepBackRequest:
-		m := history.ReverseNext
 		if r.Arguments.Granularity == "instruction" {
-			m = history.ReverseStep
+			return s.onInstructionMove(&r.Request, false)
 		}
-		return s.onLineMove(&r.Request, m)
+		return s.onLineMove(&r.Request, history.ReverseNext)
 	case *reverseStepRequest:
 		if r.Command == cmdReverseStepIn {
 			return s.onLineMove(&r.Request, history.ReverseStep)
@@ -329,6 +335,8 @@ func (s *server) dispatch(msg godap.Message) error {
 		return s.onGoto(r)
 	case *godap.RestartFrameRequest:
 		return s.onRestartFrame(r)
+	case *godap.DisassembleRequest:
+		return s.onDisassemble(r)
 	}
 	return fmt.Errorf("timelens does not support the %q request", msg.(godap.RequestMessage).GetRequest().Command)
 }

@@ -80,7 +80,8 @@ func launch(t *testing.T, py, prog string) *dapSession {
 	for name, ok := range map[string]bool{"supportsStepBack": caps.SupportsStepBack,
 		"supportsConditionalBreakpoints": caps.SupportsConditionalBreakpoints, "supportsHitConditionalBreakpoints": caps.SupportsHitConditionalBreakpoints,
 		"supportsLogPoints": caps.SupportsLogPoints, "supportsGotoTargetsRequest": caps.SupportsGotoTargetsRequest,
-		"supportsRestartFrame": caps.SupportsRestartFrame, "supportsEvaluateForHovers": caps.SupportsEvaluateForHovers} {
+		"supportsRestartFrame": caps.SupportsRestartFrame, "supportsEvaluateForHovers": caps.SupportsEvaluateForHovers,
+		"supportsSteppingGranularity": caps.SupportsSteppingGranularity, "supportsDisassembleRequest": caps.SupportsDisassembleRequest} {
 		if !ok {
 			t.Errorf("initialize does not advertise %s", name)
 		}
@@ -230,7 +231,6 @@ func (s *dapSession) walk() {
 	stepBack := mv{"stepBack", history.ReverseNext, nil}
 	backIn := mv{"timelens/reverseStepIn", history.ReverseStep, nil}
 	backOut := mv{"timelens/reverseStepOut", history.ReverseFinish, nil}
-	backInstr := mv{"stepBack", history.ReverseStep, map[string]any{"granularity": "instruction"}}
 	// Every stop of this script is a line event of settrace's, or (after
 	// a stepOut, a reverse stepOut) a caller's line whose next line event
 	// follows (finish checks both): loop.py's lines in the comments.
@@ -241,7 +241,7 @@ func (s *dapSession) walk() {
 		stepBack, backIn, stepIn, stepIn, stepIn, // deposit 8; main:24; deposit 8, 9, 10
 		backOut,                                  // main:24 where deposit was called, then 22
 		next, next, next, next, next, next, next, // 23, 24, 22, 23, 24, 22, 23
-		stepIn, stepIn, backInstr, stepIn, stepIn, stepIn, stepIn, // 24, deposit 8, main:24, deposit 8, 9, 10, main:22
+		stepIn, stepIn, backIn, stepIn, stepIn, stepIn, stepIn, // 24, deposit 8, main:24, deposit 8, 9, 10, main:22
 		next, next, next, next, // 23, 24, 22 (the loop ends), 25
 		stepIn, stepIn, stepIn, stepIn, stepIn, stepIn, stepIn, stepIn, // fib(4) 14, 16, fib(3) 14, 16, fib(2) 14, 16, fib(1) 14, 15
 		stepBack, backIn, backIn, backIn, backIn, backIn, // fib(1):14, fib(2) 16, 14, fib(3) 16, 14, fib(4):16

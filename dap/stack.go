@@ -129,6 +129,9 @@ func (s *server) onStackTrace(r *godap.StackTraceRequest) error {
 		if f.File != "" {
 			sf.Source = s.source(f.File)
 		}
+		if f.Function != "" {
+			sf.InstructionPointerReference = s.instructionReference(f)
+		}
 		frames = append(frames, sf)
 	}
 	s.send(&godap.StackTraceResponse{Response: s.response(&r.Request), Body: godap.StackTraceResponseBody{

@@ -60,3 +60,30 @@ func (t *Timeline) Disassemble(ctx context.Context, depth int) (Code, error) {
 		return d.Disassemble(ctx, depth)
 	})
 }
+
+// InstructionStepper is an optional Backend capability: one bytecode
+// instruction of the current thread forward or back, in any frame with a
+// source file (into a called function's first instruction, out to the
+// caller's next one), as sys.settrace's 'opcode' events with
+// frame.f_trace_opcodes = True follow them. At either end of history it
+// returns an *EdgeError and time must be as it was. Backends without it
+// answer ErrNotSupported.
+type InstructionStepper interface {
+	StepInstruction(ctx context.Context, forward bool) error
+}
+
+// StepInstruction moves one bytecode instruction forward or back (CONTRACT.md:
+// timelens.stepInstruction, timelens.reverseStepInstruction).
+func (t *Timeline) StepInstruction(ctx context.Context, forward bool) (Position, error) {
+	name := "reverseStepInstruction"
+	if forward {
+		name = "stepInstruction"
+	}
+	return t.move(ctx, name, func(ctx context.Context) error {
+		is, ok := t.b.(InstructionStepper)
+		if !ok {
+			return fmt.Errorf("%s: %w", name, ErrNotSupported)
+		}
+		return is.StepInstruction(ctx, forward)
+	})
+}

@@ -41,6 +41,10 @@ type Frame struct {
 	FirstLine int `json:"firstLine"`
 	// Depth is 0 for the innermost frame.
 	Depth int `json:"depth"`
+	// Offset is the byte offset of the frame's position in its bytecode
+	// (frame.f_lasti: the instruction it runs or last started, or a cache
+	// unit of it), when the backend knows it; -1 before the first.
+	Offset int `json:"offset"`
 	// ID identifies the frame while its call runs (the interpreter frame's
 	// address; a generator's stays the same across its suspensions), when
 	// the backend knows it. Another call may reuse it later.

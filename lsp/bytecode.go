@@ -6,6 +6,8 @@ import (
 
 	"go.lsp.dev/protocol"
 	"go.lsp.dev/uri"
+
+	"github.com/timelens/timelens/history"
 )
 
 // The bytecode view (CONTRACT.md): timelens.disassemble lists a frame's
@@ -77,4 +79,16 @@ func disassemble(s *server, ctx context.Context, args []protocol.LSPAny) (any, e
 		}
 	}
 	return out, nil
+}
+
+// instructionMove is timelens.stepInstruction (forward) or
+// timelens.reverseStepInstruction: one bytecode instruction of the current
+// thread, entering calls; the session moves as after a step (hints and
+// lenses refresh, the editor shows the line of the new instruction).
+func instructionMove(forward bool) command {
+	return func(s *server, ctx context.Context, _ []protocol.LSPAny) (*Position, error) {
+		return s.navigate(ctx, func(ctx context.Context, tl *history.Timeline) (history.Position, error) {
+			return tl.StepInstruction(ctx, forward)
+		})
+	}
 }

@@ -38,3 +38,23 @@ func TestDisassembleSaysWhatIsMissing(t *testing.T) {
 		t.Errorf("a backend without bytecode: %v", err)
 	}
 }
+
+// TestStepInstructionSaysWhatIsMissing: the instruction moves are commands
+// like the line moves, and a backend that cannot step bytecode (the trace
+// these tests replay knows lines only) says so; time does not change. The
+// real moves are checked against sys.settrace's opcode events in pyext
+// TestStepInstructionLikeSettrace.
+func TestStepInstructionSaysWhatIsMissing(t *testing.T) {
+	s := newSession(t, sessionOptions{})
+	s.initialize(fullCaps())
+	before := s.must(cmdWhere)
+	for _, cmd := range []string{cmdStepInstruction, cmdReverseStepInstruction} {
+		_, err := s.exec(cmd)
+		if err == nil || !strings.Contains(err.Error(), cmd+": "+strings.TrimPrefix(cmd, "timelens.")+": not supported by this backend") {
+			t.Errorf("%s on a backend without bytecode: %v", cmd, err)
+		}
+	}
+	if after := s.must(cmdWhere); after.Time != before.Time {
+		t.Errorf("a refused instruction move changed time: %s -> %s", before.Time, after.Time)
+	}
+}

@@ -39,8 +39,10 @@ const (
 	// A Debug Adapter Protocol port on this session (debug_adapter.go).
 	cmdDebugAdapter = "timelens.debugAdapter"
 
-	// The bytecode view (bytecode.go).
-	cmdDisassemble = "timelens.disassemble"
+	// The bytecode view and bytecode stepping (bytecode.go).
+	cmdDisassemble            = "timelens.disassemble"
+	cmdStepInstruction        = "timelens.stepInstruction"
+	cmdReverseStepInstruction = "timelens.reverseStepInstruction"
 )
 
 // Position is the result of every navigation command and of
@@ -88,6 +90,8 @@ var shapes = map[string]string{
 	cmdLineRuns:         `{"uri": "file:///…", "line": <0-based>, "limit": <optional, 1-10000, default 200>}`,
 	cmdDebugAdapter:     "no arguments",
 	cmdDisassemble:      disassembleShape,
+
+	cmdStepInstruction: "no arguments", cmdReverseStepInstruction: "no arguments",
 }
 
 var commands = map[string]command{
@@ -192,6 +196,9 @@ var commands = map[string]command{
 
 	cmdRunToLine:        runToLine(true),
 	cmdReverseRunToLine: runToLine(false),
+
+	cmdStepInstruction:        instructionMove(true),
+	cmdReverseStepInstruction: instructionMove(false),
 }
 
 func lineMove(m history.Move) command {
@@ -241,7 +248,7 @@ func callMove(forward bool) command {
 func commandNames() []string {
 	return []string{cmdWhere, cmdStep, cmdReverseStep, cmdNext, cmdReverseNext, cmdFinish, cmdReverseFinish,
 		cmdGotoEntry, cmdPreviousCall, cmdNextCall, cmdLastWrite, cmdGoto, cmdRunToLine, cmdReverseRunToLine, cmdLineRuns,
-		cmdDebugAdapter, cmdDisassemble}
+		cmdDebugAdapter, cmdDisassemble, cmdStepInstruction, cmdReverseStepInstruction}
 }
 
 // Commands returns the names of the workspace/executeCommand commands the

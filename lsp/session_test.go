@@ -24,7 +24,7 @@ func TestInitializeOffersEveryCommand(t *testing.T) {
 	want := []string{"timelens.where", "timelens.step", "timelens.reverseStep", "timelens.next", "timelens.reverseNext",
 		"timelens.finish", "timelens.reverseFinish", "timelens.gotoEntry", "timelens.previousCall", "timelens.nextCall",
 		"timelens.lastWrite", "timelens.goto", "timelens.runToLine", "timelens.reverseRunToLine", "timelens.lineRuns",
-		"timelens.debugAdapter", "timelens.disassemble"}
+		"timelens.debugAdapter", "timelens.disassemble", "timelens.stepInstruction", "timelens.reverseStepInstruction"}
 	if got := c.ExecuteCommandProvider.Commands; !slices.Equal(got, want) {
 		t.Errorf("executeCommandProvider.commands = %q, want %q", got, want)
 	}

@@ -403,7 +403,7 @@ func (b *Backend) State(ctx context.Context) (*history.Snapshot, error) {
 	snap := &history.Snapshot{Thread: sr.Thread}
 	for _, f := range sr.Frames {
 		fr := history.Frame{File: f.File, Function: f.Qualname, FirstLine: f.FirstLineno, Depth: f.Depth,
-			ID: f.LocalsReply.Frame.Frame, Params: f.Params, DefLine: f.DefLine, Stores: lineKeys(f.Stores)}
+			Offset: max(2*f.LocalsReply.Frame.Lasti, -1), ID: f.LocalsReply.Frame.Frame, Params: f.Params, DefLine: f.DefLine, Stores: lineKeys(f.Stores)}
 		if f.Line != nil {
 			fr.Line = *f.Line
 		}

@@ -30,3 +30,15 @@ func (b *Backend) Disassemble(ctx context.Context, depth int) (history.Code, err
 }
 
 var _ history.Disassembler = (*Backend)(nil)
+
+// StepInstruction implements history.InstructionStepper with
+// -timelens-step-instruction.
+func (b *Backend) StepInstruction(ctx context.Context, forward bool) error {
+	name, args := "stepInstruction", []string(nil)
+	if !forward {
+		name, args = "reverseStepInstruction", []string{"--reverse"}
+	}
+	return b.navigate(ctx, name, "-timelens-step-instruction", args...)
+}
+
+var _ history.InstructionStepper = (*Backend)(nil)

@@ -108,3 +108,76 @@ func TestLSPDisassemble(t *testing.T) {
 	e.call("shutdown", nil, nil)
 	e.notify("exit", nil)
 }
+
+// TestLSPStepInstruction: a real timelens lsp at the return of average in
+// warm.py steps one instruction at a time (timelens.stepInstruction) out
+// to main, each step's current instruction (timelens.disassemble) the next
+// one, the last of average a RETURN_VALUE; reverseStepInstruction goes
+// back into average at that RETURN_VALUE, at the time the forward step
+// left. What each instruction is, is checked against sys.settrace in pyext
+// TestStepInstructionLikeSettrace.
+func TestLSPStepInstruction(t *testing.T) {
+	py := needRecording(t)
+	path, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "bytecode", "warm.py"))
+	e := startEditor(t, "lsp", "--backend", "gdb", "--record-from", "main", "--", py, path)
+	uri := e.open(path, editorCaps)
+	var pos position
+	if msg := e.call("workspace/executeCommand", map[string]any{"command": "timelens.runToLine",
+		"arguments": []any{map[string]any{"uri": uri, "line": 5}}}, &pos); msg != "" {
+		t.Fatalf("runToLine warm.py:6: %s", msg)
+	}
+	type instruction struct {
+		Offset     int    `json:"offset"`
+		BaseOpname string `json:"baseOpname"`
+		Current    bool   `json:"current"`
+	}
+	current := func() instruction {
+		t.Helper()
+		var ins []instruction
+		if msg := e.call("workspace/executeCommand", map[string]any{"command": "timelens.disassemble"}, &ins); msg != "" {
+			t.Fatalf("timelens.disassemble: %s", msg)
+		}
+		for _, in := range ins {
+			if in.Current {
+				return in
+			}
+		}
+		t.Fatalf("no current instruction in %+v", ins)
+		return instruction{}
+	}
+	step := func(cmd string) position {
+		t.Helper()
+		var p position
+		if msg := e.call("workspace/executeCommand", map[string]any{"command": cmd}, &p); msg != "" {
+			t.Fatalf("%s: %s", cmd, msg)
+		}
+		return p
+	}
+	last, lastPos := current(), pos
+	for i := 0; ; i++ {
+		if i == 20 {
+			t.Fatalf("20 instructions from average's return line did not return to main")
+		}
+		p := step("timelens.stepInstruction")
+		if p.Function == "main" {
+			if last.BaseOpname != "RETURN_VALUE" {
+				t.Errorf("average's last instruction: %+v, want RETURN_VALUE", last)
+			}
+			back := step("timelens.reverseStepInstruction")
+			if back.Function != "average" || back.Time != lastPos.Time || back.Line != 5 {
+				t.Errorf("reverseStepInstruction from main: %s line %d at %s, want average line 5 at %s", back.Function, back.Line, back.Time, lastPos.Time)
+			}
+			if c := current(); c != last {
+				t.Errorf("reverseStepInstruction from main: at %+v, want %+v", c, last)
+			}
+			break
+		}
+		c := current()
+		if c.Offset <= last.Offset {
+			t.Errorf("step %d in average: from %+v to %+v, want a later instruction", i+1, last, c)
+		}
+		last, lastPos = c, p
+	}
+	e.call("shutdown", nil, nil)
+	e.notify("exit", nil)
+}

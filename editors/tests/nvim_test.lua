@@ -385,6 +385,24 @@ do
   end
   check('code actions on any line offer running back and forward to it',
     vim.tbl_contains(titles, 'timelens: ◀ run back to here') and vim.tbl_contains(titles, 'timelens: run forward to here ▶'), flat(titles))
+  -- One bytecode instruction forward and back: the same time again.
+  local at = tl.state.position.time
+  local e1, p1 = run(tl.stepInstruction)
+  local e2, p2 = run(tl.reverseStepInstruction)
+  check('an instruction step and its reverse come back to the same time',
+    e1 == nil and e2 == nil and p1 and p2 and p1.time ~= at and p2.time == at, flat({ at, e1 or p1 and p1.time, e2 or p2 and p2.time }))
+  local win = vim.api.nvim_get_current_win()
+  err = run(tl.bytecode)
+  local shown_lines = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+  local current = vim.tbl_filter(function(l)
+    return l:find('-->', 1, true) ~= nil
+  end, shown_lines)
+  check(':TimelensBytecode shows the frame\'s instructions in a split, one marked current',
+    err == nil and vim.api.nvim_get_current_win() ~= win and #current == 1 and vim.api.nvim_buf_get_name(0):find('timelens://bytecode/', 1, true) ~= nil,
+    flat(err or shown_lines))
+  if vim.api.nvim_get_current_win() ~= win then
+    vim.cmd('close')
+  end
 end
 
 t0 = vim.uv.hrtime()

@@ -15,6 +15,7 @@ result: -timelens-last-reply fetches it afterwards.
   -timelens-sources   FILE (the text each file had when the recording ran, as JSON)
   -timelens-record-window FUNC|--main LIMIT [SECONDS]
   -timelens-step      step|next|finish [--reverse]
+  -timelens-step-instruction [--reverse] (one bytecode instruction; the reply adds its offset)
   -timelens-goto-entry
   -timelens-frame-next
   -timelens-call      previous|next FUNC
@@ -41,7 +42,7 @@ import time
 
 import gdb
 
-from . import bytecode, children, condition, debugger, frames, lastwrite, layout, moves, runto, source, state, walk, window
+from . import bytecode, bytestep, children, condition, debugger, frames, lastwrite, layout, moves, runto, source, state, walk, window
 from .errors import TimelensError, Unreadable, bad_argument
 from .values import DEFAULT_LIMIT, Reader, render, type_label
 
@@ -165,6 +166,11 @@ def cmd_record_window(argv):
 def cmd_step(argv):
     opts, pos = parse_args(argv, (), 1, switches=("reverse",))
     return moves.do_step(pos[0], bool(opts.get("reverse")))
+
+
+def cmd_step_instruction(argv):
+    opts, _ = parse_args(argv, (), 0, switches=("reverse",))
+    return bytestep.do_step_instruction(bool(opts.get("reverse")))
 
 
 def cmd_goto_entry(argv):
@@ -292,6 +298,7 @@ COMMANDS = {
     "-timelens-sources": cmd_sources,
     "-timelens-record-window": cmd_record_window,
     "-timelens-step": cmd_step,
+    "-timelens-step-instruction": cmd_step_instruction,
     "-timelens-goto-entry": cmd_goto_entry,
     "-timelens-frame-next": cmd_frame_next,
     "-timelens-call": cmd_call,

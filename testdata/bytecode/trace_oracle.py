@@ -1,6 +1,6 @@
 """sys.settrace oracle for the bytecode view in a recorded window.
 
-usage: python3.X trace_oracle.py PROGRAM.py --func NAME --out FILE
+usage: python3.X trace_oracle.py PROGRAM.py --func NAME --out FILE [--opcodes]
 
 Runs PROGRAM.py as __main__ under sys.settrace and writes, as JSON, from
 the first call of NAME (a co_name) on, each 'line' event of a frame whose
@@ -8,6 +8,11 @@ code comes from PROGRAM.py: [code key, line, frame.f_lasti, the offset of
 the instruction the frame runs next (see at())]; and "codes":
 each such code object's instructions, as dis.get_instructions lists them
 without adaptive=True: [offset, opname, arg, line].
+
+With --opcodes, frames of PROGRAM.py also trace opcodes
+(frame.f_trace_opcodes = True) and "opcodes" lists each 'opcode' event
+from the first line event of NAME on: [code key, frame.f_lasti], the
+sequence an instruction step walks (bytestep.py).
 
 The recorded run is another process, untraced: CPython specializes its
 code there, and tracing keeps this run's code from specializing (3.11
@@ -62,7 +67,8 @@ def main():
     prog = os.path.abspath(args[0])
     with open(prog) as f:
         code = compile(f.read(), prog, "exec")
-    events, codes = [], {}
+    opcodes = "--opcodes" in args
+    events, codes, ops = [], {}, []
     started = False
 
     def key(co):
@@ -77,19 +83,28 @@ def main():
             return None
         if event == "call" and frame.f_code.co_name == func:
             started = True
+        if opcodes:
+            frame.f_trace_opcodes = True
         if event == "line" and started:
             events.append([key(frame.f_code), frame.f_lineno, frame.f_lasti, at(frame)])
+        if event == "opcode" and events:
+            ops.append([key(frame.f_code), frame.f_lasti])
         return trace
 
     sys.path.insert(0, os.path.dirname(prog))
     glob = {"__name__": "__main__", "__file__": prog}
+    if opcodes:
+        # 3.12 turns on sys.monitoring's INSTRUCTION events for sys.settrace
+        # only when some frame had f_trace_opcodes set before settrace
+        # (Python/legacy_tracing.c: interp->f_opcode_trace_set).
+        sys._getframe().f_trace_opcodes = True
     sys.settrace(trace)
     try:
         exec(code, glob)
     finally:
         sys.settrace(None)
     with open(out, "w") as f:
-        json.dump({"events": events, "codes": codes}, f)
+        json.dump({"events": events, "codes": codes, "opcodes": ops}, f)
 
 
 main()

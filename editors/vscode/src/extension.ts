@@ -16,7 +16,7 @@ import { LanguageClient, LanguageClientOptions, ServerOptions, State } from 'vsc
 import {
   NAVIGATION_COMMANDS, UNTIL_COMMANDS, Settings, Cursor, launch, findExecutable, commandArguments, gotoArguments,
   isPosition, statusText, statusTooltip, MissingProgramError, untilArguments, isLineRuns, runItems,
-  debugLaunch, defaultDebugConfiguration, isDebugAdapterAddress,
+  debugLaunch, defaultDebugConfiguration, isDebugAdapterAddress, isInstructions, bytecodeText,
 } from './logic';
 
 let client: LanguageClient | undefined;
@@ -64,6 +64,13 @@ async function pickRun(runs: import('./logic').LineRun[]): Promise<void> {
     title: `timelens: the ${runs.length} runs of this line`, placeHolder: 'Go to a run of this line', matchOnDescription: true,
   });
   if (pick) await vscode.commands.executeCommand('timelens.goto', { time: pick.time });
+}
+
+// showBytecode opens timelens.disassemble's result beside the source, as
+// dis prints it (the current instruction marked -->).
+async function showBytecode(instrs: import('./logic').Instruction[]): Promise<void> {
+  const doc = await vscode.workspace.openTextDocument({ content: bytecodeText(instrs), language: 'plaintext' });
+  await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true, preview: true });
 }
 
 // runUntil asks for a condition, then runs to the cursor line (back or
@@ -147,6 +154,7 @@ async function start(): Promise<boolean> {
           const result = await next(command, args);
           show(result);
           if (command === 'timelens.lineRuns' && isLineRuns(result)) await pickRun(result);
+          if (command === 'timelens.disassemble' && isInstructions(result)) await showBytecode(result);
           return result;
         } catch (e) {
           vscode.window.showWarningMessage(`${command}: ${e instanceof Error ? e.message : String(e)}`);

@@ -8,15 +8,57 @@ export const NAVIGATION_COMMANDS = [
   'timelens.where', 'timelens.step', 'timelens.reverseStep', 'timelens.next', 'timelens.reverseNext',
   'timelens.finish', 'timelens.reverseFinish', 'timelens.gotoEntry', 'timelens.previousCall',
   'timelens.nextCall', 'timelens.lastWrite', 'timelens.goto', 'timelens.runToLine',
-  'timelens.reverseRunToLine', 'timelens.lineRuns',
+  'timelens.reverseRunToLine', 'timelens.lineRuns', 'timelens.stepInstruction', 'timelens.reverseStepInstruction',
 ] as const;
 
 /**
  * Every command the server lists (executeCommandProvider): the navigation
- * commands and timelens.debugAdapter, which opens a loopback port for the
- * debugger on the same session (the `timelens` debug type uses it).
+ * commands, timelens.debugAdapter, which opens a loopback port for the
+ * debugger on the same session (the `timelens` debug type uses it), and
+ * timelens.disassemble, the current frame's bytecode.
  */
-export const SERVER_COMMANDS = [...NAVIGATION_COMMANDS, 'timelens.debugAdapter'] as const;
+export const SERVER_COMMANDS = [...NAVIGATION_COMMANDS, 'timelens.debugAdapter', 'timelens.disassemble'] as const;
+
+/** One instruction of timelens.disassemble's result (CONTRACT.md). */
+export interface Instruction {
+  offset: number;
+  opname: string;
+  baseOpname?: string;
+  arg: number | null;
+  argrepr: string;
+  line: number | null;
+  current: boolean;
+  label?: number;
+}
+
+/** isInstructions tells whether a command's result is timelens.disassemble's. */
+export function isInstructions(v: unknown): v is Instruction[] {
+  return Array.isArray(v) && v.every((i) => typeof i === 'object' && i !== null &&
+    typeof (i as Record<string, unknown>).offset === 'number' && typeof (i as Record<string, unknown>).opname === 'string');
+}
+
+/**
+ * bytecodeText renders timelens.disassemble's result as dis prints it: a
+ * 1-based line number where a line starts, the current instruction marked
+ * "-->", jump targets' labels, offset, name, argument and its meaning, and
+ * a specialized instruction's base name.
+ */
+export function bytecodeText(instrs: Instruction[]): string {
+  let last: number | null = null;
+  const out: string[] = [];
+  for (const i of instrs) {
+    const line = i.line !== null && i.line !== last ? String(i.line + 1) : '';
+    if (line && out.length > 0) out.push('');
+    if (i.line !== null) last = i.line;
+    const mark = i.current ? '-->' : '   ';
+    const label = i.label ? `L${i.label}:` : '';
+    const arg = i.arg === null ? '' : String(i.arg);
+    const repr = i.argrepr ? ` (${i.argrepr})` : '';
+    const base = i.baseOpname && i.baseOpname !== i.opname ? `  ← ${i.baseOpname}` : '';
+    out.push(`${line.padStart(4)} ${mark} ${label.padEnd(5)}${String(i.offset).padStart(5)} ${i.opname.padEnd(28)} ${arg}${repr}${base}`.trimEnd());
+  }
+  return out.join('\n');
+}
 
 /** The address timelens.debugAdapter returns. */
 export interface DebugAdapterAddress {

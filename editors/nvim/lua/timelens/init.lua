@@ -29,7 +29,9 @@
 -- :TimelensStep, :TimelensReverseStep, :TimelensNext, :TimelensReverseNext,
 -- :TimelensFinish, :TimelensReverseFinish, :TimelensGotoEntry,
 -- :TimelensPreviousCall [func], :TimelensNextCall [func], :TimelensLastWrite,
--- :TimelensWhere, :TimelensGoto {time}, :TimelensStop. Running to the line at
+-- :TimelensWhere, :TimelensGoto {time}, :TimelensStop, one bytecode
+-- instruction: :TimelensStepInstruction, :TimelensReverseStepInstruction,
+-- and the current frame's bytecode in a split: :TimelensBytecode. Running to the line at
 -- the cursor, in any call, where an optional condition holds (a Python
 -- expression timelens evaluates from memory in that frame):
 -- :TimelensRunToCursor [cond], :TimelensReverseRunToCursor [cond],
@@ -429,12 +431,50 @@ local simple = {
   Finish = 'timelens.finish',
   ReverseFinish = 'timelens.reverseFinish',
   Where = 'timelens.where',
+  StepInstruction = 'timelens.stepInstruction',
+  ReverseStepInstruction = 'timelens.reverseStepInstruction',
 }
 
 for name, command in pairs(simple) do
   M[name:sub(1, 1):lower() .. name:sub(2)] = function(cb)
     return M.execute(command, nil, cb)
   end
+end
+
+--- The current frame's bytecode (timelens.disassemble), as dis prints it,
+--- in a scratch split: a 1-based line number where a line starts, "-->" at
+--- the current instruction, a specialized instruction's base name after it.
+function M.bytecode(cb)
+  return M.execute('timelens.disassemble', nil, function(err, instrs)
+    if not err and type(instrs) == 'table' then
+      local lines, last = {}, nil
+      for _, i in ipairs(instrs) do
+        local line = ''
+        if i.line ~= vim.NIL and i.line ~= nil and i.line ~= last then
+          if #lines > 0 then
+            table.insert(lines, '')
+          end
+          line, last = tostring(i.line + 1), i.line
+        end
+        local arg = (i.arg ~= vim.NIL and i.arg ~= nil) and tostring(i.arg) or ''
+        local repr = (i.argrepr and i.argrepr ~= '') and (' (' .. i.argrepr .. ')') or ''
+        local base = (i.baseOpname and i.baseOpname ~= i.opname) and ('  <- ' .. i.baseOpname) or ''
+        local label = (i.label and i.label ~= vim.NIL) and ('L' .. i.label .. ':') or ''
+        local text = string.format('%4s %s %-5s%5d %-28s %s%s%s', line, i.current and '-->' or '   ', label,
+          i.offset, i.opname, arg, repr, base)
+        table.insert(lines, (text:gsub('%s+$', '')))
+      end
+      vim.cmd('botright new')
+      local buf = vim.api.nvim_get_current_buf()
+      vim.bo[buf].buftype, vim.bo[buf].bufhidden, vim.bo[buf].swapfile = 'nofile', 'wipe', false
+      vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+      vim.bo[buf].modifiable = false
+      vim.api.nvim_buf_set_name(buf, 'timelens://bytecode/' .. buf)
+    end
+    if cb then
+      cb(err, instrs)
+    end
+  end)
 end
 
 function M.gotoEntry(cb)
@@ -593,6 +633,9 @@ function M.create_commands()
       f()
     end, { desc = 'timelens: ' .. simple[name] })
   end
+  cmd('TimelensBytecode', function()
+    M.bytecode()
+  end, { desc = "timelens: the current frame's bytecode, as dis prints it" })
   cmd('TimelensGotoEntry', function()
     M.gotoEntry()
   end, { desc = 'timelens: first line of the current call of the function at the cursor' })

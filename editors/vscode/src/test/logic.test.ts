@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import {
   NAVIGATION_COMMANDS, UNTIL_COMMANDS, Settings, launch, findExecutable, MissingServerError, commandArguments,
   gotoArguments, isPosition, statusText, statusTooltip, untilArguments, isLineRuns, runItems,
-  debugLaunch, defaultDebugConfiguration, isDebugAdapterAddress,
+  debugLaunch, defaultDebugConfiguration, isDebugAdapterAddress, isInstructions, bytecodeText,
 } from '../logic';
 
 const defaults: Settings = { path: 'timelens', backend: '', recording: '', program: '', args: [], recordFrom: '', python: '', extraArgs: [] };
@@ -67,8 +67,8 @@ test('the status bar shows function, 1-based line and time of the position', () 
   assert.ok(!isPosition({ time: 1, line: 2, function: 'f' }));
 });
 
-test('the navigation commands are the fifteen of CONTRACT.md', () => {
-  assert.equal(new Set(NAVIGATION_COMMANDS).size, 15);
+test('the navigation commands are the seventeen of CONTRACT.md', () => {
+  assert.equal(new Set(NAVIGATION_COMMANDS).size, 17);
   assert.ok(NAVIGATION_COMMANDS.every((c) => c.startsWith('timelens.')));
 });
 
@@ -121,4 +121,21 @@ test('package.json contributes the timelens debugger with its three launch snipp
   assert.deepEqual(d.configurationSnippets.map((x) => x.label),
     ['timelens: record this file', 'timelens: record from a function', 'timelens: replay a recording']);
   assert.ok(d.configurationSnippets.every((x) => x.body.type === 'timelens' && x.body.request === 'launch'));
+});
+
+test('the bytecode view marks the current instruction and a specialized one\'s base name', () => {
+  const instrs = [
+    { offset: 0, opname: 'RESUME', arg: 0, argrepr: '', line: 2, current: false },
+    { offset: 2, opname: 'LOAD_FAST', arg: 0, argrepr: 'total', line: 3, current: false },
+    { offset: 4, opname: 'BINARY_OP_ADD_INT', baseOpname: 'BINARY_OP', arg: 0, argrepr: '+', line: 3, current: true },
+    { offset: 8, opname: 'JUMP_BACKWARD', arg: 5, argrepr: 'to L1', line: 3, current: false, label: 1 },
+  ];
+  assert.ok(isInstructions(instrs));
+  assert.ok(!isInstructions({ time: '1' }));
+  const text = bytecodeText(instrs).split('\n');
+  assert.equal(text.length, 5, text.join('\n'));
+  assert.match(text[0], /^ {3}3\s+0 RESUME\s+0$/);
+  assert.match(text[2], /^ {3}4\s+2 LOAD_FAST\s+0 \(total\)$/);
+  assert.match(text[3], /^\s+--> \s+4 BINARY_OP_ADD_INT\s+0 \(\+\) {2}← BINARY_OP$/);
+  assert.match(text[4], /L1:\s+8 JUMP_BACKWARD\s+5 \(to L1\)$/);
 });
