@@ -87,7 +87,7 @@ test-root-trixie: build
 	$(UNDER_NOHW) scripts/root-tests
 
 test-root-sid: build
-	$(UNDER_NOHW) scripts/root-tests --suite sid --run 'Oracle|RenderBig|Navigate|BackendSteps|LastWrite|Transcript|RunToLine|RecordFrom|NoWatchpointRunsLive' ./pyext
+	$(UNDER_NOHW) scripts/root-tests --suite sid --run 'Oracle|RenderBig|Navigate|BackendSteps|LastWrite|Transcript|RunToLine|RecordFrom|NoWatchpointRunsLive|Disassemble|StepInstruction' ./pyext
 	$(UNDER_NOHW) scripts/root-tests --suite sid --run 'SessionLikeSettrace' ./dap
 
 ## test-editors: real editors against real sessions, all at once: Neovim 0.10 and
