@@ -571,7 +571,7 @@ def _module_return():
     the log wrong at that instruction; the evaluator's own return address is
     shared by every call from C). None when gdb cannot unwind to either."""
     names = ("PyEval_EvalCode",) + tuple(layout.get().t.run_main)
-    ranges = _dynamic_ranges(names)
+    ranges = None
     found = {}
     try:
         fr = gdb.newest_frame()
@@ -580,7 +580,9 @@ def _module_return():
             name = fr.name()
             if name not in names:
                 # No .symtab: gdb may name no frame at all; the exported
-                # functions' ranges from the file's dynamic symbols.
+                # functions' ranges from the file's dynamic symbols (read
+                # only then: with debug info every frame has its name).
+                ranges = _dynamic_ranges(names) if ranges is None else ranges
                 pc = fr.pc() - (0 if fr.type() != gdb.NORMAL_FRAME or fr.newer() is None else 1)
                 name = next((k for k, (lo, hi) in ranges.items() if lo <= pc < hi), None)
             if name in names and fr.older() is not None:
@@ -605,12 +607,17 @@ def _dynamic_ranges(names):
     """{name: (start, end)} of those of names that are the file's dynamic
     symbols, at their run-time addresses (a stripped Python keeps them)."""
     from . import evalloop
-    out = {}
+    out, files = {}, {}
     for name in names:
+        addr = layout.symbol_address(name)
+        if addr is None:
+            continue
         try:
-            addr = int(gdb.parse_and_eval("(unsigned long)&'%s'" % name))
-            size = evalloop.ElfFile(evalloop._elf_file(addr)).dynsym.get(name, (0, 0))[1]
-        except (gdb.error, OSError, ValueError, RuntimeError):
+            path = evalloop._elf_file(addr)
+            if path not in files:
+                files[path] = evalloop.ElfFile(path)
+            size = files[path].dynsym.get(name, (0, 0))[1]
+        except (OSError, ValueError, RuntimeError):
             continue
         if size:
             out[name] = (addr, addr + size)
