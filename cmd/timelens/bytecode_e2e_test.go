@@ -17,14 +17,7 @@ import (
 // counts them, the current instruction where each frame is.
 func TestLSPDisassemble(t *testing.T) {
 	py := needRecording(t)
-	path, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "bytecode", "warm.py"))
-	e := startEditor(t, "lsp", "--backend", "gdb", "--record-from", "main", "--", py, path)
-	uri := e.open(path, editorCaps)
-	var pos position
-	if msg := e.call("workspace/executeCommand", map[string]any{"command": "timelens.runToLine",
-		"arguments": []any{map[string]any{"uri": uri, "line": 5}}}, &pos); msg != "" {
-		t.Fatalf("runToLine warm.py:6: %s", msg)
-	}
+	e, uri, pos := atAverageReturn(t)
 	type instruction struct {
 		Offset     int    `json:"offset"`
 		Opname     string `json:"opname"`
@@ -117,15 +110,7 @@ func TestLSPDisassemble(t *testing.T) {
 // left. What each instruction is, is checked against sys.settrace in pyext
 // TestStepInstructionLikeSettrace.
 func TestLSPStepInstruction(t *testing.T) {
-	py := needRecording(t)
-	path, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "bytecode", "warm.py"))
-	e := startEditor(t, "lsp", "--backend", "gdb", "--record-from", "main", "--", py, path)
-	uri := e.open(path, editorCaps)
-	var pos position
-	if msg := e.call("workspace/executeCommand", map[string]any{"command": "timelens.runToLine",
-		"arguments": []any{map[string]any{"uri": uri, "line": 5}}}, &pos); msg != "" {
-		t.Fatalf("runToLine warm.py:6: %s", msg)
-	}
+	e, _, pos := atAverageReturn(t)
 	type instruction struct {
 		Offset     int    `json:"offset"`
 		BaseOpname string `json:"baseOpname"`
@@ -180,4 +165,22 @@ func TestLSPStepInstruction(t *testing.T) {
 	}
 	e.call("shutdown", nil, nil)
 	e.notify("exit", nil)
+}
+
+// atAverageReturn starts a real timelens lsp recording
+// testdata/bytecode/warm.py from main and runs to average's return
+// (warm.py:6, after its loop has run eight times): the editor, warm.py's
+// URI and the position there.
+func atAverageReturn(t *testing.T) (*editor, string, position) {
+	t.Helper()
+	py := needRecording(t)
+	path, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "bytecode", "warm.py"))
+	e := startEditor(t, "lsp", "--backend", "gdb", "--record-from", "main", "--", py, path)
+	uri := e.open(path, editorCaps)
+	var pos position
+	if msg := e.call("workspace/executeCommand", map[string]any{"command": "timelens.runToLine",
+		"arguments": []any{map[string]any{"uri": uri, "line": 5}}}, &pos); msg != "" {
+		t.Fatalf("runToLine warm.py:6: %s", msg)
+	}
+	return e, uri, pos
 }
