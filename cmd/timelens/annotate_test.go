@@ -46,6 +46,35 @@ func annotateGolden(t *testing.T, py string) {
 	}
 }
 
+// TestAnnotateClosureCells: closure cells read alike on every CPython of
+// the root (issue 21 item 5). cells.py's outer binds count and its
+// parameter start, and inc rebinds both through nonlocal, twice. At
+// outer's total line, outer's own lines show what they bound (count = 0:
+// a name that no longer holds the object its line bound shows it as bound)
+// and, with --past-calls, inc's latest call shows the cells as it left
+// them (count = 2, start = 25); after outer returned, the same. Every
+// interpreter must print testdata/annotate_cells.golden, the 3.10 and 3.11
+// frames (cells in their own slots: 3.10 after the locals, 3.11 made by
+// MAKE_CELL) as the 3.12+ ones.
+func TestAnnotateClosureCells(t *testing.T) {
+	needRecording(t)
+	prog, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "programs", "cells.py"))
+	addr := regexp.MustCompile(`at (time [0-9]+|0x[0-9a-f]+)`)
+	for _, py := range gdbtest.SuitePythons(t, false) {
+		t.Run(py.Label, func(t *testing.T) {
+			var out strings.Builder
+			for _, at := range []string{"cells.py:10", "end"} {
+				r := timelens(t, "annotate", "--record-from", "main", "--past-calls", "--at", at, prog, "--", py.Path, prog)
+				if r.code != 0 {
+					t.Fatal(r)
+				}
+				out.WriteString(addr.ReplaceAllString(r.stdout, "at T"))
+			}
+			checkGolden(t, "annotate_cells.golden", out.String())
+		})
+	}
+}
+
 // TestRaceDemo is what make demo shows (testdata/annotate_race.golden): race.py's
 // assertion fails; with --past-calls both tasks' lines show what they read
 // (each read 0, then 1: two lost updates), main's coroutine shows its lines
