@@ -100,9 +100,24 @@ func BenchmarkNavigate(b *testing.B) {
 	fmt.Fprintf(&summary, "Navigation per CPython (testdata/navigate/calls.py, gdb record full; medians over up to %d start points):\n", benchSamples)
 	fmt.Fprintf(&summary, "%-14s %9s %9s %9s %9s %9s %9s %9s %9s\n", "python", "step st/l", "step ms", "step p95",
 		"rstep ms", "next ms", "finish ms", "floor ms", "base ms")
+	// Each Python again stripped of its debug info, as uv, Docker and
+	// distributions ship it (issue 21: each move within 10% of its twin),
+	// unless the suite's Pythons are already stripped (TIMELENS_STRIPPED=1).
+	twins := map[string]string{} // stripped label → its twin's label
+	if os.Getenv("TIMELENS_STRIPPED") != "1" {
+		for _, py := range pys {
+			if !py.Debug {
+				s := gdbtest.Interpreter{Label: py.Label + "-stripped", Path: gdbtest.StrippedPython(b, py.Path), Suite: py.Suite}
+				twins[s.Label] = py.Label
+				pys = append(pys, s)
+			}
+		}
+	}
+	all := map[string]map[string]*benchRow{}
 	for _, py := range pys {
 		b.Run(py.Label, func(b *testing.B) {
 			table, rows := benchNavigate(b, gdb, py.Path)
+			all[py.Label] = rows
 			med := func(name string, f func(*benchRow) []float64, p float64) float64 {
 				if r := rows[name]; r != nil {
 					return percentile(f(r), p)
@@ -118,7 +133,8 @@ func BenchmarkNavigate(b *testing.B) {
 			fmt.Fprintf(&tables, "\n== %s (%s)\n%s", py.Label, py.Path, table)
 		})
 	}
-	out := summary.String() + "  st/l: stops per line event; floor: gdb's own replay of the same instructions; base: the per-bytecode baseline's step\n" + tables.String()
+	out := summary.String() + "  st/l: stops per line event; floor: gdb's own replay of the same instructions; base: the per-bytecode baseline's step\n" +
+		strippedTable(all, twins) + tables.String()
 	for _, l := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
 		b.Log(l)
 	}
@@ -133,6 +149,50 @@ func BenchmarkNavigate(b *testing.B) {
 			_ = os.WriteFile(filepath.Join(dir, name), []byte(out), 0o644)
 		}
 	}
+}
+
+// strippedTable compares each stripped Python's moves with its debug-info
+// twin's, p50 of the MI round trip (the moves the language server makes).
+func strippedTable(all map[string]map[string]*benchRow, twins map[string]string) string {
+	if len(twins) == 0 {
+		return ""
+	}
+	labels := make([]string, 0, len(twins))
+	for l := range twins {
+		labels = append(labels, l)
+	}
+	sort.Strings(labels)
+	var out strings.Builder
+	fmt.Fprintf(&out, "\nWithout debug info: each move's p50 ms stripped / with debug info (goal: within 10%%, ratio ≤ 1.10):\n")
+	names := []string{"step", "reverseStep", "next", "reverseNext", "finish", "reverseFinish", "gotoEntry", "previousCall", "nextCall", "lastWrite", "goto"}
+	fmt.Fprintf(&out, "%-22s", "python")
+	for _, n := range names {
+		fmt.Fprintf(&out, " %13s", n)
+	}
+	out.WriteString("  within 10%\n")
+	for _, l := range labels {
+		s, d := all[l], all[twins[l]]
+		if s == nil || d == nil {
+			continue
+		}
+		fmt.Fprintf(&out, "%-22s", l)
+		worst := 0.0
+		for _, n := range names {
+			if s[n] == nil || d[n] == nil {
+				fmt.Fprintf(&out, " %13s", "-")
+				continue
+			}
+			r := percentile(s[n].ms, 0.5) / percentile(d[n].ms, 0.5)
+			worst = math.Max(worst, r)
+			fmt.Fprintf(&out, " %13.2f", r)
+		}
+		verdict := "yes"
+		if worst > 1.10 {
+			verdict = fmt.Sprintf("NO (worst %.2f)", worst)
+		}
+		fmt.Fprintf(&out, "  %s\n", verdict)
+	}
+	return out.String()
 }
 
 // benchNavigate records calls.py with python and measures every move: the

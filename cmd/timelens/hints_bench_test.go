@@ -38,9 +38,22 @@ func BenchmarkHints(b *testing.B) {
 	var out strings.Builder
 	fmt.Fprintf(&out, "Inline hints after each kind of move (testdata/programs/ledger.py from main, gdb record full, %s):\n", gdbtest.PythonVersion(b, py))
 	fmt.Fprintf(&out, "each call of work has 404 line events; every sample is after its 300th. ms: the LSP round trip, in process.\n")
+	var dwarf []*latency
 	for _, indexed := range []bool{true, false} {
-		out.WriteString(hintsLatency(b, py, path, indexed))
+		table, rows := hintsLatency(b, py, path, indexed)
+		out.WriteString(table)
+		if indexed {
+			dwarf = rows
+		}
 	}
+	// The same Python without its debug info (as uv, Docker and distributions
+	// ship it: issue 21): the layout from CPython's debug offsets, the loop's
+	// handlers found in memory. With the line index, compared move by move.
+	stripped := gdbtest.StrippedPython(b, py)
+	fmt.Fprintf(&out, "\n== the same CPython stripped of its debug info (%s)", stripped)
+	table, rows := hintsLatency(b, stripped, path, true)
+	out.WriteString(table)
+	out.WriteString(strippedRatios(dwarf, rows))
 	fmt.Fprintf(&out, "goals: hints at a new time point p50 ≤ 50 ms and p95 ≤ 300 ms; again (time did not move) ≤ 5 ms; hover with its last write p50 ≤ 150 ms.\n")
 	for _, l := range strings.Split(strings.TrimRight(out.String(), "\n"), "\n") {
 		b.Log(l)
@@ -64,7 +77,7 @@ type benchEvent struct {
 }
 
 // hintsLatency serves one session and measures every kind of move.
-func hintsLatency(b *testing.B, py, path string, indexed bool) string {
+func hintsLatency(b *testing.B, py, path string, indexed bool) (string, []*latency) {
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	defer cancel()
 	var (
@@ -249,6 +262,29 @@ func hintsLatency(b *testing.B, py, path string, indexed bool) string {
 		fmt.Fprintf(&out, "%-24s %3d %9.1f %9.1f %9.1f %9.2f %9.2f %9.1f  %s\n", r.kind, len(r.fresh), pct(r.move, 0.5), hp50, hp95, ap50, ap95, hv, verdict)
 	}
 	fmt.Fprintf(&out, "step time of the same run: %.1f ms (p50), %.1f ms (p95)\n", pct(rows[0].move, 0.5), pct(rows[0].move, 0.95))
+	return out.String(), rows
+}
+
+// strippedRatios compares, move by move, a stripped Python's medians with
+// its debug-info twin's (issue 21: each within 10%).
+func strippedRatios(dwarf, stripped []*latency) string {
+	var out strings.Builder
+	fmt.Fprintf(&out, "\nstripped / with debug info, p50 (issue 21's goal: each move within 10%%):\n")
+	fmt.Fprintf(&out, "%-24s %9s %9s %7s %9s %9s %7s  %s\n", "move", "move", "stripped", "ratio", "hints", "stripped", "ratio", "within 10%")
+	for _, d := range dwarf {
+		i := slices.IndexFunc(stripped, func(s *latency) bool { return s.kind == d.kind })
+		if i < 0 {
+			continue
+		}
+		s := stripped[i]
+		m0, m1 := pct(d.move, 0.5), pct(s.move, 0.5)
+		h0, h1 := pct(d.fresh, 0.5), pct(s.fresh, 0.5)
+		verdict := "yes"
+		if m1 > 1.1*m0 {
+			verdict = "NO"
+		}
+		fmt.Fprintf(&out, "%-24s %9.1f %9.1f %7.2f %9.1f %9.1f %7.2f  %s\n", d.kind, m0, m1, m1/m0, h0, h1, h1/h0, verdict)
+	}
 	return out.String()
 }
 
