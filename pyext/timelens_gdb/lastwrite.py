@@ -15,7 +15,7 @@ the value the slot already held (x = x): the answer is then the change before it
 
 import gdb
 
-from . import debugger, frames
+from . import debugger, frames, layout
 from .errors import TimelensError
 from .state import evaluate, lookup_attr
 from .values import Reader
@@ -82,11 +82,9 @@ def _moved(r, owner, attr, slot):
         before = debugger.record_state()
         for _ in range(_MAX_UNWIND):
             frame = gdb.selected_frame()
-            if frame.older() is None or (frame.name() or "").startswith(_EVAL_LOOP):
+            if frame.older() is None or _in_eval_loop(frame):
                 break
-            try:
-                debugger.resume("reverse-finish")
-            except gdb.error:
+            if not _reverse_finish(frame):
                 break
             found = _lookup(Reader(), owner, attr)
             if found is not None:
@@ -102,6 +100,35 @@ def _moved(r, owner, attr, slot):
 # evaluation loop's C function, where it stops.
 _MAX_UNWIND = 8
 _EVAL_LOOP = "_PyEval_EvalFrame"
+
+
+def _reverse_finish(frame):
+    """Back to the call of frame's function, in its caller. gdb's
+    reverse-finish needs the function's bounds, which a Python without
+    .symtab does not give for its static functions (dictresize); there the
+    call is found by the write that made it, the push of the return address
+    (a watchpoint on the word under the caller's stack pointer, met going
+    back). False when neither can go back."""
+    try:
+        debugger.resume("reverse-finish")
+        return True
+    except gdb.error:
+        if frame.name() is not None or frame.older() is None:
+            return False
+    try:
+        ret = int(frame.older().read_register("rsp")) - 8
+    except (gdb.error, ValueError):
+        return False
+    return _back_to_write(ret)[0] == "write"
+
+
+def _in_eval_loop(frame):
+    """The C frame is the evaluation loop's, by its name or, where gdb names
+    no frame (a Python without .symtab), by its pc."""
+    name = frame.name()
+    if name is not None:
+        return name.startswith(_EVAL_LOOP)
+    return layout.get().in_eval_loop(frame.pc())
 
 
 def _lookup(r, owner, attr):

@@ -738,6 +738,29 @@ class Layout:
                                                          set(self.opcodes.values())) if ev else None
         return self._targets
 
+    def in_eval_loop(self, pc):
+        """pc is in the evaluation loop's code: its entry function's range
+        from the file's dynamic symbols, or the span of its opcode handlers
+        outside that range (the loop's `.cold` part, which has no symbol
+        left in a stripped Python). For frames gdb cannot name (no .symtab);
+        False when neither can be read."""
+        if not hasattr(self, "_loop_ranges"):
+            from . import evalloop
+            ranges = []
+            ev = symbol_address(self.t.entry_function)
+            if ev:
+                try:
+                    size = evalloop.ElfFile(evalloop._elf_file(ev)).dynsym.get(self.t.entry_function, (0, 0))[1]
+                except (OSError, ValueError, RuntimeError, struct.error):
+                    size = 0
+                if size:
+                    ranges.append((ev, ev + size))
+                    cold = [a for a in (self.opcode_targets() or ()) if not ev <= a < ev + size]
+                    if cold:
+                        ranges.append((min(cold), max(cold) + 1))
+            self._loop_ranges = ranges
+        return any(lo <= pc < hi for lo, hi in self._loop_ranges)
+
     def op(self, name):
         """The opcode number of name in this interpreter, or None."""
         return self.opcodes.get(name)
