@@ -21,6 +21,7 @@ class V3_11(V3_10):
     interp_threads_head = "threads.head"
     frame_type = ("_PyInterpreterFrame", "struct _PyInterpreterFrame")
     frame_previous = "previous"
+    frame_object_frame = "f_frame"
     frame_localsplus = "localsplus"
     frame_ip = "prev_instr"
     ip_kind = "pointer"
