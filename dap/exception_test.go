@@ -81,59 +81,66 @@ func lastLine(text string) string {
 	return lines[len(lines)-1]
 }
 
-// TestUncaughtException: raises.py ends with a ZeroDivisionError. A
-// continue from the start stops with reason "exception" on the line that
-// raised it, and exceptionInfo says what Python's own traceback says in a
-// plain run of the program: the type, the message, every entry. Before
-// that stop, and after a step back, exceptionInfo is refused with why.
+// TestUncaughtException: raises.py ends with a ZeroDivisionError that C
+// code raised (3.10 and 3.11 keep it unnormalized), raises_own.py with an
+// exception of its own class raised in Python, whose finally ran after the
+// raise. A continue from the start stops with reason "exception" on the
+// line that raised it, and exceptionInfo says what Python's own traceback
+// says in a plain run of the program: the type, the message, every entry.
+// Before that stop, and after a step back, exceptionInfo is refused with
+// why.
 func TestUncaughtException(t *testing.T) {
 	for _, py := range gdbtest.SuitePythons(t, false) {
-		t.Run(py.Label, func(t *testing.T) {
-			path, _ := filepath.Abs(filepath.Join("testdata", "raises.py"))
-			wantEntries, wantLast := pythonTraceback(t, py.Path, path)
-			c, _ := launchRecording(t, py.Path, "raises.py")
-			refused(t, c, "exceptionInfo", map[string]any{"threadId": 1}, "not stopped on an exception")
-
-			c.Send("continue", map[string]any{"threadId": 1})
-			st := c.Stopped()
-			if st.Reason != "exception" || st.Description != wantLast {
-				t.Fatalf("continue: stopped %q (%s), want exception (%s)", st.Reason, st.Description, wantLast)
-			}
-			frames := c.Call("stackTrace", map[string]any{"threadId": 1}).(*godap.StackTraceResponse).Body.StackFrames
-			raised := wantEntries[len(wantEntries)-1]
-			if got := frames[0].Source.Path + ":" + itoa(frames[0].Line) + " in " + frames[0].Name; got != raised {
-				t.Errorf("stopped at %s, want the line that raised it, %s", got, raised)
-			}
-			info := c.Call("exceptionInfo", map[string]any{"threadId": 1}).(*godap.ExceptionInfoResponse).Body
-			wantType, _, _ := strings.Cut(wantLast, ":")
-			if info.ExceptionId != wantType || info.Description != wantLast || info.BreakMode != "unhandled" {
-				t.Errorf("exceptionInfo: %q, %q, %q; want %q, %q, unhandled", info.ExceptionId, info.Description, info.BreakMode, wantType, wantLast)
-			}
-			if info.Details == nil {
-				t.Fatal("exceptionInfo without details")
-			}
-			if got := tracebackEntries(info.Details.StackTrace); !slices.Equal(got, wantEntries) {
-				t.Errorf("traceback:\n%s\nwant the entries of Python's:\n%s", strings.Join(got, "\n"), strings.Join(wantEntries, "\n"))
-			}
-			if lastLine(info.Details.StackTrace) != wantLast {
-				t.Errorf("traceback ends %q, want %q", lastLine(info.Details.StackTrace), wantLast)
-			}
-			t.Logf("exceptionInfo: %s\n%s", info.Description, info.Details.StackTrace)
-
-			c.Send("stepBack", map[string]any{"threadId": 1})
-			c.Stopped()
-			refused(t, c, "exceptionInfo", map[string]any{"threadId": 1}, "not stopped on an exception")
-
-			// With the filter off, continue goes to the window's end.
-			c.Call("setExceptionBreakpoints", map[string]any{"filters": []string{}})
-			c.Send("continue", map[string]any{"threadId": 1})
-			if st := c.Stopped(); st.Reason != "end of recording" {
-				t.Errorf("continue with no exception filter: stopped %q (%s), want end of recording", st.Reason, st.Description)
-			}
-			refused(t, c, "setExceptionBreakpoints", map[string]any{"filters": []string{"raised"}}, `unknown exception filter "raised"`)
-			c.Call("disconnect", nil)
-		})
+		for _, prog := range []string{"raises.py", "raises_own.py"} {
+			t.Run(py.Label+"/"+prog, func(t *testing.T) { uncaught(t, py.Path, prog) })
+		}
 	}
+}
+
+func uncaught(t *testing.T, py, prog string) {
+	path, _ := filepath.Abs(filepath.Join("testdata", prog))
+	wantEntries, wantLast := pythonTraceback(t, py, path)
+	c, _ := launchRecording(t, py, prog)
+	refused(t, c, "exceptionInfo", map[string]any{"threadId": 1}, "not stopped on an exception")
+
+	c.Send("continue", map[string]any{"threadId": 1})
+	st := c.Stopped()
+	if st.Reason != "exception" || st.Description != wantLast {
+		t.Fatalf("continue: stopped %q (%s), want exception (%s)", st.Reason, st.Description, wantLast)
+	}
+	frames := c.Call("stackTrace", map[string]any{"threadId": 1}).(*godap.StackTraceResponse).Body.StackFrames
+	raised := wantEntries[len(wantEntries)-1]
+	if got := frames[0].Source.Path + ":" + itoa(frames[0].Line) + " in " + frames[0].Name; got != raised {
+		t.Errorf("stopped at %s, want the line that raised it, %s", got, raised)
+	}
+	info := c.Call("exceptionInfo", map[string]any{"threadId": 1}).(*godap.ExceptionInfoResponse).Body
+	wantType, _, _ := strings.Cut(wantLast, ":")
+	if info.ExceptionId != wantType || info.Description != wantLast || info.BreakMode != "unhandled" {
+		t.Errorf("exceptionInfo: %q, %q, %q; want %q, %q, unhandled", info.ExceptionId, info.Description, info.BreakMode, wantType, wantLast)
+	}
+	if info.Details == nil {
+		t.Fatal("exceptionInfo without details")
+	}
+	if got := tracebackEntries(info.Details.StackTrace); !slices.Equal(got, wantEntries) {
+		t.Errorf("traceback:\n%s\nwant the entries of Python's:\n%s", strings.Join(got, "\n"), strings.Join(wantEntries, "\n"))
+	}
+	if lastLine(info.Details.StackTrace) != wantLast {
+		t.Errorf("traceback ends %q, want %q", lastLine(info.Details.StackTrace), wantLast)
+	}
+	t.Logf("exceptionInfo: %s\n%s", info.Description, info.Details.StackTrace)
+
+	c.Send("stepBack", map[string]any{"threadId": 1})
+	c.Stopped()
+	refused(t, c, "exceptionInfo", map[string]any{"threadId": 1}, "not stopped on an exception")
+
+	// With the filter off, continue goes to the window's end.
+	c.Call("setExceptionBreakpoints", map[string]any{"filters": []string{}})
+	c.Send("continue", map[string]any{"threadId": 1})
+	if st := c.Stopped(); st.Reason != "end of recording" {
+		t.Errorf("continue with no exception filter: stopped %q (%s), want end of recording", st.Reason, st.Description)
+	}
+	refused(t, c, "setExceptionBreakpoints", map[string]any{"filters": []string{"raised"}}, `unknown exception filter "raised"`)
+	c.Call("disconnect", nil)
 }
 
 func itoa(n int) string {

@@ -12,7 +12,7 @@ import (
 type Exception struct {
 	// Type is the exception's class as Python's traceback prints it:
 	// "ZeroDivisionError", "json.decoder.JSONDecodeError" (the module left
-	// out for builtins and __main__).
+	// out for builtins, and from 3.11 on for __main__).
 	Type string `json:"type"`
 	// Message is str() of the exception where its class keeps
 	// BaseException's __str__ (KeyError: its key's repr); "" when it has no

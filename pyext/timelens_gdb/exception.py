@@ -31,7 +31,7 @@ MESSAGE_LIMIT = 4000
 
 def _type_name(r, tp):
     """The type's name as Python's traceback prints it: module.qualname, the
-    module left out for builtins and __main__."""
+    module left out for builtins (3.11+: and __main__; the table says)."""
     L = r.L
     if r.type_flags(tp) & r.t.TPFLAGS_HEAPTYPE:
         qual = r.py_str(r.mem.ptr(tp + L.ht_qualname), 200)
@@ -41,12 +41,12 @@ def _type_name(r, tp):
             found = r.dict_lookup_str(d, "__module__")
             if found and r.type_of(found[0]) == L.addr.get("PyUnicode_Type"):
                 mod = r.py_str(found[0], 200)
-        if mod and mod not in ("builtins", "__main__"):
+        if mod and mod not in r.t.exception_modules_omitted:
             return "%s.%s" % (mod, qual)
         return qual
     name = r.cstring(r.mem.ptr(tp + L.tp_name), 200)
     mod, dot, base = name.rpartition(".")
-    return base if dot and mod in ("builtins", "__main__") else name
+    return base if dot and mod in r.t.exception_modules_omitted else name
 
 
 def _bases(r, tp):

@@ -111,6 +111,10 @@ class V3_10:
     # that points to the interpreter frame holding f_code/f_executable (None:
     # the frame object is that frame, 3.10).
     frame_object_frame = None
+    # The modules whose name the traceback of an uncaught exception leaves
+    # out of its type's name (Python/pythonrun.c print_exception: builtins;
+    # 3.11+ also __main__, as the traceback module does).
+    exception_modules_omitted = ("builtins",)
 
     # -- objects --------------------------------------------------------------------
     long_layout = "ob_size"       # sign and digit count in ob_size (3.12: lv_tag)
