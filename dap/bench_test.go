@@ -47,8 +47,10 @@ func BenchmarkDAP(b *testing.B) {
 	row := func(name string, ds []time.Duration) {
 		fmt.Fprintf(&out, "%-44s %5d %9.1f %9.1f %9.1f\n", name, len(ds), pct(ds, 0.5), pct(ds, 0.95), pct(ds, 1))
 	}
-	trips := stepBackRoundTrips(b, py)
+	trips, moves, reads := stepBackRoundTrips(b, py)
 	row("stepBack → stopped, stackTrace, scopes, vars", trips)
+	row("  of which stepBack → stopped (the move)", moves)
+	row("  of which stackTrace, scopes, variables", reads)
 	first, pages := firstPages(b, py)
 	row("variables: 100,000-item list, first 100", pages)
 	fmt.Fprintf(&out, "the first page at the first stop (nothing read yet): %.1f ms\n", float64(first.Microseconds())/1000)
@@ -96,7 +98,9 @@ func editorReads(b *testing.B, c *daptest.Client) []godap.Variable {
 	return c.Call("variables", map[string]any{"variablesReference": scopes[0].VariablesReference}).(*godap.VariablesResponse).Body.Variables
 }
 
-func stepBackRoundTrips(b *testing.B, py string) []time.Duration {
+// stepBackRoundTrips returns the round trips, and their two parts: the
+// move (the request to its stopped event) and the reads.
+func stepBackRoundTrips(b *testing.B, py string) (trips, moves, reads []time.Duration) {
 	path, _ := filepath.Abs(filepath.Join("..", "testdata", "programs", "ledger.py"))
 	c := benchClient(b, py, path)
 	defer c.Call("disconnect", nil)
@@ -108,20 +112,21 @@ func stepBackRoundTrips(b *testing.B, py string) []time.Duration {
 	}
 	c.Call("setBreakpoints", map[string]any{"source": map[string]any{"path": path}, "breakpoints": []any{}})
 	editorReads(b, c)
-	var ds []time.Duration
 	for range benchSteps {
 		t0 := time.Now()
 		c.Send("stepBack", map[string]any{"threadId": 1})
 		if st := c.Stopped(); st.Reason != "step" {
 			b.Fatalf("stepBack: stopped %q (%s)", st.Reason, st.Description)
 		}
+		t1 := time.Now()
 		if vars := editorReads(b, c); len(vars) == 0 {
 			b.Fatal("no locals in work")
 		}
-		ds = append(ds, time.Since(t0))
+		t2 := time.Now()
+		trips, moves, reads = append(trips, t2.Sub(t0)), append(moves, t1.Sub(t0)), append(reads, t2.Sub(t1))
 		c.Events = c.Events[:0]
 	}
-	return ds
+	return trips, moves, reads
 }
 
 // firstPages times the first page of xs's items: once at the first stop,
