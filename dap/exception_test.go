@@ -84,14 +84,15 @@ func lastLine(text string) string {
 // TestUncaughtException: raises.py ends with a ZeroDivisionError that C
 // code raised (3.10 and 3.11 keep it unnormalized), raises_own.py with an
 // exception of its own class raised in Python, whose finally ran after the
-// raise. A continue from the start stops with reason "exception" on the
+// raise, raises_key.py with a KeyError (its message is the key's repr) in
+// a comprehension (its own frame before 3.12). A continue from the start stops with reason "exception" on the
 // line that raised it, and exceptionInfo says what Python's own traceback
 // says in a plain run of the program: the type, the message, every entry.
 // Before that stop, and after a step back, exceptionInfo is refused with
 // why.
 func TestUncaughtException(t *testing.T) {
 	for _, py := range gdbtest.SuitePythons(t, false) {
-		for _, prog := range []string{"raises.py", "raises_own.py"} {
+		for _, prog := range []string{"raises.py", "raises_own.py", "raises_key.py"} {
 			t.Run(py.Label+"/"+prog, func(t *testing.T) { uncaught(t, py.Path, prog) })
 		}
 	}
