@@ -87,10 +87,12 @@ type server struct {
 	op       context.Context
 	opMu     sync.Mutex
 	opCancel context.CancelFunc
-	leaving  bool     // a disconnect was read (under opMu)
-	run      runState // the continue in progress, for pause (under opMu; pause.go)
+	leaving  bool // a disconnect was read (under opMu)
 	codec    *godap.Codec
 	paths    srcpath.Map
+
+	// run is the continue in progress, for pause (under opMu; pause.go).
+	run runState
 
 	wmu sync.Mutex
 	w   *bufio.Writer
