@@ -82,16 +82,17 @@ func (t *Timeline) UncaughtException(ctx context.Context) (*Exception, error) {
 // (Timeline.Pause); time did not change.
 var ErrPaused = errors.New("paused")
 
-// Pauser is an optional Backend capability: ask the move in progress, from
-// another goroutine, to stop (on), or take the request back (off). A move
-// that stops for it fails with an error wrapping ErrPaused, time unchanged.
+// Pauser is an optional Backend capability: ask the run to a line in
+// progress (RunToLine, the long one), from another goroutine, to stop (on),
+// or take the request back (off). A run that stops for it fails with an
+// error wrapping ErrPaused, time unchanged; other moves do not look.
 type Pauser interface {
 	Pause(on bool) error
 }
 
-// Pause asks the move in progress to stop, from any goroutine (on), or
-// takes the request back once the move is over (off): the request stays
-// until then, so that a move made later stops at once too. Backends
+// Pause asks the run to a line in progress to stop, from any goroutine
+// (on), or takes the request back once it is over (off): the request stays
+// until then, so that a run started later stops at once too. Backends
 // without the capability ignore it.
 func (t *Timeline) Pause(on bool) error {
 	t.mu.Lock()
