@@ -112,13 +112,16 @@ screenshots: build vscode
 ## table (every move vs the per-bytecode baseline, pyext/navigate_bench_test.go)
 ## and the inline hints' latency after each kind of move, with the line index
 ## and without (cmd/timelens/hints_bench_test.go)
+## and the debugger UI's waits over DAP (dap/bench_test.go: bin/bench/dap.txt)
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	rm -f bin/bench/navigate.txt bin/bench/navigate-sid.txt bin/bench/hints.txt bin/bench/runto.txt bin/bench/startup*.txt
+	rm -f bin/bench/dap.txt
 	scripts/root-tests --bench
 	scripts/root-tests --suite sid --bench ./pyext
 	scripts/root-tests --suite sid --bench --run Startup ./cmd/timelens
 	cat bin/bench/navigate.txt bin/bench/navigate-sid.txt bin/bench/hints.txt bin/bench/runto.txt bin/bench/startup*.txt
+	cat bin/bench/dap.txt
 
 ## vscode: build, lint, test and package the VS Code extension into bin/timelens-vscode-<version>.vsix
 vscode:

@@ -38,7 +38,9 @@ func TestRefusalsBeforeLaunch(t *testing.T) {
 	refused(t, c, "stackTrace", map[string]any{"threadId": 1}, "send a launch request first")
 	refused(t, c, "next", map[string]any{"threadId": 1}, "send a launch request first")
 	refused(t, c, "variables", map[string]any{"variablesReference": 7}, "send a launch request first")
-	refused(t, c, "pause", map[string]any{"threadId": 1}, "nothing is running")
+	// Nothing runs: a pause is answered, and nothing else happens.
+	c.Call("pause", map[string]any{"threadId": 1})
+	refused(t, c, "exceptionInfo", map[string]any{"threadId": 1}, "send a launch request first")
 	refused(t, c, "launch", map[string]any{"program": "app.py"}, "without a way to open a session")
 	refused(t, c, "stackTrace", map[string]any{"threadId": "one"}, "do not decode")
 	if th := c.Call("threads", nil).(*godap.ThreadsResponse); len(th.Body.Threads) != 0 {

@@ -150,6 +150,15 @@ func (s *server) nearest(ctx context.Context, tl *history.Timeline, forward bool
 			}
 			t, ok, err := s.nextHit(ctx, tl, b, now, forward)
 			if err != nil {
+				if errors.Is(err, history.ErrPaused) {
+					// Back to now (a hit count's search may have moved).
+					if cur, _ := tl.Now(); cur != now {
+						if _, gerr := tl.Goto(ctx, now); gerr != nil {
+							return nil, "", gerr
+						}
+					}
+					return nil, "", err
+				}
 				if ctx.Err() != nil || errors.Is(err, history.ErrClosed) {
 					return nil, "", err
 				}

@@ -27,6 +27,8 @@ func capabilities() godap.Capabilities {
 		SupportsTerminateRequest:          true,
 		SupportsSteppingGranularity:       true,
 		SupportsDisassembleRequest:        true,
+		SupportsExceptionInfoRequest:      true,
+		ExceptionBreakpointFilters:        exceptionFilters(),
 	}
 }
 

@@ -52,6 +52,8 @@ func (s *server) afterMove(pos history.Position, err error, reason, description 
 		reason = "entry"
 	case errors.As(err, &edge):
 		reason = "end of recording"
+	case errors.Is(err, history.ErrPaused):
+		reason = "pause"
 	default:
 		reason = "pause"
 		s.output("important", "timelens: "+err.Error()+"\n")
@@ -79,13 +81,21 @@ func (s *server) onContinue(req *godap.Request, forward bool) error {
 	} else {
 		s.ack(req)
 	}
+	defer s.endRun()
+	defer s.progress(s.beginRun(tl), forward)()
 	for logged := 0; ; logged++ {
 		hits, at, err := s.nearest(s.op, tl, forward)
+		if err == nil && s.pausing() {
+			err = errPausedBetween
+		}
 		if err != nil {
 			s.afterMove(history.Position{}, err, "", "")
 			return nil
 		}
 		if len(hits) == 0 {
+			if forward && s.stopOnException(tl) {
+				return nil
+			}
 			pos, err := s.toEdge(tl, forward)
 			s.afterMove(pos, err, edgeReason(forward), s.edgeText(forward))
 			return nil

@@ -91,6 +91,9 @@ type server struct {
 	codec    *godap.Codec
 	paths    srcpath.Map
 
+	// run is the continue in progress, for pause (under opMu; pause.go).
+	run runState
+
 	wmu sync.Mutex
 	w   *bufio.Writer
 	seq int
@@ -103,6 +106,7 @@ type server struct {
 	refs       refs
 	codes      codes // instruction references' code numbers (bytecode.go)
 	bps        breakpoints
+	excs       exceptionState // exception filters and the last stop on one (exceptions.go)
 	targets    map[int]history.Time
 	gotoSeq    int
 	lastThread int
@@ -189,6 +193,10 @@ func (s *server) readLoop(r *bufio.Reader, out chan<- godap.Message) error {
 			continue
 		}
 		s.log.Debug("request", zap.ByteString("message", data))
+		if p, ok := msg.(*godap.PauseRequest); ok {
+			s.onPause(p) // now: the continue it pauses holds the handler
+			continue
+		}
 		switch msg.(type) {
 		case *godap.DisconnectRequest:
 			s.interrupt(true)
@@ -299,8 +307,9 @@ func (s *server) dispatch(msg godap.Message) error {
 	case *godap.SetBreakpointsRequest:
 		return s.onSetBreakpoints(r)
 	case *godap.SetExceptionBreakpointsRequest:
-		s.send(&godap.SetExceptionBreakpointsResponse{Response: s.response(&r.Request)})
-		return nil
+		return s.onSetExceptionBreakpoints(r)
+	case *godap.ExceptionInfoRequest:
+		return s.onExceptionInfo(r)
 	case *godap.NextRequest:
 		if r.Arguments.Granularity == "instruction" {
 			return s.onInstructionMove(&r.Request, true)
@@ -328,7 +337,8 @@ func (s *server) dispatch(msg godap.Message) error {
 	case *godap.ReverseContinueRequest:
 		return s.onContinue(&r.Request, false)
 	case *godap.PauseRequest:
-		return errors.New("nothing is running: timelens moves through a recording, and each move ends by itself")
+		s.onPause(r)
+		return nil
 	case *godap.GotoTargetsRequest:
 		return s.onGotoTargets(r)
 	case *godap.GotoRequest:

@@ -63,6 +63,8 @@ type Backend struct {
 	// Window describes the recorded window (gdb backend): why it ended and
 	// how long recording took.
 	Window map[string]any
+	// exc is the exception the program ended with, read once (exception.go).
+	exc exceptionCache
 	// marks are the bookmarks (rr checkpoints) Goto left at the times it
 	// went to last, newest last.
 	marks []gotoMark
@@ -551,6 +553,8 @@ func moveError(move string, err error) error {
 		return fmt.Errorf("%w: %w", history.ErrCallEnded, e)
 	case CodeNoCall, CodeNeverCalled:
 		return fmt.Errorf("%w: %w", history.ErrNoSuchCall, e)
+	case CodePaused:
+		return fmt.Errorf("%w: %w", history.ErrPaused, e)
 	}
 	return e
 }

@@ -56,6 +56,9 @@ const (
 	CodeUnreadable Code = "unreadable"
 	// CodeInterrupted: the command was interrupted.
 	CodeInterrupted Code = "interrupted"
+	// CodePaused: a run to a line stopped because the client asked for a
+	// pause (Backend.Pause); time unchanged.
+	CodePaused Code = "paused"
 	// CodeGaveUp: a search stopped at its bound.
 	CodeGaveUp Code = "gave-up"
 	// CodeInternal: a bug in the extension.

@@ -10,7 +10,7 @@ Codes (pyext/errors.go decodes them): edge {edge: start|end}, call-ended,
 no-call {function, direction}, never-called {function}, no-earlier-write
 {path}, no-debug-symbols {detail}, unsupported-python {version},
 not-recording, no-process, bad-argument, not-found, unsupported, unreadable,
-interrupted, gave-up, internal; run to a line (runto.py): no-run {file, line,
+interrupted, gave-up, internal; paused (a run to a line the client paused); run to a line (runto.py): no-run {file, line,
 direction, condition, runs}, no-code {file, line}, bad-condition {condition,
 unsupported}.
 """

@@ -209,6 +209,11 @@ def schema(t):
     for f in ("next", "id", "thread_id", "native_thread_id", "interp", t.current_frame[0]):
         fields.append(("PyThreadState", f))
     fields += [("cframe", f) for f in t.current_frame[1:]] + [("cframe", "previous")] * (len(t.current_frame) > 1)
+    fields += [("PyThreadState", f) for f in t.exception_state]
+    fields += [("PyTracebackObject", f) for f in ("tb_next", "tb_frame", "tb_lasti", "tb_lineno")]
+    fields += [("PyBaseExceptionObject", f) for f in ("args", "traceback")]
+    if t.frame_object_frame:
+        fields.append(("PyFrameObject", t.frame_object_frame))
     fields += [("PyBytesObject", "ob_sval"), ("PyTupleObject", "ob_item"), ("PyASCIIObject", "length"),
                ("PyUnicodeObject", "data"), ("PyFunctionObject", "func_code")]
     fields += list(values.Objects.FIELDS.values())

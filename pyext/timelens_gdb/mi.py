@@ -24,6 +24,7 @@ result: -timelens-last-reply fetches it afterwards.
   -timelens-condition [--thread N] --depth D [--value] [--limit C] EXPR
   -timelens-children  [--start S] [--count N] [--limit C] ADDRESS | --locals|--globals [--thread N] --depth D ...
   -timelens-where
+  -timelens-exception (the exception the program ended with, read at the end of the recorded history; time unchanged)
   -timelens-dialect   JSON (the debugger's facts: gdbmi's Dialect.GDBSide)
   -timelens-nav-stats
   -timelens-baseline-step step|next [--reverse]
@@ -42,7 +43,7 @@ import time
 
 import gdb
 
-from . import bytecode, bytestep, children, condition, debugger, frames, lastwrite, layout, moves, runto, source, state, walk, window
+from . import bytecode, bytestep, children, condition, debugger, exception, frames, lastwrite, layout, moves, runto, source, state, walk, window
 from .errors import TimelensError, Unreadable, bad_argument
 from .values import DEFAULT_LIMIT, Reader, render, type_label
 
@@ -232,6 +233,11 @@ def cmd_children(argv):
     return children.children(addr, start, count, limit_opt(opts))
 
 
+def cmd_exception(argv):
+    parse_args(argv, ())
+    return exception.uncaught()
+
+
 def cmd_where(argv):
     return frames.position()
 
@@ -307,6 +313,7 @@ COMMANDS = {
     "-timelens-condition": cmd_condition,
     "-timelens-children": cmd_children,
     "-timelens-where": cmd_where,
+    "-timelens-exception": cmd_exception,
     "-timelens-dialect": cmd_dialect,
     "-timelens-nav-stats": cmd_nav_stats,
     "-timelens-baseline-step": cmd_baseline_step,

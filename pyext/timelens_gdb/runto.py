@@ -36,7 +36,7 @@ import time
 
 import gdb
 
-from . import condition, debugger, frames, moves, source
+from . import condition, debugger, frames, moves, pause, source
 from .code import code_info, is_code, pytuple
 from .errors import TimelensError, bad_argument
 from .moves import MoveWatch
@@ -121,6 +121,10 @@ class LineWatch(moves.IPWatchPy):
         return not self.lost
 
     def accepts(self, i, p):
+        if pause.requested():
+            self.runner.paused = True
+            self.hit = False
+            return True
         hit = any(k in self.idx for k in self.ci.crossed(i, p))
         if hit:
             try:
@@ -145,6 +149,9 @@ class FrameWatch(MoveWatch):
     def stop(self):
         moves._PYCOUNT[0] += 1
         if moves.at_window_end():
+            return True
+        if pause.requested():
+            self.runner.paused = True
             return True
         try:
             f = self.cf.read()
@@ -177,6 +184,7 @@ class Runner(moves.Mover):
         self.why = None
         self.runs = 0        # target events passed
         self.error = None    # a condition that cannot be evaluated (raised by run)
+        self.paused = False  # the client asked for a pause (pause.py)
 
     def arm_ip(self, f, first=False):
         if self.w_ip is not None:
@@ -189,13 +197,15 @@ class Runner(moves.Mover):
 
     def go(self):
         """Resume once: 'ip' (a target event), 'cf' (a target frame to watch),
-        'drop' (the watched frame is gone), 'edge' or 'signal'."""
+        'drop' (the watched frame is gone), 'edge', 'signal' or 'paused'."""
         if not self.reverse and not debugger.replaying():
             return "edge"
         self.w_cf.hit, self.w_cf.drop = None, False
         if self.w_ip is not None:
             self.w_ip.hit = self.w_ip.lost = False
         ev = self.resume_once()
+        if self.paused:
+            return "paused"
         if isinstance(ev, gdb.BreakpointEvent):
             if moves.at_window_end():
                 return "edge"
@@ -227,6 +237,9 @@ class Runner(moves.Mover):
         self.arm_ip(frames.current_frame(), first=True)
         while self.stops < moves.MAX_STOPS:
             what = self.go()
+            if what == "paused":
+                raise TimelensError("paused", "run to %s paused at the client's request; time unchanged"
+                                    % self.target.where())
             if what == "cf":
                 self.arm_ip(self.w_cf.hit)
                 continue

@@ -101,6 +101,21 @@ class V3_10:
     # the header's first byte says).
     monitoring_lines = None
 
+    # -- the exception in flight -----------------------------------------------------
+    # Where a thread state holds the exception being raised (Include/cpython/
+    # pystate.h): curexc_type, curexc_value (unnormalized where C code raised it:
+    # NULL, the one argument or the tuple of arguments) and curexc_traceback;
+    # 3.12+: current_exception, the instance (its traceback in the instance).
+    exception_state = ("curexc_type", "curexc_value", "curexc_traceback")
+    # A traceback entry's frame object (tb_frame): the field of PyFrameObject
+    # that points to the interpreter frame holding f_code/f_executable (None:
+    # the frame object is that frame, 3.10).
+    frame_object_frame = None
+    # The modules whose name the traceback of an uncaught exception leaves
+    # out of its type's name (Python/pythonrun.c print_exception: builtins;
+    # 3.11+ also __main__, as the traceback module does).
+    exception_modules_omitted = ("builtins",)
+
     # -- objects --------------------------------------------------------------------
     long_layout = "ob_size"       # sign and digit count in ob_size (3.12: lv_tag)
     # Dict keys: "entries" (3.10: every entry {hash, key, value}; index bytes

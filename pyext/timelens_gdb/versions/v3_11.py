@@ -8,7 +8,8 @@ instruction start; maybe_call_line_trace: a line event at i after p when
 line(i) != -1 and (line(i) != lastline or (i < p and op(i) != SEND)), with
 lastline -1 while p <= _co_firsttraceable; RESUME traces no line; tracing
 runs de-specialized code, the untraced program runs superinstructions),
-Objects/dictobject.c (dk_kind, compact unicode entries), Objects/
+Objects/dictobject.c (dk_kind, compact unicode entries), Python/pythonrun.c
+(print_exception leaves __main__ out of a type's name), Objects/
 typeobject.c (values before the object)."""
 
 from .v3_10 import V3_10
@@ -21,6 +22,8 @@ class V3_11(V3_10):
     interp_threads_head = "threads.head"
     frame_type = ("_PyInterpreterFrame", "struct _PyInterpreterFrame")
     frame_previous = "previous"
+    frame_object_frame = "f_frame"
+    exception_modules_omitted = ("builtins", "__main__")
     frame_localsplus = "localsplus"
     frame_ip = "prev_instr"
     ip_kind = "pointer"

@@ -17,6 +17,7 @@ class V3_12(V3_11):
     tstate_tls = "_Py_tss_tstate"
     owners = {0: "thread", 1: "generator", 2: "frame_object", 3: "cstack"}
     first_shim_owner = 3
+    exception_state = ("current_exception",)
     line_rule = "monitoring"
     no_line_ops = ()
     no_backward_ops = ()
