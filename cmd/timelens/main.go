@@ -566,6 +566,9 @@ func wrap(text string, width int) []string {
 
 func checkAnnotate(inv *invocation) error {
 	fi, err := os.Stat(inv.file)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("FILE %s does not exist; name the Python file to annotate (timelens annotate app.py records it and prints it with its values)", inv.file)
+	}
 	if err != nil {
 		return fmt.Errorf("FILE: %w", err)
 	}

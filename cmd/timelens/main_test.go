@@ -296,7 +296,7 @@ func TestBackendFollowsRecording(t *testing.T) {
 }
 
 func TestAnnotateNeedsAnExistingFile(t *testing.T) {
-	usageError(t, []string{"annotate", "/nonexistent/prog.py"}, "FILE", "no such file")
+	usageError(t, []string{"annotate", "/nonexistent/prog.py"}, "FILE /nonexistent/prog.py does not exist", "name the Python file to annotate")
 	usageError(t, []string{"annotate", t.TempDir()}, "is a directory")
 	usageError(t, []string{"annotate", "a.py", "b.py"}, "one FILE only")
 }
