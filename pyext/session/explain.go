@@ -64,7 +64,7 @@ func notFound(c Config, nf *gdbmi.NotFoundError) string {
 		flag, named, install = "--udb", c.UDB, "UDB (Undo's time-travel debugger)"
 	}
 	if named != "" {
-		return fmt.Sprintf("%s %s: not found; name the executable of %s (timelens doctor %s PATH checks one)", flag, named, install, flag)
+		return fmt.Sprintf("%s %s: not found; name the executable of %s; timelens doctor %s PATH checks one", flag, named, install, flag)
 	}
 	return fmt.Sprintf("%s is not on PATH: install %s, or name its executable with %s PATH; timelens doctor shows which debuggers work here", nf.Exe, install, flag)
 }
