@@ -107,7 +107,7 @@ func init() {
 			summary:  "serve the Language Server Protocol on stdin/stdout",
 			synopsis: "lsp [flags] [-- PROGRAM ARGS...]",
 			examples: `# Editors start it; on its own, it records app.py when the editor has connected
-# (from the first line of the main module, under python3):
+# (from the first line of the main module, under the default Python: see --python):
 timelens lsp -- app.py
 # Record from the first call of main(), under a chosen interpreter:
 timelens lsp --record-from main --python /usr/bin/python3.13 -- app.py
@@ -204,8 +204,8 @@ timelens record --backend rr -o app.trace -- python3 app.py`,
 				"--backend names) can replay Python here, else 1.",
 			examples: `# What works on this machine:
 timelens doctor
-# Also the interpreter this command line would run app.py with:
-timelens doctor -- app.py
+# Also the interpreter that runs this program (and whether timelens reads it):
+timelens doctor -- /usr/bin/python3.13 app.py
 # Whether this interpreter works, as JSON:
 timelens doctor --python /usr/bin/python3.13 --json`,
 			program: optionalProgram,
