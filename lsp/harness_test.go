@@ -232,6 +232,8 @@ type sessionOptions struct {
 	hold       bool
 	// recordedText is Config.RecordedText.
 	recordedText func(path string) (string, bool)
+	// optionKeys is Config.OptionKeys.
+	optionKeys []string
 }
 
 func newSession(t *testing.T, o sessionOptions) *session {
@@ -259,7 +261,7 @@ func newSession(t *testing.T, o sessionOptions) *session {
 	}
 	serverSide, clientSide := net.Pipe()
 	go func() {
-		s.served <- Serve(context.Background(), serverSide, Config{Logger: logger, Start: start, SubstitutePath: o.substitute, PastCalls: o.pastCalls, RecordedText: o.recordedText})
+		s.served <- Serve(context.Background(), serverSide, Config{Logger: logger, Start: start, SubstitutePath: o.substitute, PastCalls: o.pastCalls, RecordedText: o.recordedText, OptionKeys: o.optionKeys})
 	}()
 	_, conn, server := protocol.NewClient(ctx, s.editor, jsonrpc2.NewStream(clientSide))
 	s.server, s.conn = server, conn

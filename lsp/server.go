@@ -96,6 +96,11 @@ type Config struct {
 	// server compares the editor's text with it (edits.go); without one,
 	// with the file as the session first reads it. Nil: no copies.
 	RecordedText func(path string) (string, bool)
+	// OptionKeys are the initializationOptions keys Start understands.
+	// When set, the server tells the user once (window/showMessage,
+	// Warning) of any other key the editor sends, listing these; Start
+	// still runs, with the options it knows.
+	OptionKeys []string
 }
 
 // ErrExitWithoutShutdown is returned by Serve when the client sent exit
@@ -452,6 +457,10 @@ func (s *server) Initialize(_ context.Context, params *protocol.InitializeParams
 		opts = append(json.RawMessage(nil), params.InitializationOptions...)
 	}
 	s.background(func() { s.start(startCtx, opts) })
+	if warning := unknownOptions(opts, s.cfg.OptionKeys); warning != "" {
+		s.log.Warn("initializationOptions", zap.String("warning", warning))
+		s.background(func() { s.afterInitialized(func() { s.showMessage(protocol.MessageTypeWarning, warning) }) })
+	}
 
 	sync := protocol.TextDocumentSyncKindIncremental
 	var actions protocol.CodeActionProvider = protocol.Boolean(true)

@@ -571,3 +571,76 @@ func derefKind(k *protocol.CodeActionKind) string {
 	}
 	return string(*k)
 }
+
+// TestUnknownInitializationOptions: an editor configured with a key
+// timelens does not know ("recordfrom" for recordFrom) is told so once, as
+// a warning that names the key and lists the known ones; the session
+// starts all the same, with the options it knows.
+func TestUnknownInitializationOptions(t *testing.T) {
+	known := []string{"backend", "recording", "recordFrom", "python"}
+	got := make(chan string, 1)
+	var s *session
+	s = newSession(t, sessionOptions{optionKeys: known, start: func(ctx context.Context, opts json.RawMessage, _ func(string, int)) (*history.Timeline, error) {
+		got <- string(opts)
+		return history.New(ctx, s.backend, history.Options{})
+	}})
+	_, err := s.server.Initialize(s.ctx, &protocol.InitializeParams{Capabilities: fullCaps(),
+		InitializationOptions: protocol.LSPAny(`{"backend":"gdb","recordfrom":"main","colour":"blue"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.server.Initialized(s.ctx, &protocol.InitializedParams{}); err != nil {
+		t.Fatal(err)
+	}
+	ev := s.editor.expect(t, "window/showMessage")
+	want := `window/showMessage 2 timelens: ignored unknown initializationOptions keys "colour", "recordfrom"; the known keys are backend, recording, recordFrom, python`
+	if !strings.HasPrefix(ev, want) {
+		t.Errorf("message:\n%s\nwant it to start with\n%s", ev, want)
+	}
+	if opts := <-got; !strings.Contains(opts, `"backend":"gdb"`) {
+		t.Fatalf("Start got %s", opts)
+	}
+	if p := s.must(cmdWhere); p.Time == "" {
+		t.Fatal("no position after a start with unknown options")
+	}
+	// Once: nothing more is shown (the other events are the session's).
+	s.must(cmdStep)
+	for _, ev := range append(s.editor.backlog, drain(s.editor.events)...) {
+		if strings.HasPrefix(ev, "window/showMessage") {
+			t.Errorf("a second message: %s", ev)
+		}
+	}
+}
+
+// TestKnownInitializationOptionsSayNothing: options that are all known
+// give no message.
+func TestKnownInitializationOptionsSayNothing(t *testing.T) {
+	s := newSession(t, sessionOptions{optionKeys: []string{"backend", "recordFrom"}})
+	if _, err := s.server.Initialize(s.ctx, &protocol.InitializeParams{Capabilities: fullCaps(),
+		InitializationOptions: protocol.LSPAny(`{"backend":"gdb","recordFrom":"main"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.server.Initialized(s.ctx, &protocol.InitializedParams{}); err != nil {
+		t.Fatal(err)
+	}
+	s.editor.expect(t, "$/progress end ready")
+	s.must(cmdStep)
+	for _, ev := range append(s.editor.backlog, drain(s.editor.events)...) {
+		if strings.HasPrefix(ev, "window/showMessage") {
+			t.Errorf("a message for known options: %s", ev)
+		}
+	}
+}
+
+// drain returns the events already queued.
+func drain(events chan string) []string {
+	var out []string
+	for {
+		select {
+		case ev := <-events:
+			out = append(out, ev)
+		default:
+			return out
+		}
+	}
+}

@@ -9,9 +9,14 @@ import (
 	"strings"
 	"testing"
 
+	"fmt"
+	"slices"
+
 	"go.uber.org/zap"
 
 	"github.com/timelens/timelens/gdbmi"
+	"github.com/timelens/timelens/gdbmi/gdbtest"
+	"github.com/timelens/timelens/pyext/interp"
 	"github.com/timelens/timelens/pyext/session"
 )
 
@@ -72,6 +77,8 @@ func TestBadInputMissingProgram(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "app.py")
 	refused(t, []string{"annotate", file, "--", py, missing}, "the Python program "+missing+" does not exist", "check the path after --")
 	refused(t, []string{"annotate", file, "--", "no-such-python3", missing}, "PROGRAM no-such-python3: not found on PATH", "give the path of the Python interpreter")
+	dir := t.TempDir()
+	refused(t, []string{"annotate", file, "--", py, dir}, "the Python program "+dir+" is a directory without __main__.py", "name the .py file to run")
 }
 
 func TestBadInputNotPython(t *testing.T) {
@@ -105,7 +112,67 @@ func TestBadInputNoGDB(t *testing.T) {
 	py := elfPython(t)
 	prog := writeProgram(t, "app.py", "def main():\n    x = 1\n\nmain()\n", 0o644)
 	refused(t, []string{"annotate", "--gdb", "/nonexistent/gdb", prog, "--", py, prog},
-		"/nonexistent/gdb not found", "install it or name it with --gdb", "timelens doctor")
+		"--gdb /nonexistent/gdb: not found", "name the executable of gdb 14 or newer", "timelens doctor --gdb PATH")
+	// No gdb on PATH, and no --gdb: the message says what was looked for
+	// and how to name one.
+	t.Setenv("PATH", onlyOnPath(t, map[string]string{"python3": py}))
+	r := refused(t, []string{"annotate", prog},
+		"gdb is not on PATH: install gdb 14 or newer (Debian/Ubuntu: apt-get install gdb), or name its executable with --gdb PATH", "timelens doctor")
+	if strings.Contains(r.stderr, "--python") {
+		t.Errorf("names --python, which was not given: %s", r.stderr)
+	}
+}
+
+// onlyOnPath returns a directory holding links to the given executables,
+// by name, to be the whole PATH of a first run on a bare machine.
+func onlyOnPath(t *testing.T, links map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, target := range links {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestBadInputNoPython: a .py program and no interpreter to run it (no
+// python3 on PATH, nor python3.10 … python3.14): the message says so and
+// how to choose one, before any debugger starts.
+func TestBadInputNoPython(t *testing.T) {
+	prog := writeProgram(t, "app.py", "def main():\n    x = 1\n\nmain()\n", 0o644)
+	t.Setenv("PATH", onlyOnPath(t, nil))
+	refused(t, []string{"annotate", prog},
+		"no Python to run app.py: python3 is not on PATH, and no python3.14 … python3.10 on PATH is CPython 3.10-3.14",
+		"install CPython 3.10-3.14 (Debian/Ubuntu: apt-get install python3) or name an interpreter with --python PATH", "timelens doctor")
+}
+
+// pyenv39 is a CPython timelens does not read (the test root's pyenv has it).
+const pyenv39 = "/root/.pyenv/versions/3.9.18/bin/python3.9"
+
+// TestBadInputDefaultPythonTooOld: python3 on PATH is CPython 3.9. With no
+// newer python3.X on PATH the message says what python3 is; with one, it is
+// the default (doctor marks it so), and a --python 3.9 is refused before gdb
+// starts with what to do.
+func TestBadInputDefaultPythonTooOld(t *testing.T) {
+	old := needPython(t, pyenv39)
+	prog := writeProgram(t, "app.py", "def main():\n    x = 1\n\nmain()\n", 0o644)
+	refused(t, []string{"annotate", "--python", old, prog},
+		old+" is CPython 3.9.18, which timelens does not read (it reads CPython 3.10-3.14)", "use another interpreter", "timelens doctor")
+	t.Setenv("PATH", onlyOnPath(t, map[string]string{"python3": old}))
+	refused(t, []string{"annotate", prog},
+		"no Python to run app.py: python3 on PATH is CPython 3.9.18", "which timelens does not read", "--python PATH")
+
+	py := elfPython(t)
+	var n int
+	if _, err := fmt.Sscanf(filepath.Base(py), "python3.%d", &n); err != nil {
+		t.Skipf("%s is not named python3.X", py)
+	}
+	t.Setenv("PATH", onlyOnPath(t, map[string]string{"python3": old, filepath.Base(py): py}))
+	def, err := interp.DefaultPython(t.Context())
+	if err != nil || def.Info.Minor != n || !strings.Contains(def.Via, "python3 on PATH is CPython 3.9.18") {
+		t.Fatalf("default Python with python3 = 3.9 and %s on PATH: %+v, %v", filepath.Base(py), def, err)
+	}
 }
 
 func TestBadInputMissingOrCorruptRecording(t *testing.T) {
@@ -114,7 +181,9 @@ func TestBadInputMissingOrCorruptRecording(t *testing.T) {
 	usageError(t, []string{"annotate", "--recording", t.TempDir(), file}, "not an rr trace", "name the trace directory itself")
 	undo := writeProgram(t, "app.undo", "not a recording", 0o644)
 	refused(t, []string{"annotate", "--udb", "/nonexistent/udb", "--recording", undo, file},
-		"/nonexistent/udb not found", "install it or name it with --gdb/--rr/--udb")
+		"--udb /nonexistent/udb: not found", "name the executable of UDB")
+	text := writeProgram(t, "notes.txt", "not a recording", 0o644)
+	usageError(t, []string{"annotate", "--recording", text, file}, "is not an rr trace directory or a UDB recording", "an rr trace or a recording of timelens record is a directory")
 }
 
 // TestBadInputGDB13OnThisCPU: the host's gdb 13 cannot reverse-execute on
@@ -134,6 +203,49 @@ func TestBadInputGDB13OnThisCPU(t *testing.T) {
 	_, err = session.Open(t.Context(), o.config([]string{py, prog}, zap.NewNop(), nil))
 	if err == nil || !strings.Contains(err.Error(), "cannot reverse-execute on this CPU") {
 		t.Fatalf("lsp's start: %v", err)
+	}
+}
+
+// TestBadInputNotAPythonProgram: a program that never runs a Python
+// script: the message says what timelens records, and names no flag the
+// user did not give.
+func TestBadInputNotAPythonProgram(t *testing.T) {
+	needRecording(t)
+	file := writeProgram(t, "shown.py", "x = 1\n", 0o644)
+	r := refused(t, []string{"annotate", file, "--", "/bin/true"},
+		"the program ended before Python ran its main script", "timelens records a Python program: a .py file, or an interpreter and its script after --", "(it ran: /bin/true)")
+	if strings.Contains(r.stderr, "--record-from") {
+		t.Errorf("names --record-from, which was not given: %s", r.stderr)
+	}
+}
+
+// TestShimIsFollowed: python3 on PATH is a pyenv shim (a script gdb cannot
+// record): the default Python is the interpreter it runs, as doctor says,
+// and so is a shim given as --python.
+func TestShimIsFollowed(t *testing.T) {
+	needRecording(t)
+	shims := "/root/.pyenv/shims"
+	if _, err := os.Stat(filepath.Join(shims, "python3")); err != nil {
+		gdbtest.SkipOrFail(t, "needs pyenv's shims in %s (the test root has them)", shims)
+	}
+	prog, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "programs", "loop.py"))
+	t.Setenv("PATH", shims+":/usr/bin:/bin")
+	def, err := interp.DefaultPython(t.Context())
+	if err != nil || !strings.HasPrefix(def.Info.Executable, "/root/.pyenv/versions/") {
+		t.Fatalf("the default Python behind pyenv's shim: %+v, %v", def, err)
+	}
+	for _, args := range [][]string{
+		{"annotate", "--record-from", "main", "--at", "loop.py:28", prog},
+		{"annotate", "--python", shims + "/python3", "--record-from", "main", "--at", "loop.py:28", prog},
+	} {
+		r := timelens(t, args...)
+		if r.code != 0 || !strings.Contains(r.stdout, "total = 1 → 3 → 6 → 10") {
+			t.Errorf("timelens %q with python3 a pyenv shim: %v", args, r)
+		}
+	}
+	rep, _, _ := doctorJSON(t)
+	if p := rep.python(t, def.Real()); !slices.Contains(p.FoundAs, defaultMark) || p.Default != "python3 on PATH" {
+		t.Errorf("doctor does not mark %s as the default: %+v", def.Real(), p)
 	}
 }
 

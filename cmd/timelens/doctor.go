@@ -132,6 +132,10 @@ type doctor struct {
 	log     *zap.Logger
 	to      doctorTimeouts
 	amx     bool
+	// defaultPython is the interpreter of a .py PROGRAM when --python is
+	// not given; noDefaultPython says why there is none.
+	defaultPython   interp.Resolved
+	noDefaultPython error
 }
 
 func runDoctor(inv *invocation) int {
@@ -183,6 +187,12 @@ func printReport(w io.Writer, rep doctorReport) {
 func (d *doctor) run(ctx context.Context) doctorReport {
 	rep := doctorReport{Host: doctorHost{AMX: d.amx}}
 	pythons := d.findPythons(ctx)
+	var noPython *interp.NoPythonError
+	if errors.As(d.noDefaultPython, &noPython) {
+		rep.Checks = append(rep.Checks, check{ID: "python-default", Title: "default Python", Status: statusFail,
+			Detail: "no Python to run a .py PROGRAM with: " + noPython.What,
+			Fix:    "install " + interp.SupportedVersions + " (Debian/Ubuntu: apt-get install python3), or name an interpreter with --python PATH"})
+	}
 	var first *interp.Info // the gdb probe's program
 	for _, p := range pythons {
 		if p.info != nil {

@@ -38,6 +38,9 @@ type pythonReport struct {
 	// DebugSymbols is where the debug symbols of the interpreter's code
 	// are; empty when there are none.
 	DebugSymbols string `json:"debugSymbols,omitempty"`
+	// Default, on the interpreter a .py PROGRAM runs under when --python
+	// is not given, says why it is that one: "python3 on PATH".
+	Default string `json:"default,omitempty"`
 	// Layout is where timelens finds its struct layouts: "debug info",
 	// "CPython's debug offsets", "built-in table for 3.12"; empty when none
 	// describes it (Detail and Fix say why and what to install).
@@ -88,19 +91,26 @@ func (d *doctor) findPythons(ctx context.Context) []*foundPython {
 	ctx, cancel := context.WithTimeout(ctx, d.to.Python)
 	defer cancel()
 	type asked struct {
-		info interp.Info
-		err  error
+		r   interp.Resolved
+		err error
 	}
 	answers := make([]asked, len(cands))
+	var def asked // the default interpreter of a .py PROGRAM
 	var wg sync.WaitGroup
 	for i, c := range cands {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			answers[i].info, answers[i].err = interp.Ask(ctx, c.Path)
+			answers[i].r, answers[i].err = interp.Resolve(ctx, c.Path)
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		def.r, def.err = interp.DefaultPython(ctx)
+	}()
 	wg.Wait()
+	d.defaultPython, d.noDefaultPython = def.r, def.err
 	var out []*foundPython
 	byExe := map[string]*foundPython{}
 	for i, c := range cands {
@@ -115,22 +125,20 @@ func (d *doctor) findPythons(ctx context.Context) []*foundPython {
 				notRun: "it does not run: " + a.err.Error()})
 			continue
 		}
-		exe := a.info.Executable
-		if real, err := filepath.EvalSymlinks(exe); err == nil {
-			exe = real
-		}
+		exe := a.r.Real()
 		if p := byExe[exe]; p != nil {
 			p.FoundAs = append(p.FoundAs, how)
 			continue
 		}
-		p := &foundPython{pythonReport: pythonReport{Executable: exe, FoundAs: []string{how}, Version: a.info.Version, Compiled: a.info.Optimization()},
-			info: &a.info, probes: map[string]error{}}
+		p := &foundPython{pythonReport: pythonReport{Executable: exe, FoundAs: []string{how}, Version: a.r.Info.Version, Compiled: a.r.Info.Optimization()},
+			info: &answers[i].r.Info, probes: map[string]error{}}
+		info := a.r.Info
 		b, err := interp.Inspect(exe)
 		switch {
 		case err != nil:
 			p.notRun = err.Error()
-		case a.info.Implementation != "cpython":
-			p.notRun = fmt.Sprintf("it is %s, not CPython", a.info.Implementation)
+		case info.Implementation != "cpython":
+			p.notRun = fmt.Sprintf("it is %s, not CPython", info.Implementation)
 		}
 		p.build = b
 		if err == nil {
@@ -139,7 +147,7 @@ func (d *doctor) findPythons(ctx context.Context) []*foundPython {
 				p.Build = "shared"
 			}
 			if p.notRun == "" {
-				p.Layout, err = interp.LayoutSource(a.info, b)
+				p.Layout, err = interp.LayoutSource(info, b)
 				if errors.As(err, &p.noLayout) {
 					p.notRun = p.noLayout.Missing
 				}
@@ -148,8 +156,19 @@ func (d *doctor) findPythons(ctx context.Context) []*foundPython {
 		byExe[exe] = p
 		out = append(out, p)
 	}
+	if def.err == nil {
+		if p := byExe[def.r.Real()]; p != nil {
+			p.FoundAs = append(p.FoundAs, defaultMark)
+			p.Default = def.r.Via
+		}
+	}
 	return out
 }
+
+// defaultMark is how doctor marks the interpreter of a .py PROGRAM when
+// --python is not given (interp.DefaultPython, as lsp, annotate and record
+// choose it).
+const defaultMark = "the default for a .py PROGRAM"
 
 func foundAs(c interp.Candidate) string {
 	switch c.Via {

@@ -7,7 +7,7 @@
 //	timelens annotate [flags] [--at WHERE] FILE [-- PROGRAM ARGS...]
 //	timelens record   [flags] -o PATH -- PROGRAM ARGS...
 //	timelens doctor   [flags] [-- PROGRAM ARGS...]
-//	timelens version
+//	timelens version  (or timelens --version)
 //
 // Run "timelens help COMMAND" for a command's flags.
 package main
@@ -53,11 +53,17 @@ type command struct {
 	synopsis string // after "timelens "
 	// notes, when set, follow the synopsis in the help.
 	notes string
+	// examples are command lines with what each does, for the help's
+	// Examples section: "# what it does" lines, each before its command.
+	examples string
 	// file names the one positional argument, if any ("FILE").
 	file    string
 	program programArgs
-	// shared: takes the shared flags.
+	// shared: takes the shared flags, but for those in notShared.
 	shared bool
+	// notShared are the shared flags the command does not take, each
+	// with why (the refusal says it).
+	notShared map[string]string
 	// options are the command's own flags.
 	options func(o *Options) []option
 	// check validates what the flags cannot check one by one.
@@ -100,8 +106,15 @@ func init() {
 			name:     "lsp",
 			summary:  "serve the Language Server Protocol on stdin/stdout",
 			synopsis: "lsp [flags] [-- PROGRAM ARGS...]",
-			program:  optionalProgram,
-			shared:   true,
+			examples: `# Editors start it; on its own, it records app.py when the editor has connected
+# (from the first line of the main module, under the default Python: see --python):
+timelens lsp -- app.py
+# Record from the first call of main(), under a chosen interpreter:
+timelens lsp --record-from main --python /usr/bin/python3.13 -- app.py
+# Replay a recording made by timelens record:
+timelens lsp --recording app.rec`,
+			program: optionalProgram,
+			shared:  true,
 			options: func(o *Options) []option {
 				return append(serverOptions(o, ""),
 					option{flag: "past-calls", usage: "also hint each function of an open file that is not on the stack with its latest call before now (a finished task, a helper that returned); slower: one search back per function and time",
@@ -115,6 +128,12 @@ func init() {
 			synopsis: "dap [flags] [--listen 127.0.0.1:PORT] [-- PROGRAM ARGS...]",
 			notes: "The session opens at the client's launch request: its arguments are program, args and the\n" +
 				"shared options in camelCase (recordFrom, recording, python, gdb, ...); a flag given here wins.",
+			examples: `# Serve one editor on stdin/stdout (VS Code's launch.json names the program):
+timelens dap
+# Serve one client on a free loopback port, printed on stderr:
+timelens dap --listen 127.0.0.1:0
+# Record app.py from the first call of main() whatever the launch request says:
+timelens dap --record-from main -- app.py`,
 			program: optionalProgram,
 			shared:  true,
 			options: func(o *Options) []option {
@@ -127,8 +146,18 @@ func init() {
 			summary:  "print FILE with the values `lsp` would show inline",
 			synopsis: "annotate [flags] [--at WHERE] FILE [-- PROGRAM ARGS...]",
 			file:     "FILE",
-			program:  optionalProgram,
-			shared:   true,
+			examples: `# Record app.py and print it with the values of its first lines:
+timelens annotate app.py
+# Record from the first call of main() and show the values at the end of the window:
+timelens annotate --record-from main --at end app.py
+# Show app.py:42 at its first execution, then where total was last written:
+timelens annotate --at app.py:42 --last-write total app.py
+# A program that takes arguments, run by a chosen interpreter:
+timelens annotate app.py -- /usr/bin/python3.13 app.py --verbose input.txt
+# A recording made earlier:
+timelens annotate --recording app.rec --at end app.py`,
+			program: optionalProgram,
+			shared:  true,
 			options: func(o *Options) []option {
 				return []option{
 					{flag: "at", usage: "annotate as of time point `WHERE`: a time string from timelens.where, FILE:LINE for its first execution, start or end (the window's first or last line event; default: start)",
@@ -148,8 +177,15 @@ func init() {
 			name:     "record",
 			summary:  "make a recording for later replay",
 			synopsis: "record [flags] -o PATH -- PROGRAM ARGS...",
-			program:  requiredProgram,
-			shared:   true,
+			examples: `# Record app.py from the first call of main() into the directory app.rec:
+timelens record --record-from main -o app.rec -- app.py
+# ... and replay it later, in an editor or here:
+timelens annotate --recording app.rec --at end app.py
+# Record the whole program with rr (a trace directory):
+timelens record --backend rr -o app.trace -- python3 app.py`,
+			program:   requiredProgram,
+			shared:    true,
+			notShared: map[string]string{"recording": "record writes a new recording to -o PATH; --recording names one to replay (lsp, dap, annotate)"},
 			options: func(o *Options) []option {
 				return []option{{flag: "o", usage: "write the recording to `PATH`: for gdb a new directory (gdb's saved execution log of the window, which lsp/annotate --recording PATH replay), for rr a trace directory, for UDB a .undo file",
 					value: pathValue{&o.Output}}}
@@ -160,12 +196,25 @@ func init() {
 		{
 			name:     "doctor",
 			summary:  "say which backends work here, and why not",
-			synopsis: "doctor [flags]",
+			synopsis: "doctor [flags] [-- PROGRAM ARGS...]",
 			notes: "doctor also lists each Python interpreter it finds (on PATH, pyenv's, --python, and that of\n" +
 				"PROGRAM ARGS given after --) with its version and build, and whether timelens navigates it\n" +
-				"with each backend that works here, trying it on a tiny program.",
+				"with each backend that works here, trying it on a tiny program. It marks the interpreter that\n" +
+				"runs a .py PROGRAM when --python is not given. Exit status 0 when a backend (or the one\n" +
+				"--backend names) can replay Python here, else 1.",
+			examples: `# What works on this machine:
+timelens doctor
+# Also the interpreter that runs this program (and whether timelens reads it):
+timelens doctor -- /usr/bin/python3.13 app.py
+# Whether this interpreter works, as JSON:
+timelens doctor --python /usr/bin/python3.13 --json`,
 			program: optionalProgram,
 			shared:  true,
+			notShared: map[string]string{
+				"recording":    "doctor checks this machine, not a recording",
+				"record-from":  "doctor records a tiny program of its own",
+				"record-limit": "doctor records a tiny program of its own",
+			},
 			options: func(o *Options) []option {
 				return []option{{flag: "json", usage: "print the report as JSON", value: boolValue{&o.JSON}}}
 			},
@@ -175,7 +224,10 @@ func init() {
 			name:     "version",
 			summary:  "print the version of timelens",
 			synopsis: "version",
-			run:      runVersion,
+			notes:    "timelens --version prints the same.",
+			examples: `timelens version
+timelens --version`,
+			run: runVersion,
 		},
 	}
 }
@@ -204,6 +256,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	switch args[0] {
+	case "--version", "-version":
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "timelens %s: takes no arguments; run 'timelens help version'\n", args[0])
+			return exitUsage
+		}
+		args = []string{"version"}
 	case "help", "-h", "-help", "--help":
 		if len(args) == 1 {
 			printOverview(stdout)
@@ -245,33 +303,44 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return c.run(inv)
 }
 
-// flags returns the command's own flags, then the shared ones.
+// flags returns the command's own flags, then the shared ones it takes.
 func (c *command) flags(o *Options) (own, shared []option) {
 	if c.options != nil {
 		own = c.options(o)
 	}
 	if c.shared {
-		shared = o.sharedOptions()
+		for _, opt := range o.sharedOptions() {
+			if _, not := c.notShared[opt.flag]; !not {
+				shared = append(shared, opt)
+			}
+		}
 	}
 	return own, shared
+}
+
+// flagSet is the flag set that parses the command's flags into o: help
+// lists the same flags.
+func (c *command) flagSet(o *Options) *flag.FlagSet {
+	fs := flag.NewFlagSet("timelens "+c.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	own, shared := c.flags(o)
+	for _, opt := range append(own, shared...) {
+		fs.Var(opt.value, opt.flag, opt.usage)
+	}
+	return fs
 }
 
 // parse reads the command's arguments: flags and the positional argument in
 // any order, then, after "--", PROGRAM ARGS.
 func (c *command) parse(args []string) (*invocation, error) {
 	inv := &invocation{cmd: c, set: map[string]bool{}}
-	fs := flag.NewFlagSet("timelens "+c.name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	own, shared := c.flags(&inv.opts)
-	for _, opt := range append(own, shared...) {
-		fs.Var(opt.value, opt.flag, opt.usage)
-	}
+	fs := c.flagSet(&inv.opts)
 	before, program, dashdash := splitProgram(fs, args)
 	var positional []string
 	for rest := before; ; {
 		if err := fs.Parse(rest); err != nil {
-			return nil, flagError(err)
+			return nil, c.flagError(err)
 		}
 		rest = fs.Args()
 		if len(rest) == 0 {
@@ -344,13 +413,18 @@ var (
 	reFlagBadValue  = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for (?:flag )?-+([^:]*): (.*)$`)
 )
 
-// flagError rewrites the flag package's messages in the form help shows flags.
-func flagError(err error) error {
+// flagError rewrites the flag package's messages in the form help shows
+// flags; a shared flag the command does not take says why.
+func (c *command) flagError(err error) error {
 	if errors.Is(err, flag.ErrHelp) {
 		return err
 	}
 	msg := err.Error()
 	if m := reFlagUndefined.FindStringSubmatch(msg); m != nil {
+		name, _, _ := strings.Cut(m[1], "=")
+		if why, ok := c.notShared[name]; ok {
+			return fmt.Errorf("takes no %s: %s", dashed(name), why)
+		}
 		return fmt.Errorf("unknown flag %s", dashed(m[1]))
 	}
 	if m := reFlagNeedsArg.FindStringSubmatch(msg); m != nil {
@@ -387,6 +461,35 @@ Commands:
 Run 'timelens help COMMAND' (or 'timelens COMMAND --help') for a command's flags.
 Run 'timelens doctor' to see which debuggers work on this machine.
 `, "help")
+	printExamples(w, overviewExamples)
+}
+
+// overviewExamples are the first command lines to try.
+const overviewExamples = `# Which debuggers and interpreters work here:
+timelens doctor
+# Record app.py and print it with the values its lines had:
+timelens annotate app.py
+# The same from the first call of main(), at the end of the recorded window:
+timelens annotate --record-from main --at end app.py
+# A command's flags:
+timelens help annotate
+# The version:
+timelens --version`
+
+// printExamples prints the Examples section: comment lines as they are,
+// commands indented under them.
+func printExamples(w io.Writer, examples string) {
+	if examples == "" {
+		return
+	}
+	fmt.Fprintf(w, "\nExamples:\n")
+	for _, l := range strings.Split(examples, "\n") {
+		if strings.HasPrefix(l, "#") {
+			fmt.Fprintf(w, "  %s\n", l)
+		} else {
+			fmt.Fprintf(w, "    %s\n", l)
+		}
+	}
 }
 
 // printUsage prints the command's help: description, synopsis and flags.
@@ -401,11 +504,20 @@ func (c *command) printUsage(w io.Writer) {
 		fmt.Fprintf(w, "\nFlags:\n")
 		printOptions(w, own)
 	}
-	if len(shared) > 0 {
+	switch {
+	case len(shared) == 0:
+	case c.name == "lsp":
 		fmt.Fprintf(w, "\nShared flags (also accepted, in camelCase, as LSP initializationOptions;\na flag given on the command line wins):\n")
+	case c.name == "dap":
+		fmt.Fprintf(w, "\nShared flags (also accepted, in camelCase, as launch arguments;\na flag given on the command line wins):\n")
+	default:
+		fmt.Fprintf(w, "\nShared flags:\n")
+	}
+	if len(shared) > 0 {
 		printOptions(w, shared)
 	}
 	fmt.Fprintf(w, "\n%-*s%s\n", usageColumn, "  -h, --help", "print this help")
+	printExamples(w, c.examples)
 }
 
 func printOptions(w io.Writer, opts []option) {
@@ -454,6 +566,9 @@ func wrap(text string, width int) []string {
 
 func checkAnnotate(inv *invocation) error {
 	fi, err := os.Stat(inv.file)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("FILE %s does not exist; name the Python file to annotate (timelens annotate app.py records it and prints it with its values)", inv.file)
+	}
 	if err != nil {
 		return fmt.Errorf("FILE: %w", err)
 	}
@@ -466,9 +581,6 @@ func checkAnnotate(inv *invocation) error {
 func checkRecord(inv *invocation) error {
 	if inv.opts.Output == "" {
 		return errors.New("-o PATH is required (where the recording goes): timelens " + inv.cmd.synopsis)
-	}
-	if inv.opts.Recording != "" {
-		return errors.New("--recording names a recording to replay; record writes one to -o PATH")
 	}
 	return nil
 }

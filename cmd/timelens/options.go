@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/timelens/timelens/gdbmi"
+	"github.com/timelens/timelens/pyext"
 	"github.com/timelens/timelens/pyext/session"
 	"time"
 )
@@ -108,17 +109,42 @@ func (o *Options) sharedOptions() []option {
 			pathValue{&o.Recording}},
 		{"record-from", "recordFrom", "gdb backend: run at full speed to the first call of Python function `FUNC` (bare or qualified name) and record from there (default: the first line of the main module)",
 			nonEmptyValue{&o.RecordFrom, "a Python function name"}},
-		{"record-limit", "recordLimit", "gdb backend: stop recording after `N` machine instructions (default: a bound that keeps memory under 4 GiB)",
+		{"record-limit", "recordLimit", fmt.Sprintf("gdb backend: stop recording after `N` machine instructions (default: %s, which keeps gdb's log under 4 GiB; gdb records some 16,000 a second) and %s after the program started, whichever comes first",
+			withUnderscores(pyext.DefaultRecordLimit), minutes(pyext.RecordWindowTime)),
 			positiveValue{&o.RecordLimit}},
 		{"gdb", "gdb", "run the gdb at `PATH` (default: gdb on PATH)", pathValue{&o.GDB}},
 		{"rr", "rr", "run the rr at `PATH` (default: rr on PATH)", pathValue{&o.RR}},
 		{"udb", "udb", "run the UDB at `PATH` (default: udb on PATH)", pathValue{&o.UDB}},
-		{"python", "python", "run PROGRAM with the interpreter at `PATH` when it is a .py file (default: the newest of python3.14 ... python3.11, python3 on PATH)",
+		{"python", "python", "run PROGRAM with the interpreter at `PATH` when it is a .py file (default: python3 on PATH, a pyenv or asdf shim followed to the interpreter it runs; when that is not CPython 3.10-3.14, the newest of python3.14 ... python3.10 on PATH; timelens doctor marks the one it is)",
 			pathValue{&o.Python}},
 		{"log", "log", "write structured logs to `FILE` (default: stderr; never stdout)", pathValue{&o.Log}},
 		{"log-level", "logLevel", "`LEVEL` of the logs: debug, info, warn or error (default: info with --log, else warn)",
 			choiceValue{&o.LogLevel, LogLevels, "log levels"}},
 	}
+}
+
+// JSONKeys are the initializationOptions keys, in the order help lists
+// their flags.
+func (o *Options) JSONKeys() []string {
+	var keys []string
+	for _, opt := range o.sharedOptions() {
+		keys = append(keys, opt.json)
+	}
+	return keys
+}
+
+// withUnderscores writes n as Go and the flags take it: 10_000_000.
+func withUnderscores(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "_" + s[i:]
+	}
+	return s
+}
+
+// minutes writes d in whole minutes: "10 minutes".
+func minutes(d time.Duration) string {
+	return fmt.Sprintf("%d minutes", int(d.Minutes()))
 }
 
 // MergeJSON applies LSP initializationOptions (a JSON object whose keys are

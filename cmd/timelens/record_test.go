@@ -13,6 +13,7 @@ import (
 
 	"github.com/timelens/timelens/gdbmi"
 	"github.com/timelens/timelens/pyext"
+	"github.com/timelens/timelens/pyext/interp"
 )
 
 // TestRecordGDBThenReplay records loop.py from main with a real gdb and
@@ -115,8 +116,14 @@ func TestRecordRRWithoutCounters(t *testing.T) {
 	if r.code != exitFailure || !strings.Contains(r.stderr, "performance counters") || !strings.Contains(r.stderr, "--backend gdb") {
 		t.Errorf("rr without counters: %v", r)
 	}
+	// A .py PROGRAM runs under the default Python: the interpreter itself,
+	// not a pyenv shim, whose shell rr would record too.
+	def, err := interp.DefaultPython(t.Context())
+	if err != nil {
+		t.Skipf("no default Python here: %v", err)
+	}
 	got, _ := os.ReadFile(argvFile)
-	if want := "record\n-o\n" + trace + "\n--\npython3\napp.py\n1\n"; string(got) != want {
+	if want := "record\n-o\n" + trace + "\n--\n" + def.Info.Executable + "\napp.py\n1\n"; string(got) != want {
 		t.Errorf("rr got argv %q, want %q", got, want)
 	}
 }

@@ -51,6 +51,7 @@ func runLSP(inv *invocation) int {
 		SubstitutePath: inv.opts.SubstitutePath,
 		PastCalls:      inv.opts.PastCalls,
 		RecordedText:   recordedSources(inv.opts.Recording),
+		OptionKeys:     (&Options{}).JSONKeys(),
 		Start: func(ctx context.Context, init json.RawMessage, progress func(string, int)) (*history.Timeline, error) {
 			o := inv.opts
 			if len(init) > 0 && string(init) != "null" {

@@ -11,11 +11,15 @@ import (
 //	go build -ldflags "-X main.version=v0.1.0" ./cmd/timelens
 var version = "devel"
 
-// versionString is what `timelens version` prints:
-// "timelens VERSION (go1.26.x, commit REV[, modified])".
+// versionString is what `timelens version` and `timelens --version` print:
+// "timelens VERSION (go1.26.x, commit REV[, modified])". VERSION is
+// main.version, set by make build (git describe); else the module's version
+// when built by go install …@VERSION (a tag, or a pseudo-version that holds
+// the commit); else "devel". The commit is the one go build read from git,
+// left out when it did not (go install builds from the module cache).
 func versionString() string {
 	v := version
-	commit, modified := "unknown", false
+	commit, modified := "", false
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if v == "devel" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			v = bi.Main.Version // go install ...@vX.Y.Z
@@ -31,6 +35,9 @@ func versionString() string {
 				modified = s.Value == "true"
 			}
 		}
+	}
+	if commit == "" {
+		return fmt.Sprintf("timelens %s (%s)", v, runtime.Version())
 	}
 	if modified {
 		commit += ", modified"

@@ -10,6 +10,7 @@ import (
 
 	"github.com/timelens/timelens/gdbmi"
 	"github.com/timelens/timelens/pyext"
+	"github.com/timelens/timelens/pyext/interp"
 )
 
 // RecorderCommand is the command that records Program into out with the
@@ -38,7 +39,15 @@ func RecorderCommand(ctx context.Context, c Config, out string) (*exec.Cmd, erro
 			return nil, err
 		}
 	}
-	argv, err := d.RecordArgv(exe, out, pyext.PythonArgv(c.Program, c.Python))
+	program := pyext.PythonArgv(c.Program, c.Python)
+	if len(program) > len(c.Program) && c.Python == "" {
+		r, err := interp.DefaultPython(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("no Python to run %s: %w", filepath.Base(c.Program[0]), err)
+		}
+		program[0] = r.Info.Executable
+	}
+	argv, err := d.RecordArgv(exe, out, program)
 	if err != nil {
 		return nil, err
 	}

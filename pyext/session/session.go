@@ -49,7 +49,9 @@ type Config struct {
 	RecordLimit int64
 	// GDB, RR and UDB are the debugger executables; empty for the default.
 	GDB, RR, UDB string
-	// Python runs Program when it is a .py file (default python3).
+	// Python runs Program when it is a .py file; empty for the default
+	// (interp.DefaultPython: python3 on PATH, shims followed, else the
+	// newest supported python3.X on PATH).
 	Python string
 	// Program is PROGRAM ARGS: what the gdb backend records.
 	Program []string
@@ -129,9 +131,9 @@ func (c Config) log() *zap.Logger {
 // When the debugger dies or hangs later, the timeline starts it again the
 // same way (re-recording the window with gdb) and returns to its time.
 func Open(ctx context.Context, c Config) (*history.Timeline, error) {
-	kind, po, err := c.backendOptions()
+	kind, po, python, err := c.backendOptions(ctx)
 	if err != nil {
-		return nil, err
+		return nil, explain(err, c, python)
 	}
 	log := c.log()
 	open := func(ctx context.Context, progress func(string)) (history.Backend, error) {
@@ -139,7 +141,7 @@ func Open(ctx context.Context, c Config) (*history.Timeline, error) {
 		po.Progress = progress
 		b, err := pyext.Open(ctx, po)
 		if err != nil {
-			return nil, explain(err)
+			return nil, explain(err, c, python)
 		}
 		return b, nil
 	}
@@ -252,9 +254,9 @@ func Record(ctx context.Context, c Config, out string, recorded func(window map[
 	if c.Recording != "" {
 		return nil, errors.New("Record makes a new recording: leave Config.Recording empty")
 	}
-	kind, po, err := c.backendOptions()
+	kind, po, python, err := c.backendOptions(ctx)
 	if err != nil {
-		return nil, err
+		return nil, explain(err, c, python)
 	}
 	if kind != gdbmi.KindGDB {
 		return nil, fmt.Errorf("the %s backend records with its own recorder (RecorderCommand), not through gdb", kind)
@@ -262,7 +264,7 @@ func Record(ctx context.Context, c Config, out string, recorded func(window map[
 	po.Progress = c.Progress
 	b, err := pyext.Open(ctx, po)
 	if err != nil {
-		return nil, explain(err)
+		return nil, explain(err, c, python)
 	}
 	defer b.Close()
 	if recorded != nil {
@@ -272,16 +274,17 @@ func Record(ctx context.Context, c Config, out string, recorded func(window map[
 }
 
 // backendOptions checks c and says how to open its backend: what runs,
-// under which debugger, with which environment.
-func (c Config) backendOptions() (gdbmi.Kind, pyext.Options, error) {
-	kind, err := c.Kind()
+// under which debugger, with which environment; python is how messages
+// name the interpreter of a .py PROGRAM (checkProgram).
+func (c Config) backendOptions(ctx context.Context) (kind gdbmi.Kind, po pyext.Options, python string, err error) {
+	kind, err = c.Kind()
 	if err != nil {
-		return "", pyext.Options{}, err
+		return "", pyext.Options{}, "", err
 	}
 	if err := c.Check(); err != nil {
-		return "", pyext.Options{}, err
+		return "", pyext.Options{}, "", err
 	}
-	po := pyext.Options{
+	po = pyext.Options{
 		Kind: kind, Recording: c.Recording, RecordFrom: c.RecordFrom,
 		RecordLimit: int(c.RecordLimit), Logger: c.log(),
 	}
@@ -294,7 +297,7 @@ func (c Config) backendOptions() (gdbmi.Kind, pyext.Options, error) {
 		po.Debugger = c.UDB
 	}
 	if kind != gdbmi.KindGDB {
-		return kind, po, nil
+		return kind, po, "", nil
 	}
 	switch {
 	case c.Recording != "":
@@ -302,27 +305,28 @@ func (c Config) backendOptions() (gdbmi.Kind, pyext.Options, error) {
 		// Editors pass the file they show as PROGRAM: accept the one the
 		// recording ran, refuse another.
 		if _, err := pyext.ReadManifest(c.Recording); err != nil {
-			return "", po, err
+			return "", po, "", err
 		}
 		if len(c.Program) > 0 {
 			if err := sameProgram(c.Recording, c.Program); err != nil {
-				return "", po, err
+				return "", po, "", err
 			}
 		}
 	case len(c.Program) == 0:
-		return "", po, errors.New("nothing to record: give the program after --, e.g. timelens lsp -- python3 app.py (or --recording PATH: a recording made by timelens record)")
+		return "", po, "", errors.New("nothing to record: give the program after --, e.g. timelens lsp -- python3 app.py (or --recording PATH: a recording made by timelens record)")
 	default:
-		argv, err := checkProgram(c.Program, c.Python)
+		argv, who, err := checkProgram(ctx, c.Program, c.Python)
 		if err != nil {
-			return "", po, err
+			return "", po, who, err
 		}
-		po.Program, po.Args = argv[0], argv[1:]
+		po.Program, po.Args, python = argv[0], argv[1:], who
+		c.log().Info("the program to record", zap.Strings("argv", argv), zap.String("python", who))
 	}
 	if err := checkGDBCanRecord(c.GDB); err != nil {
-		return "", po, err
+		return "", po, python, err
 	}
 	po.Env = append(po.Env, hashSeedEnv(c.log())...)
-	return kind, po, nil
+	return kind, po, python, nil
 }
 
 // Script is the Python file a command line runs: its first .py argument,

@@ -126,23 +126,33 @@ func TestExplain(t *testing.T) {
 	refusal := func(msg string) error {
 		return fmt.Errorf("recording: %w", pyext.AsError(&gdbmi.CommandError{Op: "-timelens-record-window", Msg: msg}))
 	}
+	fromFact := Config{RecordFrom: "fact", Program: []string{"fact.py"}}
+	fromMain := Config{Program: []string{"/usr/bin/true"}}
 	for _, c := range []struct {
-		err  error
-		code pyext.Code
-		want string
+		err    error
+		cfg    Config
+		python string
+		code   pyext.Code
+		want   string
+		not    string // a flag the user did not give
 	}{
-		{refusal(`{"code": "never-called", "message": "fact was never called", "function": "fact"}`), pyext.CodeNeverCalled,
-			"recording: fact was never called before the program exited; check the --record-from name"},
-		{refusal(`{"code": "never-called", "message": "the main module was never called", "function": ""}`), pyext.CodeNeverCalled,
-			"recording: the main module was never called before the program exited"},
-		{refusal(`{"code": "no-debug-symbols", "message": "no debug symbols", "detail": "No symbol \"_PyRuntime\" in current context"}`), pyext.CodeNoDebugSymbols,
-			`this Python has no debug info (gdb: No symbol "_PyRuntime" in current context), which timelens needs to read its frames; install its debug symbols (Debian: python3.X-dbg)`},
-		{refusal(`{"code": "unsupported-python", "message": "timelens reads CPython 3.10 to 3.14, not 3.9", "version": "3.9"}`), pyext.CodeUnsupportedPython,
-			"recording: timelens reads CPython 3.10 to 3.14, not 3.9"},
+		{refusal(`{"code": "never-called", "message": "fact was never called", "function": "fact"}`), fromFact, "", pyext.CodeNeverCalled,
+			"recording: fact was never called before the program exited; check the --record-from name", ""},
+		{refusal(`{"code": "never-called", "message": "the program ended before Python ran its main script (is it a Python program?)", "function": ""}`), fromMain, "", pyext.CodeNeverCalled,
+			"recording: the program ended before Python ran its main script; timelens records a Python program: a .py file, or an interpreter and its script after -- (it ran: /usr/bin/true)", "--record-from"},
+		{refusal(`{"code": "no-debug-symbols", "message": "no debug symbols", "detail": "No symbol \"_PyRuntime\" in current context"}`), fromFact, "", pyext.CodeNoDebugSymbols,
+			`this Python has no debug info (gdb: No symbol "_PyRuntime" in current context), which timelens needs to read its frames; install its debug symbols (Debian: python3.X-dbg)`, ""},
+		{refusal(`{"code": "no-debug-symbols", "message": "no debug symbols", "detail": "No symbol \"_PyRuntime\" in current context"}`), fromFact, "the default Python /usr/bin/python3.13 (python3 on PATH)", pyext.CodeNoDebugSymbols,
+			`the default Python /usr/bin/python3.13 (python3 on PATH) has no debug info`, ""},
+		{refusal(`{"code": "unsupported-python", "message": "timelens reads CPython 3.10 to 3.14, not 3.9", "version": "3.9"}`), fromFact, "", pyext.CodeUnsupportedPython,
+			"recording: timelens reads CPython 3.10 to 3.14, not 3.9", ""},
 	} {
-		err := explain(c.err)
+		err := explain(c.err, c.cfg, c.python)
 		if !strings.Contains(err.Error(), c.want) {
 			t.Errorf("explain(%v) = %q, want it to say %q", c.err, err, c.want)
+		}
+		if c.not != "" && strings.Contains(err.Error(), c.not) {
+			t.Errorf("explain(%v) = %q names %s, which the user did not give", c.err, err, c.not)
 		}
 		if e := pyext.AsError(err); e == nil || e.Code != c.code {
 			t.Errorf("explain(%v) lost the code %s: %v", c.err, c.code, e)
@@ -162,7 +172,7 @@ func TestUnreadableBuildRefusedBeforeGDB(t *testing.T) {
 	for _, p := range gdbtest.SuitePythons(t, true) {
 		t.Run(p.Label, func(t *testing.T) {
 			exe := gdbtest.StrippedPython(t, p.Path)
-			argv, err := checkProgram([]string{script}, exe)
+			argv, _, err := checkProgram(t.Context(), []string{script}, exe)
 			switch {
 			case p.Debug && (!errors.Is(err, interp.ErrNoLayout) || !strings.Contains(err.Error(), "debug build") || !strings.Contains(err.Error(), "-dbg")):
 				t.Errorf("a stripped debug build %s: %q, %v; want it refused as a debug build, with the -dbg package to install", exe, argv, err)
