@@ -453,7 +453,9 @@ func snippetFile(t *testing.T, b docBlock, ext string) string {
 // nvimHarness loads a Lua snippet (arg 1) as Neovim's init would, with a
 // stand-in for nvim-dap. A snippet that returns a table is a lazy.nvim
 // spec: its dir goes on runtimepath, its plugin/ files are sourced, and its
-// config (or require(main).setup(opts)) is called as lazy.nvim does.
+// config (or require(main).setup(opts)) is called as lazy.nvim does; any
+// other snippet is an init.lua, after which the plugin/ files of
+// 'runtimepath' are sourced as at start-up.
 // With want_commands (arg 2 = "1") :TimelensStart must exist afterwards.
 const nvimHarness = `
 local snippet, want_commands = _G.arg[1], _G.arg[2] == '1'
@@ -473,6 +475,9 @@ if type(spec) == 'table' then
   else
     require(spec.main or spec.name).setup(spec.opts or {})
   end
+else
+  -- After init.lua, Neovim sources the plugin/ files of 'runtimepath'.
+  vim.cmd('runtime! plugin/**/*.lua')
 end
 if want_commands and vim.fn.exists(':TimelensStart') ~= 2 then
   error(':TimelensStart is not defined after the snippet')
