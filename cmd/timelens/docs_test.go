@@ -694,3 +694,61 @@ func TestDocsCheckFails(t *testing.T) {
 		t.Errorf("shellWords: %q, want %q", words, want)
 	}
 }
+
+// githubAnchor is the anchor GitHub gives a heading.
+func githubAnchor(heading string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(strings.TrimSpace(heading)) {
+		switch {
+		case r == ' ':
+			b.WriteRune('-')
+		case r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// TestDocsLinksResolve: every relative link of the doc pages names a file
+// of the checkout, and its #anchor a heading of that file.
+func TestDocsLinksResolve(t *testing.T) {
+	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	heading := regexp.MustCompile("(?m)^#+ +(.+)$")
+	for _, page := range docPages(t) {
+		data, err := os.ReadFile(filepath.Join(repoRoot, page))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range link.FindAllStringSubmatch(string(data), -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			file, anchor, _ := strings.Cut(target, "#")
+			resolved := filepath.Join(repoRoot, filepath.Dir(page), file)
+			if file == "" {
+				resolved = filepath.Join(repoRoot, page)
+			}
+			body, err := os.ReadFile(resolved)
+			if err != nil {
+				if st, serr := os.Stat(resolved); serr == nil && st.IsDir() {
+					continue
+				}
+				t.Errorf("%s: link %s: %v", page, target, err)
+				continue
+			}
+			if anchor == "" {
+				continue
+			}
+			found := false
+			for _, h := range heading.FindAllStringSubmatch(string(body), -1) {
+				if githubAnchor(strings.ReplaceAll(h[1], "`", "")) == anchor {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("%s: link %s: no heading #%s in %s", page, target, anchor, file)
+			}
+		}
+	}
+}
