@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -380,7 +381,8 @@ main()
 // TestDocsCommandsRun runs, as a user would type them, the timelens lines
 // of the ```sh blocks not marked "# not run": in a directory holding
 // docsApp as app.py, with this timelens as the one on PATH and the
-// machine's own defaults (no --python, no --gdb). Each must exit 0.
+// machine's own defaults (no --python, no --gdb). Each must exit 0 (doctor
+// may exit 1, its report printed: a probe of this machine failed).
 func TestDocsCommandsRun(t *testing.T) {
 	needRecording(t)
 	exe, err := os.Executable()
@@ -413,6 +415,14 @@ func TestDocsCommandsRun(t *testing.T) {
 			cmd := exec.Command("bash", "-c", l.text)
 			cmd.Dir, cmd.Env = dir, env
 			out, err := cmd.CombinedOutput()
+			var exit *exec.ExitError
+			if l.words[1] == "doctor" && errors.As(err, &exit) && exit.ExitCode() == 1 && len(out) > 0 {
+				// doctor ran and reported that a probe failed: whether gdb
+				// answers its timed probes on a loaded machine is doctor's
+				// own tests' matter, not the docs'.
+				t.Logf("%s: %s: exit 1 (a probe failed):\n%s", b, l.text, out)
+				continue
+			}
 			if err != nil {
 				t.Errorf("%s: %s: %v\n%s", b, l.text, err, out)
 				continue
