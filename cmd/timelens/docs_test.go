@@ -339,6 +339,8 @@ func checkCodeLine(args []string) error {
 // each timelens line names a command and flags its --help lists, each make
 // line a Makefile target, each scripts/ line a script, go install this
 // module's command, code --install-extension the package make vscode makes.
+// The timelens command lines of the Lua snippets ({ 'timelens', 'lsp', ... })
+// are checked the same way.
 func TestDocsCommandLinesMatchTheCode(t *testing.T) {
 	n := 0
 	for _, b := range blocksOf(t, "sh", "bash", "shell") {
@@ -351,6 +353,21 @@ func TestDocsCommandLinesMatchTheCode(t *testing.T) {
 			n++
 			if err := checkShellLine(t, l.words); err != nil {
 				t.Errorf("%s: %s\n\t%v", b, l.text, err)
+			}
+		}
+	}
+	// The server command lines of the Lua snippets: { 'timelens', 'lsp', ... }.
+	table := regexp.MustCompile(`\{\s*'timelens'((?:\s*,\s*'[^']*')*)\s*\}`)
+	str := regexp.MustCompile(`'([^']*)'`)
+	for _, b := range blocksOf(t, "lua") {
+		for _, m := range table.FindAllStringSubmatch(b.text, -1) {
+			var args []string
+			for _, a := range str.FindAllStringSubmatch(m[1], -1) {
+				args = append(args, a[1])
+			}
+			n++
+			if err := checkTimelensArgs(t, args); err != nil {
+				t.Errorf("%s: %s\n\t%v", b, m[0], err)
 			}
 		}
 	}
