@@ -779,3 +779,94 @@ func TestDocsLinksResolve(t *testing.T) {
 		}
 	}
 }
+
+// vscodeKey writes a keybinding as the docs do: ctrl+alt+shift+i is Ctrl+Alt+Shift+I.
+func vscodeKey(key string) string {
+	parts := strings.Split(key, "+")
+	for i, p := range parts {
+		parts[i] = strings.ToUpper(p[:1]) + p[1:]
+	}
+	return strings.Join(parts, "+")
+}
+
+// TestDocsEditorPagesNameEveryCommand: each editor's page names every
+// command its package defines, so that a command added to an editor is
+// documented with it: the VS Code extension's command titles and keys
+// (package.json) in editors/vscode/README.md, the Neovim plugin's
+// :Timelens commands in docs/editors/neovim.md, and timelens.el's
+// interactive commands in docs/editors/emacs.md.
+func TestDocsEditorPagesNameEveryCommand(t *testing.T) {
+	read := func(f string) string {
+		data, err := os.ReadFile(filepath.Join(repoRoot, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	var pkg struct {
+		Contributes struct {
+			Commands    []struct{ Command, Title string }
+			Keybindings []struct{ Command, Key string }
+		}
+	}
+	if err := json.Unmarshal([]byte(read("editors/vscode/package.json")), &pkg); err != nil {
+		t.Fatal(err)
+	}
+	// Words may wrap across lines on the page.
+	vscode := strings.Join(strings.Fields(read("editors/vscode/README.md")), " ")
+	for _, c := range pkg.Contributes.Commands {
+		if !strings.Contains(vscode, c.Title) {
+			t.Errorf("editors/vscode/README.md does not name the command %q (%s)", c.Title, c.Command)
+		}
+	}
+	for _, k := range pkg.Contributes.Keybindings {
+		if !strings.Contains(vscode, vscodeKey(k.Key)) {
+			t.Errorf("editors/vscode/README.md does not name the key %s (%s)", vscodeKey(k.Key), k.Command)
+		}
+	}
+
+	lua := read("editors/nvim/lua/timelens/init.lua")
+	var nvimCmds []string
+	for _, m := range regexp.MustCompile(`cmd\('(Timelens[A-Za-z]+)'`).FindAllStringSubmatch(lua, -1) {
+		nvimCmds = append(nvimCmds, m[1])
+	}
+	simple := regexp.MustCompile(`(?s)local simple = \{(.*?)\n\}`).FindStringSubmatch(lua)
+	if simple == nil {
+		t.Fatal("init.lua: the table of simple commands (local simple = {...}) is not found")
+	}
+	for _, m := range regexp.MustCompile(`(?m)^\s+([A-Za-z]+) = 'timelens\.`).FindAllStringSubmatch(simple[1], -1) {
+		nvimCmds = append(nvimCmds, "Timelens"+m[1])
+	}
+	if len(nvimCmds) < 10 {
+		t.Fatalf("init.lua: only %d commands found: %v", len(nvimCmds), nvimCmds)
+	}
+	neovim := read("docs/editors/neovim.md")
+	for _, c := range nvimCmds {
+		if !regexp.MustCompile(`:` + c + `\b`).MatchString(neovim) {
+			t.Errorf("docs/editors/neovim.md does not name :%s", c)
+		}
+	}
+
+	el := read("editors/emacs/timelens.el")
+	var elCmds []string
+	for _, d := range strings.Split(el, "\n(def") {
+		if m := regexp.MustCompile(`^un (timelens-[a-z-]+) `).FindStringSubmatch(d); m != nil && strings.Contains(d, "(interactive") {
+			elCmds = append(elCmds, m[1])
+		}
+	}
+	for _, m := range regexp.MustCompile(`\(timelens--define (timelens-[a-z-]+) `).FindAllStringSubmatch(el, -1) {
+		elCmds = append(elCmds, m[1])
+	}
+	for _, m := range regexp.MustCompile(`\(define-minor-mode (timelens-[a-z-]+)`).FindAllStringSubmatch(el, -1) {
+		elCmds = append(elCmds, m[1])
+	}
+	if len(elCmds) < 10 {
+		t.Fatalf("timelens.el: only %d commands found: %v", len(elCmds), elCmds)
+	}
+	emacs := read("docs/editors/emacs.md")
+	for _, c := range elCmds {
+		if !regexp.MustCompile("`" + regexp.QuoteMeta(c) + "`").MatchString(emacs) {
+			t.Errorf("docs/editors/emacs.md does not name `%s`", c)
+		}
+	}
+}
