@@ -80,7 +80,7 @@ test-sandbox:
 ## (gdb 16; CPython 3.10-3.13: pyenv's shared builds, bookworm's 3.11,
 ## trixie's 3.13), and the gdb side's reading and navigation and the debug
 ## adapter's session in sid (gdb 18,
-## CPython 3.14)
+## CPython 3.14), and the docs' editor snippets in sid's Neovim 0.12 and Emacs 30.2
 test-root: test-root-trixie test-root-sid
 
 test-root-trixie: build
@@ -89,6 +89,7 @@ test-root-trixie: build
 test-root-sid: build
 	$(UNDER_NOHW) scripts/root-tests --suite sid --run 'Oracle|RenderBig|Navigate|BackendSteps|LastWrite|Transcript|RunToLine|RecordFrom|NoWatchpointRunsLive|Disassemble|StepInstruction' ./pyext
 	$(UNDER_NOHW) scripts/root-tests --suite sid --run 'SessionLikeSettrace' ./dap
+	scripts/root-tests --suite sid --run 'TestDocs(LuaSnippets|ElispSnippets|EditorConfigs)' ./cmd/timelens
 
 ## test-editors: real editors against real sessions, all at once: Neovim 0.10 and
 ## Emacs 30.1 (trixie root), Neovim 0.12, Emacs 30.2 and Helix 25.07 (sid root),
