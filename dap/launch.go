@@ -45,24 +45,11 @@ func (s *server) onLaunch(req *godap.Request, args json.RawMessage) error {
 	if s.tl != nil {
 		return errors.New("a recording session is open already; disconnect first to start another")
 	}
-	var a struct {
-		SubstitutePath []struct {
-			From string `json:"from"`
-			To   string `json:"to"`
-		} `json:"substitutePath"`
+	more, err := srcpath.Option(args, "launch arguments")
+	if err != nil {
+		return err
 	}
-	if len(args) > 0 {
-		if err := json.Unmarshal(args, &a); err != nil {
-			return fmt.Errorf(`launch arguments: substitutePath is a list of {"from": "<the recording's path prefix>", "to": "<the editor's>"}: %v`, err)
-		}
-	}
-	pairs := slices.Clone(s.cfg.SubstitutePath) // the command line's first: they win
-	for _, p := range a.SubstitutePath {
-		if p.From == "" || p.To == "" {
-			return errors.New(`launch arguments: each substitutePath entry needs both "from" and "to"`)
-		}
-		pairs = append(pairs, [2]string{p.From, p.To})
-	}
+	pairs := append(slices.Clone(s.cfg.SubstitutePath), more...) // the command line's first: they win
 	s.paths = srcpath.NewMap(pairs)
 	if s.cfg.Timeline != nil {
 		s.tl = s.cfg.Timeline

@@ -57,6 +57,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -67,6 +68,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/timelens/timelens/history"
+	"github.com/timelens/timelens/srcpath"
 )
 
 // Config is what the command line gives the server.
@@ -456,8 +458,22 @@ func (s *server) Initialize(_ context.Context, params *protocol.InitializeParams
 	if len(params.InitializationOptions) > 0 && string(params.InitializationOptions) != "null" {
 		opts = append(json.RawMessage(nil), params.InitializationOptions...)
 	}
+	// substitutePath is the server's own option (the session's Start does
+	// not read it): its pairs come after the command line's, which win.
+	// Set before the session starts and before any request can read it.
+	if more, err := srcpath.Option(opts, "initializationOptions"); err != nil {
+		warning := "timelens: " + err.Error() + "; source paths are not mapped by it"
+		s.log.Warn("initializationOptions", zap.Error(err))
+		s.background(func() { s.afterInitialized(func() { s.showMessage(protocol.MessageTypeWarning, warning) }) })
+	} else if len(more) > 0 {
+		s.paths = newPathMap(append(slices.Clone(s.cfg.SubstitutePath), more...))
+	}
 	s.background(func() { s.start(startCtx, opts) })
-	if warning := unknownOptions(opts, s.cfg.OptionKeys); warning != "" {
+	known := s.cfg.OptionKeys
+	if len(known) > 0 {
+		known = append(slices.Clone(known), "substitutePath")
+	}
+	if warning := unknownOptions(opts, known); warning != "" {
 		s.log.Warn("initializationOptions", zap.String("warning", warning))
 		s.background(func() { s.afterInitialized(func() { s.showMessage(protocol.MessageTypeWarning, warning) }) })
 	}

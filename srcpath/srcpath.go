@@ -6,6 +6,8 @@
 package srcpath
 
 import (
+	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 )
@@ -62,4 +64,30 @@ func CutPrefix(path, prefix string) (string, bool) {
 		return "", false
 	}
 	return rest, true
+}
+
+// Option reads the substitutePath key of a JSON object of options (LSP
+// initializationOptions, DAP launch arguments; where names them in errors):
+// a list of {"from", "to"} pairs, in order. None when the key is absent.
+func Option(opts json.RawMessage, where string) ([][2]string, error) {
+	if len(opts) == 0 || string(opts) == "null" {
+		return nil, nil
+	}
+	var a struct {
+		SubstitutePath []struct {
+			From string `json:"from"`
+			To   string `json:"to"`
+		} `json:"substitutePath"`
+	}
+	if err := json.Unmarshal(opts, &a); err != nil {
+		return nil, fmt.Errorf(`%s: substitutePath is a list of {"from": "<the recording's path prefix>", "to": "<the editor's>"}: %v`, where, err)
+	}
+	var pairs [][2]string
+	for _, p := range a.SubstitutePath {
+		if p.From == "" || p.To == "" {
+			return nil, fmt.Errorf(`%s: each substitutePath entry needs both "from" and "to"`, where)
+		}
+		pairs = append(pairs, [2]string{p.From, p.To})
+	}
+	return pairs, nil
 }
