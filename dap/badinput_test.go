@@ -172,3 +172,30 @@ func TestDisconnectDuringLaunch(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinedSessionSaysLaunchChoicesAreNotUsed: a debugger that joins a
+// session that is open already (the language server's) is told, in the
+// debug console, that its launch configuration's program and recording
+// options are not used; substitutePath alone says nothing.
+func TestJoinedSessionSaysLaunchChoicesAreNotUsed(t *testing.T) {
+	tl, prog := traceTimeline(t)
+	c := daptest.Serve(t, dap.Config{Timeline: tl})
+	c.Call("initialize", map[string]any{"adapterID": "timelens"})
+	c.Call("launch", map[string]any{"type": "timelens", "name": "timelens: record from fib", "program": prog,
+		"recordFrom": "fib", "__sessionId": "1"})
+	c.Event("initialized")
+	out := strings.Join(c.Outputs(), "")
+	if !strings.Contains(out, "joins the language server's session") || !strings.Contains(out, "program, recordFrom are not used") {
+		t.Errorf("output after launch: %q, want that program, recordFrom are not used", out)
+	}
+	c.Call("disconnect", nil)
+
+	c = daptest.Serve(t, dap.Config{Timeline: tl})
+	c.Call("initialize", map[string]any{"adapterID": "timelens"})
+	c.Call("launch", map[string]any{"substitutePath": []any{}})
+	c.Event("initialized")
+	if out := c.Outputs(); len(out) != 0 {
+		t.Errorf("output after a launch with nothing to record: %q, want none", out)
+	}
+	c.Call("disconnect", nil)
+}

@@ -271,7 +271,10 @@ async function lspSession(page) {
   await goLine(23);
   const beforeUntil = await position(page);
   await palette(page, 'Timelens: Run Back Until…');
-  await shown(page.locator('.quick-input-widget:not([style*="display: none"]) input'), 'the condition input box');
+  // The input box by its title: the palette's own box, still closing, would
+  // take the keys to the editor.
+  await shown(page.locator('.quick-input-widget:not([style*="display: none"]) .quick-input-title', { hasText: 'run back until' }),
+    'the condition input box ("timelens: run back until")');
   await page.keyboard.type('i == 0');
   await page.keyboard.press('Enter');
   const until0 = await until(page, position, (p) => p.time !== beforeUntil.time);
