@@ -68,6 +68,14 @@ func TestStaleReferences(t *testing.T) {
 		t.Errorf("next: stopped %q", st.Reason)
 	}
 	refused(t, c, "scopes", map[string]any{"frameId": frames[0].Id}, "before the last move")
+	// VS Code asks for an old frame's scopes itself as a step starts: the
+	// error says so to the client, not to the user (no notification).
+	if e, ok := c.Try("scopes", map[string]any{"frameId": frames[0].Id}).(*godap.ErrorResponse); !ok || e.Body.Error == nil || e.Body.Error.ShowUser {
+		t.Errorf("a stale frame's scopes: %+v, want an error response with showUser false", e)
+	}
+	if e, ok := c.Try("goto", map[string]any{"threadId": 1, "targetId": 42}).(*godap.ErrorResponse); !ok || e.Body.Error == nil || !e.Body.Error.ShowUser {
+		t.Errorf("goto to an unknown target: %+v, want an error response with showUser true", e)
+	}
 	refused(t, c, "variables", map[string]any{"variablesReference": scopes[0].VariablesReference}, "before the last move")
 	refused(t, c, "evaluate", map[string]any{"expression": "total", "frameId": frames[0].Id}, "before the last move")
 	refused(t, c, "restartFrame", map[string]any{"frameId": frames[0].Id}, "before the last move")

@@ -463,8 +463,18 @@ async function startDebugging(page) {
   await page.locator('.start-debug-action-item .codicon-debug-start').first().click();
 }
 
-// stopDebugging: the toolbar's Stop; waits for the toolbar to go.
+// errorToasts: the error notifications shown (they stay until dismissed).
+async function errorToasts(page) {
+  return page.$$eval('.notifications-toasts .notification-list-item', (els) => els
+    .filter((e) => e.querySelector('.codicon-error'))
+    .map((e) => (e.querySelector('.notification-list-item-message') || e).textContent.trim()));
+}
+
+// stopDebugging: no error was shown during the session; then the toolbar's
+// Stop, and waits for the toolbar to go.
 async function stopDebugging(page) {
+  const errs = await errorToasts(page);
+  check('no error notification during the debug session', errs.length === 0, errs.join(' | '));
   await toolbar(page, 'debug-stop', 'Stop');
   const gone = await until(page, async () => (await page.locator('.debug-toolbar:visible').count()) === 0, (g) => g);
   check('Stop ends the debug session (the toolbar goes)', gone);
