@@ -604,7 +604,11 @@ async function debugJoinedSession(page) {
   tm.move('step', true);
   await stopsAt(page, tm, 'Timelens: Step Back (the language server\'s command) moves the debugger', below);
   await stopDebugging(page);
+  // The language server stops as well after its debugger went (it waits
+  // for no one).
   await palette(page, 'Timelens: Stop');
+  const st = await until(page, timelensStatus, (s) => !/@/.test(s));
+  check('Timelens: Stop after the debugger: the status bar item is gone', !/@/.test(st), st);
 }
 
 main().then(() => {
