@@ -70,6 +70,14 @@ func TestStaleReferences(t *testing.T) {
 		t.Errorf("next: stopped %q", st.Reason)
 	}
 	refused(t, c, "scopes", map[string]any{"frameId": frames[0].Id}, "before the last move")
+	// VS Code asks for an old frame's scopes itself as a step starts: the
+	// error says so to the client, not to the user (no notification).
+	if e, ok := c.Try("scopes", map[string]any{"frameId": frames[0].Id}).(*godap.ErrorResponse); !ok || e.Body.Error == nil || e.Body.Error.ShowUser {
+		t.Errorf("a stale frame's scopes: %+v, want an error response with showUser false", e)
+	}
+	if e, ok := c.Try("goto", map[string]any{"threadId": 1, "targetId": 42}).(*godap.ErrorResponse); !ok || e.Body.Error == nil || !e.Body.Error.ShowUser {
+		t.Errorf("goto to an unknown target: %+v, want an error response with showUser true", e)
+	}
 	refused(t, c, "variables", map[string]any{"variablesReference": scopes[0].VariablesReference}, "before the last move")
 	refused(t, c, "evaluate", map[string]any{"expression": "total", "frameId": frames[0].Id}, "before the last move")
 	refused(t, c, "restartFrame", map[string]any{"frameId": frames[0].Id}, "before the last move")
@@ -173,4 +181,31 @@ func TestDisconnectDuringLaunch(t *testing.T) {
 			t.Errorf("disconnect: %+v", r.GetResponse())
 		}
 	}
+}
+
+// TestJoinedSessionSaysLaunchChoicesAreNotUsed: a debugger that joins a
+// session that is open already (the language server's) is told, in the
+// debug console, that its launch configuration's program and recording
+// options are not used; substitutePath alone says nothing.
+func TestJoinedSessionSaysLaunchChoicesAreNotUsed(t *testing.T) {
+	tl, prog := traceTimeline(t)
+	c := daptest.Serve(t, dap.Config{Timeline: tl})
+	c.Call("initialize", map[string]any{"adapterID": "timelens"})
+	c.Call("launch", map[string]any{"type": "timelens", "name": "timelens: record from fib", "program": prog,
+		"recordFrom": "fib", "__sessionId": "1"})
+	c.Event("initialized")
+	out := strings.Join(c.Outputs(), "")
+	if !strings.Contains(out, "joins the language server's session") || !strings.Contains(out, "program, recordFrom are not used") {
+		t.Errorf("output after launch: %q, want that program, recordFrom are not used", out)
+	}
+	c.Call("disconnect", nil)
+
+	c = daptest.Serve(t, dap.Config{Timeline: tl})
+	c.Call("initialize", map[string]any{"adapterID": "timelens"})
+	c.Call("launch", map[string]any{"substitutePath": []any{}})
+	c.Event("initialized")
+	if out := c.Outputs(); len(out) != 0 {
+		t.Errorf("output after a launch with nothing to record: %q, want none", out)
+	}
+	c.Call("disconnect", nil)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	godap "github.com/google/go-dap"
 	"go.uber.org/zap"
@@ -53,6 +54,10 @@ func (s *server) onLaunch(req *godap.Request, args json.RawMessage) error {
 	s.paths = srcpath.NewMap(pairs)
 	if s.cfg.Timeline != nil {
 		s.tl = s.cfg.Timeline
+		if unused := recordingChoices(args); len(unused) > 0 {
+			s.output("console", fmt.Sprintf("timelens: this debugger joins the language server's session and its recording; "+
+				"the launch configuration's %s are not used (stop the language server to record what it says)\n", strings.Join(unused, ", ")))
+		}
 	} else {
 		if s.cfg.Start == nil {
 			return errors.New("this server was built without a way to open a session (a bug in the command line)")
@@ -83,6 +88,23 @@ func (s *server) onLaunch(req *godap.Request, args json.RawMessage) error {
 	s.send(&godap.LaunchResponse{Response: s.response(req)})
 	s.send(&godap.InitializedEvent{Event: event("initialized")})
 	return nil
+}
+
+// recordingChoices are the launch arguments, among those given, that say
+// what to record or replay: a session that is open already (the language
+// server's) does not use them.
+func recordingChoices(args json.RawMessage) []string {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(args, &fields) != nil {
+		return nil
+	}
+	var out []string
+	for _, k := range []string{"program", "args", "cwd", "recordFrom", "recordLimit", "recording", "python", "backend", "gdb", "rr", "udb"} {
+		if _, ok := fields[k]; ok {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // onConfigurationDone answers, then reports the position the session is

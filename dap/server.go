@@ -274,7 +274,10 @@ func (s *server) handle(msg godap.Message) {
 		}
 	}()
 	if err := s.dispatch(msg); err != nil {
-		s.sendError(req, fmt.Sprintf("%s: %v", req.Command, err))
+		// A stale reference is the client's race with a move (VS Code
+		// asks for an old frame's scopes as the next step starts): an
+		// error, but none to put in front of the user.
+		s.sendErrorShown(req, fmt.Sprintf("%s: %v", req.Command, err), !errors.Is(err, ErrStale))
 	}
 }
 
@@ -392,12 +395,16 @@ func event(name string) godap.Event {
 
 // sendError answers req with an error response whose message is msg (the
 // client shows it to the user).
-func (s *server) sendError(req *godap.Request, msg string) {
+func (s *server) sendError(req *godap.Request, msg string) { s.sendErrorShown(req, msg, true) }
+
+// sendErrorShown is sendError whose body.error says whether the client
+// should show it (showUser).
+func (s *server) sendErrorShown(req *godap.Request, msg string, show bool) {
 	r := s.response(req)
 	r.Success = false
 	r.Message = msg
 	s.send(&godap.ErrorResponse{Response: r, Body: godap.ErrorResponseBody{
-		Error: &godap.ErrorMessage{Id: 1, Format: msg, ShowUser: true}}})
+		Error: &godap.ErrorMessage{Id: 1, Format: msg, ShowUser: show}}})
 }
 
 // output sends an output event (category console, or important).

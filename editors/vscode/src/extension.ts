@@ -16,7 +16,7 @@ import { LanguageClient, LanguageClientOptions, ServerOptions, State } from 'vsc
 import {
   NAVIGATION_COMMANDS, UNTIL_COMMANDS, Settings, Cursor, launch, findExecutable, commandArguments, gotoArguments,
   isPosition, statusText, statusTooltip, MissingProgramError, untilArguments, isLineRuns, runItems,
-  debugLaunch, defaultDebugConfiguration, isDebugAdapterAddress, isInstructions, bytecodeText,
+  debugLaunch, defaultDebugConfiguration, isDebugAdapterAddress, isInstructions, bytecodeText, isStoppedEvent,
 } from './logic';
 
 let client: LanguageClient | undefined;
@@ -24,6 +24,8 @@ let status: vscode.StatusBarItem;
 let output: vscode.OutputChannel;
 let fallbacks: vscode.Disposable[] = [];
 let lastTime = '';
+// The debug sessions that joined the language server's session (by id).
+const joined = new Set<string>();
 
 function settings(): Settings {
   const c = vscode.workspace.getConfiguration('timelens');
@@ -187,16 +189,34 @@ async function start(): Promise<boolean> {
 // debugAdapter is the adapter of a `timelens` debug session: the language
 // server's session when one runs, else `timelens dap` of its own.
 const debugAdapter: vscode.DebugAdapterDescriptorFactory = {
-  async createDebugAdapterDescriptor(): Promise<vscode.DebugAdapterDescriptor> {
+  async createDebugAdapterDescriptor(session): Promise<vscode.DebugAdapterDescriptor> {
     if (client && client.state === State.Running) {
       const addr = await client.sendRequest('workspace/executeCommand', { command: 'timelens.debugAdapter', arguments: [] });
       if (isDebugAdapterAddress(addr)) {
         output.appendLine(`timelens: the debugger joins the language server's session on ${addr.host}:${addr.port}`);
+        joined.add(session.id);
         return new vscode.DebugAdapterServer(addr.port, addr.host);
       }
     }
     const l = debugLaunch(settings());
     return new vscode.DebugAdapterExecutable(findExecutable(l.command), l.args);
+  },
+};
+
+// debugTracker keeps the status bar item with a debugger that joined the
+// language server's session: after each of its stops, the server's position
+// (the hints and lenses move through the server itself).
+const debugTracker: vscode.DebugAdapterTrackerFactory = {
+  createDebugAdapterTracker(session) {
+    return {
+      onDidSendMessage(m: unknown) {
+        const c = client;
+        if (!joined.has(session.id) || !isStoppedEvent(m) || !c || c.state !== State.Running) return;
+        c.sendRequest('workspace/executeCommand', { command: 'timelens.where', arguments: [] }).then(show, () => undefined);
+      },
+      onExit() { joined.delete(session.id); },
+      onWillStopSession() { joined.delete(session.id); },
+    };
   },
 };
 
@@ -227,6 +247,7 @@ export function activate(ctx: vscode.ExtensionContext): void {
     ...Object.entries(UNTIL_COMMANDS).map(([name, server]) => vscode.commands.registerCommand(name, () => runUntil(server))),
     vscode.debug.registerDebugAdapterDescriptorFactory('timelens', debugAdapter),
     vscode.debug.registerDebugConfigurationProvider('timelens', debugConfigurations),
+    vscode.debug.registerDebugAdapterTrackerFactory('timelens', debugTracker),
     { dispose: disposeFallbacks });
   registerFallbacks();
 }

@@ -74,6 +74,16 @@ export function isDebugAdapterAddress(v: unknown): v is DebugAdapterAddress {
 }
 
 /**
+ * isStoppedEvent tells whether a message from a debug adapter is its
+ * `stopped` event: the debugger's time moved (the toolbar, a breakpoint).
+ */
+export function isStoppedEvent(m: unknown): boolean {
+  if (typeof m !== 'object' || m === null) return false;
+  const e = m as Record<string, unknown>;
+  return e.type === 'event' && e.event === 'stopped';
+}
+
+/**
  * debugLaunch is how the `timelens` debug type starts an adapter of its own
  * when no language server session runs: `timelens dap` on stdio; the
  * launch configuration (program, recordFrom, ...) travels in the launch

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import {
   NAVIGATION_COMMANDS, UNTIL_COMMANDS, Settings, launch, findExecutable, MissingServerError, commandArguments,
   gotoArguments, isPosition, statusText, statusTooltip, untilArguments, isLineRuns, runItems,
-  debugLaunch, defaultDebugConfiguration, isDebugAdapterAddress, isInstructions, bytecodeText,
+  debugLaunch, defaultDebugConfiguration, isDebugAdapterAddress, isInstructions, bytecodeText, isStoppedEvent,
 } from '../logic';
 
 const defaults: Settings = { path: 'timelens', backend: '', recording: '', program: '', args: [], recordFrom: '', python: '', extraArgs: [] };
@@ -123,6 +123,13 @@ test('package.json contributes the timelens debugger with its three launch snipp
   assert.ok(d.configurationSnippets.every((x) => x.body.type === 'timelens' && x.body.request === 'launch'));
 });
 
+test('package.json lets breakpoints be set in Python files (without another Python extension, VS Code refuses them)', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as {
+    contributes: { breakpoints?: { language: string }[] };
+  };
+  assert.deepEqual(pkg.contributes.breakpoints, [{ language: 'python' }]);
+});
+
 test('the bytecode view marks the current instruction and a specialized one\'s base name', () => {
   const instrs = [
     { offset: 0, opname: 'RESUME', arg: 0, argrepr: '', line: 2, current: false },
@@ -138,4 +145,11 @@ test('the bytecode view marks the current instruction and a specialized one\'s b
   assert.match(text[2], /^ {3}4\s+2 LOAD_FAST\s+0 \(total\)$/);
   assert.match(text[3], /^\s+--> \s+4 BINARY_OP_ADD_INT\s+0 \(\+\) {2}← BINARY_OP$/);
   assert.match(text[4], /L1:\s+8 JUMP_BACKWARD\s+5 \(to L1\)$/);
+});
+
+test('a debug adapter\'s stopped event, and nothing else, moves the status bar', () => {
+  assert.equal(isStoppedEvent({ seq: 9, type: 'event', event: 'stopped', body: { reason: 'step', threadId: 1 } }), true);
+  assert.equal(isStoppedEvent({ seq: 10, type: 'event', event: 'output', body: { output: 'x' } }), false);
+  assert.equal(isStoppedEvent({ seq: 11, type: 'response', command: 'stepBack', success: true }), false);
+  assert.equal(isStoppedEvent(undefined), false);
 });
