@@ -527,6 +527,55 @@ func TestSubstitutePath(t *testing.T) {
 	}
 }
 
+// TestSubstitutePathInInitializationOptions: the editor's settings give
+// the mapping (substitutePath: [{from, to}]), as DAP's launch arguments do;
+// it is a known key (no warning); a malformed one is shown to the user.
+func TestSubstitutePathInInitializationOptions(t *testing.T) {
+	dir := t.TempDir()
+	text, err := os.ReadFile(program("loop.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/loop.py", text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	from := strings.TrimSuffix(program("loop.py"), "/loop.py")
+	s := newSession(t, sessionOptions{optionKeys: []string{"backend", "recordFrom"}})
+	opts, _ := json.Marshal(map[string]any{"recordFrom": "main", "substitutePath": []map[string]string{{"from": from, "to": dir}}})
+	if _, err := s.server.Initialize(s.ctx, &protocol.InitializeParams{Capabilities: fullCaps(), InitializationOptions: protocol.LSPAny(opts)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.server.Initialized(s.ctx, &protocol.InitializedParams{}); err != nil {
+		t.Fatal(err)
+	}
+	loop := s.open(dir + "/loop.py")
+	if p := s.must(cmdWhere); p.URI != string(loop) {
+		t.Fatalf("position uri %s, want %s", p.URI, loop)
+	}
+	s.gotoEvent(len(s.backend.Events) - 1)
+	if hs := s.hints(loop); len(hs) == 0 {
+		t.Fatal("no hints in the substituted file")
+	}
+	for _, ev := range append(s.editor.backlog, drain(s.editor.events)...) {
+		if strings.HasPrefix(ev, "window/showMessage") {
+			t.Errorf("a message for known options: %s", ev)
+		}
+	}
+
+	bad := newSession(t, sessionOptions{optionKeys: []string{"backend"}})
+	if _, err := bad.server.Initialize(bad.ctx, &protocol.InitializeParams{Capabilities: fullCaps(),
+		InitializationOptions: protocol.LSPAny(`{"substitutePath": [{"from": "/app"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := bad.server.Initialized(bad.ctx, &protocol.InitializedParams{}); err != nil {
+		t.Fatal(err)
+	}
+	ev := bad.editor.expect(t, "window/showMessage")
+	if want := `each substitutePath entry needs both "from" and "to"`; !strings.Contains(ev, want) {
+		t.Errorf("message %q does not say %q", ev, want)
+	}
+}
+
 func TestShutdownThenExit(t *testing.T) {
 	s := newSession(t, sessionOptions{})
 	s.initialize(fullCaps())
@@ -623,7 +672,7 @@ func TestKnownInitializationOptionsSayNothing(t *testing.T) {
 	if err := s.server.Initialized(s.ctx, &protocol.InitializedParams{}); err != nil {
 		t.Fatal(err)
 	}
-	s.editor.expect(t, "$/progress end ready")
+	s.must(cmdWhere) // the session has started
 	s.must(cmdStep)
 	for _, ev := range append(s.editor.backlog, drain(s.editor.events)...) {
 		if strings.HasPrefix(ev, "window/showMessage") {
