@@ -244,7 +244,11 @@ func (b *Backend) recordWindow(ctx context.Context, o Options, progress func(str
 	if limit <= 0 {
 		limit = DefaultRecordLimit
 	}
-	progress("running to " + strings.TrimPrefix(from, "--") + " and recording")
+	if o.RecordFrom == "" {
+		progress("running to the main module's first line and recording")
+	} else {
+		progress("running to the first call of " + o.RecordFrom + " and recording")
+	}
 	// Recording runs at some 16,000 instructions a second: far longer than
 	// an ordinary command. The gdb side bounds the run itself (RecordWindowTime).
 	ctx, cancel := context.WithTimeout(ctx, RecordWindowTime+time.Minute)

@@ -54,7 +54,7 @@
   "The timelens executable."
   :type 'string)
 
-(defcustom timelens-backend "gdb"
+(defcustom timelens-backend nil
   "The `--backend' of `timelens lsp' (nil: the server's default)."
   :type '(choice (const nil) string))
 
@@ -84,7 +84,7 @@
 (defvar timelens--server nil "The server of the latest `timelens-start'.")
 
 (defvar timelens-position nil
-  "The position (CONTRACT.md) the server returned last, a plist:
+  "The position the server returned last (docs/commands.md), a plist:
 :time :uri :line (0-based) :function :thread :depth :locals.")
 
 (defvar timelens-last-error nil "Message of the last refused command.")

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** The server's navigation commands (CONTRACT.md), in the server's order. */
+/** The server's navigation commands (docs/commands.md), in the server's order. */
 export const NAVIGATION_COMMANDS = [
   'timelens.where', 'timelens.step', 'timelens.reverseStep', 'timelens.next', 'timelens.reverseNext',
   'timelens.finish', 'timelens.reverseFinish', 'timelens.gotoEntry', 'timelens.previousCall',
@@ -19,7 +19,7 @@ export const NAVIGATION_COMMANDS = [
  */
 export const SERVER_COMMANDS = [...NAVIGATION_COMMANDS, 'timelens.debugAdapter', 'timelens.disassemble'] as const;
 
-/** One instruction of timelens.disassemble's result (CONTRACT.md). */
+/** One instruction of timelens.disassemble's result (docs/commands.md). */
 export interface Instruction {
   offset: number;
   opname: string;
@@ -131,7 +131,7 @@ export interface Settings {
   extraArgs: string[];
 }
 
-/** The position object every navigation command returns (CONTRACT.md). */
+/** The position object every navigation command returns (docs/commands.md). */
 export interface Position {
   time: string;
   uri: string;
@@ -283,7 +283,7 @@ export function untilArguments(cursor: Cursor, condition: string): unknown[] {
   return [c ? { uri: cursor.uri, line: cursor.line, condition: c } : { uri: cursor.uri, line: cursor.line }];
 }
 
-/** One run of a line, as timelens.lineRuns returns it (CONTRACT.md). */
+/** One run of a line, as timelens.lineRuns returns it (docs/commands.md). */
 export interface LineRun {
   time: string;
   function: string;

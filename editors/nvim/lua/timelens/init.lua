@@ -16,7 +16,7 @@
 --     program = 'prog.py',           -- optional: what :TimelensStart runs by default
 --     args = {},                     -- its arguments
 --     record_from = 'main',          -- --record-from FUNC (gdb backend)
---     backend = 'gdb',               -- --backend
+--     backend = nil,                 -- --backend gdb|rr|udb (nil: from the recording, else gdb)
 --     python = nil,                  -- --python PATH
 --     extra_args = {},               -- more flags for `timelens lsp`
 --     init_options = nil,            -- LSP initializationOptions
@@ -47,7 +47,7 @@ M.config = {
   program = nil,
   args = {},
   record_from = nil,
-  backend = 'gdb',
+  backend = nil,
   python = nil,
   extra_args = {},
   init_options = nil,
@@ -60,7 +60,7 @@ M.config = {
 -- command is in flight.
 M.state = {
   client_id = nil,
-  position = nil, -- the Position object of CONTRACT.md
+  position = nil, -- the position object every command returns (docs/commands.md)
   pending = 0, -- navigation requests not answered yet
   last_error = nil, -- message of the last refused command
   root_dir = nil,

@@ -67,7 +67,7 @@ test('the status bar shows function, 1-based line and time of the position', () 
   assert.ok(!isPosition({ time: 1, line: 2, function: 'f' }));
 });
 
-test('the navigation commands are the seventeen of CONTRACT.md', () => {
+test('the navigation commands are the seventeen of docs/commands.md', () => {
   assert.equal(new Set(NAVIGATION_COMMANDS).size, 17);
   assert.ok(NAVIGATION_COMMANDS.every((c) => c.startsWith('timelens.')));
 });
