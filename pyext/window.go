@@ -44,9 +44,9 @@ func EndReason(w map[string]any) string {
 	case isSyscall:
 		words = "the system call " + syscall + at + ", which gdb record full cannot record"
 	case strings.HasPrefix(reason, "instruction limit"):
-		words = "the recording reached its " + strings.TrimPrefix(reason, "instruction ") + " of machine instructions (--record-limit)"
+		words = "the recording reached its " + strings.TrimPrefix(reason, "instruction ") + " of machine instructions (--record-limit)" + at + slowRecording
 	case strings.HasPrefix(reason, "time limit"):
-		words = "the recording reached its " + reason
+		words = "the recording reached its " + reason + at + slowRecording
 	case strings.HasPrefix(reason, "signal "):
 		words = "the program received " + strings.TrimPrefix(reason, "signal ") + at
 	default:
@@ -60,6 +60,10 @@ func EndReason(w map[string]any) string {
 	}
 	return words
 }
+
+// slowRecording is what a window cut short by a limit says to do next.
+const slowRecording = " (gdb record full runs some 16,000 machine instructions a second, and an import such as ctypes or numpy takes millions): " +
+	"record from a function nearer to what you are after (--record-from FUNC), which runs the program at full speed up to its first call"
 
 // WindowEndReason implements history.WindowEnd.
 func (b *Backend) WindowEndReason() string { return EndReason(b.Window) }
