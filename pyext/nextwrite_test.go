@@ -34,9 +34,9 @@ func nextWriteLikeSettrace(t *testing.T, py string) {
 	tl, oracle := openTimeline(t, py, "loop.py", "main")
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	stride := 3
+	stride := 1
 	if gdbtest.Sampled() {
-		stride = 5
+		stride = 2
 	}
 	asked, found, none := 0, 0, 0
 	for i := 0; i < len(oracle.Events); i++ {
