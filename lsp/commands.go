@@ -152,8 +152,8 @@ var commands = map[string]command{
 	},
 	cmdPreviousCall: callMove(false),
 	cmdNextCall:     callMove(true),
-	cmdLastWrite: writeMove(false),
-	cmdNextWrite: writeMove(true),
+	cmdLastWrite:    writeMove(false),
+	cmdNextWrite:    writeMove(true),
 	cmdGoto: func(s *server, ctx context.Context, args []protocol.LSPAny) (*Position, error) {
 		var a struct {
 			Time *string `json:"time"`
