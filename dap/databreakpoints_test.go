@@ -135,9 +135,21 @@ func (s *dapSession) dataBreakpoints() {
 			ahead = append(ahead, x)
 		}
 	}
+	writes := 0
 	for i, want := range ahead {
 		s.Call("continue", map[string]any{"threadId": 1})
-		expect(s.Stopped(), want, fmt.Sprintf("continue %d", i+1))
+		st := s.Stopped()
+		expect(st, want, fmt.Sprintf("continue %d", i+1))
+		if want.write {
+			writes++
+			if writes == 1 {
+				t.Logf("the first data breakpoint stop: %q", st.Description)
+			}
+		}
+	}
+	t.Logf("continue: %d stops as settrace says (%d writes of %s, %d runs of line %d); reverseContinue: %d", len(ahead), writes, name, len(ahead)-writes, depositLine, len(stops))
+	if writes == 0 || writes == len(ahead) {
+		t.Errorf("the oracle's stops ahead mix no writes and runs: %+v", ahead)
 	}
 	s.Call("continue", map[string]any{"threadId": 1})
 	if st := s.Stopped(); st.Reason != "end of recording" {
