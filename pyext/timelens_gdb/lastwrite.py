@@ -18,7 +18,7 @@ the value the slot already held (x = x): the answer is then the change before it
 
 import gdb
 
-from . import debugger, frames, layout
+from . import debugger, frames, layout, moves
 from .errors import TimelensError
 from .state import evaluate, frame_at, lookup_attr
 from .values import DEFAULT_LIMIT, Reader, render
@@ -34,14 +34,16 @@ def _back_to_write(slot):
     return _to_write(slot, False)
 
 
-def _to_write(slot, forward):
+def _to_write(slot, forward, call_frame=None):
     """_back_to_write either way. Forward, time is right after the write
     (memory holds the new value); "edge" is the end of the recorded history,
-    where the search stops rather than run the program live."""
+    where the search stops rather than run the program live; with
+    call_frame (a frame whose own variable slot is), "ended" is the return
+    of that call (time is at it)."""
     expr = "*(unsigned long *) 0x%x" % slot
     last = debugger.spec().get("last_change")
     if forward:
-        return _forward_to_write(expr, slot)
+        return _forward_to_write(expr, slot, call_frame)
     if last:
         before = debugger.udb_now()
         try:
@@ -74,17 +76,27 @@ def _to_write(slot, forward):
         wp.delete()
 
 
-def _forward_to_write(expr, slot):
+def _forward_to_write(expr, slot, call_frame=None):
     """The forward half of _to_write: a write watchpoint, continued while the
     recorded history lasts. gdb stops a write watchpoint only on a change of
     value, as backwards; at the end of the log its stop event may still list
     the watchpoint (record full names every watchpoint it checked), so the
-    word itself says whether it changed."""
+    word itself says whether it changed. With call_frame, a second
+    watchpoint on the thread's current frame stops where that call returns
+    (the current frame becomes its caller): after it, its memory is another
+    frame's (3.11+ push the next frame over it, 3.10 frees it)."""
     if debugger.runs_live():
         return "edge", ""
     old = _word(slot)
     wp = gdb.Breakpoint(expr, gdb.BP_WATCHPOINT, gdb.WP_WRITE, internal=True)
+    pop, caller = None, None
     try:
+        if call_frame:
+            caller = frames.previous(call_frame)
+            cf = frames.current_frame_location()
+            pop = gdb.Breakpoint(cf.expr, gdb.BP_WATCHPOINT, gdb.WP_WRITE, internal=True)
+            pop.silent = True
+            pop.condition = moves._end_guard(cf.condition([caller], same_link=not caller))
         for _ in range(_MAX_SAME):
             debugger.stops().last = None
             try:
@@ -94,21 +106,26 @@ def _forward_to_write(expr, slot):
             ev = debugger.stops().last
             if _word(slot) != old:
                 return "write", ""
+            if pop is not None and frames.current_frame() == caller:
+                return "ended", ""
             if isinstance(ev, gdb.SignalEvent) and not debugger.end_signal(ev.stop_signal, False):
                 return "other", "signal %s" % ev.stop_signal
-            if isinstance(ev, gdb.BreakpointEvent) and wp not in ev.breakpoints:
+            if isinstance(ev, gdb.BreakpointEvent) and wp not in ev.breakpoints and (pop is None or pop not in ev.breakpoints):
                 return "other", "another breakpoint"
             if debugger.runs_live() or not isinstance(ev, gdb.BreakpointEvent):
                 return "edge", ""
-            # A stop on the watchpoint with the word unchanged before the
-            # end of the log: on, while the history lasts.
+            # A stop on a watchpoint with nothing to see before the end of
+            # the log (the word unchanged, the end guard's pc at another
+            # time): on, while the history lasts.
         return "other", "%d watchpoint stops without a change" % _MAX_SAME
     finally:
         wp.delete()
+        if pop is not None and pop.is_valid():
+            pop.delete()
 
 
 # How many stops without a change of the word a forward search takes.
-_MAX_SAME = 100
+_MAX_SAME = 100000
 
 
 def _word(slot):
@@ -225,6 +242,7 @@ def find_write(thread, depth, path, forward, max_stops=1000, limit=None):
     if forward and not owner and info["storage"] in _FRAME_STORAGE:
         call_frame = frame_at(Reader(), frames.tstate_for_thread(thread), depth)[0]
     what_of = "the next write" if forward else "the last write"
+    owner_type = Reader().type_of(owner) if owner else 0
     n = 0
     moved = 0
     value = info["value"]
@@ -232,9 +250,12 @@ def find_write(thread, depth, path, forward, max_stops=1000, limit=None):
         if n >= max_stops:
             raise TimelensError("gave-up", "gave up after %d watchpoint stops looking for %s of %s"
                                 % (n, what_of, info["path"]))
-        what, detail = _to_write(slot, forward)
+        what, detail = _to_write(slot, forward, call_frame)
         n += 1
-        if what == "edge" and forward and owner:
+        if what == "ended":
+            raise TimelensError("no-later-write", "no write of %s after now in the recording: its call "
+                                "returned first" % info["path"], path=info["path"])
+        if what == "edge" and forward and owner and _alive(owner, owner_type):
             # At the end: an attribute whose storage moved since the search
             # began (a dict that grew, an instance attribute created over
             # a class one) was written in its new place.
@@ -273,11 +294,22 @@ def find_write(thread, depth, path, forward, max_stops=1000, limit=None):
                 moved += 1
                 continue
             break
+        if not _alive(owner, owner_type):
+            raise TimelensError("no-later-write", "no write of %s after now in the recording: its object "
+                                "was freed first" % info["path"], path=info["path"])
         found = _lookup(Reader(), owner, attr)
         if found is None:
-            value = "(deleted)"
-            break
-        if found[1] == slot:
+            # A deletion, or a write half-way through rebuilding the storage
+            # (see _moved): the attribute is looked up again once the C calls
+            # under the evaluation loop have returned.
+            at_write = debugger.record_state()
+            found = _lookup_after_c(owner, attr)
+            if found is None or found[1] == slot:
+                debugger.restore(at_write)
+                if found is None:
+                    value = "(deleted)"
+                break
+        elif found[1] == slot:
             break
         # The storage moved (a dict that grew) at some time before this stop,
         # which wrote the old place (reused memory, or the move itself).
@@ -309,6 +341,39 @@ def find_write(thread, depth, path, forward, max_stops=1000, limit=None):
         "line": ci.line_or_none(frames.ip_index(f, ci)),
         "function": function, "depth": len(where) - 1, "stops": n, "moved": moved,
     }
+
+
+def _alive(owner, tp):
+    """The object at owner is still the one the search began with: its type
+    is tp and its reference count makes sense. A freed object's first word
+    is the allocator's free-list link (an address: bits 32-47 set) or 0.
+    The count is the word's low half (3.14 keeps flags in its top 16 bits;
+    an immortal object's count is below 2**32 too)."""
+    try:
+        r = Reader()
+        word = r.mem.i64(owner) & 0xFFFFFFFFFFFFFFFF
+        return r.type_of(owner) == tp and word & 0xFFFFFFFF != 0 and (word >> 32) & 0xFFFF == 0
+    except Exception:  # noqa: BLE001 - unreadable: not the object any more
+        return False
+
+
+def _lookup_after_c(owner, attr):
+    """The attribute's storage once the C calls under the evaluation loop
+    have returned (finish out of them, at most _MAX_UNWIND, never past the
+    end of the log); time is left there. None when it is not found then."""
+    found = None
+    for _ in range(_MAX_UNWIND):
+        frame = gdb.selected_frame()
+        if frame.older() is None or _in_eval_loop(frame) or debugger.runs_live():
+            break
+        try:
+            debugger.resume("finish")
+        except gdb.error:
+            break
+        found = _lookup(Reader(), owner, attr)
+        if found is not None:
+            break
+    return found
 
 
 # The storage kinds that are a frame's own memory (fast locals, and 3.12+'s
