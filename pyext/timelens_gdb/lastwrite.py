@@ -236,13 +236,13 @@ def find_write(thread, depth, path, forward, max_stops=1000, limit=None):
     slot = int(info["slot"], 16)
     owner = int(info["owner"], 16) if info["owner"] else 0
     attr = info["path"].rsplit(".", 1)[-1]
-    tagged = info["stackref"]
-    start = debugger.record_state()
+    tagged = info.get("stackref", False)
+    start = debugger.record_state() if forward else None
     call_frame = None
     if forward and not owner and info["storage"] in _FRAME_STORAGE:
         call_frame = frame_at(Reader(), frames.tstate_for_thread(thread), depth)[0]
     what_of = "the next write" if forward else "the last write"
-    owner_type = Reader().type_of(owner) if owner else 0
+    owner_type = Reader().type_of(owner) if owner and forward else 0
     n = 0
     moved = 0
     value = info["value"]
