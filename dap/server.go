@@ -106,7 +106,7 @@ type server struct {
 	refs       refs
 	codes      codes // instruction references' code numbers (bytecode.go)
 	bps        breakpoints
-	excs       exceptionState // exception filters and the last stop on one (exceptions.go)
+	excs       exceptionState  // exception filters and the last stop on one (exceptions.go)
 	dbps       dataBreakpoints // databreakpoints.go
 	targets    map[int]history.Time
 	gotoSeq    int
