@@ -30,6 +30,7 @@ func capabilities() godap.Capabilities {
 		SupportsDisassembleRequest:        true,
 		SupportsExceptionInfoRequest:      true,
 		ExceptionBreakpointFilters:        exceptionFilters(),
+		SupportsDataBreakpoints:           true,
 	}
 }
 

@@ -67,7 +67,8 @@ func (s *server) afterMove(pos history.Position, err error, reason, description 
 	s.stopped(thread, reason, err.Error(), nil)
 }
 
-// onContinue runs to the nearest breakpoint hit in the direction asked,
+// onContinue runs to the nearest breakpoint hit or data breakpoint write
+// (databreakpoints.go) in the direction asked,
 // logging the log points passed on the way; with none, to the window's
 // edge, where the stopped event says so. The recording stays navigable:
 // never a terminated event.
@@ -90,6 +91,15 @@ func (s *server) onContinue(req *godap.Request, forward bool) error {
 		}
 		if err != nil {
 			s.afterMove(history.Position{}, err, "", "")
+			return nil
+		}
+		ws, err := s.nearestWrite(s.op, tl, forward)
+		if err != nil {
+			s.afterMove(history.Position{}, err, "", "")
+			return nil
+		}
+		if writeFirst(tl, ws, at, forward) {
+			s.stopAtWrite(tl, ws, forward)
 			return nil
 		}
 		if len(hits) == 0 {

@@ -106,7 +106,8 @@ type server struct {
 	refs       refs
 	codes      codes // instruction references' code numbers (bytecode.go)
 	bps        breakpoints
-	excs       exceptionState // exception filters and the last stop on one (exceptions.go)
+	excs       exceptionState  // exception filters and the last stop on one (exceptions.go)
+	dbps       dataBreakpoints // databreakpoints.go
 	targets    map[int]history.Time
 	gotoSeq    int
 	lastThread int
@@ -309,6 +310,10 @@ func (s *server) dispatch(msg godap.Message) error {
 		return s.onEvaluate(r)
 	case *godap.SetBreakpointsRequest:
 		return s.onSetBreakpoints(r)
+	case *godap.DataBreakpointInfoRequest:
+		return s.onDataBreakpointInfo(r)
+	case *godap.SetDataBreakpointsRequest:
+		return s.onSetDataBreakpoints(r)
 	case *godap.SetExceptionBreakpointsRequest:
 		return s.onSetExceptionBreakpoints(r)
 	case *godap.ExceptionInfoRequest:

@@ -123,7 +123,7 @@ func (m Move) Kind() string {
 	return "finish"
 }
 
-// Write is the answer to a last-write query.
+// Write is the answer to a last-write or next-write query.
 type Write struct {
 	Time     Time   `json:"time"`
 	File     string `json:"file"`
@@ -159,6 +159,10 @@ type Backend interface {
 	// LastWrite finds the last write before now of expr (a name or a dotted
 	// chain) as seen from the frame at depth.
 	LastWrite(ctx context.Context, depth int, expr string) (Write, error)
+	// NextWrite finds the first write after now of expr, within the
+	// recorded history, as seen from the frame at depth: the forward twin
+	// of LastWrite (Write.Value is the value written).
+	NextWrite(ctx context.Context, depth int, expr string) (Write, error)
 	// Close ends the backend and everything it started.
 	Close() error
 }

@@ -114,6 +114,13 @@ func (r *replay) LastWrite(ctx context.Context, depth int, expr string) (history
 	return r.Trace.LastWrite(ctx, depth, expr)
 }
 
+func (r *replay) NextWrite(ctx context.Context, depth int, expr string) (history.Write, error) {
+	if err := r.check(ctx); err != nil {
+		return history.Write{}, err
+	}
+	return r.Trace.NextWrite(ctx, depth, expr)
+}
+
 func (r *replay) Close() error {
 	r.kill("closed")
 	r.mu.Lock()

@@ -355,11 +355,26 @@ func (t *Timeline) Goto(ctx context.Context, to Time) (Position, error) {
 // LastWrite answers who last wrote expr before now, seen from the frame at
 // depth. Time does not change.
 func (t *Timeline) LastWrite(ctx context.Context, depth int, expr string) (Write, error) {
+	return t.write(ctx, false, depth, expr)
+}
+
+// NextWrite answers who writes expr next after now (within the recorded
+// history), seen from the frame at depth. Time does not change.
+func (t *Timeline) NextWrite(ctx context.Context, depth int, expr string) (Write, error) {
+	return t.write(ctx, true, depth, expr)
+}
+
+// write runs the backend's write search either way and comes back to now.
+func (t *Timeline) write(ctx context.Context, forward bool, depth int, expr string) (Write, error) {
+	what, search := "last write", Backend.LastWrite
+	if forward {
+		what, search = "next write", Backend.NextWrite
+	}
 	return call(t, ctx, t.opts.MoveTimeout, func(ctx context.Context) (Write, error) {
 		before, _ := t.Now()
-		w, err := t.b.LastWrite(ctx, depth, expr)
+		w, err := search(t.b, ctx, depth, expr)
 		if rerr := t.backTo(ctx, before); rerr != nil {
-			return Write{}, fmt.Errorf("last write of %s: %w", expr, rerr)
+			return Write{}, fmt.Errorf("%s of %s: %w", what, expr, rerr)
 		}
 		return w, err
 	})

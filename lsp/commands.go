@@ -29,6 +29,7 @@ const (
 	cmdPreviousCall  = "timelens.previousCall"
 	cmdNextCall      = "timelens.nextCall"
 	cmdLastWrite     = "timelens.lastWrite"
+	cmdNextWrite     = "timelens.nextWrite"
 	cmdGoto          = "timelens.goto"
 
 	// Running to a line (runto.go).
@@ -73,6 +74,8 @@ type Position struct {
 // command runs one timelens.* command.
 type command func(s *server, ctx context.Context, args []protocol.LSPAny) (*Position, error)
 
+const writeShape = `{"uri": "file:///…", "position": {"line": <0-based>, "character": <UTF-16 column>}}`
+
 const callShape = `{"function": "<qualified name, e.g. Class.method>"} or {"uri": "file:///…", "line": <0-based line inside the function>}`
 
 // shapes describes the arguments of each command, for error messages.
@@ -82,7 +85,8 @@ var shapes = map[string]string{
 	cmdGotoEntry:    `optional {"uri": "file:///…", "line": <0-based line inside the function>}`,
 	cmdPreviousCall: callShape,
 	cmdNextCall:     callShape,
-	cmdLastWrite:    `{"uri": "file:///…", "position": {"line": <0-based>, "character": <UTF-16 column>}}`,
+	cmdLastWrite:    writeShape,
+	cmdNextWrite:    writeShape,
 	cmdGoto:         `{"time": "<a time returned by timelens.where>"}`,
 
 	cmdRunToLine:        runShape,
@@ -148,37 +152,8 @@ var commands = map[string]command{
 	},
 	cmdPreviousCall: callMove(false),
 	cmdNextCall:     callMove(true),
-	cmdLastWrite: func(s *server, ctx context.Context, args []protocol.LSPAny) (*Position, error) {
-		var a struct {
-			URI      uri.URI            `json:"uri"`
-			Position *protocol.Position `json:"position"`
-		}
-		if err := decodeArg(cmdLastWrite, args, &a); err != nil {
-			return nil, err
-		}
-		if a.URI == "" || a.Position == nil {
-			return nil, invalidParams(cmdLastWrite, "uri and position are required")
-		}
-		doc, err := s.document(a.URI)
-		if err != nil {
-			return nil, err
-		}
-		expr, _, ok := exprAtPosition(doc, *a.Position)
-		if !ok {
-			return nil, errorf("timelens.lastWrite: no name or attribute at %s:%d:%d", doc.path, a.Position.Line+1, a.Position.Character+1)
-		}
-		return s.navigate(ctx, func(ctx context.Context, tl *history.Timeline) (history.Position, error) {
-			depth, err := s.frameFor(ctx, tl, doc, int(a.Position.Line))
-			if err != nil {
-				return history.Position{}, err
-			}
-			w, err := tl.LastWrite(ctx, depth, expr)
-			if err != nil {
-				return history.Position{}, fmt.Errorf("last write of %s: %w", expr, err)
-			}
-			return tl.Goto(ctx, w.Time)
-		})
-	},
+	cmdLastWrite:    writeMove(false),
+	cmdNextWrite:    writeMove(true),
 	cmdGoto: func(s *server, ctx context.Context, args []protocol.LSPAny) (*Position, error) {
 		var a struct {
 			Time *string `json:"time"`
@@ -205,6 +180,50 @@ func lineMove(m history.Move) command {
 	return func(s *server, ctx context.Context, _ []protocol.LSPAny) (*Position, error) {
 		return s.navigate(ctx, func(ctx context.Context, tl *history.Timeline) (history.Position, error) {
 			return tl.Move(ctx, m)
+		})
+	}
+}
+
+// writeMove goes to the last (forward: the next) write of the expression at
+// a position: timelens.lastWrite and timelens.nextWrite.
+func writeMove(forward bool) command {
+	name, what := cmdLastWrite, "last write"
+	if forward {
+		name, what = cmdNextWrite, "next write"
+	}
+	return func(s *server, ctx context.Context, args []protocol.LSPAny) (*Position, error) {
+		var a struct {
+			URI      uri.URI            `json:"uri"`
+			Position *protocol.Position `json:"position"`
+		}
+		if err := decodeArg(name, args, &a); err != nil {
+			return nil, err
+		}
+		if a.URI == "" || a.Position == nil {
+			return nil, invalidParams(name, "uri and position are required")
+		}
+		doc, err := s.document(a.URI)
+		if err != nil {
+			return nil, err
+		}
+		expr, _, ok := exprAtPosition(doc, *a.Position)
+		if !ok {
+			return nil, errorf("%s: no name or attribute at %s:%d:%d", name, doc.path, a.Position.Line+1, a.Position.Character+1)
+		}
+		return s.navigate(ctx, func(ctx context.Context, tl *history.Timeline) (history.Position, error) {
+			depth, err := s.frameFor(ctx, tl, doc, int(a.Position.Line))
+			if err != nil {
+				return history.Position{}, err
+			}
+			search := tl.LastWrite
+			if forward {
+				search = tl.NextWrite
+			}
+			w, err := search(ctx, depth, expr)
+			if err != nil {
+				return history.Position{}, fmt.Errorf("%s of %s: %w", what, expr, err)
+			}
+			return tl.Goto(ctx, w.Time)
 		})
 	}
 }
@@ -247,7 +266,7 @@ func callMove(forward bool) command {
 // commandNames lists every command, for executeCommandProvider.
 func commandNames() []string {
 	return []string{cmdWhere, cmdStep, cmdReverseStep, cmdNext, cmdReverseNext, cmdFinish, cmdReverseFinish,
-		cmdGotoEntry, cmdPreviousCall, cmdNextCall, cmdLastWrite, cmdGoto, cmdRunToLine, cmdReverseRunToLine, cmdLineRuns,
+		cmdGotoEntry, cmdPreviousCall, cmdNextCall, cmdLastWrite, cmdNextWrite, cmdGoto, cmdRunToLine, cmdReverseRunToLine, cmdLineRuns,
 		cmdDebugAdapter, cmdDisassemble, cmdStepInstruction, cmdReverseStepInstruction}
 }
 

@@ -16,8 +16,8 @@ import (
 
 // Hover implements protocol.Server: on a name or a link of an attribute
 // chain (hovering b in a.b.c means a.b), its value now, as the innermost
-// call of the function around the cursor sees it, and its last write
-// before now with a link that goes there. Keywords, strings, comments, and
+// call of the function around the cursor sees it, its last write before
+// now and its next write after now, each with a link that goes there. Keywords, strings, comments, and
 // code not on the stack have no hover.
 func (s *server) Hover(ctx context.Context, params *protocol.HoverParams) (*protocol.Hover, error) {
 	doc, err := s.document(params.TextDocument.URI)
@@ -48,7 +48,11 @@ func (s *server) Hover(ctx context.Context, params *protocol.HoverParams) (*prot
 		if werr != nil && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		md, err := hoverText(s, expr, value, w, werr, doc, params.Position)
+		nw, nerr := tl.NextWrite(ctx, depth, expr)
+		if nerr != nil && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		md, err := hoverText(s, expr, value, []writeLine{{w, werr, false}, {nw, nerr, true}}, doc, params.Position)
 		if err != nil {
 			return nil, err
 		}
@@ -59,28 +63,44 @@ func (s *server) Hover(ctx context.Context, params *protocol.HoverParams) (*prot
 	})
 }
 
-// hoverText renders the hover markdown.
-func hoverText(s *server, expr, value string, w history.Write, werr error, doc *document, at protocol.Position) (string, error) {
+// writeLine is one of the hover's writes: the last one before now, or
+// (forward) the next one after now.
+type writeLine struct {
+	w       history.Write
+	err     error
+	forward bool
+}
+
+// hoverText renders the hover markdown: the value, then the last and the
+// next write, each with a link that goes there.
+func hoverText(s *server, expr, value string, writes []writeLine, doc *document, at protocol.Position) (string, error) {
 	var b strings.Builder
 	fence := backticks(expr+" = "+value, 3)
 	fmt.Fprintf(&b, "%spython\n%s = %s\n%s\n", fence, expr, value, fence)
-	if werr != nil {
-		note := werr.Error()
-		if errors.Is(werr, history.ErrNotSupported) {
-			note = "not available with this backend (" + note + ")"
-		}
-		fmt.Fprintf(&b, "\n_Last write: %s._\n", escapeMarkdown(note))
-		return b.String(), nil
-	}
-	file := s.paths.ToEditor(w.File)
-	line, _, _ := s.editorLine(w.File, w.Line-1) // where that line is in the editor now
-	fmt.Fprintf(&b, "\nLast write: %s at [%s:%d](%s#L%d) in %s, time %s\n\n",
-		codeSpan(w.Value), escapeMarkdown(filepath.Base(file)), line+1, s.uriOf(file), line+1, codeSpan(w.Function), codeSpan(string(w.Time)))
 	args, err := json.Marshal([]any{map[string]any{"uri": doc.uri, "position": at}})
 	if err != nil {
 		return "", err
 	}
-	fmt.Fprintf(&b, "[⏪ go to last write](command:%s?%s)\n", cmdLastWrite, encodeURIComponent(string(args)))
+	for _, wl := range writes {
+		label, link, cmd := "Last write", "[⏪ go to last write]", cmdLastWrite
+		if wl.forward {
+			label, link, cmd = "Next write", "[⏩ go to next write]", cmdNextWrite
+		}
+		if wl.err != nil {
+			note := wl.err.Error()
+			if errors.Is(wl.err, history.ErrNotSupported) {
+				note = "not available with this backend (" + note + ")"
+			}
+			fmt.Fprintf(&b, "\n_%s: %s._\n", label, escapeMarkdown(note))
+			continue
+		}
+		w := wl.w
+		file := s.paths.ToEditor(w.File)
+		line, _, _ := s.editorLine(w.File, w.Line-1) // where that line is in the editor now
+		fmt.Fprintf(&b, "\n%s: %s at [%s:%d](%s#L%d) in %s, time %s\n\n",
+			label, codeSpan(w.Value), escapeMarkdown(filepath.Base(file)), line+1, s.uriOf(file), line+1, codeSpan(w.Function), codeSpan(string(w.Time)))
+		fmt.Fprintf(&b, "%s(command:%s?%s)\n", link, cmd, encodeURIComponent(string(args)))
+	}
 	return b.String(), nil
 }
 

@@ -165,7 +165,7 @@ func FuzzPySource(f *testing.F) {
 
 // argCommands take an argument object; a first argument of another JSON
 // type is the client's error.
-var argCommands = map[string]bool{cmdGotoEntry: true, cmdPreviousCall: true, cmdNextCall: true, cmdLastWrite: true, cmdGoto: true}
+var argCommands = map[string]bool{cmdGotoEntry: true, cmdPreviousCall: true, cmdNextCall: true, cmdLastWrite: true, cmdNextWrite: true, cmdGoto: true}
 
 // FuzzExecuteCommand runs workspace/executeCommand with any arguments, and
 // a hover at any position, on a server over a real CPython's settrace trace

@@ -23,7 +23,7 @@ func TestInitializeOffersEveryCommand(t *testing.T) {
 	c := res.Capabilities
 	want := []string{"timelens.where", "timelens.step", "timelens.reverseStep", "timelens.next", "timelens.reverseNext",
 		"timelens.finish", "timelens.reverseFinish", "timelens.gotoEntry", "timelens.previousCall", "timelens.nextCall",
-		"timelens.lastWrite", "timelens.goto", "timelens.runToLine", "timelens.reverseRunToLine", "timelens.lineRuns",
+		"timelens.lastWrite", "timelens.nextWrite", "timelens.goto", "timelens.runToLine", "timelens.reverseRunToLine", "timelens.lineRuns",
 		"timelens.debugAdapter", "timelens.disassemble", "timelens.stepInstruction", "timelens.reverseStepInstruction"}
 	if got := c.ExecuteCommandProvider.Commands; !slices.Equal(got, want) {
 		t.Errorf("executeCommandProvider.commands = %q, want %q", got, want)
@@ -275,7 +275,8 @@ func TestHover(t *testing.T) {
 	// `total` in `        total += i` (line 23, 0-based 22).
 	h := hover(22, 9)
 	md := text(h)
-	for _, want := range []string{"total = 3", "Last write: `3` at [loop.py:23]", "in `main`", "time `t", "[⏪ go to last write](command:timelens.lastWrite?"} {
+	for _, want := range []string{"total = 3", "Last write: `3` at [loop.py:23]", "in `main`", "time `t", "[⏪ go to last write](command:timelens.lastWrite?",
+		"Next write: `6` at [loop.py:23]", "[⏩ go to next write](command:timelens.nextWrite?"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("hover on total lacks %q:\n%s", want, md)
 		}
@@ -314,15 +315,24 @@ func TestHover(t *testing.T) {
 	if !strings.Contains(md, "acct.balance = 30") || !strings.Contains(md, "Last write: not available with this backend") {
 		t.Errorf("hover on acct.balance:\n%s", md)
 	}
-	if strings.Contains(md, "command:") {
-		t.Errorf("a hover without a last write has no link:\n%s", md)
+	if !strings.Contains(md, "Next write: not available with this backend") || strings.Contains(md, "command:") {
+		t.Errorf("a hover without a last or next write has no link:\n%s", md)
 	}
 	if md := text(hover(27, 12)); !strings.Contains(md, "acct = Account(owner='ada', balance=30") {
 		t.Errorf("hover on acct of acct.balance:\n%s", md)
 	}
 
-	// Follow the link: time goes to the line that last wrote total.
+	// The next write's link: time goes to right after this very line wrote
+	// total (6), the next line of main; then back.
 	before := s.must(cmdWhere)
+	if p := s.must(cmdNextWrite, map[string]any{"uri": loop, "position": map[string]int{"line": 22, "character": 9}}); p.Line != 23 || p.Function != "main" || p.Locals["total"] != "6" {
+		t.Fatalf("nextWrite of total went to %+v", p)
+	}
+	if p := s.must(cmdGoto, map[string]any{"time": before.Time}); p.Time != before.Time {
+		t.Fatalf("back to %s: %+v", before.Time, p)
+	}
+
+	// Follow the link: time goes to the line that last wrote total.
 	p := s.must(cmdLastWrite, map[string]any{"uri": loop, "position": map[string]int{"line": 22, "character": 9}})
 	if p.Line != 22 || p.Function != "main" || p.Locals["total"] != "1" || p.Time == before.Time {
 		t.Fatalf("lastWrite of total went to %+v", p)

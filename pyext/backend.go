@@ -494,13 +494,32 @@ func (b *Backend) Call(ctx context.Context, function string, forward bool) error
 // value was set before recording started. Record from earlier to see it.
 var ErrNoEarlierWrite = errors.New("no earlier write in the recorded history")
 
+// ErrNoLaterWrite means the search for the next write of a name reached the
+// end of the recorded history without finding one: the value is kept to the
+// end of the recording. The search never runs the program past the end.
+var ErrNoLaterWrite = errors.New("no later write in the recorded history")
+
 // LastWrite implements history.Backend.
 // It leaves time at the write; the Timeline goes back.
 func (b *Backend) LastWrite(ctx context.Context, depth int, expr string) (history.Write, error) {
-	payload, err := b.call(ctx, "-timelens-last-write", "--depth", strconv.Itoa(depth), expr)
+	return b.write(ctx, "-timelens-last-write", depth, expr)
+}
+
+// NextWrite implements history.Backend: the forward twin of LastWrite.
+// It leaves time right after the write; the Timeline goes back.
+func (b *Backend) NextWrite(ctx context.Context, depth int, expr string) (history.Write, error) {
+	return b.write(ctx, "-timelens-next-write", depth, expr)
+}
+
+// write runs a write search (op: -timelens-last-write or -timelens-next-write).
+func (b *Backend) write(ctx context.Context, op string, depth int, expr string) (history.Write, error) {
+	payload, err := b.call(ctx, op, "--depth", strconv.Itoa(depth), expr)
 	if err != nil {
 		if e := AsError(err); e != nil && e.Code == CodeNoEarlierWrite {
 			return history.Write{}, fmt.Errorf("%w: %w", ErrNoEarlierWrite, e)
+		}
+		if e := AsError(err); e != nil && e.Code == CodeNoLaterWrite {
+			return history.Write{}, fmt.Errorf("%w: %w", ErrNoLaterWrite, e)
 		}
 		return history.Write{}, userError(err)
 	}

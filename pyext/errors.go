@@ -36,6 +36,9 @@ const (
 	// CodeNoEarlierWrite: the last-write search found no write in the
 	// window (the value was set before recording started). Field "path".
 	CodeNoEarlierWrite Code = "no-earlier-write"
+	// CodeNoLaterWrite: the next-write search reached the end of the
+	// recorded history without finding a write. Field "path".
+	CodeNoLaterWrite Code = "no-later-write"
 	// CodeNoDebugSymbols: the interpreter's debug symbols are missing.
 	// Field "detail": what gdb said.
 	CodeNoDebugSymbols Code = "no-debug-symbols"

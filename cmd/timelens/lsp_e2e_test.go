@@ -506,3 +506,61 @@ func needRecording(t testing.TB) string {
 	gdbtest.ReverseGDB(t)
 	return gdbtest.Python(t)
 }
+
+// TestLSPEndToEndNextWrite moves to the counting loop of writes.py's main,
+// where s.x still holds its first value, hovers s.x (the hover names the
+// next write beside the last one) and runs timelens.nextWrite there: time
+// goes to the store of the loop's second round (a store of the value s.x
+// already holds is no write), and time.
+func TestLSPEndToEndNextWrite(t *testing.T) {
+	e, uri, _ := e2eSession(t, "writes.py")
+	src, _ := os.ReadFile(strings.TrimPrefix(uri, "file://"))
+	lines := strings.Split(string(src), "\n")
+	find := func(text string) int {
+		for i, l := range lines {
+			if strings.TrimSpace(l) == text {
+				return i
+			}
+		}
+		t.Fatalf("no line %q", text)
+		return 0
+	}
+	loop, store := find("for i in range(40):"), find("s.x = i")
+	var pos position
+	for n := 0; pos.Line != loop; n++ {
+		if msg := e.call("workspace/executeCommand", map[string]any{"command": "timelens.next"}, &pos); msg != "" {
+			t.Fatalf("next %d: %s", n, msg)
+		}
+		if n > 100 {
+			t.Fatal("never reached the counting loop")
+		}
+	}
+	at := map[string]any{"line": store, "character": strings.Index(lines[store], "x")}
+	var hover struct {
+		Contents struct{ Value string }
+	}
+	if msg := e.call("textDocument/hover", map[string]any{"textDocument": map[string]any{"uri": uri}, "position": at}, &hover); msg != "" {
+		t.Fatal(msg)
+	}
+	md := hover.Contents.Value
+	for _, want := range []string{"s.x = 0", fmt.Sprintf("Next write: `1` at [writes.py:%d]", store+1), "in `main`", "command:timelens.nextWrite?", "command:timelens.lastWrite?"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("hover on s.x lacks %q:\n%s", want, md)
+		}
+	}
+	t.Logf("hover on s.x:\n%s", md)
+	before := pos
+	if msg := e.call("workspace/executeCommand", map[string]any{"command": "timelens.nextWrite",
+		"arguments": []any{map[string]any{"uri": uri, "position": at}}}, &pos); msg != "" {
+		t.Fatalf("nextWrite of s.x: %s", msg)
+	}
+	if pos.Line != store || pos.Function != "main" || pos.Locals["i"] != "1" {
+		t.Errorf("nextWrite of s.x went to %+v, want line %d in main with i = 1", pos, store+1)
+	}
+	// And back: its last write is before where we began.
+	if msg := e.call("workspace/executeCommand", map[string]any{"command": "timelens.goto", "arguments": []any{map[string]any{"time": before.Time}}}, &pos); msg != "" || pos.Line != loop {
+		t.Errorf("goto %s: %s, at %+v", before.Time, msg, pos)
+	}
+	e.call("shutdown", nil, nil)
+	e.notify("exit", nil)
+}

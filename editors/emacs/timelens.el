@@ -253,6 +253,12 @@ showing why."
   (timelens-execute "timelens.lastWrite"
                     (list :uri (timelens--uri) :position (eglot--pos-to-lsp-position))))
 
+(defun timelens-next-write ()
+  "Go to the line that next assigns the expression at point."
+  (interactive)
+  (timelens-execute "timelens.nextWrite"
+                    (list :uri (timelens--uri) :position (eglot--pos-to-lsp-position))))
+
 (defun timelens-goto (time)
   "Go to TIME, a time string from `timelens-where'."
   (interactive (list (read-string "time: " (plist-get timelens-position :time))))
@@ -336,6 +342,7 @@ With a prefix argument, ask for CONDITION, which must have held there."
     (define-key m "p" #'timelens-previous-call)
     (define-key m "c" #'timelens-next-call)
     (define-key m "w" #'timelens-last-write)
+    (define-key m "W" #'timelens-next-write)
     (define-key m "." #'timelens-where)
     (define-key m "g" #'timelens-goto)
     (define-key m "a" #'eglot-code-actions)

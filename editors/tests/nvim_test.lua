@@ -234,6 +234,17 @@ err, p = run(tl.lastWrite)
 check(':TimelensLastWrite on total moves to an assignment of total',
   err == nil and p and (p.line == body - 1 or p.line == line_of('total = 0') - 1), vim.inspect(err or p))
 
+-- :TimelensNextWrite on total from there: the loop's line writes it next
+-- (total = 0 + 0 is no write); then back to where lastWrite went.
+local back = p
+vim.api.nvim_win_set_cursor(0, { body, col + 1 })
+err, p = run(tl.nextWrite)
+check(':TimelensNextWrite on total moves to the loop line that writes total',
+  err == nil and p and p.line == body - 1, vim.inspect(err or p))
+if back and back.time then
+  run(tl.goto_time, back.time)
+end
+
 -- Calls: next call of Account.deposit, then back to the entry of main.
 err, p = run(tl.nextCall, 'Account.deposit')
 check(':TimelensNextCall Account.deposit', err == nil and p and p['function'] == 'Account.deposit', vim.inspect(err or p))

@@ -338,6 +338,57 @@ func (t *Trace) LastWrite(_ context.Context, depth int, expr string) (history.Wr
 	return history.Write{}, fmt.Errorf("no write of %s in the recorded part of this call", expr)
 }
 
+// NextWrite implements history.Backend for plain names: the line of the
+// current call after which the name next holds another object (its id
+// changes: a mutation in place is no write).
+func (t *Trace) NextWrite(_ context.Context, depth int, expr string) (history.Write, error) {
+	if strings.Contains(expr, ".") {
+		return history.Write{}, fmt.Errorf("%w: attribute chains need a debugger backend", history.ErrNotSupported)
+	}
+	st := t.stack(t.i)
+	if depth >= len(st) {
+		return history.Write{}, history.ErrNoFrame
+	}
+	k := st[depth]
+	j, ok := t.NextWriteEvent(k, expr)
+	if !ok {
+		return history.Write{}, fmt.Errorf("no write of %s after now in the recording", expr)
+	}
+	e, after := t.Events[j], t.nextInCall(j)
+	return history.Write{Time: timeOf(after), File: e.File, Line: e.Line, Function: e.Function, Value: t.Events[after].Locals[expr]}, nil
+}
+
+// NextWriteEvent is the settrace oracle of the next write: the event of
+// call k's frame whose line next binds name to another object (by id()),
+// seen from event k. False when the name keeps its object to the end of
+// the trace (or of the call).
+func (t *Trace) NextWriteEvent(k int, name string) (int, bool) {
+	call := t.Events[k].Call
+	id := t.Events[k].IDs[name]
+	prev := k
+	for j := k + 1; j < len(t.Events); j++ {
+		e := t.Events[j]
+		if e.Call != call {
+			continue
+		}
+		if e.IDs[name] != id {
+			return prev, true
+		}
+		prev = j
+	}
+	return 0, false
+}
+
+// nextInCall is the next event of event j's call after j.
+func (t *Trace) nextInCall(j int) int {
+	for i := j + 1; i < len(t.Events); i++ {
+		if t.Events[i].Call == t.Events[j].Call {
+			return i
+		}
+	}
+	return j
+}
+
 // Eval implements history.Backend for names and for attributes of
 // instances rendered as TypeName(attr=value, ...) one level deep.
 func (t *Trace) Eval(_ context.Context, depth int, expr string) (string, error) {

@@ -8,7 +8,7 @@ reaches gdb/MI as an ^error whose message is one JSON object:
 
 Codes (pyext/errors.go decodes them): edge {edge: start|end}, call-ended,
 no-call {function, direction}, never-called {function}, no-earlier-write
-{path}, no-debug-symbols {detail}, unsupported-python {version},
+{path}, no-later-write {path}, no-debug-symbols {detail}, unsupported-python {version},
 not-recording, no-process, bad-argument, not-found, unsupported, unreadable,
 interrupted, gave-up, internal; paused (a run to a line the client paused); run to a line (runto.py): no-run {file, line,
 direction, condition, runs}, no-code {file, line}, bad-condition {condition,

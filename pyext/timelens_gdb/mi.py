@@ -12,6 +12,7 @@ result: -timelens-last-reply fetches it afterwards.
   -timelens-render    [--limit C] ADDRESS
   -timelens-snapshot  [--thread N] [--limit C]
   -timelens-last-write [--thread N] --depth D [--limit C] [--max-stops N] PATH
+  -timelens-next-write [--thread N] --depth D [--limit C] [--max-stops N] PATH (the forward twin)
   -timelens-sources   FILE (the text each file had when the recording ran, as JSON)
   -timelens-record-window FUNC|--main LIMIT [SECONDS]
   -timelens-step      step|next|finish [--reverse]
@@ -142,10 +143,14 @@ def cmd_render(argv):
     return {"value": s, "type": type_label(r, addr), "seconds": round(time.monotonic() - t0, 6)}
 
 
-def cmd_last_write(argv):
+def cmd_last_write(argv, forward=False):
     opts, pos = parse_args(argv, ("thread", "depth", "limit", "max-stops"), 1)
-    return lastwrite.last_write(thread_opt(opts), int_opt(opts, "depth"), pos[0].strip(),
+    return lastwrite.find_write(thread_opt(opts), int_opt(opts, "depth"), pos[0].strip(), forward,
                                 int_opt(opts, "max-stops", 1000), limit_opt(opts))
+
+
+def cmd_next_write(argv):
+    return cmd_last_write(argv, forward=True)
 
 
 def cmd_sources(argv):
@@ -301,6 +306,7 @@ COMMANDS = {
     "-timelens-render": cmd_render,
     "-timelens-snapshot": cmd_snapshot,
     "-timelens-last-write": cmd_last_write,
+    "-timelens-next-write": cmd_next_write,
     "-timelens-sources": cmd_sources,
     "-timelens-record-window": cmd_record_window,
     "-timelens-step": cmd_step,

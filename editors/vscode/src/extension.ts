@@ -2,7 +2,7 @@
 // Inlay hints and code lenses come from the server. The server's navigation
 // commands (timelens.step, …) are registered by the client from the
 // server's executeCommandProvider; the middleware below fills in their
-// arguments from the cursor (lastWrite, gotoEntry, previousCall, nextCall),
+// arguments from the cursor (lastWrite, nextWrite, gotoEntry, previousCall, nextCall),
 // asks for a time (goto) and shows the returned position in the status bar.
 // Until a session runs, the same command names start one first.
 //
@@ -136,10 +136,10 @@ async function start(): Promise<boolean> {
     documentSelector: [{ scheme: 'file', language: 'python' }],
     initializationOptions: l.initializationOptions,
     outputChannel: output,
-    // The hover's "⏪ go to last write" is a command link
-    // (command:timelens.lastWrite?…): trusted for that command alone, so
-    // that a click runs it.
-    markdown: { isTrusted: { enabledCommands: ['timelens.lastWrite'] } },
+    // The hover's "⏪ go to last write" and "⏩ go to next write" are
+    // command links (command:timelens.lastWrite?…): trusted for those
+    // commands alone, so that a click runs them.
+    markdown: { isTrusted: { enabledCommands: ['timelens.lastWrite', 'timelens.nextWrite'] } },
     middleware: {
       executeCommand: async (command, given, next) => {
         let args = commandArguments(command, given, cursor());

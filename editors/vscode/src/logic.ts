@@ -7,7 +7,7 @@ import * as path from 'node:path';
 export const NAVIGATION_COMMANDS = [
   'timelens.where', 'timelens.step', 'timelens.reverseStep', 'timelens.next', 'timelens.reverseNext',
   'timelens.finish', 'timelens.reverseFinish', 'timelens.gotoEntry', 'timelens.previousCall',
-  'timelens.nextCall', 'timelens.lastWrite', 'timelens.goto', 'timelens.runToLine',
+  'timelens.nextCall', 'timelens.lastWrite', 'timelens.nextWrite', 'timelens.goto', 'timelens.runToLine',
   'timelens.reverseRunToLine', 'timelens.lineRuns', 'timelens.stepInstruction', 'timelens.reverseStepInstruction',
 ] as const;
 
@@ -224,7 +224,7 @@ function defaultIsExecutable(p: string): boolean {
 /**
  * commandArguments fills in the arguments a navigation command takes from the
  * cursor when it is run with none (from the palette or a keybinding):
- * lastWrite gets {uri, position}; gotoEntry, previousCall and nextCall get
+ * lastWrite and nextWrite get {uri, position}; gotoEntry, previousCall and nextCall get
  * {uri, line}, and so do runToLine, reverseRunToLine ("Run to Cursor",
  * "Reverse Run to Cursor") and lineRuns. Arguments given (by a code lens or
  * a code action) are kept. It returns undefined for goto without arguments:
@@ -234,6 +234,7 @@ export function commandArguments(command: string, given: unknown[], cursor?: Cur
   if (given.length > 0) return given;
   switch (command) {
     case 'timelens.lastWrite':
+    case 'timelens.nextWrite':
       return cursor ? [{ uri: cursor.uri, position: { line: cursor.line, character: cursor.character } }] : [];
     case 'timelens.gotoEntry':
     case 'timelens.previousCall':

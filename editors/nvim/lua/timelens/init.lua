@@ -29,6 +29,7 @@
 -- :TimelensStep, :TimelensReverseStep, :TimelensNext, :TimelensReverseNext,
 -- :TimelensFinish, :TimelensReverseFinish, :TimelensGotoEntry,
 -- :TimelensPreviousCall [func], :TimelensNextCall [func], :TimelensLastWrite,
+-- :TimelensNextWrite,
 -- :TimelensWhere, :TimelensGoto {time}, :TimelensStop, one bytecode
 -- instruction: :TimelensStepInstruction, :TimelensReverseStepInstruction,
 -- and the current frame's bytecode in a split: :TimelensBytecode. Running to the line at
@@ -75,6 +76,7 @@ M.keymaps = {
   { '<F9>', 'Finish', 'finish' },
   { '<S-F9>', 'ReverseFinish', 'back to the call' },
   { '<leader>tw', 'LastWrite', 'last write of the name under the cursor' },
+  { '<leader>tW', 'NextWrite', 'next write of the name under the cursor' },
   { '<leader>te', 'GotoEntry', 'entry of this call' },
   { '<leader>tp', 'PreviousCall', 'previous call of this function' },
   { '<leader>tn', 'NextCall', 'next call of this function' },
@@ -502,6 +504,10 @@ function M.lastWrite(cb)
   return M.execute('timelens.lastWrite', (cursor_args()), cb)
 end
 
+function M.nextWrite(cb)
+  return M.execute('timelens.nextWrite', (cursor_args()), cb)
+end
+
 function M.goto_time(time, cb)
   return M.execute('timelens.goto', { time = time }, cb)
 end
@@ -648,6 +654,9 @@ function M.create_commands()
   cmd('TimelensLastWrite', function()
     M.lastWrite()
   end, { desc = 'timelens: the line that last assigned the expression at the cursor' })
+  cmd('TimelensNextWrite', function()
+    M.nextWrite()
+  end, { desc = 'timelens: the line that next assigns the expression at the cursor' })
   cmd('TimelensGoto', function(o)
     M.goto_time(o.args)
   end, { nargs = 1, desc = 'timelens: go to a time returned by :TimelensWhere' })

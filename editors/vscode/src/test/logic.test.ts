@@ -47,6 +47,7 @@ test('the server is looked up in PATH; a missing one says how to fix it', () => 
 test('commands run from the palette take their arguments from the cursor', () => {
   const c = { uri: 'file:///src/bank.py', line: 11, character: 8 };
   assert.deepEqual(commandArguments('timelens.lastWrite', [], c), [{ uri: c.uri, position: { line: 11, character: 8 } }]);
+  assert.deepEqual(commandArguments('timelens.nextWrite', [], c), [{ uri: c.uri, position: { line: 11, character: 8 } }]);
   for (const cmd of ['timelens.gotoEntry', 'timelens.previousCall', 'timelens.nextCall']) {
     assert.deepEqual(commandArguments(cmd, [], c), [{ uri: c.uri, line: 11 }], cmd);
   }
@@ -67,8 +68,8 @@ test('the status bar shows function, 1-based line and time of the position', () 
   assert.ok(!isPosition({ time: 1, line: 2, function: 'f' }));
 });
 
-test('the navigation commands are the seventeen of docs/commands.md', () => {
-  assert.equal(new Set(NAVIGATION_COMMANDS).size, 17);
+test('the navigation commands are the eighteen of docs/commands.md', () => {
+  assert.equal(new Set(NAVIGATION_COMMANDS).size, 18);
   assert.ok(NAVIGATION_COMMANDS.every((c) => c.startsWith('timelens.')));
 });
 
