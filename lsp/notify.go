@@ -7,6 +7,8 @@ package lsp
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"go.lsp.dev/protocol"
@@ -59,6 +61,7 @@ func (s *server) announce(ctx context.Context, pos history.Position, caps client
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	path := s.paths.ToEditor(pos.File)
+	s.missingSource(pos.File, path)
 	s.publishNow(ctx, path, pos)
 	if caps.showDocument && path != "" {
 		line, _, _ := s.editorLine(pos.File, max(pos.Line-1, 0))
@@ -186,6 +189,45 @@ func (s *server) restartNotifier(ctx context.Context, tl *history.Timeline) {
 			}
 		}
 	}
+}
+
+// missingSource tells the user, once per file, that time is in a file of
+// the recording that this machine does not have at path (the recorded path
+// after --substitute-path), unless the editor has it open.
+func (s *server) missingSource(recorded, path string) {
+	if !filepath.IsAbs(path) {
+		return // <string>, <frozen importlib._bootstrap>: code without a file
+	}
+	s.mu.Lock()
+	told, open := s.missing[path], s.docs[path] != nil
+	if !told && !open {
+		if s.missing == nil {
+			s.missing = map[string]bool{}
+		}
+		s.missing[path] = true
+	}
+	s.mu.Unlock()
+	if told || open {
+		return
+	}
+	if _, err := os.Stat(path); err == nil {
+		return
+	}
+	s.showMessage(protocol.MessageTypeWarning, missingSourceMessage(recorded, path))
+}
+
+// missingSourceMessage says which file a recording's position names that
+// this machine does not have, and how to map the recording's paths to the
+// editor's (the recording may come from a container or another machine).
+func missingSourceMessage(recorded, path string) string {
+	looked := ""
+	if path != recorded {
+		looked = fmt.Sprintf(" (mapped to %s)", path)
+	}
+	dir := filepath.Dir(recorded)
+	return fmt.Sprintf("timelens: the recording is in %s, which is not on this machine%s; if its sources are elsewhere here, "+
+		"map the recording's directory to theirs: --substitute-path %s=/path/to/the/sources, or the initialization option "+
+		`substitutePath: [{"from": %q, "to": "/path/to/the/sources"}]`, recorded, looked, dir, dir)
 }
 
 func (s *server) showMessage(typ protocol.MessageType, msg string) {

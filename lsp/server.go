@@ -216,6 +216,7 @@ type server struct {
 	inflight    map[string]context.CancelFunc // async requests, by idKey
 	docs        map[string]*document          // by editor path
 	recorded    map[string]bool               // editor paths of files seen in the recording
+	missing     map[string]bool               // editor paths told missing (missingSource)
 	tl          *history.Timeline
 	startErr    error
 	startCancel context.CancelFunc

@@ -586,6 +586,30 @@ func TestSubstitutePathInInitializationOptions(t *testing.T) {
 	}
 }
 
+// TestMissingSourceSaysHowToMap: time is in a file this machine does not
+// have (the recording came from elsewhere, or the mapping is wrong): the
+// user is told once which file, and how to map it.
+func TestMissingSourceSaysHowToMap(t *testing.T) {
+	dir := strings.TrimSuffix(program("loop.py"), "/loop.py")
+	s := newSession(t, sessionOptions{substitute: [][2]string{{dir, "/nonexistent/checkout"}}})
+	s.initialize(fullCaps())
+	s.must(cmdStep)
+	ev := s.editor.expect(t, "window/showMessage")
+	for _, want := range []string{program("loop.py") + ", which is not on this machine (mapped to /nonexistent/checkout/loop.py)",
+		"--substitute-path " + dir + "=/path/to/the/sources", `substitutePath: [{"from": "` + dir + `"`} {
+		if !strings.Contains(ev, want) {
+			t.Errorf("message %q does not say %q", ev, want)
+		}
+	}
+	s.must(cmdStep)
+	s.must(cmdWhere)
+	for _, ev := range append(s.editor.backlog, drain(s.editor.events)...) {
+		if strings.HasPrefix(ev, "window/showMessage") {
+			t.Errorf("told twice: %s", ev)
+		}
+	}
+}
+
 func TestShutdownThenExit(t *testing.T) {
 	s := newSession(t, sessionOptions{})
 	s.initialize(fullCaps())
