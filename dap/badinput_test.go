@@ -150,6 +150,18 @@ func TestSubstitutePath(t *testing.T) {
 	if f.Line != 8 || f.Name != "Account.deposit" || f.Source.Path != "/home/ada/src/loop.py" {
 		t.Errorf("at the breakpoint: %s %+v:%d", f.Name, f.Source, f.Line)
 	}
+	// This machine has no /home/ada/src: the console says so once, with how
+	// to map the recording's directory.
+	var told []string
+	for _, o := range c.Outputs() {
+		if strings.Contains(o, "/home/ada/src/loop.py") {
+			told = append(told, o)
+		}
+	}
+	if len(told) != 1 || !strings.Contains(told[0], "which is not on this machine (mapped to /home/ada/src/loop.py)") ||
+		!strings.Contains(told[0], "--substitute-path "+filepath.Dir(prog)+"=") {
+		t.Errorf("outputs about the missing source: %q, want one saying it is missing and how to map it", told)
+	}
 	c.Call("disconnect", nil)
 }
 

@@ -90,6 +90,7 @@ type server struct {
 	leaving  bool // a disconnect was read (under opMu)
 	codec    *godap.Codec
 	paths    srcpath.Map
+	missing  map[string]bool // editor paths told missing (source)
 
 	// run is the continue in progress, for pause (under opMu; pause.go).
 	run runState

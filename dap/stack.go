@@ -2,12 +2,14 @@ package dap
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
 	godap "github.com/google/go-dap"
 
 	"github.com/timelens/timelens/history"
+	"github.com/timelens/timelens/srcpath"
 )
 
 // refKind says what a variablesReference names.
@@ -146,6 +148,15 @@ func (s *server) source(file string) *godap.Source {
 		return &godap.Source{Name: file, PresentationHint: "deemphasize"}
 	}
 	path := s.paths.ToEditor(file)
+	if filepath.IsAbs(path) && !s.missing[path] {
+		if _, err := os.Stat(path); err != nil {
+			if s.missing == nil {
+				s.missing = map[string]bool{}
+			}
+			s.missing[path] = true
+			s.output("important", "timelens: "+srcpath.Missing(file, path)+"\n")
+		}
+	}
 	return &godap.Source{Name: filepath.Base(path), Path: path}
 }
 

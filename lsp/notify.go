@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/timelens/timelens/history"
+	"github.com/timelens/timelens/srcpath"
 )
 
 // moveDone hands the new position to the notifier.
@@ -213,21 +214,7 @@ func (s *server) missingSource(recorded, path string) {
 	if _, err := os.Stat(path); err == nil {
 		return
 	}
-	s.showMessage(protocol.MessageTypeWarning, missingSourceMessage(recorded, path))
-}
-
-// missingSourceMessage says which file a recording's position names that
-// this machine does not have, and how to map the recording's paths to the
-// editor's (the recording may come from a container or another machine).
-func missingSourceMessage(recorded, path string) string {
-	looked := ""
-	if path != recorded {
-		looked = fmt.Sprintf(" (mapped to %s)", path)
-	}
-	dir := filepath.Dir(recorded)
-	return fmt.Sprintf("timelens: the recording is in %s, which is not on this machine%s; if its sources are elsewhere here, "+
-		"map the recording's directory to theirs: --substitute-path %s=/path/to/the/sources, or the initialization option "+
-		`substitutePath: [{"from": %q, "to": "/path/to/the/sources"}]`, recorded, looked, dir, dir)
+	s.showMessage(protocol.MessageTypeWarning, "timelens: "+srcpath.Missing(recorded, path))
 }
 
 func (s *server) showMessage(typ protocol.MessageType, msg string) {

@@ -91,3 +91,18 @@ func Option(opts json.RawMessage, where string) ([][2]string, error) {
 	}
 	return pairs, nil
 }
+
+// Missing says which file of the recording (recorded; path after the
+// mapping) this machine does not have, and how to map the recording's
+// paths to where the sources are here: the recording may come from a
+// container or another machine.
+func Missing(recorded, path string) string {
+	looked := ""
+	if path != recorded {
+		looked = fmt.Sprintf(" (mapped to %s)", path)
+	}
+	dir := filepath.Dir(recorded)
+	return fmt.Sprintf("the recording is in %s, which is not on this machine%s; if its sources are elsewhere here, "+
+		"map the recording's directory to theirs: --substitute-path %s=/path/to/the/sources, or the option "+
+		`substitutePath: [{"from": %q, "to": "/path/to/the/sources"}]`, recorded, looked, dir, dir)
+}
