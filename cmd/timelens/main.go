@@ -88,12 +88,17 @@ type invocation struct {
 // commands in the order the overview lists them.
 var commands []*command
 
+// substituteOption is --substitute-path, of the servers and annotate.
+func substituteOption(o *Options) option {
+	return option{flag: "substitute-path", usage: "map source paths: `FROM=TO`, where FROM is a path prefix as the recording has it and TO the same files' prefix in the editor (repeatable; the first match wins)",
+		value: substituteValue{&o.SubstitutePath}}
+}
+
 // serverOptions are the flags of the two servers, lsp and dap: source path
 // substitution, the hung-debugger timeout and --listen (listenNote ends its
 // usage).
 func serverOptions(o *Options, listenNote string) []option {
-	return []option{{flag: "substitute-path", usage: "map source paths: `FROM=TO`, where FROM is a path prefix as the recording has it and TO the same files' prefix in the editor (repeatable; the first match wins)",
-		value: substituteValue{&o.SubstitutePath}},
+	return []option{substituteOption(o),
 		{flag: "timeout", usage: "count the debugger as hung when one request takes longer than `DURATION`: stop it, start it again and return to the same time (default: 30s for a read, 5m for a move)",
 			value: durationValue{&o.Timeout}},
 		{flag: "listen", usage: "serve one client on TCP `ADDR` instead of stdio; loopback only (127.0.0.1:PORT, [::1]:PORT, localhost:PORT; port 0 picks a free one, printed on stderr)" + listenNote,
@@ -168,6 +173,7 @@ timelens annotate --recording app.rec --at end app.py`,
 						value: boolValue{&o.PastCalls}},
 					{flag: "bytecode", usage: "also print the current frame's bytecode under its source lines, as Python's dis names it (specialized instructions by their specialized and base names), the current instruction marked ▶",
 						value: boolValue{&o.Bytecode}},
+					substituteOption(o),
 				}
 			},
 			check: checkAnnotate,

@@ -61,6 +61,25 @@ func TestRecordGDBThenReplay(t *testing.T) {
 		t.Errorf("annotate did not say it restores the recording:\n%s", r.stderr)
 	}
 
+	// The sources somewhere else, as on another machine: the recording
+	// names /…/testdata/programs/loop.py, the user has the file under
+	// another directory and maps it (--substitute-path): the same values.
+	elsewhere := t.TempDir()
+	text, err := os.ReadFile(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(elsewhere, "loop.py"), text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = timelens(t, "annotate", "--recording", out, "--substitute-path", filepath.Dir(prog)+"="+elsewhere, "--at", "loop.py:28", filepath.Join(elsewhere, "loop.py"))
+	if r.code != 0 {
+		t.Fatal(r)
+	}
+	if _, body, _ := strings.Cut(r.stdout, "\n"); body != string(want) {
+		t.Errorf("annotate of the sources elsewhere, mapped:\n%s\nwant:\n%s", body, want)
+	}
+
 	// The recording is fixed: recording flags are refused, and -o will not
 	// overwrite it.
 	r = timelens(t, "annotate", "--recording", out, "--record-from", "fib", prog)

@@ -18,6 +18,7 @@ import (
 	"github.com/timelens/timelens/history"
 	"github.com/timelens/timelens/lsp"
 	"github.com/timelens/timelens/pyext/session"
+	"github.com/timelens/timelens/srcpath"
 )
 
 // stdio joins stdin and stdout into the LSP stream. Closing it closes
@@ -155,7 +156,14 @@ func runAnnotate(inv *invocation) int {
 	if reason := tl.EndReason(); reason != "" {
 		fmt.Fprintf(inv.stderr, "timelens: the recorded window ends early: %s\n", reason)
 	}
-	f, err := annotatedFile(inv, file, string(src))
+	// FILE is this machine's; the recording may name it otherwise
+	// (--substitute-path): hints, times and lines are matched by the
+	// recording's name.
+	rec := file
+	if inv.opts.Recording != "" {
+		rec = srcpath.NewMap(inv.opts.SubstitutePath).ToRecording(file)
+	}
+	f, err := annotatedFile(inv, file, rec, string(src))
 	if err != nil {
 		return fail(err)
 	}

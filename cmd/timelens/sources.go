@@ -112,17 +112,17 @@ func recordedSources(recording string) func(path string) (string, bool) {
 // annotatedFile reads annotate's FILE again once the session has started
 // and compares it with the text the recording ran: the recording's copy
 // when it keeps one, else src, FILE as annotate read it before the
-// recording ran.
-func annotatedFile(inv *invocation, file, src string) (fileNow, error) {
+// recording ran. rec is FILE as the recording names it (--substitute-path).
+func annotatedFile(inv *invocation, file, rec, src string) (fileNow, error) {
 	now, err := os.ReadFile(file)
 	if err != nil {
 		return fileNow{}, err
 	}
 	ran := src
-	if saved, ok := recordedSources(inv.opts.Recording)(file); ok {
+	if saved, ok := recordedSources(inv.opts.Recording)(rec); ok {
 		ran = saved
 	}
-	return compareWithRecording(inv.stderr, file, ran, string(now)), nil
+	return compareWithRecording(inv.stderr, rec, ran, string(now)), nil
 }
 
 // fileNow is annotate's FILE as it is now, against the text the recording
