@@ -222,6 +222,53 @@ showing why."
 (timelens--define timelens-reverse-next "timelens.reverseNext" "Previous line in this frame, over calls.")
 (timelens--define timelens-finish "timelens.finish" "Run until the current frame returns.")
 (timelens--define timelens-reverse-finish "timelens.reverseFinish" "Back to the call that made this frame.")
+(timelens--define timelens-step-instruction "timelens.stepInstruction" "Step one bytecode instruction forward.")
+(timelens--define timelens-reverse-step-instruction "timelens.reverseStepInstruction" "Step one bytecode instruction back.")
+
+(defun timelens-bytecode ()
+  "Show the current frame's bytecode, as Python's dis prints it.
+In the buffer *timelens bytecode*: the 1-based line where a line starts,
+\"-->\" at the current instruction, a specialized instruction's base
+name after it (timelens.disassemble)."
+  (interactive)
+  (let ((server (or (timelens--live-server)
+                    (user-error "timelens: no session; start one with M-x timelens-start")))
+        (last nil))
+    (condition-case err
+        (let ((instrs (jsonrpc-request server :workspace/executeCommand
+                                       (list :command "timelens.disassemble" :arguments [])
+                                       :timeout timelens-request-timeout)))
+          (with-current-buffer (get-buffer-create "*timelens bytecode*")
+            (let ((inhibit-read-only t))
+              (erase-buffer)
+              (seq-doseq (i instrs)
+                (let* ((line (plist-get i :line))
+                       (arg (plist-get i :arg))
+                       (repr (plist-get i :argrepr))
+                       (base (plist-get i :baseOpname))
+                       (op (plist-get i :opname))
+                       (label (plist-get i :label))
+                       (start (and (numberp line) (not (eql line last)))))
+                  (when (and start (> (buffer-size) 0)) (insert "\n"))
+                  (when start (setq last line))
+                  (insert (string-trim-right
+                           (format "%4s %s %-5s%5d %-28s %s%s%s"
+                                   (if start (number-to-string (1+ line)) "")
+                                   (if (eq (plist-get i :current) t) "-->" "   ")
+                                   (if (numberp label) (format "L%d:" label) "")
+                                   (plist-get i :offset) op
+                                   (if (numberp arg) (number-to-string arg) "")
+                                   (if (and (stringp repr) (not (string-empty-p repr))) (format " (%s)" repr) "")
+                                   (if (and (stringp base) (not (equal base op))) (format "  <- %s" base) "")))
+                          "\n")))
+              (goto-char (point-min))
+              (when (search-forward "-->" nil t) (beginning-of-line)))
+            (special-mode)
+            (display-buffer (current-buffer)))
+          instrs)
+      (jsonrpc-error
+       (message "timelens: %s" (or (alist-get 'jsonrpc-error-message (cdr err)) (format "%S" err)))
+       nil))))
 
 (defun timelens--uri () (eglot-path-to-uri (buffer-file-name)))
 
@@ -343,6 +390,9 @@ With a prefix argument, ask for CONDITION, which must have held there."
     (define-key m "c" #'timelens-next-call)
     (define-key m "w" #'timelens-last-write)
     (define-key m "W" #'timelens-next-write)
+    (define-key m "i" #'timelens-step-instruction)
+    (define-key m "I" #'timelens-reverse-step-instruction)
+    (define-key m "b" #'timelens-bytecode)
     (define-key m "." #'timelens-where)
     (define-key m "g" #'timelens-goto)
     (define-key m "a" #'eglot-code-actions)

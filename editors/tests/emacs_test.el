@@ -95,6 +95,18 @@
         (let ((p (timelens-reverse-step)))
           (tt-check "timelens-reverse-step comes back to the same time"
                     (equal (plist-get p :time) (plist-get pos :time)) p))
+        (let* ((fwd (timelens-step-instruction))
+               (back (timelens-reverse-step-instruction)))
+          (tt-check "an instruction step moves time and its reverse comes back to the same time"
+                    (and fwd back (not (equal (plist-get fwd :time) (plist-get pos :time)))
+                         (equal (plist-get back :time) (plist-get pos :time)))
+                    (list fwd back timelens-last-error)))
+        (let ((instrs (timelens-bytecode)))
+          (tt-check "timelens-bytecode shows the frame's instructions, one marked current"
+                    (and (> (length instrs) 5)
+                         (with-current-buffer "*timelens bytecode*"
+                           (= 1 (how-many "^.....-->" (point-min) (point-max)))))
+                    (with-current-buffer (get-buffer-create "*timelens bytecode*") (buffer-string))))
         (dotimes (_ 9) (timelens-next))
         (let ((p (tt-pos)))
           (tt-check "nine timelens-next reach the loop body with i = 2"
