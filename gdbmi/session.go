@@ -280,6 +280,13 @@ func (s *Session) notify(rec map[string]any) {
 			s.mu.Unlock()
 		}
 	}
+	if typ == "log" {
+		// gdb's own messages (warnings, internal errors, what it printed
+		// before it died): worth having in a debug log.
+		text, _ := rec["payload"].(string)
+		s.log.Debug("mi notification", zap.String("type", typ), zap.String("text", text))
+		return
+	}
 	s.log.Debug("mi notification", zap.String("type", typ), zap.String("class", class))
 }
 
