@@ -53,9 +53,12 @@ test-all:
 ## copies of the roots' interpreters without debug info, as uv, Docker and
 ## distributions ship them (TIMELENS_STRIPPED=1: gdbtest.StrippedPython)
 STRIPPED_TESTS = Oracle|Navigate|BackendSteps|LastWrite|RunToLine|ConditionOracle|RecordFrom|IndexAgrees|Disassemble
+# In sid, without the line index's test: gdb 18 aborts while it walks a 3.14
+# window, with debug info or without (docs/how-it-works.md, "Limits in detail")
+STRIPPED_TESTS_SID = Oracle|Navigate|BackendSteps|LastWrite|RunToLine|ConditionOracle|RecordFrom|Disassemble
 test-stripped: build
 	TIMELENS_STRIPPED=1 $(UNDER_NOHW) scripts/root-tests --run '$(STRIPPED_TESTS)' ./pyext
-	TIMELENS_STRIPPED=1 $(UNDER_NOHW) scripts/root-tests --suite sid --run '$(STRIPPED_TESTS)' ./pyext
+	TIMELENS_STRIPPED=1 $(UNDER_NOHW) scripts/root-tests --suite sid --run '$(STRIPPED_TESTS_SID)' ./pyext
 
 ## test-nohw: the filter works here (and what this machine's watchpoints do)
 test-nohw:
