@@ -36,17 +36,7 @@ func TestLastWrite(t *testing.T) {
 // code without a source file, whose qualified name timelens cannot read
 // from the source either, goes by its bare name there.
 func lastWrites(t *testing.T, py string, py310 bool) {
-	prog, _ := filepath.Abs(filepath.Join("..", "testdata", "programs", "writes.py"))
-	src, _ := os.ReadFile(prog)
-	lineOf := func(text string) int {
-		for i, l := range strings.Split(string(src), "\n") {
-			if strings.TrimSpace(l) == text {
-				return i + 1
-			}
-		}
-		t.Fatalf("no line %q in writes.py", text)
-		return 0
-	}
+	prog, lineOf := writesProgram(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	s := gdbtest.Start(t, gdbmi.Config{Program: py, Args: []string{prog}, InferiorEnv: gdbmi.DebuggeeEnv()})
@@ -107,4 +97,21 @@ func lastWrites(t *testing.T, py string, py310 bool) {
 		// Back to the end for the next question.
 		s.Do("record goto end")
 	}
+}
+
+// writesProgram is testdata/programs/writes.py's path and a finder of its
+// lines by their text (trimmed), which fails the test when none has it.
+func writesProgram(t *testing.T) (string, func(text string) int) {
+	prog, _ := filepath.Abs(filepath.Join("..", "testdata", "programs", "writes.py"))
+	src, _ := os.ReadFile(prog)
+	lineOf := func(text string) int {
+		for i, l := range strings.Split(string(src), "\n") {
+			if strings.TrimSpace(l) == text {
+				return i + 1
+			}
+		}
+		t.Fatalf("no line %q in writes.py", text)
+		return 0
+	}
+	return prog, lineOf
 }

@@ -3,7 +3,6 @@ package pyext
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -135,17 +134,7 @@ func TestNextWrite(t *testing.T) {
 
 func nextWrites(t *testing.T, py string) {
 	tl, _ := openTimeline(t, py, "writes.py", "main")
-	prog, _ := filepath.Abs(filepath.Join("..", "testdata", "programs", "writes.py"))
-	src, _ := os.ReadFile(prog)
-	lineOf := func(text string) int {
-		for i, l := range strings.Split(string(src), "\n") {
-			if strings.TrimSpace(l) == text {
-				return i + 1
-			}
-		}
-		t.Fatalf("no line %q in writes.py", text)
-		return 0
-	}
+	prog, lineOf := writesProgram(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	at, err := tl.RunToLine(ctx, prog, lineOf("for i in range(40):"), "", true)
