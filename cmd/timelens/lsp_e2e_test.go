@@ -415,17 +415,7 @@ func stepWithHints(t *testing.T, prog string, stride int, python ...string) {
 // loop in another frame.
 func TestLSPEndToEndHoverNamesTheLastWrite(t *testing.T) {
 	e, uri, _ := e2eSession(t, "writes.py")
-	src, _ := os.ReadFile(strings.TrimPrefix(uri, "file://"))
-	lines := strings.Split(string(src), "\n")
-	find := func(text string) int {
-		for i, l := range lines {
-			if strings.TrimSpace(l) == text {
-				return i
-			}
-		}
-		t.Fatalf("no line %q", text)
-		return 0
-	}
+	lines, find := lineFinder(t, uri)
 	target := find("seen = c.count")
 	var pos position
 	for n := 0; ; n++ {
@@ -514,17 +504,7 @@ func needRecording(t testing.TB) string {
 // already holds is no write), and time.
 func TestLSPEndToEndNextWrite(t *testing.T) {
 	e, uri, _ := e2eSession(t, "writes.py")
-	src, _ := os.ReadFile(strings.TrimPrefix(uri, "file://"))
-	lines := strings.Split(string(src), "\n")
-	find := func(text string) int {
-		for i, l := range lines {
-			if strings.TrimSpace(l) == text {
-				return i
-			}
-		}
-		t.Fatalf("no line %q", text)
-		return 0
-	}
+	lines, find := lineFinder(t, uri)
 	loop, store := find("for i in range(40):"), find("s.x = i")
 	var pos position
 	for n := 0; pos.Line != loop; n++ {
@@ -563,4 +543,21 @@ func TestLSPEndToEndNextWrite(t *testing.T) {
 	}
 	e.call("shutdown", nil, nil)
 	e.notify("exit", nil)
+}
+
+// lineFinder reads the file at uri: its lines, and a finder of a line by
+// its text (trimmed) giving its 0-based number, as LSP positions count; the
+// test fails when no line has it.
+func lineFinder(t *testing.T, uri string) ([]string, func(text string) int) {
+	src, _ := os.ReadFile(strings.TrimPrefix(uri, "file://"))
+	lines := strings.Split(string(src), "\n")
+	return lines, func(text string) int {
+		for i, l := range lines {
+			if strings.TrimSpace(l) == text {
+				return i
+			}
+		}
+		t.Fatalf("no line %q", text)
+		return 0
+	}
 }
