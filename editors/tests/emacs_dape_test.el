@@ -21,7 +21,8 @@
 ;; event in this frame or a caller, step in the next line event, step back
 ;; and reverse step in the same backwards, a breakpoint the next/previous
 ;; run of its line; a step out stops on the caller's line of the call, as
-;; dap/session_test.go's finish says).
+;; dap/session_test.go's finish says).  Then the same window saved by
+;; `timelens record' is replayed from the `timelens-replay' configuration.
 
 (require 'cl-lib)
 (require 'package)
@@ -212,7 +213,7 @@ keyed by :NAME); a value may also be AFTER's (a step out)."
     (let ((diff (if (eq locals :no-locals-scope)
                     (list "no Locals scope")
                   (tt-locals-diff locals (plist-get ev :locals) (and after (plist-get after :locals))))))
-      (tt-check (format "%s: dape's Locals are settrace's %S" what (plist-get ev :locals))
+      (tt-check (format "%s: dape's Locals are settrace's %S" what (or (plist-get ev :locals) 'none))
                 (null diff) diff))))
 
 (defun tt-move (what fn kind)
@@ -242,6 +243,7 @@ move the oracle by KIND and compare."
        (unless (tt-oracle-to-line line reverse)
          (error "settrace has no run of line %d for %s" line what))
        (tt-compare what))
+      ('stay (tt-compare what))
       (_
        (unless (tt-oracle-move kind)
          (error "settrace has no %s move for %s" kind what))
@@ -284,6 +286,9 @@ move the oracle by KIND and compare."
                          (directory-file-name (file-name-directory (locate-library "dape")))))))
       (tt-check "the adapter says it can step back" (dape--capable-p (tt-conn) :supportsStepBack))
       (tt-compare "entry")
+      (tt-move "timelens-dape-step-back at the window's start stays there" #'timelens-dape-step-back 'stay)
+      (tt-check "and dape's stop reason says it is the start (entry)"
+                (equal (dape--state-reason (tt-conn)) "entry") (dape--state-reason (tt-conn)))
       (tt-move "dape-step-in into Account.__init__" #'dape-step-in 'step-in)
       (tt-move "dape-next" #'dape-next 'next)
       (tt-move "dape-step-out back to main" #'dape-step-out 'step-out)
@@ -319,6 +324,31 @@ move the oracle by KIND and compare."
         (tt-move "timelens-dape-reverse-continue back to the previous hit" #'timelens-dape-reverse-continue `(to-line ,line t))
         (tt-move "dape-continue forward to the next hit" #'dape-continue `(to-line ,line nil))
         (tt-move "timelens-dape-step-back from the breakpoint" #'timelens-dape-step-back 'step-back))
+      ;; The same window saved by `timelens record', replayed from the
+      ;; timelens-replay configuration.
+      (let* ((dir (make-temp-file "timelens-dape-" t))
+             (rec (expand-file-name "loop.rec" dir))
+             (rc (with-temp-buffer
+                   (list (call-process timelens-executable nil t nil "record" "--record-from" "main"
+                                       "--python" tt-python "-o" rec "--" tt-prog)
+                         (buffer-string))))
+             (old (tt-conn))
+             (killed nil))
+        (tt-check "timelens record saves the window" (eq (car rc) 0) rc)
+        (dape-kill old (lambda (&rest _) (setq killed t)) t)
+        (tt-check "dape ends the recording session" (tt-wait (lambda () (and killed (not (tt-conn))))) killed)
+        (let ((config (dape--config-eval 'timelens-replay `(:recording ,rec)))
+              (before tt-stops))
+          (tt-check "the replay configuration launches the recording"
+                    (and (equal (plist-get config :recording) rec) (null (plist-get config :program))) config)
+          (dape config)
+          (unless (tt-check "replay: dape shows the first stop" (tt-await-stop before))
+            (tt-finish))
+          (setq tt-i 0)
+          (tt-compare "replay: entry")
+          (tt-move "replay: dape-step-in" #'dape-step-in 'step-in)
+          (tt-move "replay: timelens-dape-step-back" #'timelens-dape-step-back 'step-back))
+        (ignore-errors (delete-directory dir t)))
       (tt-finish))
   (error (tt-check "no Lisp error" nil err)
          (tt-finish)))
