@@ -9,8 +9,8 @@
 ;;
 ;; The Debian package's dape (elpa-dape) starts `timelens dap' from
 ;; timelens-dape.el's `timelens-record-from' configuration on
-;; testdata/programs/loop_gc.py (loop.py, collected before main), recording
-;; from main.  The session moves with
+;; editors/tests/dape_loop.py (testdata/programs/loop.py, collected before
+;; main), recording from main.  The session moves with
 ;; dape's own commands (dape-next, dape-step-in, dape-step-out,
 ;; dape-continue, a breakpoint placed with dape-breakpoint-toggle) and
 ;; timelens-dape.el's (step back, reverse step in and out, reverse
@@ -46,7 +46,7 @@
 (defvar tt-repo (or (getenv "TIMELENS_REPO") "/work/main"))
 ;; loop.py with a gc.collect() before main: CPython 3.14 records loop.py's
 ;; main 30 times slower (a collection falls inside it).
-(defvar tt-prog (expand-file-name "testdata/programs/loop_gc.py" tt-repo))
+(defvar tt-prog (expand-file-name "editors/tests/dape_loop.py" tt-repo))
 (defvar tt-python (or (getenv "TIMELENS_DAP_PYTHON") "python3.13"))
 (defvar tt-wait-s (string-to-number (or (getenv "TIMELENS_WAIT_S") "120")))
 
@@ -128,7 +128,7 @@ returns (or nil)."
     (cons c j)))
 
 (defun tt-oracle-to-line (line reverse)
-  "The next (previous when REVERSE) run of LINE of loop.py."
+  "The next (previous when REVERSE) run of LINE of the program."
   (let ((k (if reverse
                (cl-loop for k downfrom (1- tt-i) to 0
                         when (= (plist-get (tt-ev k) :line) line) return k)
@@ -199,7 +199,7 @@ keyed by :NAME); a value may also be AFTER's (a step out)."
     (nreverse diff)))
 
 (defun tt-arrow ()
-  "The line of dape's overlay arrow in loop.py's buffer, or nil."
+  "The line of dape's overlay arrow in the program's buffer, or nil."
   (let ((m dape--overlay-arrow-position))
     (when (and (marker-buffer m)
                (equal (buffer-file-name (marker-buffer m)) tt-prog))
@@ -271,7 +271,7 @@ move the oracle by KIND and compare."
                      (eq (lookup-key dape-global-map "I") #'timelens-dape-reverse-step-in)
                      (eq (lookup-key dape-global-map "O") #'timelens-dape-reverse-step-out)))
       (tt-oracle)
-      (tt-out (format "# settrace.py --from main loop_gc.py under %s: %d line events" tt-python (length tt-events)))
+      (tt-out (format "# settrace.py --from main dape_loop.py under %s: %d line events" tt-python (length tt-events)))
       (setq timelens-executable (or (getenv "TIMELENS_DAP_BIN") (expand-file-name "bin/timelens" tt-repo))
             timelens-dape-python tt-python)
       (when (getenv "TIMELENS_LOG")
@@ -279,7 +279,7 @@ move the oracle by KIND and compare."
       (find-file tt-prog)
       (let* ((t0 (float-time))
              (config (dape--config-eval 'timelens-record-from '(:recordFrom "main"))))
-        (tt-check "the configuration launches loop_gc.py, recording from main"
+        (tt-check "the configuration launches dape_loop.py, recording from main"
                   (and (equal (plist-get config :recordFrom) "main")
                        (equal (expand-file-name (plist-get config :program) (plist-get config :cwd)) tt-prog))
                   config)

@@ -1,7 +1,7 @@
-"""loop.py with a full collection just before main(): on CPython 3.14 an
-incremental garbage collection otherwise falls inside main, which makes its
-recording 30 times slower (editors/tests/emacs_dape_test.el records main in
-the sid root). The lines below the import are loop.py's."""
+"""testdata/programs/loop.py with a full collection just before main(): on
+CPython 3.14 an incremental garbage collection otherwise falls inside main,
+which makes its recording 30 times slower (editors/tests/emacs_dape_test.el
+records main in the sid root). The lines below the import are loop.py's."""
 import gc
 
 
