@@ -228,10 +228,11 @@ keyed by :NAME); a value may also be AFTER's (a step out)."
                 (null diff) diff))))
 
 (defun tt-move (what fn kind)
-  "Call FN (a dape or timelens-dape command) on the stopped connection,
-move the oracle by KIND and compare."
+  "Call FN (a dape or timelens-dape command) interactively, as its key
+does (on the stopped connection), move the oracle by KIND and compare."
   (let ((before tt-stops))
-    (funcall fn (tt-conn))
+    (with-current-buffer (find-file-noselect tt-prog)
+      (call-interactively fn))
     (unless (tt-check (format "%s: dape shows a new stop" what) (tt-await-stop before)
                       (list :state (dape--state (tt-conn)) :stops tt-stops))
       (tt-finish))
