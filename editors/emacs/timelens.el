@@ -421,5 +421,10 @@ With a prefix argument, ask for CONDITION, which must have held there."
   :global t
   :keymap timelens-keys-mode-map)
 
+;; The dape configurations and step-back commands (timelens-dape.el), once
+;; dape is loaded; timelens.el itself does not need dape.
+(with-eval-after-load 'dape
+  (require 'timelens-dape nil t))
+
 (provide 'timelens)
 ;;; timelens.el ends here
