@@ -90,7 +90,7 @@ test-root-trixie: build
 	$(UNDER_NOHW) scripts/root-tests
 
 test-root-sid: build
-	$(UNDER_NOHW) scripts/root-tests --suite sid --run 'Oracle|RenderBig|Navigate|BackendSteps|LastWrite|Transcript|RunToLine|RecordFrom|NoWatchpointRunsLive|Disassemble|StepInstruction' ./pyext
+	$(UNDER_NOHW) scripts/root-tests --suite sid --run 'Oracle|RenderBig|Navigate|BackendSteps|LastWrite|Transcript|RunToLine|RecordFrom|NoWatchpointRunsLive|ClockRead|Disassemble|StepInstruction' ./pyext
 	$(UNDER_NOHW) scripts/root-tests --suite sid --run 'SessionLikeSettrace' ./dap
 	scripts/root-tests --suite sid --run 'TestDocs(LuaSnippets|ElispSnippets|EditorConfigs)' ./cmd/timelens
 

@@ -22,6 +22,10 @@ const DefaultRecordLimit = 10_000_000
 // RecordWindowTime bounds the run to the window's start plus the recording.
 const RecordWindowTime = 10 * time.Minute
 
+// recordWindowMargin is how much longer than RecordWindowTime the Go side
+// waits for -timelens-record-window's reply (see Backend.recordWindow).
+const recordWindowMargin = 5 * time.Minute
+
 // Options says what a Backend replays.
 type Options struct {
 	// Kind is the debugger: gdb (record full), rr or udb.
@@ -249,9 +253,13 @@ func (b *Backend) recordWindow(ctx context.Context, o Options, progress func(str
 	} else {
 		progress("running to the first call of " + o.RecordFrom + " and recording")
 	}
-	// Recording runs at some 16,000 instructions a second: far longer than
-	// an ordinary command. The gdb side bounds the run itself (RecordWindowTime).
-	ctx, cancel := context.WithTimeout(ctx, RecordWindowTime+time.Minute)
+	// Recording runs at 5,000-16,000 instructions a second: far longer than
+	// an ordinary command. The gdb side bounds the recording itself
+	// (RecordWindowTime); around it come the run to the window's start and,
+	// at its end, the return to the start over the whole log, which took
+	// over a minute for a window cut by its time limit on a loaded machine
+	// (make demo, AMD EPYC under PVM): this wait leaves room for both.
+	ctx, cancel := context.WithTimeout(ctx, RecordWindowTime+recordWindowMargin)
 	defer cancel()
 	payload, err := b.call(ctx, "-timelens-record-window", from, strconv.Itoa(limit), strconv.Itoa(int(RecordWindowTime.Seconds())))
 	if err != nil {

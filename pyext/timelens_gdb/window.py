@@ -45,7 +45,7 @@ import time
 
 import gdb
 
-from . import debugger, frames, layout, memory, moves, source
+from . import debugger, frames, layout, memory, moves, source, vdso
 from .code import code_info, is_code, pystr, pytuple
 from .debugger import resume, stops
 from .errors import TimelensError
@@ -631,6 +631,7 @@ def record_window(target, limit, seconds=600.0):
     if debugger.record_state()[0] is not None:
         raise TimelensError("bad-argument", "already recording")
     func = None if target == "--main" else target
+    clock = vdso.hide()  # before the dynamic loader runs: the program's clock by system calls
     moves.WINDOW["end_pc"] = None
     gdb.execute("set pagination off", to_string=True)
     gdb.execute("set may-call-functions off", to_string=True)
@@ -749,7 +750,7 @@ def record_window(target, limit, seconds=600.0):
                 "record_seconds": round(t_rec, 3), "interrupts": interrupts,
                 "startup_seconds": round(t2 - t0, 3), "stops": n,
                 "phases": search.phases, "counts": search.counts,
-                "module_return": "0x%x" % ret[0] if ret else None})
+                "module_return": "0x%x" % ret[0] if ret else None, "vdso": clock})
     return pos
 
 
