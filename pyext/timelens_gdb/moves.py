@@ -16,7 +16,14 @@ How a line event is found:
     directions land on the same machine state.
 
 A move that cannot happen raises a TimelensError (code "edge", "no-call",
-"call-ended", ...) and leaves time where it was.
+"call-ended", ...) and leaves time where it was. A stop() callback that
+fails other than on memory not there yet ends its move with code
+"stop-failed" and the traceback (Checked).
+
+Every move runs on one engine, Mover (arm_ip, arm_cf, go, land_ip), with
+its own acceptance rule (Mover.verdict and the watches it arms): the line
+step's here, the run to a line's in runto.Runner. Each move's entry point
+is decorated with @move.
 """
 
 import os
