@@ -66,6 +66,10 @@ const (
 	CodeGaveUp Code = "gave-up"
 	// CodeInternal: a bug in the extension.
 	CodeInternal Code = "internal"
+	// CodeStopFailed: a bug in the extension met inside a watchpoint's or
+	// breakpoint's stop() callback during a move, which ended the move.
+	// Fields "where" (the callback), "detail" (its traceback, for the log).
+	CodeStopFailed Code = "stop-failed"
 	// CodeNoRun: a run to a line found no line event at it (where its
 	// condition holds) before the window's end; time unchanged. Fields
 	// "file", "line", "direction" ("forward" or "reverse"), "condition",

@@ -16,7 +16,10 @@ One module per concern: memory (reading), layout (the interpreter's shape),
 code (code objects, line tables, line events), frames (threads and frames),
 values (objects and their rendering), source (what the source files say),
 state (one time point), debugger (gdb, rr or UDB: time and going back),
-moves (navigation), window (the recorded window), lastwrite, mi (commands).
+moves (navigation: one engine, each move its acceptance rule; runto's run
+to a line is one), window (records the window), window_state (the window
+and the process it belongs to: one owner; caches reset with the process),
+lastwrite, mi (commands).
 
 Load it with `python import sys; sys.path.insert(0, DIR); import timelens_gdb`
 where DIR holds this package (pyext.Install writes it out).

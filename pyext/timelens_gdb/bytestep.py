@@ -147,20 +147,21 @@ class _Watched:
         return starts_instruction(self.ci, before, after)
 
 
+@moves.move
 def do_step_instruction(reverse):
     """One bytecode instruction forward or back, in any frame of the thread
     with a source file: into a called Python function's first instruction,
     out to the caller's next one, through a generator's resumptions. Reply:
     the position (moves.finish_reply) with the instruction's byte offset."""
     t0, state = moves.begin(reverse)
-    m = moves.Mover(reverse)
+    m = moves.Mover(reverse, state)
     cf = frames.current_frame_location()
     w_cf = moves.MoveWatch(cf.expr)
     f = cf.read()
     w = _Watched(f)
     # Reverse: the first store met going back is the one we are right after,
     # which made the current instruction current.
-    skip = reverse and moves.pc() in moves.POST_STORE_PCS
+    skip = reverse and moves.is_after_store()
     try:
         while m.stops < moves.MAX_STOPS:
             if not reverse and not debugger.replaying():
@@ -200,7 +201,7 @@ def do_step_instruction(reverse):
                 if reverse:
                     m.stops += 1
                     resume("stepi")
-                moves.POST_STORE_PCS.add(moves.pc())
+                moves.after_store()
                 r = moves.finish_reply(m, t0)
                 r.update(current_instruction())
                 return r
@@ -246,6 +247,4 @@ def current_instruction():
             pass
     return out
 
-
-do_step_instruction = moves.move(do_step_instruction)
 

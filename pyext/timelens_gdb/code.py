@@ -31,7 +31,7 @@ import struct
 
 import gdb
 
-from . import layout, memory
+from . import layout, memory, window_state
 from .errors import Unreadable
 
 
@@ -416,6 +416,7 @@ class CodeInfo:
 
 
 _CODES = {}
+window_state.on_new_process(_CODES.clear)
 
 
 def code_info(addr):

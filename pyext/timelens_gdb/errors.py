@@ -10,7 +10,9 @@ Codes (pyext/errors.go decodes them): edge {edge: start|end}, call-ended,
 no-call {function, direction}, never-called {function}, no-earlier-write
 {path}, no-later-write {path}, no-debug-symbols {detail}, unsupported-python {version},
 not-recording, no-process, bad-argument, not-found, unsupported, unreadable,
-interrupted, gave-up, internal; paused (a run to a line the client paused); run to a line (runto.py): no-run {file, line,
+interrupted, gave-up, internal, stop-failed {where, detail} (a watchpoint's
+or breakpoint's stop() callback failed during a move: detail is the
+traceback, for the log); paused (a run to a line the client paused); run to a line (runto.py): no-run {file, line,
 direction, condition, runs}, no-code {file, line}, bad-condition {condition,
 unsupported}.
 """
@@ -43,6 +45,16 @@ class Unreadable(Exception):
 
 def bad_argument(message):
     return TimelensError("bad-argument", message)
+
+
+def stop_failed(where, tb):
+    """A move ended by an error in one of its stop() callbacks (where, e.g.
+    "LineWatch.stop"), other than memory not there yet: a timelens bug, said
+    as what it was; tb (the traceback) goes in the detail field, for the log."""
+    last = tb.strip().splitlines()[-1] if tb.strip() else "?"
+    return TimelensError("stop-failed", "timelens internal error in %s during the move: %s (time unchanged "
+                         "where it could be restored; the log, --log-level debug, has the traceback)"
+                         % (where, last), where=where, detail=tb)
 
 
 def edge(reverse, what):

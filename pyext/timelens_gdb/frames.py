@@ -10,7 +10,7 @@ C-level call pushes, 3.12+) are skipped.
 
 import gdb
 
-from . import layout, memory
+from . import layout, memory, window_state
 from .code import code_info, is_code
 from .errors import TimelensError
 
@@ -139,6 +139,7 @@ class CurrentFrame:
 
 
 _CF = {}
+window_state.on_new_process(_CF.clear)
 
 
 def current_frame_location(thread=None):

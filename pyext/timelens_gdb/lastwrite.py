@@ -19,7 +19,7 @@ the value the slot already held (x = x): the answer is then the change before it
 import gdb
 
 from . import debugger, frames, layout, moves
-from .errors import TimelensError
+from .errors import TimelensError, Unreadable
 from .state import evaluate, frame_at, lookup_attr
 from .values import DEFAULT_LIMIT, Reader, render
 
@@ -96,7 +96,7 @@ def _forward_to_write(expr, slot, call_frame=None):
             cf = frames.current_frame_location()
             pop = gdb.Breakpoint(cf.expr, gdb.BP_WATCHPOINT, gdb.WP_WRITE, internal=True)
             pop.silent = True
-            pop.condition = moves._end_guard(cf.condition([caller], same_link=not caller))
+            pop.condition = moves.end_guard(cf.condition([caller], same_link=not caller))
         for _ in range(_MAX_SAME):
             debugger.stops().last = None
             try:
@@ -209,7 +209,7 @@ def _lookup(r, owner, attr):
     """lookup_attr, or None when the object cannot be read now."""
     try:
         return lookup_attr(r, owner, attr) or None
-    except Exception:
+    except Exception:  # noqa: BLE001 - an object not readable now (freed, half built): no storage to find
         return None
 
 
@@ -353,7 +353,7 @@ def _alive(owner, tp):
         r = Reader()
         word = r.mem.i64(owner) & 0xFFFFFFFFFFFFFFFF
         return r.type_of(owner) == tp and word & 0xFFFFFFFF != 0 and (word >> 32) & 0xFFFF == 0
-    except Exception:  # noqa: BLE001 - unreadable: not the object any more
+    except (gdb.MemoryError, Unreadable):  # unreadable: not the object any more
         return False
 
 

@@ -16,17 +16,25 @@ How a line event is found:
     directions land on the same machine state.
 
 A move that cannot happen raises a TimelensError (code "edge", "no-call",
-"call-ended", ...) and leaves time where it was.
+"call-ended", ...) and leaves time where it was. A stop() callback that
+fails other than on memory not there yet ends its move with code
+"stop-failed" and the traceback (Checked).
+
+Every move runs on one engine, Mover (arm_ip, arm_cf, go, land_ip), with
+its own acceptance rule (Mover.verdict and the watches it arms): the line
+step's here, the run to a line's in runto.Runner. Each move's entry point
+is decorated with @move.
 """
 
 import os
 import time
+import traceback
 
 import gdb
 
-from . import debugger, frames, layout, memory
+from . import debugger, frames, layout, memory, window_state
 from .debugger import resume, stops
-from .errors import TimelensError, edge
+from .errors import TimelensError, edge, stop_failed
 
 # Which filter evaluates the per-instruction rule: "python" (a gdb.Breakpoint.stop
 # method) or "gdb" (a condition gdb evaluates itself: what an agent-side condition
@@ -39,20 +47,27 @@ FILTER = os.environ.get("TIMELENS_NAV_FILTER", "python")
 MAX_STOPS = 1000000
 STATS = {"moves": 0, "stops": 0, "internal": 0, "seconds": 0.0}
 
-_PYCOUNT = [0]     # stop() callbacks of this move
+_PYCOUNT = [0]     # stop() callbacks of this move (count_py_stop)
 _LIVE = set()      # every breakpoint/watchpoint a move created, deleted when it ends
-# Machine addresses right after a store of the frame's position (learned as we
-# go): being at one means the current instruction's store has just happened.
-POST_STORE_PCS = set()
+_FAILED = []       # a stop() callback's unexpected error in this move (Checked)
+
+_set_var = window_state.set_var
+_get_var = window_state.get_var
 
 
-def _set_var(name, value):
-    gdb.set_convenience_variable(name, value)
+def count_py_stop(n=1):
+    """Counts n stop() callbacks of the current move (its py_stops)."""
+    _PYCOUNT[0] += n
 
 
-def _get_var(name):
-    v = gdb.convenience_variable(name)
-    return None if v is None else int(v)
+def after_store():
+    """The pc now is right after a store of a frame's position (the window learns it)."""
+    window_state.get().after_store(pc())
+
+
+def is_after_store():
+    """The current instruction's store has just happened (a pc learned by after_store)."""
+    return window_state.get().is_after_store(pc())
 
 
 def pc():
@@ -68,7 +83,7 @@ def _end_pc():
     other times pass through too: a frame pop, often), and the move looks."""
     if debugger.GDB_MAJOR < 17:
         return None
-    return WINDOW.get("end_pc")
+    return window_state.get().end_pc
 
 
 def at_window_end():
@@ -95,7 +110,7 @@ def at_end_pc():
     return end is not None and pc() == end
 
 
-def _end_guard(condition):
+def end_guard(condition):
     """A gdb condition that also holds at the window's end's pc (see _end_pc)."""
     end = _end_pc()
     if not condition or end is None:
@@ -108,6 +123,74 @@ def sweep():
         if bp.is_valid():
             bp.delete()
     _LIVE.clear()
+    del _FAILED[:]
+
+
+def check_stop_failure(m=None, state=None):
+    """Raises the error of a stop() callback that failed during the last
+    resume (Checked): the move ends with code "stop-failed", its watchpoints
+    gone and, with state, time back where it began."""
+    if not _FAILED:
+        return
+    where, tb = _FAILED[0]
+    del _FAILED[:]
+    if m is not None:
+        m.cleanup()
+    sweep()
+    if state is not None:
+        debugger.restore(state)
+    raise stop_failed(where, tb)
+
+
+def resume_move(cmd, m=None, state=None):
+    """One resume of a move whose watchpoints have stop() callbacks; a
+    callback's failure ends the move (check_stop_failure)."""
+    del _FAILED[:]
+    try:
+        return resume(cmd)
+    finally:
+        if _FAILED:
+            check_stop_failure(m, state)
+
+
+class Checked:
+    """A watchpoint or breakpoint whose stop() is check(). Memory that is
+    not there yet (gdb.MemoryError: a frame half set up, an object being
+    built) declines the stop, as check() would; any other error stops, and
+    the move that resumed (resume_move, Mover.resume_once) ends with code
+    "stop-failed" and the traceback in its detail: a reading bug is said,
+    not taken for "no stop here" a million times over."""
+
+    def stop(self):
+        try:
+            return self.check()
+        except gdb.MemoryError:
+            return False
+        except Exception:  # noqa: BLE001 - any other error ends the move, traceback kept
+            _FAILED.append(("%s.stop" % type(self).__name__, traceback.format_exc()))
+            return True
+
+    def check(self):
+        return True
+
+
+def move(fn):
+    """A move's frame (a decorator): the window of the process now (a new
+    process resets it, window_state.current), no watchpoint of an earlier
+    failed move left, where the thread keeps its frame read afresh, rr
+    checkpoints dropped at the end."""
+    def wrapped(*a, **kw):
+        window_state.current()
+        sweep()
+        frames.forget()
+        try:
+            return fn(*a, **kw)
+        finally:
+            sweep()
+            debugger.drop_checkpoints()
+    wrapped.__name__ = fn.__name__
+    wrapped.__doc__ = fn.__doc__
+    return wrapped
 
 
 class MoveWatch(gdb.Breakpoint):
@@ -118,7 +201,7 @@ class MoveWatch(gdb.Breakpoint):
         super().__init__(expr, gdb.BP_WATCHPOINT, gdb.WP_WRITE, internal=True)
         _LIVE.add(self)
         self.silent = True
-        condition = _end_guard(condition)
+        condition = end_guard(condition)
         if condition:
             self.condition = condition
 
@@ -128,7 +211,7 @@ class MoveWatch(gdb.Breakpoint):
             super().delete()
 
 
-class GenStateWatch(MoveWatch):
+class GenStateWatch(Checked, MoveWatch):
     """Watch generator frame f's state; stop() accepts a state for which
     want(state) holds, read as memory is at the stop (forward: after the
     store; reverse: before it, the store being undone)."""
@@ -140,14 +223,11 @@ class GenStateWatch(MoveWatch):
         self.hit = False
         self.count = 0
 
-    def stop(self):
+    def check(self):
         self.count += 1
         if at_window_end():
             return True
-        try:
-            st = memory.i8(self.addr)
-        except gdb.MemoryError:
-            return False
+        st = memory.i8(self.addr)  # gdb.MemoryError: not there yet, no stop (Checked)
         if self.want(st):
             self.hit = True
             return True
@@ -163,7 +243,7 @@ def gen_done():
     return lambda st: st >= done
 
 
-def _gdb_ip_watch(f, ci, reverse):
+def gdb_ip_watch(f, ci, reverse):
     """Frame f's position watchpoint with the line-event rule as a gdb condition
     over ci's table (code.py): gdb evaluates it without calling Python."""
     t = ci.ensure_gdb_table()
@@ -185,7 +265,7 @@ def _gdb_ip_watch(f, ci, reverse):
     return MoveWatch(frames.ip_watch_expr(f), cond)
 
 
-class IPWatchPy(MoveWatch):
+class IPWatchPy(Checked, MoveWatch):
     """Frame f's position watchpoint with the line-event rule in a stop() method.
     Subclasses choose which line events stop (accepts) and which code the
     frame may run (new_code): runto.LineWatch."""
@@ -201,8 +281,8 @@ class IPWatchPy(MoveWatch):
         # the next trigger undoes (None: skip it, it is the store we are right after).
         self.other = None if skip_first else frames.ip_index(f, ci)
 
-    def stop(self):
-        _PYCOUNT[0] += 1
+    def check(self):
+        count_py_stop()
         if at_window_end():
             return True
         try:
@@ -246,16 +326,27 @@ class IPWatchPy(MoveWatch):
 
 
 class Mover:
-    """One navigation move: a loop of (reverse-)continue over two watchpoints."""
+    """One navigation move: a loop of (reverse-)continue over two watchpoints,
+    one on the position of the frame the move follows (arm_ip) and one on
+    where the thread keeps its current frame (arm_cf). This is the engine
+    every move runs on; what a stop means is the move's acceptance rule
+    (verdict), with which code a frame's position is watched (watched_code,
+    ip_watch) and what is reset before each resume (prepare). This class's
+    rule is the line step's: any line event of the followed frame, a frame
+    change arm_cf wants. runto.Runner's is a run to a line.
 
-    def __init__(self, reverse):
+    state: where time goes back to when the move fails (begin's), or None."""
+
+    def __init__(self, reverse, state=None):
         self.reverse = reverse
+        self.state = state
         self.stops = 0
         self.w_ip = None
         self.w_cf = None
         self.ip_frame = None
         self.cf_want = None
         self.cf_links = None
+        self.paused = False  # a rule's stop() saw the client's pause (pause.py)
 
     def cleanup(self):
         for w in (self.w_ip, self.w_cf):
@@ -264,22 +355,34 @@ class Mover:
         self.w_ip = self.w_cf = None
 
     def arm_ip(self, f, first=False):
+        """Watch frame f's position (when the rule watches its code); first: at
+        the move's start, where a reverse move skips the store it is right after."""
         if self.w_ip is not None:
             self.w_ip.delete()
             self.w_ip = None
         self.ip_frame = None
-        ci = frames.code_of(f)
-        if ci is None or not ci.has_source:
-            return  # C code, or code without a source file: passed through
-        skip = bool(self.reverse and first and pc() in POST_STORE_PCS)
-        if FILTER == "python" or ci.fusable is not None:
-            self.w_ip = IPWatchPy(f, ci, self.reverse, skip)
-        else:
-            if self.reverse:
-                # -2: skip the store we are right after (no instruction has that index)
-                _set_var("tl_w", -2 if skip else frames.ip_index(f, ci))
-            self.w_ip = _gdb_ip_watch(f, ci, self.reverse)
+        ci = self.watched_code(f)
+        if ci is None:
+            return
+        skip = bool(self.reverse and first and is_after_store())
+        self.w_ip = self.ip_watch(f, ci, skip)
         self.ip_frame = f
+
+    def watched_code(self, f):
+        """The code of frame f whose position the move watches, or None (the
+        frame is passed through): the step's, any code with a source file."""
+        ci = frames.code_of(f)
+        return ci if ci is not None and ci.has_source else None
+
+    def ip_watch(self, f, ci, skip):
+        """The position watchpoint of frame f running ci (skip: the store we
+        are right after does not count)."""
+        if FILTER == "python" or ci.fusable is not None:
+            return IPWatchPy(f, ci, self.reverse, skip)
+        if self.reverse:
+            # -2: skip the store we are right after (no instruction has that index)
+            _set_var("tl_w", -2 if skip else frames.ip_index(f, ci))
+        return gdb_ip_watch(f, ci, self.reverse)
 
     def arm_cf(self, want=None):
         """Watch frame pushes/pops; with want (a frame's `previous`), only the frame's
@@ -308,39 +411,59 @@ class Mover:
         self.w_cf = MoveWatch(cf.expr, "($tl_n = $tl_n + 1), (%s)" % cf.condition(wants, same_link=self.cf_links is not None))
 
     def go(self):
-        """Resume until a watchpoint accepts; returns 'ip', 'cf', 'edge' or 'signal'."""
-        before = frames.current_frame()
+        """Resume until the rule accepts a stop: 'ip', 'cf', 'edge' or 'signal'
+        (runto.Runner's rule also 'drop'), or 'paused' (the client's pause)."""
+        before = self.snapshot()
         while True:
             if not self.reverse and not debugger.replaying():
                 # At the end of the recorded history a forward resume would run the
                 # process live (and record more, or let it exit): never do that while
                 # navigating.
                 return "edge"
-            _set_var("tl_h", 0)
+            self.prepare()
             ev = self.resume_once()
+            if self.paused:
+                return "paused"
             if isinstance(ev, gdb.BreakpointEvent):
-                # Under record full gdb cannot tell which watchpoint fired, and the
-                # event lists every watchpoint it checked (also at the end of
-                # history): decide from memory. The ip watchpoint leaves $tl_h = 1
-                # when it accepted; a frame change shows in the current frame.
-                now = frames.current_frame()
-                if self.w_ip is not None and now == self.ip_frame and _get_var("tl_h") == 1:
-                    return "ip"
-                if self.w_cf is not None and now != before and (self.cf_want is None or now in self.cf_want) \
-                        and frames.current_frame_location().link_in(self.cf_links):
-                    return "cf"
-                if at_end_pc() and not at_window_end():
-                    continue  # a conditional watch's end guard, at another time: on
-                return "edge"
+                what = self.verdict(before)
+                if what is None:
+                    continue
+                return what
             if isinstance(ev, gdb.SignalEvent) and not debugger.end_signal(ev.stop_signal, self.reverse):
                 return "signal"
             return "edge"
+
+    def snapshot(self):
+        """What verdict compares a stop with: the current frame when go began."""
+        return frames.current_frame()
+
+    def prepare(self):
+        """Before a resume: the ip watch's verdict cleared."""
+        _set_var("tl_h", 0)
+
+    def verdict(self, before):
+        """At a watchpoint stop (before: snapshot's, when go began):
+        'ip', 'cf', 'edge', or None to resume again.
+
+        Under record full gdb cannot tell which watchpoint fired, and the
+        event lists every watchpoint it checked (also at the end of
+        history): decide from memory. The ip watchpoint leaves $tl_h = 1
+        when it accepted; a frame change shows in the current frame."""
+        now = frames.current_frame()
+        if self.w_ip is not None and now == self.ip_frame and _get_var("tl_h") == 1:
+            return "ip"
+        if self.w_cf is not None and now != before and (self.cf_want is None or now in self.cf_want) \
+                and frames.current_frame_location().link_in(self.cf_links):
+            return "cf"
+        if at_end_pc() and not at_window_end():
+            return None  # a conditional watch's end guard, at another time: on
+        return "edge"
 
     def resume_once(self):
         """One (reverse-)continue, counted; gdb's stop event (None: no stop event)."""
         stops().last = None
         self.stops += 1
-        resume("reverse-continue" if self.reverse else "continue")
+        resume_move("reverse-continue" if self.reverse else "continue", self, self.state)
         return stops().last
 
     def land_ip(self):
@@ -349,20 +472,16 @@ class Mover:
             self.cleanup()
             self.stops += 1
             resume("stepi")
-        POST_STORE_PCS.add(pc())
-
-
-# Set by the recorded window (window.py): its first position is a line event;
-# where it ends (gdb record full: the pc at the last recorded instruction).
-WINDOW = {"begin_is_event": False, "function": None, "frame": None, "begin": None, "end_pc": None}
+        after_store()
 
 
 def window_start_is_event(state):
     """True when the recording's first position is a line event and we are later."""
-    if not WINDOW["begin_is_event"]:
+    w = window_state.get()
+    if not w.begin_is_event:
         return False
     replaying, num = state
-    return not (replaying and num is not None and num == WINDOW.get("begin"))
+    return not (replaying and num is not None and num == w.begin)
 
 
 def check_replayable(reverse):
@@ -395,21 +514,28 @@ def refuse(m, state, code, message, **fields):
     return TimelensError(code, message, **fields)
 
 
+def reset_counters():
+    """The stop counters of a move: gdb's ($tl_n, which the gdb-side filters
+    count their triggers in) and the stop() callbacks'."""
+    _set_var("tl_n", 0)
+    _PYCOUNT[0] = 0
+
+
 def begin(reverse):
     """A move's start: its clock, the state a refused move goes back to
     (check_replayable), the stop counters reset."""
     t0 = time.time()
     state = check_replayable(reverse)
-    _set_var("tl_n", 0)
-    _PYCOUNT[0] = 0
+    reset_counters()
     return t0, state
 
 
 def _start(reverse):
     t0, state = begin(reverse)
-    return t0, state, Mover(reverse)
+    return t0, state, Mover(reverse, state)
 
 
+@move
 def do_step(kind, reverse, within=False):
     """A step, next or finish, either way. within (next only): stay within the current
     call, refusing the move when the call ends first instead of going on to the caller."""
@@ -448,7 +574,7 @@ def do_step(kind, reverse, within=False):
             if gen_end is not None and gen_end.hit:
                 # The generator's call ended (reverse: we are just before its first
                 # resumption): out to the caller, as at a frame's end.
-                _PYCOUNT[0] += gen_end.count
+                count_py_stop(gen_end.count)
                 gen_end.delete()
                 gen_end = None
                 what = "cf"
@@ -485,7 +611,7 @@ def do_step(kind, reverse, within=False):
     finally:
         m.cleanup()
         if gen_end is not None:
-            _PYCOUNT[0] += gen_end.count
+            count_py_stop(gen_end.count)
             gen_end.delete()
 
 
@@ -511,12 +637,13 @@ def _began_before_window(m, t0, state, f0):
     """The current call began before the recording: its first line event is the
     window's first position when the window starts in this frame."""
     debugger.restore(state)
-    if WINDOW["begin_is_event"] and WINDOW.get("frame") == "0x%x" % f0:
+    if window_state.get().starts_in(f0):
         debugger.goto("begin")
         return finish_reply(m, t0, edge_="start")
     raise TimelensError("edge", "the current call began before the recorded history", edge="start")
 
 
+@move
 def do_goto_entry():
     """First line event of the current call of the current frame (a generator's or
     coroutine's call began at its first resumption)."""
@@ -544,11 +671,11 @@ def _goto_gen_start(m, t0, state, f0):
     w = GenStateWatch(f0, gen_created())
     m.stops += 1
     try:
-        resume("reverse-continue")
+        resume_move("reverse-continue", m, state)
     finally:
         hit, n = w.hit, w.count
         w.delete()
-    _PYCOUNT[0] += n
+    count_py_stop(n)
     if not hit:
         return _began_before_window(m, t0, state, f0)
     m.reverse = False
@@ -578,7 +705,7 @@ def creates_generator(f, ci):
     return bool(ci.flags & layout.get().t.CO_GENERATOR_FLAGS) and not frames.is_generator(f)
 
 
-class CallWatch(MoveWatch):
+class CallWatch(Checked, MoveWatch):
     """Current-frame watchpoint whose stop() accepts the start of a call of FUNC."""
 
     def __init__(self, func, reverse):
@@ -590,23 +717,21 @@ class CallWatch(MoveWatch):
         self.count = 0
         self.matched = False
 
-    def stop(self):
+    def check(self):
         self.count += 1
         if at_window_end():
             return True
-        try:
-            now = self.cf.read()
-            # Forward: the new frame is in memory now. Reverse: the undone store wrote
-            # the value seen at the previous stop.
-            f = self.last if self.reverse else now
-            self.last = now
-            ci = frames.code_of(f)
-            if not matches(ci, self.func) or creates_generator(f, ci):
-                return False
-            self.matched = frames.fresh(f, ci)
-            return self.matched
-        except (gdb.MemoryError, TimelensError):
+        # gdb.MemoryError: the new frame is not there yet, no stop (Checked).
+        now = self.cf.read()
+        # Forward: the new frame is in memory now. Reverse: the undone store wrote
+        # the value seen at the previous stop.
+        f = self.last if self.reverse else now
+        self.last = now
+        ci = frames.code_of(f)
+        if not matches(ci, self.func) or creates_generator(f, ci):
             return False
+        self.matched = frames.fresh(f, ci)
+        return self.matched
 
 
 def _add_py_stops(r, n):
@@ -615,6 +740,7 @@ def _add_py_stops(r, n):
         r[k] += n
 
 
+@move
 def do_call(direction, func):
     if direction not in ("previous", "next"):
         raise TimelensError("bad-argument", "-timelens-call previous|next FUNC")
@@ -630,14 +756,14 @@ def do_call(direction, func):
                 cw = CallWatch(func, reverse)
                 m.stops += 1
                 try:
-                    resume("reverse-continue" if reverse else "continue")
+                    resume_move("reverse-continue" if reverse else "continue", m, state)
                 finally:
                     internal += cw.count
                     matched = cw.matched
                     cw.delete()
             if not matched:
-                wf = WINDOW.get("function")
-                if reverse and WINDOW["begin_is_event"] and wf is not None \
+                wf = window_state.get().function
+                if reverse and window_state.get().begin_is_event and wf is not None \
                         and (wf == func or wf.rsplit(".", 1)[-1] == func) and window_start_is_event(state):
                     debugger.goto("begin")
                     r = finish_reply(m, t0, edge_="start")
@@ -655,7 +781,7 @@ def do_call(direction, func):
                 now = debugger.record_state()[1]
                 if now is not None and now >= start:
                     # That was the call we are in (or at): search on before its start.
-                    m = Mover(True)
+                    m = Mover(True, state)
                     m.stops = r["resumes"]
                     debugger.restore(push)
                     continue
@@ -665,27 +791,6 @@ def do_call(direction, func):
         m.cleanup()
 
 
-def move(fn):
-    """A move's frame: no watchpoint of an earlier failed move left, where the
-    thread keeps its frame read afresh, rr checkpoints dropped at the end."""
-    def wrapped(*a, **kw):
-        sweep()
-        frames.forget()
-        try:
-            return fn(*a, **kw)
-        finally:
-            sweep()
-            debugger.drop_checkpoints()
-    wrapped.__name__ = fn.__name__
-    wrapped.__doc__ = fn.__doc__
-    return wrapped
-
-
-do_step = move(do_step)
-do_goto_entry = move(do_goto_entry)
-do_call = move(do_call)
-
-
 # The measuring baseline (not for navigation): the article's "stepping bytecodes"
 # (a breakpoint in the interpreter's dispatch loop, one debugger stop per bytecode
 # instruction; a line step = bytecode steps until the line changes) on a computed-goto
@@ -693,6 +798,7 @@ do_call = move(do_call)
 # frame's position stops at every bytecode (every instruction starts with that store),
 # and one on the current frame at every frame change (to follow calls, as the dispatch
 # breakpoint does); Python decides at each stop.
+@move
 def baseline_step(kind, reverse):
     """One stop per bytecode of every frame (and per frame change) until the next/
     previous line event (step), or of the same activation (next; pdb's rule when the
@@ -710,7 +816,7 @@ def baseline_step(kind, reverse):
     mode = kind
     ci = frames.code_of(f)
     prev = frames.ip_index(f, ci) if ci else None
-    if reverse and pc() in POST_STORE_PCS:
+    if reverse and is_after_store():
         prev = None  # skip the store we are right after
     try:
         while True:
@@ -721,7 +827,7 @@ def baseline_step(kind, reverse):
                 raise edge(False, "no later line event")
             stops().last = None
             n += 1
-            resume("reverse-continue" if reverse else "continue")
+            resume_move("reverse-continue" if reverse else "continue", state=st)
             if not isinstance(stops().last, gdb.BreakpointEvent):
                 debugger.restore(st)
                 raise edge(reverse, "no %s line event" % ("earlier" if reverse else "later"))
@@ -748,7 +854,7 @@ def baseline_step(kind, reverse):
                     wip = None
                     n += 1
                     resume("stepi")
-                POST_STORE_PCS.add(pc())
+                after_store()
                 pos = frames.position()
                 pos.update({"edge": None, "stops": n, "resumes": n, "py_stops": 0,
                             "gdb_triggers": 0, "internal_stops": 0,
@@ -759,5 +865,3 @@ def baseline_step(kind, reverse):
         if wip is not None:
             wip.delete()
 
-
-baseline_step = move(baseline_step)

@@ -36,7 +36,7 @@ import time
 
 import gdb
 
-from . import condition, debugger, frames, moves, pause, source
+from . import condition, debugger, frames, moves, pause, source, window_state
 from .code import code_info, is_code, pytuple
 from .errors import TimelensError, bad_argument
 from .moves import MoveWatch
@@ -135,7 +135,7 @@ class LineWatch(moves.IPWatchPy):
         return hit
 
 
-class FrameWatch(MoveWatch):
+class FrameWatch(moves.Checked, MoveWatch):
     """Every change of the current frame; stop() accepts a frame that runs a
     target and whose position is not watched yet."""
 
@@ -146,78 +146,72 @@ class FrameWatch(MoveWatch):
         self.hit = None      # the frame to watch
         self.drop = False    # the watched frame's address now runs other code
 
-    def stop(self):
-        moves._PYCOUNT[0] += 1
+    def check(self):
+        moves.count_py_stop()
         if moves.at_window_end():
             return True
         if pause.requested():
             self.runner.paused = True
             return True
-        try:
-            f = self.cf.read()
-            w = self.runner.w_ip
-            if w is not None and f == w.f:
-                if w.continues():
-                    return False
-                ci = self.runner.target.of_frame(f)
-                if ci is not None:
-                    w.restart(ci)  # a new call at the same address: no stop needed
-                    return False
-                self.drop = True
-                return True
-            if self.runner.target.of_frame(f) is None:
+        # gdb.MemoryError: the new frame is not there yet, no stop (moves.Checked).
+        f = self.cf.read()
+        w = self.runner.w_ip
+        if w is not None and f == w.f:
+            if w.continues():
                 return False
-        except (gdb.MemoryError, TimelensError):
+            ci = self.runner.target.of_frame(f)
+            if ci is not None:
+                w.restart(ci)  # a new call at the same address: no stop needed
+                return False
+            self.drop = True
+            return True
+        if self.runner.target.of_frame(f) is None:
             return False
         self.hit = f
         return True
 
 
 class Runner(moves.Mover):
-    """One run to the target, either way: a Mover (its watches in w_ip and
-    w_cf, its stops, cleanup and landing) with the run's own watches."""
+    """One run to the target, either way: a move on the moves' engine
+    (moves.Mover: its watches in w_ip and w_cf, its resumes, cleanup and
+    landing) whose acceptance rule is the run's: a line event at the
+    target's line where the condition holds (LineWatch), in frames that
+    run a target (FrameWatch)."""
 
-    def __init__(self, target, reverse):
-        super().__init__(reverse)
+    def __init__(self, target, reverse, state=None):
+        super().__init__(reverse, state)
         self.target = target
         self.undecided = 0   # target events where the condition could not be read
         self.why = None
         self.runs = 0        # target events passed
         self.error = None    # a condition that cannot be evaluated (raised by run)
-        self.paused = False  # the client asked for a pause (pause.py)
 
-    def arm_ip(self, f, first=False):
-        if self.w_ip is not None:
-            self.w_ip.delete()
-            self.w_ip = None
-        ci = self.target.of_frame(f)
-        if ci is not None:
-            skip = bool(self.reverse and first and moves.pc() in moves.POST_STORE_PCS)
-            self.w_ip = LineWatch(f, ci, self, skip)
+    def watched_code(self, f):
+        """Only frames that run a target are watched."""
+        return self.target.of_frame(f)
 
-    def go(self):
-        """Resume once: 'ip' (a target event), 'cf' (a target frame to watch),
-        'drop' (the watched frame is gone), 'edge', 'signal' or 'paused'."""
-        if not self.reverse and not debugger.replaying():
-            return "edge"
+    def ip_watch(self, f, ci, skip):
+        return LineWatch(f, ci, self, skip)
+
+    def prepare(self):
         self.w_cf.hit, self.w_cf.drop = None, False
         if self.w_ip is not None:
             self.w_ip.hit = self.w_ip.lost = False
-        ev = self.resume_once()
-        if self.paused:
-            return "paused"
-        if isinstance(ev, gdb.BreakpointEvent):
-            if moves.at_window_end():
-                return "edge"
-            if self.w_ip is not None and self.w_ip.lost or self.w_cf.drop:
-                return "drop"
-            if self.w_ip is not None and self.w_ip.hit:
-                return "ip"
-            if self.w_cf.hit is not None:
-                return "cf"
+
+    def snapshot(self):
+        return None  # the rule looks at the watches' verdicts only
+
+    def verdict(self, before):
+        """'ip' (a target event), 'cf' (a target frame to watch), 'drop' (the
+        watched frame is gone) or 'edge'; never resume again."""
+        if moves.at_window_end():
             return "edge"
-        if isinstance(ev, gdb.SignalEvent) and not debugger.end_signal(ev.stop_signal, self.reverse):
-            return "signal"
+        if self.w_ip is not None and self.w_ip.lost or self.w_cf.drop:
+            return "drop"
+        if self.w_ip is not None and self.w_ip.hit:
+            return "ip"
+        if self.w_cf.hit is not None:
+            return "cf"
         return "edge"
 
     def holds(self, f, ci):
@@ -288,7 +282,7 @@ def _no_run(target, reverse, r):
 def _reach(target, reverse, state, t0):
     """The run itself: a reply at the target, or a TimelensError with time
     back at state."""
-    r = Runner(target, reverse)
+    r = Runner(target, reverse, state)
     try:
         if r.run():
             return moves.finish_reply(r, t0)
@@ -296,7 +290,7 @@ def _reach(target, reverse, state, t0):
             debugger.goto("begin")
             if r.at_target_now():
                 return moves.finish_reply(r, t0, edge_="start")
-    except BaseException:
+    except BaseException:  # any way out, a KeyboardInterrupt too: no watch left, time restored, re-raised
         r.cleanup()
         debugger.restore(state)
         raise
@@ -304,6 +298,7 @@ def _reach(target, reverse, state, t0):
     raise _no_run(target, reverse, r)
 
 
+@moves.move
 def run_to_line(file, line, reverse, cond_text=None):
     """-timelens-run-to-line: to the next (previous) line event at file:line
     (1-based) where cond_text holds."""
@@ -347,6 +342,7 @@ def _describe(target, names, limit):
     return out
 
 
+@moves.move
 def line_runs(file, line, limit, value_limit=DEFAULT_LIMIT):
     """-timelens-line-runs: every line event at file:line in the window, oldest
     first (at most limit), each with its time, function, depth and the values
@@ -371,11 +367,12 @@ def line_runs(file, line, limit, value_limit=DEFAULT_LIMIT):
         return found
 
     try:
-        if moves.WINDOW.get("begin") is not None:
+        window = window_state.get()
+        if window.begin is not None:
             # gdb record full: from the window's start, whose first position
             # is a run when it is a line event at the line.
             debugger.goto("begin")
-            if moves.WINDOW["begin_is_event"] and Runner(target, False).at_target_now():
+            if window.begin_is_event and Runner(target, False).at_target_now():
                 runs.append(_describe(target, names, value_limit))
         else:
             # rr and UDB record the whole program, whose start runs no Python
@@ -537,6 +534,3 @@ def _namespace_codes(r, d, seen):
                 out.append(r.mem.ptr(fn + r.layout.off("PyFunctionObject", "func_code")))
     return out
 
-
-run_to_line = moves.move(run_to_line)
-line_runs = moves.move(line_runs)

@@ -15,7 +15,7 @@ hardware watchpoints fire.
 
 import gdb
 
-from . import frames, layout, moves
+from . import frames, layout, moves, window_state
 from .errors import TimelensError
 
 # The quickened forms of RESUME the old search also stopped at.
@@ -91,11 +91,11 @@ def to_first_event(search, f):
     import time
     t0 = time.time()
     ci = frames.code_of(f)
-    gdb.set_convenience_variable("tl_n", 0)
-    w = moves._gdb_ip_watch(f, ci, False)
+    window_state.set_var("tl_n", 0)
+    w = moves.gdb_ip_watch(f, ci, False)
     try:
         search.run()
     finally:
         w.delete()
-    search.counts["first_line_steps"] = int(gdb.convenience_variable("tl_n") or 0)
+    search.counts["first_line_steps"] = window_state.get_var("tl_n") or 0
     search.phase("to_first_line", t0)

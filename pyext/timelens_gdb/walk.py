@@ -33,9 +33,7 @@ Reply of next: {"calls": [CALL...], "events": [EVENT...], "stores": {file:
 
 import time
 
-import gdb
-
-from . import debugger, frames, moves, state
+from . import debugger, frames, moves, state, window_state
 from .errors import TimelensError
 from .values import DEFAULT_LIMIT, Reader, render
 
@@ -170,7 +168,8 @@ class Walk:
         return out
 
 
-_WALK = [None]
+_WALK = [None]  # the walk begun (start), of the current process
+window_state.on_new_process(lambda: _WALK.__setitem__(0, None))
 
 
 def start(here_is_event, limit=DEFAULT_LIMIT):
@@ -188,7 +187,7 @@ def start(here_is_event, limit=DEFAULT_LIMIT):
     if not f or frames.code_of(f) is None:
         raise TimelensError("not-found", "no Python frame here: a walk begins at a Python line event")
     started = None
-    if here_is_event and moves.WINDOW.get("begin_is_event") and moves.WINDOW.get("frame") == "0x%x" % f:
+    if here_is_event and window_state.current().starts_in(f):
         started = f  # the window's first event is its first function's first
     w.reconcile(started)
     if here_is_event:
@@ -211,8 +210,8 @@ def walk_on(max_events=MAX_EVENTS, seconds=MAX_SECONDS):
         return w.batch(events)
     t0 = time.time()
     moves.sweep()
-    # The gdb-side filter counts its triggers in $tl_n (moves._gdb_ip_watch).
-    gdb.set_convenience_variable("tl_n", 0)
+    # The gdb-side filter counts its triggers in $tl_n (moves.gdb_ip_watch).
+    moves.reset_counters()
     m = moves.Mover(False)
     try:
         m.arm_cf()

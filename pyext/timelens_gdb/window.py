@@ -45,7 +45,7 @@ import time
 
 import gdb
 
-from . import debugger, frames, layout, memory, moves, source, vdso
+from . import debugger, frames, layout, memory, moves, source, vdso, window_state
 from .code import code_info, is_code, pystr, pytuple
 from .debugger import resume, stops
 from .errors import TimelensError
@@ -211,7 +211,7 @@ def _frame_code_expr(frame_expr):
     return code
 
 
-class CallStart(gdb.Breakpoint):
+class CallStart(moves.Checked, gdb.Breakpoint):
     """A call-start breakpoint for a search by name (or for the main module):
     stop() reads the starting frame and accepts the target's first call."""
 
@@ -223,19 +223,18 @@ class CallStart(gdb.Breakpoint):
         self.hits = 0
         self.f = None
 
-    def stop(self):
+    def check(self):
         self.hits += 1
-        try:
-            f = int(gdb.parse_and_eval("(unsigned long)%s" % self.frame_expr))
-            if self.target.func is not None and not self.target.codes:
-                name, _ = _code_names(frames.code_addr(f))
-                if name != self.target.func.rsplit(".", 1)[-1]:
-                    return False
-            if _is_start(f, self.target):
-                self.f = f
-                return True
-        except (gdb.MemoryError, gdb.error, TimelensError):
-            pass
+        # gdb.MemoryError: a frame or code object not there yet, no stop
+        # (moves.Checked); any other error ends the search.
+        f = int(gdb.parse_and_eval("(unsigned long)%s" % self.frame_expr))
+        if self.target.func is not None and not self.target.codes:
+            name, _ = _code_names(frames.code_addr(f))
+            if name != self.target.func.rsplit(".", 1)[-1]:
+                return False
+        if _is_start(f, self.target):
+            self.f = f
+            return True
         return False
 
 
@@ -258,7 +257,7 @@ class Search:
         """Resume live; the stop event, or None when the program is gone."""
         stops().last = None
         self.stops += 1
-        resume(cmd)
+        moves.resume_move(cmd)  # a breakpoint's stop() that failed ends the search
         if not _alive():
             return None
         return stops().last
@@ -299,7 +298,7 @@ def _pending_breakpoint(spec, condition=None):
     return b
 
 
-class _MainScriptRun(gdb.Breakpoint):
+class _MainScriptRun(moves.Checked, gdb.Breakpoint):
     """The table's run_code (PyEval_EvalCode: code, globals, locals in rdi,
     rsi, rdx at its entry) where it runs the main script: once the runtime
     says it is initialized and only for globals whose __name__ is
@@ -314,18 +313,16 @@ class _MainScriptRun(gdb.Breakpoint):
         self.flag = flag
         self.hits = 0
 
-    def stop(self):
+    def check(self):
         self.hits += 1
-        try:
-            if memory.i32(self.flag) == 0:
-                return False
-            from .values import Reader
-            r = Reader()
-            globals_ = int(gdb.parse_and_eval("$rsi")) & 0xffffffffffffffff
-            found = r.dict_lookup_str(globals_, "__name__") if globals_ else None
-            return found is not None and r.str_equals(found[0], "__main__")
-        except (gdb.error, gdb.MemoryError, TimelensError, ValueError, KeyError):
+        # gdb.MemoryError: memory not there yet, no stop (moves.Checked).
+        if memory.i32(self.flag) == 0:
             return False
+        from .values import Reader
+        r = Reader()
+        globals_ = int(gdb.parse_and_eval("$rsi")) & 0xffffffffffffffff
+        found = r.dict_lookup_str(globals_, "__name__") if globals_ else None
+        return found is not None and r.str_equals(found[0], "__main__")
 
 
 def _run_code_breakpoints(run_main):
@@ -449,7 +446,7 @@ def _to_first_call(search, target, module):
     t0 = time.time()
     t = layout.get().t
     calls, imp = [], None
-    gdb.set_convenience_variable("tl_calls", 0)
+    window_state.set_var("tl_calls", 0)
     modci = frames.code_of(module) if module else None
     try:
         for spec, fexpr in _call_start_specs():
@@ -506,7 +503,7 @@ def _to_first_call(search, target, module):
     finally:
         _delete([b for b, _ in calls] + [imp])
     hits = sum(b.hits for b, _ in calls if isinstance(b, CallStart))
-    hits += int(gdb.convenience_variable("tl_calls") or 0)  # gdb decided those itself
+    hits += window_state.get_var("tl_calls") or 0  # gdb decided those itself
     search.hits += hits
     search.counts["imports_run_over"] = skipped
     search.phase("to_first_call", t0, hits)
@@ -625,18 +622,48 @@ def _dynamic_ranges(names):
 
 
 def record_window(target, limit, seconds=600.0):
+    """-timelens-record-window: phases 1-3 live (_to_window_start), phase 4
+    (_record), then back to the window's start (_back_to_start). target is
+    FUNC, or "--main" for the main module's first line."""
     t0 = time.time()
+    window = _prepare_to_record()
+    clock = vdso.hide()  # before the dynamic loader runs: the program's clock by system calls
+    search = Search()
+    t_search = _to_window_start(search, None if target == "--main" else target)
+    window.after_store(moves.pc())
+    start_pos = frames.position()
+    n = search.stops
+    hits = search.hits
+    rec = _record(limit, seconds)
+    pos, reason = _back_to_start(window, rec, start_pos)
+    pos.update({"window_end": reason, "window_end_at": rec.end_at, "instructions": rec.ninsn,
+                "lowest_instruction": rec.low, "resume_hits": hits, "search_seconds": round(t_search, 3),
+                "record_seconds": round(rec.seconds, 3), "interrupts": rec.interrupts,
+                "startup_seconds": round(rec.t_start - t0, 3), "stops": n,
+                "phases": search.phases, "counts": search.counts,
+                "module_return": "0x%x" % rec.ret[0] if rec.ret else None, "vdso": clock})
+    return pos
+
+
+def _prepare_to_record():
+    """A live process that is not recording yet, and gdb set up for the
+    search; the window of this process (window_state: a new process gets a
+    new one), its end unknown."""
     if memory.inferior().pid == 0:
         raise TimelensError("no-process", "no live process: start it first (e.g. starti)")
     if debugger.record_state()[0] is not None:
         raise TimelensError("bad-argument", "already recording")
-    func = None if target == "--main" else target
-    clock = vdso.hide()  # before the dynamic loader runs: the program's clock by system calls
-    moves.WINDOW["end_pc"] = None
+    window = window_state.current()
+    window.end_pc = None
     gdb.execute("set pagination off", to_string=True)
     gdb.execute("set may-call-functions off", to_string=True)
     gdb.execute("set breakpoint pending on", to_string=True)
-    search = Search()
+    return window
+
+
+def _to_window_start(search, func):
+    """Phases 1-3, live: to the first line event of FUNC's first call (None:
+    of the main module). Returns how long phases 1 and 2 took."""
     _to_run_main(search)
     layout.get()
     # Phase 2: to the main module's first line, then to FUNC's first call.
@@ -659,14 +686,33 @@ def record_window(target, limit, seconds=600.0):
         startup_baseline.to_first_event(search, f)
     else:
         _to_first_event(search, f)
-    moves.POST_STORE_PCS.add(moves.pc())
-    start_pos = frames.position()
-    n = search.stops
-    hits = search.hits
-    # Phase 4: record.
-    gdb.execute("set record full insn-number-max %d" % int(limit), to_string=True)
-    gdb.execute("set record full stop-at-limit on", to_string=True)
-    gdb.execute("record full", to_string=True)
+    return t_search
+
+
+class _Recording:
+    """What phase 4 saw: the last stop (ev) and what gdb said (out), the
+    module's return (ret: (pc, sp) or None) and whether it was reached, the
+    interrupts, why it ended (reason), when recording began (t_start) and
+    how long it took (seconds); at the window's end (_back_to_start) where the program was
+    (end_at), the log's size and lowest instruction."""
+
+    def __init__(self):
+        self.ev = None
+        self.out = ""
+        self.ret = None
+        self.main_returned = False
+        self.reason = None
+        self.interrupts = 0
+        self.t_start = 0.0
+        self.seconds = 0.0
+        self.end_at = None
+        self.ninsn = None
+        self.low = None
+
+
+def _end_catchpoints():
+    """Catchpoints on the system calls that end the window (END_SYSCALLS):
+    gdb's numbers."""
     cps = []
     for sc in END_SYSCALLS:
         try:
@@ -675,83 +721,108 @@ def record_window(target, limit, seconds=600.0):
             if m:
                 cps.append(int(m.group(1)))
         except gdb.error:
-            pass
+            pass  # a name this gdb's syscall table does not have
+    return cps
+
+
+def _record(limit, seconds):
+    """Phase 4: `record full` until the main module returns, a system call
+    ends the window, about limit instructions or seconds."""
+    rec = _Recording()
+    gdb.execute("set record full insn-number-max %d" % int(limit), to_string=True)
+    gdb.execute("set record full stop-at-limit on", to_string=True)
+    gdb.execute("record full", to_string=True)
+    cps = _end_catchpoints()
     # End the window when the main module's evaluation returns: interpreter
     # finalization is long and of no interest. A breakpoint where it returns
     # to its C caller, reached once (record full checks breakpoints itself
     # as it records).
-    ret = _module_return()
-    wend = _breakpoint("*0x%x" % ret[0], "$sp == 0x%x" % ret[1]) if ret else None
+    rec.ret = _module_return()
+    wend = _breakpoint("*0x%x" % rec.ret[0], "$sp == 0x%x" % rec.ret[1]) if rec.ret else None
     # gdb answers its "log full" query itself when not on a terminal (yes: drop the
     # oldest entries), which would lose the window start. So gdb's own limit is a
     # guard well above LIMIT, and the recording is interrupted every CHECK_SECONDS
     # (SIGINT, which gdb keeps from the program) to compare the log size with LIMIT.
     gdb.execute("set record full insn-number-max %d" % (int(limit) + max(200000, int(limit) // 2)), to_string=True)
+    rec.t_start = time.time()
+    _record_until(rec, limit, seconds)
+    rec.main_returned = isinstance(rec.ev, gdb.BreakpointEvent) and wend is not None and wend in rec.ev.breakpoints
+    _delete([wend])
+    for c in cps:
+        gdb.execute("delete %d" % c, to_string=True)
+    rec.reason = _end_reason(rec, limit, seconds)
+    rec.seconds = time.time() - rec.t_start
+    return rec
+
+
+def _record_until(rec, limit, seconds):
+    """Records (continue) until a stop that is not the CHECK_SECONDS
+    interrupt, or the log holds limit instructions, or seconds have passed."""
     pid = memory.inferior().pid
-    t2 = time.time()
-    out = ""
-    interrupts = 0
     while True:
         timer = threading.Timer(CHECK_SECONDS, lambda: os.kill(pid, signal.SIGINT))
         timer.start()
         stops().last = None
         try:
-            out = resume("continue")
+            rec.out = resume("continue")
         except gdb.error as e:
-            out = str(e)
+            rec.out = str(e)
         finally:
             timer.cancel()
         ev = stops().last
         if isinstance(ev, gdb.SignalEvent) and ev.stop_signal == "SIGINT":
-            interrupts += 1
+            rec.interrupts += 1
             size = debugger.log_size()
-            if (size is not None and size >= limit) or time.time() - t2 > seconds:
+            if (size is not None and size >= limit) or time.time() - rec.t_start > seconds:
                 break
             continue
         break
-    ev = stops().last
-    main_returned = isinstance(ev, gdb.BreakpointEvent) and wend is not None and wend in ev.breakpoints
-    _delete([wend])
-    for c in cps:
-        gdb.execute("delete %d" % c, to_string=True)
-    reason = "stopped"
+    rec.ev = stops().last
+
+
+def _end_reason(rec, limit, seconds):
+    """Why the recording ended (the reply's window_end), from its last stop."""
+    ev, out = rec.ev, rec.out
     if isinstance(ev, gdb.SignalEvent) and ev.stop_signal == "SIGINT":
         size = debugger.log_size()
-        reason = ("instruction limit (%d)" % limit) if size is not None and size >= limit \
+        return ("instruction limit (%d)" % limit) if size is not None and size >= limit \
             else "time limit (%gs)" % seconds
-    elif isinstance(ev, gdb.SignalEvent):
-        reason = "signal " + ev.stop_signal
-    elif main_returned:
-        reason = "main module returned"
-    elif isinstance(ev, gdb.BreakpointEvent):
+    if isinstance(ev, gdb.SignalEvent):
+        return "signal " + ev.stop_signal
+    if rec.main_returned:
+        return "main module returned"
+    if isinstance(ev, gdb.BreakpointEvent):
         m = re.search(r"syscall (\d+ )?'?([a-z_0-9]+)'?", out)
-        reason = "syscall " + (m.group(2) if m else "?")
-    elif _REFUSED_SYSCALL.search(out):
+        return "syscall " + (m.group(2) if m else "?")
+    if _REFUSED_SYSCALL.search(out):
         # record full refused it before its catchpoint could stop (gdb 16: clone3).
-        reason = "syscall " + syscall_name(int(_REFUSED_SYSCALL.search(out).group(1)))
-    elif "stopped by user" in out or "limit" in out:
-        reason = "instruction limit"
-    t_rec = time.time() - t2
-    moves.WINDOW["end_pc"] = moves.pc()
-    end_at = end_position() if reason != "main module returned" else None
-    ninsn = debugger.log_size()
-    low = debugger.lowest_instruction()
+        return "syscall " + syscall_name(int(_REFUSED_SYSCALL.search(out).group(1)))
+    if "stopped by user" in out or "limit" in out:
+        return "instruction limit"
+    return "stopped"
+
+
+def _back_to_start(window, rec, start_pos):
+    """At the window's end: its end and start go in the window, time goes
+    back to the start. Returns (the position there, why the window ended)."""
+    window.end_pc = moves.pc()
+    rec.end_at = end_position() if rec.reason != "main module returned" else None
+    rec.ninsn = debugger.log_size()
+    rec.low = debugger.lowest_instruction()
     debugger.goto("begin")
     pos = frames.position()
     lost = pos["line"] != start_pos["line"] or pos["frame"] != start_pos["frame"]
-    moves.WINDOW.update({"begin_is_event": not lost, "function": start_pos["function"],
-                         "frame": start_pos["frame"], "begin": debugger.record_state()[1]})
+    window.begin_is_event = not lost
+    window.function = start_pos["function"]
+    window.frame = start_pos["frame"]
+    window.begin = debugger.record_state()[1]
+    reason = rec.reason
     if not lost:
-        moves.POST_STORE_PCS.add(moves.pc())
+        window.after_store(moves.pc())
     else:
         reason += "; the window start was lost (gdb's log limit was reached)"
-    pos.update({"window_end": reason, "window_end_at": end_at, "instructions": ninsn, "lowest_instruction": low,
-                "resume_hits": hits, "search_seconds": round(t_search, 3),
-                "record_seconds": round(t_rec, 3), "interrupts": interrupts,
-                "startup_seconds": round(t2 - t0, 3), "stops": n,
-                "phases": search.phases, "counts": search.counts,
-                "module_return": "0x%x" % ret[0] if ret else None, "vdso": clock})
-    return pos
+    window.end_reason = reason
+    return pos, reason
 
 
 # A file of Python's own library (or of an installed package): the program's
@@ -780,10 +851,13 @@ def restored(setup):
     time is at its start: setup is the JSON of what record_window found
     (function, frame); the first position is a line event."""
     import json
-    moves.WINDOW.update(json.loads(setup))
+    window = window_state.current()
+    fields = json.loads(setup)
+    window.function = fields.get("function", window.function)
+    window.frame = fields.get("frame", window.frame)
     debugger.goto("end")
-    moves.WINDOW["end_pc"] = moves.pc()
+    window.end_pc = moves.pc()
     debugger.goto("begin")
-    moves.WINDOW["begin_is_event"] = True
-    moves.WINDOW["begin"] = debugger.record_state()[1]
-    moves.POST_STORE_PCS.add(moves.pc())
+    window.begin_is_event = True
+    window.begin = debugger.record_state()[1]
+    window.after_store(moves.pc())
