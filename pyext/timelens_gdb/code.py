@@ -27,11 +27,9 @@ The table packs, per code unit k: (line(k) + 1) << 4 | restores << 3 | ok << 2
 the one gdb evaluates itself (moves.py), as a gdb convenience array.
 """
 
-import struct
-
 import gdb
 
-from . import layout, memory
+from . import layout, memory, objects
 from .errors import Unreadable
 
 
@@ -118,42 +116,21 @@ def _exc_varint(b, pos):
 
 
 def pystr(addr, maxchars=4096):
-    """A str object's text (compact strings; code objects only hold those)."""
-    L = layout.get()
+    """A str object's text, its first maxchars characters (objects.str_text);
+    None for NULL."""
     if not addr:
         return None
-    length = memory.i64(addr + L.str_length)
-    word = memory.u32(addr + L.str_state_off)
-
-    def bit(name):
-        b, s = L.str_state_bits[name]
-        return (word >> (b - L.str_state_off * 8)) & ((1 << s) - 1)
-
-    kind, compact, ascii_ = bit("kind"), bit("compact"), bit("ascii")
-    if kind not in (1, 2, 4) or length < 0:
-        raise Unreadable(addr, "not a str")
-    if not compact:
-        data = memory.u64(addr + L.str_data_any)
-    else:
-        data = addr + (L.ascii_size if ascii_ else L.compact_size)
-    raw = memory.read(data, min(length, maxchars) * kind)
-    return raw.decode({1: "latin-1", 2: "utf-16-le", 4: "utf-32-le"}[kind], "surrogatepass")
+    return objects.str_text(memory, layout.get(), addr, maxchars)[0]
 
 
 def pybytes(addr):
-    L = layout.get()
-    n = memory.i64(addr + L.ob_size)
-    if n < 0 or n > 1 << 28:
-        raise Unreadable(addr, "not a bytes object")
-    return memory.read(addr + L.bytes_sval, n)
+    """A bytes object's content (objects.bytes_value)."""
+    return objects.bytes_value(memory, layout.get(), addr, limit=1 << 28)
 
 
 def pytuple(addr):
-    L = layout.get()
-    n = memory.i64(addr + L.ob_size)
-    if n < 0 or n > 1 << 24:
-        raise Unreadable(addr, "not a tuple")
-    return struct.unpack("<%dQ" % n, memory.read(addr + L.tuple_items, 8 * n)) if n else ()
+    """A tuple's item addresses (objects.tuple_items)."""
+    return objects.tuple_items(memory, layout.get(), addr)
 
 
 def is_code(addr):

@@ -289,7 +289,7 @@ def started(f, ci):
     """Frame f has begun its code: its cells and generator exist (a frame being
     set up before _co_firsttraceable shows nothing yet; a 3.10 frame object is
     complete when it is pushed)."""
-    if layout.get().t.ip_kind == "index" or is_generator(f):
+    if layout.get().t.frame_complete_when_pushed or is_generator(f):
         return True
     return ip_index(f, ci) >= ci.firsttraceable
 

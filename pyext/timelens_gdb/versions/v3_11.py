@@ -27,6 +27,8 @@ class V3_11(V3_10):
     frame_localsplus = "localsplus"
     frame_ip = "prev_instr"
     ip_kind = "pointer"
+    frame_complete_when_pushed = False
+    shape = None
     frame_owner = "owner"
     owners = {0: "thread", 1: "generator", 2: "frame_object"}
     owner_generator = 1
@@ -48,6 +50,12 @@ class V3_11(V3_10):
     dict_keys = "kinds"
     managed_dict = "pre_values"
     values_order = "prefix"
+    # "prefix": the values pointer is PRE_VALUES_WORDS words before the
+    # object; the count of used values is the byte PREFIX_ORDER_SIZE_AT bytes
+    # from the values, the order bytes before that.
+    PRE_VALUES_WORDS = -4
+    PREFIX_ORDER_SIZE_AT = -2
+    UNICODE_ENTRY_WORDS = 2
     # Python/pythonrun.c; later patch releases (3.13.18, 3.14 here) name it
     # _PyRun_SimpleFile.
     run_main = ("_PyRun_SimpleFileObject", "_PyRun_SimpleFile")
