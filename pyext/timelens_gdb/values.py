@@ -9,7 +9,8 @@ import time
 
 import gdb
 
-from . import frames, layout, objects, source
+from . import frames, layout, source
+from . import objects as decode
 from .code import code_info
 from .errors import TimelensError, Unreadable
 from .memory import Memory
@@ -174,11 +175,11 @@ class Reader:
     # -- str, bytes, int, float, tuple: objects.py's decoders -----------------
     def str_info(self, obj):
         """(length, kind, data address) of a str object."""
-        return objects.str_info(self.mem, self.L, obj)
+        return decode.str_info(self.mem, self.L, obj)
 
     def read_str(self, obj, maxchars=None):
         """(python str of the first maxchars characters, full length)."""
-        return objects.str_text(self.mem, self.L, obj, maxchars)
+        return decode.str_text(self.mem, self.L, obj, maxchars)
 
     def py_str(self, obj, maxchars=4096):
         if obj == 0:
@@ -195,16 +196,16 @@ class Reader:
         return self.type_of(obj) == self.L.addr["PyUnicode_Type"]
 
     def bytes_size(self, obj):
-        return objects.bytes_size(self.mem, self.L, obj)
+        return decode.bytes_size(self.mem, self.L, obj)
 
     def bytes_value(self, obj, maxlen=None):
         """The first maxlen bytes of a bytes object (all without maxlen)."""
-        return objects.bytes_value(self.mem, self.L, obj, maxlen)
+        return decode.bytes_value(self.mem, self.L, obj, maxlen)
 
     def read_int(self, obj):
         """(value, None), or (None, its size in bits) for an int of more than
         MAX_INT_DIGITS digits."""
-        return objects.int_value(self.mem, self.L, self.t, obj, MAX_INT_DIGITS)
+        return decode.int_value(self.mem, self.L, self.t, obj, MAX_INT_DIGITS)
 
     def bool_value(self, obj):
         return obj == self.L.addr.get("_Py_TrueStruct")
@@ -221,7 +222,7 @@ class Reader:
         return tuple(self.read_int(self.mem.ptr(obj + o))[0] for o in self.L.range_fields)
 
     def tuple_items(self, obj, limit=1 << 24):
-        return objects.tuple_items(self.mem, self.L, obj, limit)
+        return decode.tuple_items(self.mem, self.L, obj, limit)
 
     def sequence_items_base(self, obj, sym):
         """The address of the first item pointer of a list or tuple (sym)."""
