@@ -48,35 +48,37 @@ def _svarint(b, pos):
     return (-(v >> 1) if v & 1 else v >> 1), pos
 
 
-def lines_from_locations(table, firstlineno, n):
-    """Line per code unit from a 3.11+ location table (Objects/locations.md); -1 = none."""
+def lines_from_locations(t, table, firstlineno, n):
+    """Line per code unit from a 3.11+ location table (Objects/locations.md;
+    its entry codes are the table's LOCATION_*); -1 = none."""
     lines = [-1] * n
     line = firstlineno
     pos = 0
     unit = 0
+    one_line = t.LOCATION_ONE_LINE_0
     while pos < len(table) and unit < n:
         first = table[pos]
         code = (first >> 3) & 15
         length = (first & 7) + 1
         pos += 1
-        if code == 15:
+        if code == t.LOCATION_NONE:
             cur = -1
-        elif code == 14:
+        elif code == t.LOCATION_LONG:
             d, pos = _svarint(table, pos)
             line += d
             cur = line
             _, pos = _varint(table, pos)
             _, pos = _varint(table, pos)
             _, pos = _varint(table, pos)
-        elif code == 13:
+        elif code == t.LOCATION_NO_COLUMNS:
             d, pos = _svarint(table, pos)
             line += d
             cur = line
-        elif code in (10, 11, 12):
-            line += code - 10
+        elif one_line <= code <= one_line + 2:
+            line += code - one_line
             cur = line
             pos += 2
-        else:
+        else:  # short forms: same line, one byte of columns
             cur = line
             pos += 1
         for k in range(unit, min(n, unit + length)):
@@ -85,9 +87,10 @@ def lines_from_locations(table, firstlineno, n):
     return lines
 
 
-def lines_from_pep626(table, firstlineno, n):
+def lines_from_pep626(t, table, firstlineno, n):
     """Line per code unit from a 3.10 co_linetable: (byte delta, line delta)
-    pairs, line delta -128 for no line (Objects/lnotab_notes.txt); -1 = none."""
+    pairs, line delta t.PEP626_NO_LINE for no line (Objects/lnotab_notes.txt);
+    -1 = none."""
     lines = [-1] * n
     line = firstlineno
     end = 0
@@ -96,7 +99,7 @@ def lines_from_pep626(table, firstlineno, n):
         end = start + table[k]
         d = table[k + 1]
         d = d - 256 if d >= 128 else d
-        if d == -128:
+        if d == t.PEP626_NO_LINE:
             cur = -1
         else:
             line += d
@@ -175,7 +178,7 @@ class CodeInfo:
         raw = memory.read(self.base, 2 * self.n)
         linetable = pybytes(memory.u64(addr + L.co_linetable))
         decode = lines_from_locations if t.line_table == "locations" else lines_from_pep626
-        self.lines = decode(linetable, self.firstlineno, self.n)
+        self.lines = decode(t, linetable, self.firstlineno, self.n)
         if L.co_qualname is not None:
             self.qualname = pystr(memory.u64(addr + L.co_qualname))
         else:

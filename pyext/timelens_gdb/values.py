@@ -91,7 +91,7 @@ class Objects:
             self.dv_values = 0  # 3.10's split values are a plain array
         self.member_size = L.sizeof("PyMemberDef")
         self.digit_size = L.sizeof("digit")
-        self.digit_bits = 30 if self.digit_size == 4 else 15
+        self.digit_bits = t.LONG_DIGIT_BITS[self.digit_size]
         self.gen_qualname = _optional(lambda: off("PyGenObject", "gi_qualname"))
         self.addr = {}
         for sym in _TYPE_SYMBOLS:
@@ -147,6 +147,7 @@ class Reader:
         self.L = _View(lay, objects(lay))
         self.t = lay.t
         self.deadline = time.monotonic() + COMMAND_BUDGET_S
+        self._variables = {}
 
     # -- basic object access ------------------------------------------------
     def type_of(self, obj):
@@ -488,9 +489,9 @@ class Reader:
         the variable's kind, Reader.frame_variables), its globals ("global"),
         its builtins ("builtin"); None when not found."""
         if "local" in scopes:
-            for n, val, slot, kind, tagged in self.frame_variables(frame, ci):
-                if n == name:
-                    return val, slot, kind, tagged
+            hit = self._variable(frame, ci, name)
+            if hit is not None:
+                return hit
         for where, off in (("global", self.L.f_globals), ("builtin", self.L.f_builtins)):
             if where not in scopes:
                 continue
@@ -500,6 +501,17 @@ class Reader:
                 if hit:
                     return hit[0], hit[1], where, False
         return None
+
+    def _variable(self, frame, ci, name):
+        """(value, slot, kind, tagged) of the first variable name of frame, or
+        None: frame_variables read once per Reader, as far as a name needs."""
+        seen, rest = self._variables.setdefault((frame, ci.addr), ({}, self.frame_variables(frame, ci)))
+        while name not in seen:
+            item = next(rest, None)
+            if item is None:
+                return None
+            seen.setdefault(item[0], item[1:])
+        return seen[name]
 
     # -- modules and functions ------------------------------------------------------
     def modules(self):

@@ -35,6 +35,9 @@ class V3_10:
     # address of the instruction's code unit).
     frame_ip = "f_lasti"
     ip_kind = "index"
+    # "pointer": the instruction index is the byte distance from code unit 0
+    # shifted by CODE_UNIT_SHIFT (a _Py_CODEUNIT is 2 bytes).
+    CODE_UNIT_SHIFT = 1
     # A frame is complete (its variables, cells and generator exist) once it
     # is pushed (a frame object), rather than from _co_firsttraceable on.
     frame_complete_when_pushed = True
@@ -62,6 +65,8 @@ class V3_10:
     # "pep626": (start delta, line delta) byte pairs; "locations": 3.11's
     # location table (Objects/locations.md).
     line_table = "pep626"
+    # "pep626": the line delta that means "no line".
+    PEP626_NO_LINE = -128
     # Variables: "split" (co_varnames, co_cellvars, co_freevars, co_nlocals)
     # or "kinds" (co_localsplusnames and co_localspluskinds).
     localsplus = "split"
@@ -134,6 +139,8 @@ class V3_10:
 
     # -- objects --------------------------------------------------------------------
     long_layout = "ob_size"       # sign and digit count in ob_size (3.12: lv_tag)
+    # Bits per int digit (PYLONG_BITS_IN_DIGIT) by the size of a digit.
+    LONG_DIGIT_BITS = {4: 30, 2: 15}
     # Dict keys: "entries" (3.10: every entry {hash, key, value}; index bytes
     # from dk_size) or "kinds" (3.11+: dk_kind, dk_log2_index_bytes, compact
     # unicode entries {key, value}).

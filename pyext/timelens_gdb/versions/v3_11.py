@@ -37,6 +37,13 @@ class V3_11(V3_10):
     gen_done_state = "FRAME_COMPLETED"
     code_bytes = "inline"
     line_table = "locations"
+    # "locations" entry codes (Objects/locations.md): no location, the long
+    # form, a line without columns, and the first of the three one-line forms
+    # (line delta 0, 1, 2); below it, the short forms (same line).
+    LOCATION_NONE = 15
+    LOCATION_LONG = 14
+    LOCATION_NO_COLUMNS = 13
+    LOCATION_ONE_LINE_0 = 10
     localsplus = "kinds"
     qualname_field = "co_qualname"
     firsttraceable_field = "_co_firsttraceable"
