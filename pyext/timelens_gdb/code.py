@@ -27,11 +27,9 @@ The table packs, per code unit k: (line(k) + 1) << 4 | restores << 3 | ok << 2
 the one gdb evaluates itself (moves.py), as a gdb convenience array.
 """
 
-import struct
-
 import gdb
 
-from . import layout, memory, window_state
+from . import layout, memory, objects, window_state
 from .errors import Unreadable
 
 
@@ -50,35 +48,37 @@ def _svarint(b, pos):
     return (-(v >> 1) if v & 1 else v >> 1), pos
 
 
-def lines_from_locations(table, firstlineno, n):
-    """Line per code unit from a 3.11+ location table (Objects/locations.md); -1 = none."""
+def lines_from_locations(t, table, firstlineno, n):
+    """Line per code unit from a 3.11+ location table (Objects/locations.md;
+    its entry codes are the table's LOCATION_*); -1 = none."""
     lines = [-1] * n
     line = firstlineno
     pos = 0
     unit = 0
+    one_line = t.LOCATION_ONE_LINE_0
     while pos < len(table) and unit < n:
         first = table[pos]
         code = (first >> 3) & 15
         length = (first & 7) + 1
         pos += 1
-        if code == 15:
+        if code == t.LOCATION_NONE:
             cur = -1
-        elif code == 14:
+        elif code == t.LOCATION_LONG:
             d, pos = _svarint(table, pos)
             line += d
             cur = line
             _, pos = _varint(table, pos)
             _, pos = _varint(table, pos)
             _, pos = _varint(table, pos)
-        elif code == 13:
+        elif code == t.LOCATION_NO_COLUMNS:
             d, pos = _svarint(table, pos)
             line += d
             cur = line
-        elif code in (10, 11, 12):
-            line += code - 10
+        elif one_line <= code <= one_line + 2:
+            line += code - one_line
             cur = line
             pos += 2
-        else:
+        else:  # short forms: same line, one byte of columns
             cur = line
             pos += 1
         for k in range(unit, min(n, unit + length)):
@@ -87,9 +87,10 @@ def lines_from_locations(table, firstlineno, n):
     return lines
 
 
-def lines_from_pep626(table, firstlineno, n):
+def lines_from_pep626(t, table, firstlineno, n):
     """Line per code unit from a 3.10 co_linetable: (byte delta, line delta)
-    pairs, line delta -128 for no line (Objects/lnotab_notes.txt); -1 = none."""
+    pairs, line delta t.PEP626_NO_LINE for no line (Objects/lnotab_notes.txt);
+    -1 = none."""
     lines = [-1] * n
     line = firstlineno
     end = 0
@@ -98,7 +99,7 @@ def lines_from_pep626(table, firstlineno, n):
         end = start + table[k]
         d = table[k + 1]
         d = d - 256 if d >= 128 else d
-        if d == -128:
+        if d == t.PEP626_NO_LINE:
             cur = -1
         else:
             line += d
@@ -118,42 +119,21 @@ def _exc_varint(b, pos):
 
 
 def pystr(addr, maxchars=4096):
-    """A str object's text (compact strings; code objects only hold those)."""
-    L = layout.get()
+    """A str object's text, its first maxchars characters (objects.str_text);
+    None for NULL."""
     if not addr:
         return None
-    length = memory.i64(addr + L.str_length)
-    word = memory.u32(addr + L.str_state_off)
-
-    def bit(name):
-        b, s = L.str_state_bits[name]
-        return (word >> (b - L.str_state_off * 8)) & ((1 << s) - 1)
-
-    kind, compact, ascii_ = bit("kind"), bit("compact"), bit("ascii")
-    if kind not in (1, 2, 4) or length < 0:
-        raise Unreadable(addr, "not a str")
-    if not compact:
-        data = memory.u64(addr + L.str_data_any)
-    else:
-        data = addr + (L.ascii_size if ascii_ else L.compact_size)
-    raw = memory.read(data, min(length, maxchars) * kind)
-    return raw.decode({1: "latin-1", 2: "utf-16-le", 4: "utf-32-le"}[kind], "surrogatepass")
+    return objects.str_text(memory, layout.get(), addr, maxchars)[0]
 
 
 def pybytes(addr):
-    L = layout.get()
-    n = memory.i64(addr + L.ob_size)
-    if n < 0 or n > 1 << 28:
-        raise Unreadable(addr, "not a bytes object")
-    return memory.read(addr + L.bytes_sval, n)
+    """A bytes object's content (objects.bytes_value)."""
+    return objects.bytes_value(memory, layout.get(), addr, limit=1 << 28)
 
 
 def pytuple(addr):
-    L = layout.get()
-    n = memory.i64(addr + L.ob_size)
-    if n < 0 or n > 1 << 24:
-        raise Unreadable(addr, "not a tuple")
-    return struct.unpack("<%dQ" % n, memory.read(addr + L.tuple_items, 8 * n)) if n else ()
+    """A tuple's item addresses (objects.tuple_items)."""
+    return objects.tuple_items(memory, layout.get(), addr)
 
 
 def is_code(addr):
@@ -198,7 +178,7 @@ class CodeInfo:
         raw = memory.read(self.base, 2 * self.n)
         linetable = pybytes(memory.u64(addr + L.co_linetable))
         decode = lines_from_locations if t.line_table == "locations" else lines_from_pep626
-        self.lines = decode(linetable, self.firstlineno, self.n)
+        self.lines = decode(t, linetable, self.firstlineno, self.n)
         if L.co_qualname is not None:
             self.qualname = pystr(memory.u64(addr + L.co_qualname))
         else:

@@ -31,13 +31,11 @@ comparisons happen. Two kinds of failure there:
 
 import ast
 import operator
-import struct
 
 import gdb
 
 from . import frames
-from .errors import TimelensError, Unreadable
-from .state import lookup_attr
+from .errors import TimelensError
 from .values import Reader
 
 MAX_NODES = 100000       # objects read for one evaluation
@@ -82,7 +80,7 @@ class Env:
         self.ci = ci
         self.condition = condition
         self.nodes = 0
-        self._locals = None
+        self._names = {}
 
     def bad(self, what, why):
         return bad(self.condition, what, why)
@@ -99,23 +97,16 @@ class Env:
         return self.r.type_name(self.r.type_of(o.addr))
 
     # -- names -----------------------------------------------------------------
-    def local(self, name):
-        if self._locals is None:
-            self._locals = {}
-            for n, val, _slot, _kind, _tagged in self.r.frame_variables(self.f, self.ci):
-                self._locals.setdefault(n, val)
-        return self._locals.get(name)
-
-    def global_(self, name):
-        d = self.r.mem.ptr(self.f + self.L.f_globals)
-        if d and self.r.type_of(d) == self.L.addr["PyDict_Type"]:
-            hit = self.r.dict_lookup_str(d, name)
-            if hit:
-                return hit[0]
-        return None
+    def lookup(self, name):
+        """The address of name in the frame's variables or globals, or None
+        (Reader.lookup_name; the builtins are not looked at)."""
+        if name not in self._names:
+            hit = self.r.lookup_name(self.f, self.ci, name, ("local", "global"))
+            self._names[name] = hit[0] if hit else None
+        return self._names[name]
 
     def name(self, name):
-        addr = self.local(name) or self.global_(name)
+        addr = self.lookup(name)
         if addr:
             return Obj(addr)
         if name in BUILTIN_CONSTANTS:
@@ -148,30 +139,29 @@ class Env:
                 raise self.bad("an int of %d bits" % bits, "is too large to compare")
             return v
         if sym == "PyBool_Type":
-            return addr == L.addr.get("_Py_TrueStruct")
+            return r.bool_value(addr)
         if sym == "_PyNone_Type":
             return None
         if sym == "PyFloat_Type":
-            return struct.unpack("<d", r.mem.read(addr + L.float_val, 8))[0]
+            return r.float_value(addr)
         if sym == "PyComplex_Type":
-            re_, im = struct.unpack("<dd", r.mem.read(addr + L.complex_val, 16))
-            return complex(re_, im)
+            return r.complex_value(addr)
         if sym == "PyUnicode_Type":
             s, n = r.read_str(addr, MAX_STR + 1)
             if n > MAX_STR:
                 raise self.bad("a str of %d characters" % n, "is too long to compare")
             return s
         if sym == "PyBytes_Type":
-            n = r.ob_size(addr)
+            n = r.bytes_size(addr)
             if n > MAX_STR:
                 raise self.bad("a bytes of %d bytes" % n, "is too long to compare")
-            return r.mem.read(addr + L.bytes_sval, n)
+            return r.bytes_value(addr)
         if sym == "PyEllipsis_Type":
             return Ellipsis
         if sym == "_PyNotImplemented_Type":
             return NotImplemented
         if sym == "PyRange_Type" and L.range_fields:
-            return range(*(r.read_int(r.mem.ptr(addr + off))[0] for off in L.range_fields))
+            return range(*r.range_value(addr))
         if depth > 20:
             raise self.bad("a value nested deeper than 20 containers", "is too deep to compare")
         if sym in ("PyList_Type", "PyTuple_Type"):
@@ -203,9 +193,7 @@ class Env:
         if n < 0 or n > MAX_ITEMS:
             raise self.bad("a container of %d items" % n, "is too large to compare")
         self.count(n)
-        if self.sym(o) == "PyList_Type":
-            return r.mem.ptrs(r.mem.ptr(o.addr + self.L.list_items), n)
-        return r.mem.ptrs(o.addr + self.L.tuple_items, n)
+        return r.mem.ptrs(r.sequence_items_base(o.addr, self.sym(o)), n)
 
     # -- operations on objects -----------------------------------------------------
     def attr(self, v, name):
@@ -218,7 +206,7 @@ class Env:
             raise self.bad("attribute .%s of a %s" % (name, self.type_name(v)),
                            "is not supported (a method or a computed attribute would run code)")
         try:
-            hit = lookup_attr(self.r, v.addr, name)
+            hit = self.r.lookup_attr(v.addr, name)
         except TimelensError as e:
             if e.code == "unsupported":
                 raise self.bad("attribute .%s" % name, "is a property: evaluating it would run code")
@@ -244,7 +232,7 @@ class Env:
             i = key + n if key < 0 else key
             if not 0 <= i < n:
                 raise Miss("index %d out of range (%d items)" % (key, n))
-            base = r.mem.ptr(v.addr + self.L.list_items) if sym == "PyList_Type" else v.addr + self.L.tuple_items
+            base = r.sequence_items_base(v.addr, sym)
             return Obj(r.mem.ptr(base + 8 * i))
         if sym == "PyDict_Type":
             want = self.key(key)
@@ -290,13 +278,10 @@ class Env:
         # which would have to run.
         r = self.r
         tp = r.type_of(v.addr)
-        mro = r.mem.ptr(tp + self.L.tp_mro)
-        for t in (r.mem.ptrs(mro + self.L.tuple_items, r.ob_size(mro)) if mro else (tp,)):
+        for t in r.mro(tp):
             d = r.mem.ptr(t + self.L.tp_dict)
-            if not d or t == self.L.addr.get("PyBaseObject_Type"):
-                continue
             for special in ("__bool__", "__len__"):
-                if r.dict_lookup_str(d, special):
+                if d and r.dict_lookup_str(d, special):
                     raise self.bad("the truth of a %s object" % self.type_name(v),
                                    "would run its %s in the program: compare explicitly (x is not None, len(...))"
                                    % special)
@@ -367,7 +352,7 @@ class Condition:
             return env.truth(self.fn(env))
         except (ArithmeticError, TypeError, ValueError) as e:
             raise Miss("%s: %s" % (type(e).__name__, e))
-        except (Unreadable, gdb.MemoryError) as e:
+        except gdb.MemoryError as e:   # errors.Unreadable included
             raise Miss("unreadable memory: %s" % e)
 
     def value(self, f, ci):
@@ -382,7 +367,7 @@ class Condition:
             return v
         except (ArithmeticError, TypeError, ValueError) as e:
             raise Miss("%s: %s" % (type(e).__name__, e))
-        except (Unreadable, gdb.MemoryError) as e:
+        except gdb.MemoryError as e:   # errors.Unreadable included
             raise Miss("unreadable memory: %s" % e)
 
     def _unsupported(self, node):
@@ -469,7 +454,7 @@ class Condition:
             arg = c(node.args[0])
 
             def len_(env):
-                if env.local("len") or env.global_("len"):
+                if env.lookup("len"):
                     raise env.bad("len()", "is not supported here: the program defines its own len, and "
                                   "calling it would run code")
                 return env.length(arg(env))

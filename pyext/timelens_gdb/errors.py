@@ -19,6 +19,8 @@ unsupported}.
 
 import json
 
+import gdb
+
 
 class TimelensError(Exception):
     """A failure with a code for the Go side and a message for the user."""
@@ -35,11 +37,15 @@ class TimelensError(Exception):
         return json.dumps(out)
 
 
-class Unreadable(Exception):
-    """Memory that cannot be read or an object that makes no sense."""
+class Unreadable(gdb.MemoryError):
+    """Memory that cannot be read or an object that makes no sense.
+
+    A gdb.MemoryError, so that there is one memory-error type: `except
+    gdb.MemoryError` ("this memory is not there yet") catches what gdb
+    raises and what the readers raise alike."""
 
     def __init__(self, addr, why=""):
-        Exception.__init__(self, "unreadable memory at 0x%x%s" % (addr, (": " + why) if why else ""))
+        gdb.MemoryError.__init__(self, "unreadable memory at 0x%x%s" % (addr, (": " + why) if why else ""))
         self.addr = addr
 
 

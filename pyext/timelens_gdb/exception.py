@@ -20,6 +20,8 @@ own __str__ in Python code cannot be asked (that would run code): its
 arguments are shown, and "custom_str" says so.
 """
 
+import gdb
+
 from . import debugger, frames, layout
 from .code import code_info
 from .errors import TimelensError
@@ -33,14 +35,9 @@ def _type_name(r, tp):
     """The type's name as Python's traceback prints it: module.qualname, the
     module left out for builtins (3.11+: and __main__; the table says)."""
     L = r.L
-    if r.type_flags(tp) & r.t.TPFLAGS_HEAPTYPE:
+    if r.is_heap_type(tp):
         qual = r.py_str(r.mem.ptr(tp + L.ht_qualname), 200)
-        mod = None
-        d = r.mem.ptr(tp + L.tp_dict)
-        if d:
-            found = r.dict_lookup_str(d, "__module__")
-            if found and r.type_of(found[0]) == L.addr.get("PyUnicode_Type"):
-                mod = r.py_str(found[0], 200)
+        mod = r.class_module(tp)
         if mod and mod not in r.t.exception_modules_omitted:
             return "%s.%s" % (mod, qual)
         return qual
@@ -50,12 +47,8 @@ def _type_name(r, tp):
 
 
 def _bases(r, tp):
-    """tp and its bases along tp_base, most derived first."""
-    out = []
-    while tp and len(out) < 64:
-        out.append(tp)
-        tp = r.mem.ptr(tp + r.L.tp_base)
-    return out
+    """tp and its bases along tp_base, most derived first (Reader.bases)."""
+    return r.bases(tp)
 
 
 def _exported_type(name):
@@ -66,7 +59,7 @@ def _exported_type(name):
         return None
     try:
         return Reader().mem.ptr(a)
-    except Exception:
+    except gdb.MemoryError:   # errors.Unreadable included: not readable yet
         return None
 
 

@@ -221,15 +221,16 @@ def code_base(f, ci):
         if idx > 0:
             arr = memory.u64(ci.addr + L.co_tlbc)
             if arr:
-                return memory.u64(arr + 8 + 8 * idx)
+                return memory.u64(arr + L.t.TLBC_ENTRIES_AT + 8 * idx)
     return ci.base
 
 
 def ip_of(f, ci, raw):
     """The instruction index a raw value of the frame's ip field stands for."""
-    if layout.get().t.ip_kind == "index":
-        return raw - (1 << 32) if raw >= 1 << 31 else raw
-    return (raw - ci.base) >> 1
+    t = layout.get().t
+    if t.ip_kind == "index":
+        return raw - (1 << 32) if raw >= 1 << 31 else raw   # a C int, read as unsigned
+    return (raw - ci.base) >> t.CODE_UNIT_SHIFT
 
 
 def read_ip(f):
@@ -245,7 +246,7 @@ def ip_index(f, ci):
     L = layout.get()
     if L.t.ip_kind == "index":
         return memory.i32(f + L.f_ip)
-    return (memory.u64(f + L.f_ip) - code_base(f, ci)) >> 1
+    return (memory.u64(f + L.f_ip) - code_base(f, ci)) >> L.t.CODE_UNIT_SHIFT
 
 
 def ip_watch_expr(f):
@@ -260,7 +261,7 @@ def ip_index_expr(f, ci):
     L = layout.get()
     if L.t.ip_kind == "index":
         return "(long)(*(int *) 0x%x)" % (f + L.f_ip)
-    return "((long)(*(unsigned long *) 0x%x) - 0x%x) >> 1" % (f + L.f_ip, ci.base)
+    return "((long)(*(unsigned long *) 0x%x) - 0x%x) >> %d" % (f + L.f_ip, ci.base, L.t.CODE_UNIT_SHIFT)
 
 
 def is_generator(f):
@@ -290,7 +291,7 @@ def started(f, ci):
     """Frame f has begun its code: its cells and generator exist (a frame being
     set up before _co_firsttraceable shows nothing yet; a 3.10 frame object is
     complete when it is pushed)."""
-    if layout.get().t.ip_kind == "index" or is_generator(f):
+    if layout.get().t.frame_complete_when_pushed or is_generator(f):
         return True
     return ip_index(f, ci) >= ci.firsttraceable
 

@@ -38,7 +38,7 @@ import gdb
 
 from . import memory
 from .errors import TimelensError
-from .versions import supported, table
+from .versions import supported, table, version_from_shape
 
 DEBUG_SYMBOLS_HINT = ("install the debug symbols of this Python (Debian/Ubuntu: python3.X-dbg; "
                       "Fedora: python3-debuginfo; pyenv: build with CFLAGS=-g)")
@@ -148,19 +148,25 @@ def _version_from_interpreter():
     except (gdb.error, UnicodeDecodeError):
         pass
     if has_dwarf():
-        try:
-            gdb.lookup_type("struct _PyInterpreterFrame")
-            return None
-        except gdb.error:
-            pass
-        try:
-            code = gdb.lookup_type("PyCodeObject").strip_typedefs()
-            if any(f.name == "co_linetable" for f in code.fields()):
-                return (3, 10, 0)
-        except gdb.error:
-            pass
-        return None
+        key = version_from_shape(lambda name: _has_type(name), lambda tname, path: _has_field(tname, path))
+        return key + (0,) if key else None
     return _version_from_file_names()
+
+
+def _has_type(name):
+    try:
+        gdb.lookup_type(name)
+        return True
+    except gdb.error:
+        return False
+
+
+def _has_field(tname, path):
+    try:
+        field_bits(gdb.lookup_type(tname), path)
+        return True
+    except (gdb.error, KeyError):
+        return False
 
 
 def _version_from_file_names():
@@ -204,7 +210,7 @@ def schema(t):
             fields.append(("PyCodeObject", f))
     fields.append(("_PyCoMonitoringData", "lines"))
     fields += [("runtime", "interpreters.head"), ("runtime", "initialized")]
-    for f in ("next", t.interp_threads_head, "id", "imports.modules", "modules"):
+    for f in ("next", t.interp_threads_head, "id", t.interp_modules):
         fields.append(("PyInterpreterState", f))
     for f in ("next", "id", "thread_id", "native_thread_id", "interp", t.current_frame[0]):
         fields.append(("PyThreadState", f))
@@ -600,7 +606,8 @@ class Layout:
         self.f_localsplus = off("frame", t.frame_localsplus)
         self.f_owner = off("frame", t.frame_owner) if t.frame_owner else None
         self.f_gen = off("frame", t.gen_link) if t.gen_link else None
-        self.f_tlbc = off("frame", "tlbc_index") if self.has_field("frame", "tlbc_index") else None
+        tlbc = t.tlbc_fields
+        self.f_tlbc = off("frame", tlbc[0]) if tlbc and self.has_field("frame", tlbc[0]) else None
         where, field = t.gen_state
         if where == "frame":
             self.gen_state_in_frame = off("frame", field)
@@ -627,8 +634,8 @@ class Layout:
         else:
             for f in ("co_varnames", "co_cellvars", "co_freevars", "co_nlocals"):
                 setattr(self, f, off("PyCodeObject", f))
-        self.co_tlbc = off("PyCodeObject", "co_tlbc") if self.has_field("PyCodeObject", "co_tlbc") else None
-        self.co_monitoring = off("PyCodeObject", "_co_monitoring") if self.has_field("PyCodeObject", "_co_monitoring") else None
+        self.co_tlbc = off("PyCodeObject", tlbc[1]) if tlbc and self.has_field("PyCodeObject", tlbc[1]) else None
+        self.co_monitoring = off("PyCodeObject", t.code_monitoring_field) if t.code_monitoring_field else None
         # threads and interpreters
         self.rt_interp_head = off("runtime", "interpreters.head")
         self.is_next = off("PyInterpreterState", "next")

@@ -467,14 +467,10 @@ def loaded_codes(target, modules=True, limit=20000):
     todo = []
     for f, ci in frames.python_frames():
         todo.append(ci.addr)
-    for mod in _modules(r) if modules else ():
-        d = r.mem.ptr(mod + r.L.module_dict) if r.L.module_dict is not None else 0
-        if not d:
-            continue
-        hit = r.dict_lookup_str(d, "__file__")
-        if not hit or r.type_of(hit[0]) != r.L.addr["PyUnicode_Type"] or not target.same_file(r.py_str(hit[0])):
-            continue
-        todo.extend(_namespace_codes(r, d, set()))
+    for mod in r.modules() if modules else ():
+        d = r.module_namespace(mod)
+        if d and target.same_file(r.module_file(d)):
+            todo.extend(r.namespace_codes(d))
     while todo and len(seen) < limit:
         co = todo.pop()
         if co in seen or not is_code(co):
@@ -482,7 +478,9 @@ def loaded_codes(target, modules=True, limit=20000):
         seen.add(co)
         try:
             ci = code_info(co)
-        except (gdb.MemoryError, TimelensError, Exception):
+        except (gdb.MemoryError, TimelensError, IndexError, ValueError):
+            # A code object being made or freed reads as garbage (opcodes
+            # out of the tables, undecodable names): not one to run to.
             continue
         if target.same_file(ci.filename):
             out.append(ci)
@@ -490,47 +488,3 @@ def loaded_codes(target, modules=True, limit=20000):
         if consts:
             todo.extend(o for o in pytuple(consts)[:10000] if is_code(o))
     return out
-
-
-def _modules(r):
-    """The module objects of the interpreters' module dicts (sys.modules)."""
-    L = r.L
-    field = next((p for p in ("imports.modules", "modules") if r.layout.has_field("PyInterpreterState", p)), None)
-    if field is None:
-        return []
-    out = []
-    for iid, ts in frames.thread_states(r.layout):
-        interp = r.mem.ptr(ts + r.layout.off("PyThreadState", "interp"))
-        mods = r.mem.ptr(interp + r.layout.off("PyInterpreterState", field))
-        if mods and r.type_of(mods) == L.addr["PyDict_Type"]:
-            for _k, v, _ in r.dict_items(mods):
-                if r.type_of(v) == L.addr.get("PyModule_Type"):
-                    out.append(v)
-            break
-    return out
-
-
-def _namespace_codes(r, d, seen):
-    """Code objects of the functions, methods and nested classes of a
-    namespace dict (a module's or a class's)."""
-    L = r.L
-    out = []
-    if d in seen or len(seen) > 1000:
-        return out
-    seen.add(d)
-    for _k, v, _ in r.dict_items(d):
-        tp = r.type_of(v)
-        sym = L.type_by_addr.get(tp)
-        if sym == "PyFunction_Type":
-            out.append(r.mem.ptr(v + r.layout.off("PyFunctionObject", "func_code")))
-        elif r.type_flags(tp) & (1 << 31) and r.type_flags(v) & r.t.TPFLAGS_HEAPTYPE:
-            cd = r.mem.ptr(v + L.tp_dict)
-            if cd:
-                out.extend(_namespace_codes(r, cd, seen))
-        elif sym is None and r.type_name(tp) in ("staticmethod", "classmethod", "property"):
-            # The wrapped function is the first field after the object header.
-            fn = r.mem.ptr(v + L.ob_type + 8)
-            if fn and L.type_by_addr.get(r.type_of(fn)) == "PyFunction_Type":
-                out.append(r.mem.ptr(fn + r.layout.off("PyFunctionObject", "func_code")))
-    return out
-

@@ -159,39 +159,9 @@ def snapshot(thread, limit=DEFAULT_LIMIT):
 
 
 def lookup_attr(r, obj, name):
-    """(value, slot address, storage) of attribute name of obj, without running code."""
-    L = r.L
-    tp = r.type_of(obj)
-    sym = L.type_by_addr.get(tp)
-    if r.type_flags(tp) & (1 << 31) or sym == "PyType_Type":
-        mro = r.mem.ptr(obj + L.tp_mro)
-        types = r.mem.ptrs(mro + L.tuple_items, r.ob_size(mro)) if mro else (obj,)
-        for t in types:
-            d = r.mem.ptr(t + L.tp_dict)
-            if d:
-                found = r.dict_lookup_str(d, name)
-                if found:
-                    return found[0], found[1], "class"
-        return None
-    if sym == "PyModule_Type":
-        d = r.mem.ptr(obj + L.module_dict)
-        found = r.dict_lookup_str(d, name) if d else None
-        return (found[0], found[1], "dict") if found else None
-    for aname, val, slot, kind in r.instance_attrs(obj, tp):
-        if aname == name:
-            return val, slot, kind
-    # Class attribute (not a descriptor we would have to run).
-    mro = r.mem.ptr(tp + L.tp_mro)
-    if mro:
-        for t in r.mem.ptrs(mro + L.tuple_items, r.ob_size(mro)):
-            d = r.mem.ptr(t + L.tp_dict)
-            found = r.dict_lookup_str(d, name) if d else None
-            if found:
-                vt = L.type_by_addr.get(r.type_of(found[0]))
-                if vt == "PyProperty_Type":
-                    raise TimelensError("unsupported", "%s is a property: evaluating it would run code" % name)
-                return found[0], found[1], "class"
-    return None
+    """(value, slot address, storage) of attribute name of obj, without running
+    code (Reader.lookup_attr)."""
+    return r.lookup_attr(obj, name)
 
 
 def evaluate(thread, depth, path, limit=DEFAULT_LIMIT):
@@ -203,28 +173,14 @@ def evaluate(thread, depth, path, limit=DEFAULT_LIMIT):
     r = Reader()
     ts = frames.tstate_for_thread(thread)
     f, ci = frame_at(r, ts, depth)
-    L = r.L
-    found = None
-    tagged = False
-    for name, val, slot, kind, tg in r.frame_variables(f, ci):
-        if name == parts[0]:
-            found = (val, slot, kind)
-            tagged = tg
-            break
-    if found is None:
-        for where, off in (("global", L.f_globals), ("builtin", L.f_builtins)):
-            d = r.mem.ptr(f + off)
-            if d and r.type_of(d) == L.addr["PyDict_Type"]:
-                hit = r.dict_lookup_str(d, parts[0])
-                if hit:
-                    found = (hit[0], hit[1], where)
-                    break
-    if found is None:
+    hit = r.lookup_name(f, ci, parts[0])
+    if hit is None:
         raise TimelensError("not-found", "name %r is not defined in frame %d" % (parts[0], depth))
+    found, tagged = hit[:3], hit[3]
     owner = 0
     for i, attr in enumerate(parts[1:], 1):
         owner = found[0]
-        hit = lookup_attr(r, owner, attr)
+        hit = r.lookup_attr(owner, attr)
         if hit is None:
             raise TimelensError("not-found", "%s has no attribute %r (readable without running code)"
                                 % (".".join(parts[:i]), attr))

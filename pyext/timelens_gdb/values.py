@@ -7,7 +7,10 @@ cannot be read renders as "<unreadable 0x...>").
 import struct
 import time
 
-from . import layout, source
+import gdb
+
+from . import frames, layout, source
+from . import objects as decode
 from .code import code_info
 from .errors import TimelensError, Unreadable
 from .memory import Memory
@@ -34,10 +37,13 @@ class _Full(Exception):
     """The rendering reached its length limit or budget."""
 
 
-def _try(fn):
+def _optional(fn):
+    """fn's offset, or None where the layout source has no such type or field
+    (a table: KeyError; the debug info: KeyError for a field, TimelensError
+    no-debug-symbols for a type): the renderer then does without it."""
     try:
         return fn()
-    except (KeyError, TimelensError, Unreadable, AttributeError):
+    except (KeyError, TimelensError):
         return None
 
 
@@ -85,20 +91,27 @@ class Objects:
             self.dv_values = 0  # 3.10's split values are a plain array
         self.member_size = L.sizeof("PyMemberDef")
         self.digit_size = L.sizeof("digit")
-        self.digit_bits = 30 if self.digit_size == 4 else 15
-        self.gen_qualname = _try(lambda: off("PyGenObject", "gi_qualname"))
+        self.digit_bits = t.LONG_DIGIT_BITS[self.digit_size]
+        self.gen_qualname = _optional(lambda: off("PyGenObject", "gi_qualname"))
         self.addr = {}
         for sym in _TYPE_SYMBOLS:
             a = layout.symbol_address(sym)
             if a is not None:
                 self.addr[sym] = a
-        mem = Memory()
-        self.set_dummy = _try(lambda: mem.ptr(self.addr["_PySet_Dummy"])) if "_PySet_Dummy" in self.addr else None
-        self.range_fields = _try(lambda: [off("rangeobject", f) for f in ("start", "stop", "step")])
-        self.module_name = _try(lambda: off("PyModuleObject", "md_name"))
-        self.module_dict = _try(lambda: off("PyModuleObject", "md_dict"))
-        self.cfunc_ml = _try(lambda: off("PyCFunctionObject", "m_ml"))
-        self.cfunc_self = _try(lambda: off("PyCFunctionObject", "m_self")) if self.cfunc_ml is not None else None
+        self.set_dummy = None
+        if "_PySet_Dummy" in self.addr:
+            try:
+                self.set_dummy = Memory().ptr(self.addr["_PySet_Dummy"])
+            except gdb.MemoryError:
+                pass  # not readable yet: sets then show their dummy entries' key too
+        self.range_fields = _optional(lambda: [off("rangeobject", f) for f in ("start", "stop", "step")])
+        self.module_name = _optional(lambda: off("PyModuleObject", "md_name"))
+        self.module_dict = _optional(lambda: off("PyModuleObject", "md_dict"))
+        self.cfunc_ml = _optional(lambda: off("PyCFunctionObject", "m_ml"))
+        self.cfunc_self = _optional(lambda: off("PyCFunctionObject", "m_self")) if self.cfunc_ml is not None else None
+        self.func_code = off("PyFunctionObject", "func_code")
+        self.interp_modules = _optional(lambda: off("PyInterpreterState", t.interp_modules))
+        self.ts_interp = _optional(lambda: off("PyThreadState", "interp"))
         self.type_by_addr = {a: s for s, a in self.addr.items()}
 
 
@@ -134,6 +147,7 @@ class Reader:
         self.L = _View(lay, objects(lay))
         self.t = lay.t
         self.deadline = time.monotonic() + COMMAND_BUDGET_S
+        self._variables = {}
 
     # -- basic object access ------------------------------------------------
     def type_of(self, obj):
@@ -159,39 +173,14 @@ class Reader:
     def ob_size(self, obj):
         return self.mem.i64(obj + self.L.ob_size)
 
-    # -- str ---------------------------------------------------------------
+    # -- str, bytes, int, float, tuple: objects.py's decoders -----------------
     def str_info(self, obj):
         """(length, kind, data address) of a str object."""
-        L = self.L
-        length = self.mem.i64(obj + L.str_length)
-        state_off = min(b for b, _ in L.str_state_bits.values()) // 8
-        word = struct.unpack("<I", self.mem.read(obj + state_off, 4))[0]
-
-        def bit(name):
-            b, s = L.str_state_bits[name]
-            return (word >> (b - state_off * 8)) & ((1 << s) - 1)
-
-        kind, compact, is_ascii = bit("kind"), bit("compact"), bit("ascii")
-        if kind not in (1, 2, 4) or length < 0:
-            raise Unreadable(obj, "not a str")
-        if compact:
-            data = obj + (L.ascii_size if is_ascii else L.compact_size)
-        else:
-            data = self.mem.ptr(obj + L.str_data_any)
-        return length, kind, data
+        return decode.str_info(self.mem, self.L, obj)
 
     def read_str(self, obj, maxchars=None):
         """(python str of the first maxchars characters, full length)."""
-        length, kind, data = self.str_info(obj)
-        n = length if maxchars is None else min(length, maxchars)
-        raw = self.mem.read(data, n * kind)
-        if kind == 1:
-            s = raw.decode("latin-1")
-        elif kind == 2:
-            s = raw.decode("utf-16-le", "surrogatepass")
-        else:
-            s = raw.decode("utf-32-le", "surrogatepass")
-        return s, length
+        return decode.str_text(self.mem, self.L, obj, maxchars)
 
     def py_str(self, obj, maxchars=4096):
         if obj == 0:
@@ -204,33 +193,49 @@ class Reader:
             return False
         return self.read_str(obj)[0] == text
 
-    # -- int -----------------------------------------------------------------
+    def is_str(self, obj):
+        return self.type_of(obj) == self.L.addr["PyUnicode_Type"]
+
+    def bytes_size(self, obj):
+        return decode.bytes_size(self.mem, self.L, obj)
+
+    def bytes_value(self, obj, maxlen=None):
+        """The first maxlen bytes of a bytes object (all without maxlen)."""
+        return decode.bytes_value(self.mem, self.L, obj, maxlen)
+
     def read_int(self, obj):
-        L = self.L
-        if self.t.long_layout == "lv_tag":
-            tag = self.mem.ptr(obj + L.long_tag)
-            ndigits = tag >> 3
-            sign = 1 - (tag & 3)
-        else:
-            size = self.ob_size(obj)
-            ndigits = abs(size)
-            sign = -1 if size < 0 else (0 if size == 0 else 1)
-        if ndigits > MAX_INT_DIGITS:
-            return None, ndigits * L.digit_bits
-        raw = self.mem.read(obj + L.long_digits, ndigits * L.digit_size)
-        fmt = "<%d%s" % (ndigits, "I" if L.digit_size == 4 else "H")
-        value = 0
-        for d in reversed(struct.unpack(fmt, raw)):
-            value = (value << L.digit_bits) | d
-        if sign < 0:
-            value = -value
-        return value, None
+        """(value, None), or (None, its size in bits) for an int of more than
+        MAX_INT_DIGITS digits."""
+        return decode.int_value(self.mem, self.L, self.t, obj, MAX_INT_DIGITS)
+
+    def bool_value(self, obj):
+        return obj == self.L.addr.get("_Py_TrueStruct")
+
+    def float_value(self, obj):
+        return struct.unpack("<d", self.mem.read(obj + self.L.float_val, 8))[0]
+
+    def complex_value(self, obj):
+        re_, im = struct.unpack("<dd", self.mem.read(obj + self.L.complex_val, 16))
+        return complex(re_, im)
+
+    def range_value(self, obj):
+        """(start, stop, step) of a range object (Objects.range_fields)."""
+        return tuple(self.read_int(self.mem.ptr(obj + o))[0] for o in self.L.range_fields)
+
+    def tuple_items(self, obj, limit=1 << 24):
+        return decode.tuple_items(self.mem, self.L, obj, limit)
+
+    def sequence_items_base(self, obj, sym):
+        """The address of the first item pointer of a list or tuple (sym)."""
+        if sym == "PyList_Type":
+            return self.mem.ptr(obj + self.L.list_items)
+        return obj + self.L.tuple_items
 
     # -- dicts ------------------------------------------------------------------
     def _values_order(self, values, keys):
         """Indices, in insertion order, of the used entries of split values."""
-        if self.t.values_order is None:
-            # 3.10: values[i] belongs to entry i, in insertion order.
+        if self.t.values_order == "entries":
+            # values[i] belongs to entry i, in insertion order.
             n = self.mem.i64(keys + self.L.dk_nentries)
             if n < 0 or n > 1 << 20:
                 raise Unreadable(keys, "bad dict keys")
@@ -240,11 +245,13 @@ class Reader:
             size = self.mem.u8(values + self.L.dv_size)
             arr = self.mem.read(values + self.L.dv_values + 8 * cap, size)
             return list(arr)
-        size = self.mem.u8(values - 2)
+        # "prefix": the count of used values in the byte PREFIX_ORDER_SIZE_AT
+        # before the values, order[i] in the byte at -1 - i from there.
+        at = values + self.t.PREFIX_ORDER_SIZE_AT
+        size = self.mem.u8(at)
         if size == 0:
             return []
-        arr = self.mem.read(values - 2 - size, size)
-        # order[i] lives at values[-3 - i]
+        arr = self.mem.read(at - size, size)
         return [arr[size - 1 - i] for i in range(size)]
 
     def keys_entries(self, keys):
@@ -257,14 +264,14 @@ class Reader:
             if size <= 0 or size > 1 << 40:
                 raise Unreadable(keys, "bad dict keys")
             width = 1 if size <= 0xff else 2 if size <= 0xffff else 4 if size <= 0xffffffff else 8
-            return keys + L.dk_indices + width * size, 24, False
+            return keys + L.dk_indices + width * size, 8 * self.t.DICT_ENTRY_WORDS, False
         log2_index_bytes = self.mem.u8(keys + L.dk_log2_index_bytes)
         kind = self.mem.u8(keys + L.dk_kind)
         if log2_index_bytes > 40:
             raise Unreadable(keys, "bad dict keys")
         entries = keys + L.dk_indices + (1 << log2_index_bytes)
         unicode = kind != 0
-        return entries, (16 if unicode else 24), unicode
+        return entries, 8 * (self.t.UNICODE_ENTRY_WORDS if unicode else self.t.DICT_ENTRY_WORDS), unicode
 
     def dict_items(self, d):
         """Yield (key, value, value slot address) of a dict in iteration order."""
@@ -310,34 +317,70 @@ class Reader:
         i = 0
         while i <= mask:
             chunk = min(mask + 1 - i, 64)
-            raw = self.mem.read(table + 16 * i, 16 * chunk)
+            esize = 8 * self.t.SET_ENTRY_WORDS
+            raw = self.mem.read(table + esize * i, esize * chunk)
             for j in range(chunk):
-                key = struct.unpack_from("<Q", raw, 16 * j)[0]
+                key = struct.unpack_from("<Q", raw, esize * j)[0]
                 if key and key != L.set_dummy:
                     yield key
             i += chunk
 
     def dict_lookup_str(self, d, name):
+        """(value, value slot address) of the str key name of dict d, or None."""
         for k, val, slot in self.dict_items(d):
-            if self.type_of(k) == self.L.addr["PyUnicode_Type"] and self.str_equals(k, name):
+            if self.is_str(k) and self.str_equals(k, name):
                 return val, slot
         return None
 
-    # -- instances ------------------------------------------------------------
-    def instance_attrs(self, obj, tp=None):
-        """Yield (name, value, slot address, storage kind) of an instance's
-        own attributes: __slots__ (base classes first), then its __dict__."""
+    # -- types: classes, MRO, members -------------------------------------------
+    def is_class(self, obj):
+        """obj is a type object (its type is type or a subclass of it)."""
+        tp = self.type_of(obj)
+        return tp == self.L.addr.get("PyType_Type") or bool(
+            tp and self.type_flags(tp) & self.t.TPFLAGS_TYPE_SUBCLASS)
+
+    def is_heap_type(self, tp):
+        return bool(self.type_flags(tp) & self.t.TPFLAGS_HEAPTYPE)
+
+    def bases(self, tp):
+        """tp and its bases along tp_base, most derived first."""
+        out = []
+        while tp and len(out) < 64:
+            out.append(tp)
+            tp = self.mem.ptr(tp + self.L.tp_base)
+        return out
+
+    def mro(self, tp):
+        """The types of tp's __mro__ (tp alone while it has none)."""
+        mro = self.mem.ptr(tp + self.L.tp_mro)
+        return self.mem.ptrs(mro + self.L.tuple_items, self.ob_size(mro)) if mro else (tp,)
+
+    def lookup_mro(self, tp, name):
+        """(value, value slot, defining type) of name in the namespaces of
+        tp's MRO, or None."""
+        for t in self.mro(tp):
+            d = self.mem.ptr(t + self.L.tp_dict)
+            found = self.dict_lookup_str(d, name) if d else None
+            if found:
+                return found[0], found[1], t
+        return None
+
+    def class_module(self, tp):
+        """The str __module__ of a heap type's namespace, or None."""
+        d = self.mem.ptr(tp + self.L.tp_dict)
+        if d:
+            found = self.dict_lookup_str(d, "__module__")
+            if found and self.is_str(found[0]):
+                return self.py_str(found[0], 200)
+        return None
+
+    def slot_members(self, tp):
+        """Yield (name address, offset) of the object members (__slots__,
+        T_OBJECT_EX member descriptors) of the heap types along tp_base, base
+        classes first."""
         L = self.L
-        if tp is None:
-            tp = self.type_of(obj)
-        # __slots__: member descriptors of heap types along tp_base.
-        chain = []
-        t = tp
-        while t and len(chain) < 64:
-            chain.append(t)
-            t = self.mem.ptr(t + L.tp_base)
-        for t in reversed(chain):
-            if not self.type_flags(t) & self.t.TPFLAGS_HEAPTYPE:
+        for t in reversed(self.bases(tp)):
+            if not self.is_heap_type(t):
                 continue
             m = self.mem.ptr(t + L.tp_members)
             count = 0
@@ -346,12 +389,20 @@ class Reader:
                 if not name_p:
                     break
                 if self.mem.i32(m + L.m_type) == self.t.T_OBJECT_EX:
-                    offset = self.mem.i64(m + L.m_offset)
-                    val = self.mem.ptr(obj + offset)
-                    if val:
-                        yield self.cstring(name_p, 256), val, obj + offset, "slot"
+                    yield name_p, self.mem.i64(m + L.m_offset)
                 m += L.member_size
                 count += 1
+
+    # -- instances ------------------------------------------------------------
+    def instance_attrs(self, obj, tp=None):
+        """Yield (name, value, slot address, storage kind) of an instance's
+        own attributes: __slots__ (base classes first), then its __dict__."""
+        if tp is None:
+            tp = self.type_of(obj)
+        for name_p, offset in self.slot_members(tp):
+            val = self.mem.ptr(obj + offset)
+            if val:
+                yield self.cstring(name_p, 256), val, obj + offset, "slot"
         for item in self.instance_dict_items(obj, tp):
             yield item
 
@@ -373,15 +424,15 @@ class Reader:
                 dict_addr = self.mem.ptr(obj + 8 * self.t.MANAGED_DICT_WORDS)
             elif md == "dorv":
                 dorv = self.mem.ptr(obj + 8 * self.t.MANAGED_DICT_WORDS)
-                if dorv & 1:
-                    values = dorv + 1
+                if dorv & self.t.DORV_VALUES_TAG:
+                    values = dorv + self.t.DORV_VALUES_TAG   # stored as values - 1
                     keys = self.mem.ptr(tp + L.ht_cached_keys)
                     for k, val, slot in self.split_items(keys, values):
                         yield self.py_str(k), val, slot, "inline"
                     return
                 dict_addr = dorv
             else:  # pre_values
-                values = self.mem.ptr(obj - 8 * 4)
+                values = self.mem.ptr(obj + 8 * self.t.PRE_VALUES_WORDS)
                 if values:
                     keys = self.mem.ptr(tp + L.ht_cached_keys)
                     for k, val, slot in self.split_items(keys, values):
@@ -402,18 +453,133 @@ class Reader:
             return True
         if self.mem.i64(tp + self.L.tp_dictoffset) != 0:
             return True
-        t = tp
-        n = 0
-        while t and n < 64:
-            if self.type_flags(t) & self.t.TPFLAGS_HEAPTYPE:
-                m = self.mem.ptr(t + self.L.tp_members)
-                while m and self.mem.ptr(m + self.L.m_name):
-                    if self.mem.i32(m + self.L.m_type) == self.t.T_OBJECT_EX:
-                        return True
-                    m += self.L.member_size
-            t = self.mem.ptr(t + self.L.tp_base)
-            n += 1
-        return False
+        return next(self.slot_members(tp), None) is not None
+
+    def lookup_attr(self, obj, name):
+        """(value, slot address, storage) of attribute name of obj, without
+        running code: a class's along its MRO ("class"), a module's in its
+        namespace ("dict"), an instance's own (slot, inline, dict), else its
+        class's; None when there is none. A property is refused
+        (TimelensError unsupported): reading it would run code."""
+        L = self.L
+        tp = self.type_of(obj)
+        sym = L.type_by_addr.get(tp)
+        if self.is_class(obj):
+            found = self.lookup_mro(obj, name)
+            return (found[0], found[1], "class") if found else None
+        if sym == "PyModule_Type":
+            d = self.module_namespace(obj)
+            found = self.dict_lookup_str(d, name) if d else None
+            return (found[0], found[1], "dict") if found else None
+        for aname, val, slot, kind in self.instance_attrs(obj, tp):
+            if aname == name:
+                return val, slot, kind
+        # Class attribute (not a descriptor we would have to run).
+        found = self.lookup_mro(tp, name)
+        if found:
+            if L.type_by_addr.get(self.type_of(found[0])) == "PyProperty_Type":
+                raise TimelensError("unsupported", "%s is a property: evaluating it would run code" % name)
+            return found[0], found[1], "class"
+        return None
+
+    # -- names ------------------------------------------------------------------
+    def lookup_name(self, frame, ci, name, scopes=("local", "global", "builtin")):
+        """(value, slot address, storage, tagged) of a name seen from frame
+        (code ci), first found in scopes: its variables ("local": storage is
+        the variable's kind, Reader.frame_variables), its globals ("global"),
+        its builtins ("builtin"); None when not found."""
+        if "local" in scopes:
+            hit = self._variable(frame, ci, name)
+            if hit is not None:
+                return hit
+        for where, off in (("global", self.L.f_globals), ("builtin", self.L.f_builtins)):
+            if where not in scopes:
+                continue
+            d = self.mem.ptr(frame + off)
+            if d and self.type_of(d) == self.L.addr["PyDict_Type"]:
+                hit = self.dict_lookup_str(d, name)
+                if hit:
+                    return hit[0], hit[1], where, False
+        return None
+
+    def _variable(self, frame, ci, name):
+        """(value, slot, kind, tagged) of the first variable name of frame, or
+        None: frame_variables read once per Reader, as far as a name needs."""
+        seen, rest = self._variables.setdefault((frame, ci.addr), ({}, self.frame_variables(frame, ci)))
+        while name not in seen:
+            item = next(rest, None)
+            if item is None:
+                return None
+            seen.setdefault(item[0], item[1:])
+        return seen[name]
+
+    # -- modules and functions ------------------------------------------------------
+    def modules(self):
+        """The module objects of the interpreter's module dict (sys.modules)."""
+        L = self.L
+        if L.interp_modules is None or L.ts_interp is None:
+            return []
+        out = []
+        for _iid, ts in frames.thread_states(self.layout):
+            interp = self.mem.ptr(ts + L.ts_interp)
+            mods = self.mem.ptr(interp + L.interp_modules)
+            if mods and self.type_of(mods) == L.addr["PyDict_Type"]:
+                for _k, v, _ in self.dict_items(mods):
+                    if self.type_of(v) == L.addr.get("PyModule_Type"):
+                        out.append(v)
+                break
+        return out
+
+    def module_namespace(self, mod):
+        """A module's namespace dict (md_dict), or 0."""
+        return self.mem.ptr(mod + self.L.module_dict) if self.L.module_dict is not None else 0
+
+    def module_file(self, d):
+        """The str __file__ of module namespace d, or None."""
+        hit = self.dict_lookup_str(d, "__file__")
+        if not hit or not self.is_str(hit[0]):
+            return None
+        return self.py_str(hit[0])
+
+    def function_code(self, fn):
+        return self.mem.ptr(fn + self.L.func_code)
+
+    def wrapped_function(self, obj):
+        """The function a staticmethod, classmethod or property wraps (its
+        first field after the object header: sm_callable, cm_callable,
+        prop_get), or None."""
+        if self.L.type_by_addr.get(self.type_of(obj)) is not None or \
+                self.type_name(self.type_of(obj)) not in ("staticmethod", "classmethod", "property"):
+            return None
+        fn = self.mem.ptr(obj + self.L.ob_type + 8)
+        if fn and self.L.type_by_addr.get(self.type_of(fn)) == "PyFunction_Type":
+            return fn
+        return None
+
+    def namespace_codes(self, d, seen=None):
+        """The code objects of the functions, methods (static and class methods,
+        properties' getters) and nested classes of a namespace dict (a
+        module's or a class's)."""
+        L = self.L
+        seen = set() if seen is None else seen
+        out = []
+        if d in seen or len(seen) > 1000:
+            return out
+        seen.add(d)
+        for _k, v, _ in self.dict_items(d):
+            tp = self.type_of(v)
+            sym = L.type_by_addr.get(tp)
+            if sym == "PyFunction_Type":
+                out.append(self.function_code(v))
+            elif self.type_flags(tp) & self.t.TPFLAGS_TYPE_SUBCLASS and self.is_heap_type(v):
+                cd = self.mem.ptr(v + L.tp_dict)
+                if cd:
+                    out.extend(self.namespace_codes(cd, seen))
+            else:
+                fn = self.wrapped_function(v)
+                if fn:
+                    out.append(self.function_code(fn))
+        return out
 
     # -- frames -----------------------------------------------------------------
     def frame_variables(self, frame, ci):
@@ -552,19 +718,15 @@ class Renderer:
             else:
                 self.emit(_int_str(value))
         elif sym == "PyBool_Type":
-            self.emit("True" if obj == L.addr.get("_Py_TrueStruct") else "False")
+            self.emit(repr(r.bool_value(obj)))
         elif sym == "_PyNone_Type":
             self.emit("None")
         elif sym == "PyFloat_Type":
-            self.emit(repr(struct.unpack("<d", r.mem.read(obj + L.float_val, 8))[0]))
+            self.emit(repr(r.float_value(obj)))
         elif sym == "PyComplex_Type":
-            re_, im = struct.unpack("<dd", r.mem.read(obj + L.complex_val, 16))
-            self.emit(repr(complex(re_, im)))
+            self.emit(repr(r.complex_value(obj)))
         elif sym == "PyBytes_Type":
-            n = r.ob_size(obj)
-            if n < 0:
-                raise Unreadable(obj)
-            self.emit(repr(r.mem.read(obj + L.bytes_sval, min(n, self.limit + 1))))
+            self.emit(repr(r.bytes_value(obj, self.limit + 1)))
         elif sym in ("PyList_Type", "PyTuple_Type"):
             self.sequence(obj, sym, depth)
         elif sym == "PyDict_Type":
@@ -572,7 +734,7 @@ class Renderer:
         elif sym in ("PySet_Type", "PyFrozenSet_Type"):
             self.set(obj, sym, depth)
         elif sym == "PyRange_Type" and L.range_fields:
-            start, stop, step = (r.read_int(r.mem.ptr(obj + o))[0] for o in L.range_fields)
+            start, stop, step = r.range_value(obj)
             self.emit("range(%s, %s)" % (start, stop) if step == 1 else "range(%s, %s, %s)" % (start, stop, step))
         elif sym == "PyEllipsis_Type":
             self.emit("Ellipsis")
@@ -580,7 +742,7 @@ class Renderer:
             self.emit("NotImplemented")
         elif sym == "PyFunction_Type":
             self.emit("<function %s at 0x%x>" % (r.py_str(r.mem.ptr(obj + L.func_qualname), 200), obj))
-        elif sym == "PyType_Type" or (tp and r.type_flags(tp) & (1 << 31)):
+        elif r.is_class(obj):
             self.emit("<class '%s'>" % self.class_name(obj))
         elif sym == "PyModule_Type" and L.module_name is not None:
             name = r.mem.ptr(obj + L.module_name)
@@ -597,7 +759,7 @@ class Renderer:
             ml = r.mem.ptr(obj + L.cfunc_ml)
             name = r.cstring(r.mem.ptr(ml), 200) if ml else "?"
             self.emit("<built-in function %s>" % name)
-        elif r.type_flags(tp) & r.t.TPFLAGS_HEAPTYPE and r.has_instance_storage(tp):
+        elif r.is_heap_type(tp) and r.has_instance_storage(tp):
             self.instance(obj, tp, depth)
         else:
             self.emit("<%s object at 0x%x>" % (r.type_name(tp), obj))
@@ -605,14 +767,9 @@ class Renderer:
     def class_name(self, tp):
         r = self.r
         L = self.L
-        if r.type_flags(tp) & r.t.TPFLAGS_HEAPTYPE:
+        if r.is_heap_type(tp):
             qual = r.py_str(r.mem.ptr(tp + L.ht_qualname), 200)
-            mod = None
-            d = r.mem.ptr(tp + L.tp_dict)
-            if d:
-                found = r.dict_lookup_str(d, "__module__")
-                if found and r.type_of(found[0]) == L.addr["PyUnicode_Type"]:
-                    mod = r.py_str(found[0], 200)
+            mod = r.class_module(tp)
             if mod and mod != "builtins":
                 return "%s.%s" % (mod, qual)
             return qual
@@ -643,7 +800,7 @@ class Renderer:
             return
         self.active.add(obj)
         try:
-            items = r.mem.ptr(obj + L.list_items) if is_list else obj + L.tuple_items
+            items = r.sequence_items_base(obj, sym)
             self.emit(open_)
             i = 0
             while i < n:

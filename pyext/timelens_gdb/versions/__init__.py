@@ -30,3 +30,17 @@ def supported():
 def table(key):
     """The table of version key (major, minor), or None."""
     return TABLES.get(key)
+
+
+def version_from_shape(has_type, has_field):
+    """The key of the version whose table's shape the debug info has
+    (has_type(name), has_field(type, path)), or None. Only versions without
+    Py_Version state a shape."""
+    for key in sorted(TABLES):
+        shape = TABLES[key].shape
+        if shape is None:
+            continue
+        lacks, has = shape
+        if not any(has_type(n) for n in lacks) and all(has_field(tn, p) for tn, p in has):
+            return key
+    return None

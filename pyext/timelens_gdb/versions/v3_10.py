@@ -35,6 +35,12 @@ class V3_10:
     # address of the instruction's code unit).
     frame_ip = "f_lasti"
     ip_kind = "index"
+    # "pointer": the instruction index is the byte distance from code unit 0
+    # shifted by CODE_UNIT_SHIFT (a _Py_CODEUNIT is 2 bytes).
+    CODE_UNIT_SHIFT = 1
+    # A frame is complete (its variables, cells and generator exist) once it
+    # is pushed (a frame object), rather than from _co_firsttraceable on.
+    frame_complete_when_pushed = True
     # The frame's owner field (None: a frame object, a generator's when f_gen
     # is set), its values, and owners from which frames are interpreter shims.
     frame_owner = None
@@ -59,6 +65,8 @@ class V3_10:
     # "pep626": (start delta, line delta) byte pairs; "locations": 3.11's
     # location table (Objects/locations.md).
     line_table = "pep626"
+    # "pep626": the line delta that means "no line".
+    PEP626_NO_LINE = -128
     # Variables: "split" (co_varnames, co_cellvars, co_freevars, co_nlocals)
     # or "kinds" (co_localsplusnames and co_localspluskinds).
     localsplus = "split"
@@ -116,8 +124,23 @@ class V3_10:
     # 3.11+ also __main__, as the traceback module does).
     exception_modules_omitted = ("builtins",)
 
+    # -- the interpreter ----------------------------------------------------------------
+    # Its module dict (sys.modules): a PyInterpreterState field path.
+    interp_modules = "modules"
+    # The code object's sys.monitoring data (None: no sys.monitoring).
+    code_monitoring_field = None
+    # Thread-local bytecode (free-threaded builds only, 3.14+): the frame's
+    # index and the code object's copies; a build with the GIL lacks them.
+    tlbc_fields = None
+    # How to tell this version from the shape of the debug info, where it
+    # has no Py_Version (3.11+ have) and the version string is not yet
+    # written: (types it lacks, (type, field) it has); None: not needed.
+    shape = (("struct _PyInterpreterFrame",), (("PyCodeObject", "co_linetable"),))
+
     # -- objects --------------------------------------------------------------------
     long_layout = "ob_size"       # sign and digit count in ob_size (3.12: lv_tag)
+    # Bits per int digit (PYLONG_BITS_IN_DIGIT) by the size of a digit.
+    LONG_DIGIT_BITS = {4: 30, 2: 15}
     # Dict keys: "entries" (3.10: every entry {hash, key, value}; index bytes
     # from dk_size) or "kinds" (3.11+: dk_kind, dk_log2_index_bytes, compact
     # unicode entries {key, value}).
@@ -126,10 +149,20 @@ class V3_10:
     # (3.11: values at -4 words, dict at -3), "dorv" (3.12: tagged
     # dict-or-values at -3 words), "inline" (3.13+).
     managed_dict = "dictoffset"
-    values_order = None           # split values' insertion order: "prefix", "suffix"
+    # Split values' insertion order: "entries" (values[i] belongs to key entry
+    # i, in insertion order), "prefix" (3.11, 3.12: order bytes before the
+    # values), "suffix" (3.13+: order bytes after them).
+    values_order = "entries"
     tpflags_inline_values = None
+    # Dict key entries in words: {hash, key, value} (3.11+ also {key, value}
+    # for str keys: UNICODE_ENTRY_WORDS); set entries {key, hash}.
+    DICT_ENTRY_WORDS = 3
+    SET_ENTRY_WORDS = 2
     TPFLAGS_MANAGED_DICT = 1 << 4
     TPFLAGS_HEAPTYPE = 1 << 9
+    # Py_TPFLAGS_TYPE_SUBCLASS: the object is a class (its type is type or
+    # a subclass of it).
+    TPFLAGS_TYPE_SUBCLASS = 1 << 31
     MANAGED_DICT_WORDS = -3
     T_OBJECT_EX = 16
     CO_OPTIMIZED = 0x1

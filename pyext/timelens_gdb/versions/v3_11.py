@@ -27,6 +27,8 @@ class V3_11(V3_10):
     frame_localsplus = "localsplus"
     frame_ip = "prev_instr"
     ip_kind = "pointer"
+    frame_complete_when_pushed = False
+    shape = None
     frame_owner = "owner"
     owners = {0: "thread", 1: "generator", 2: "frame_object"}
     owner_generator = 1
@@ -35,6 +37,13 @@ class V3_11(V3_10):
     gen_done_state = "FRAME_COMPLETED"
     code_bytes = "inline"
     line_table = "locations"
+    # "locations" entry codes (Objects/locations.md): no location, the long
+    # form, a line without columns, and the first of the three one-line forms
+    # (line delta 0, 1, 2); below it, the short forms (same line).
+    LOCATION_NONE = 15
+    LOCATION_LONG = 14
+    LOCATION_NO_COLUMNS = 13
+    LOCATION_ONE_LINE_0 = 10
     localsplus = "kinds"
     qualname_field = "co_qualname"
     firsttraceable_field = "_co_firsttraceable"
@@ -48,6 +57,12 @@ class V3_11(V3_10):
     dict_keys = "kinds"
     managed_dict = "pre_values"
     values_order = "prefix"
+    # "prefix": the values pointer is PRE_VALUES_WORDS words before the
+    # object; the count of used values is the byte PREFIX_ORDER_SIZE_AT bytes
+    # from the values, the order bytes before that.
+    PRE_VALUES_WORDS = -4
+    PREFIX_ORDER_SIZE_AT = -2
+    UNICODE_ENTRY_WORDS = 2
     # Python/pythonrun.c; later patch releases (3.13.18, 3.14 here) name it
     # _PyRun_SimpleFile.
     run_main = ("_PyRun_SimpleFileObject", "_PyRun_SimpleFile")

@@ -31,7 +31,16 @@ class V3_12(V3_11):
         "JUMP_BACKWARD": "backward", "JUMP_BACKWARD_NO_INTERRUPT": "backward",
     }
     monitoring_lines = (0, 2)
+    interp_modules = "imports.modules"
+    code_monitoring_field = "_co_monitoring"
     long_layout = "lv_tag"
+    # lv_tag: the digit count above LONG_TAG_NDIGITS_SHIFT bits, 1 - sign in
+    # the bits of LONG_TAG_SIGN_MASK (Include/internal/pycore_long.h).
+    LONG_TAG_NDIGITS_SHIFT = 3
+    LONG_TAG_SIGN_MASK = 3
     managed_dict = "dorv"
+    # Dict-or-values: values are stored as their address - DORV_VALUES_TAG
+    # (odd), a dict as its address.
+    DORV_VALUES_TAG = 1
     resume_labels = ("TARGET_RESUME", "TARGET_INSTRUMENTED_RESUME")   # never quickened
     resume_runs_seen = None

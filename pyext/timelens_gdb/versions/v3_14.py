@@ -14,6 +14,10 @@ class V3_14(V3_13):
     key = (3, 14)
     owners = {0: "thread", 1: "generator", 2: "frame_object", 3: "interpreter", 4: "cstack"}
     stackref_mask = ~0x3
+    tlbc_fields = ("tlbc_index", "co_tlbc")
+    # co_tlbc is a _PyCodeArray: its size, then the copies' addresses from
+    # TLBC_ENTRIES_AT bytes on (Include/internal/pycore_code.h).
+    TLBC_ENTRIES_AT = 8
     never_line_start = ("END_ASYNC_FOR", "END_FOR", "END_SEND", "RESUME", "POP_ITER")
     never_marked_target = ("POP_ITER",)
     monitoring_lines = (1, None)
