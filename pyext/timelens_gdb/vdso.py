@@ -47,11 +47,7 @@ def _auxv_from_proc():
 def _auxv_entry(sp):
     """The stack address of the AT_SYSINFO_EHDR entry of the vector that starts the
     process's stack at SP (argc, argv..., NULL, envp..., NULL, auxv pairs), or None."""
-    inf = memory.inferior()
-
-    def word(addr):
-        return int.from_bytes(bytes(inf.read_memory(addr, 8)), "little")
-
+    word = memory.u64
     argc = word(sp)
     if argc > MAX_WORDS:
         return None
@@ -86,7 +82,7 @@ def hide():
         at = _auxv_entry(sp)
         # A fresh process's stack starts with the vector the kernel also keeps in
         # /proc: anywhere else the walk reads something else, and nothing is written.
-        if at is None or int.from_bytes(bytes(memory.inferior().read_memory(at + 8, 8)), "little") != want:
+        if at is None or memory.u64(at + 8) != want:
             return "not at the first instruction"
         memory.inferior().write_memory(at, AT_IGNORE.to_bytes(8, "little"))
     except gdb.MemoryError:
