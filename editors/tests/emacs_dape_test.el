@@ -41,23 +41,15 @@
 ;; this checkout would run.
 (setq vc-handled-backends nil)
 
-(defvar tt-passed 0)
-(defvar tt-failed 0)
 (defvar tt-repo (or (getenv "TIMELENS_REPO") "/work/main"))
 ;; loop.py with a gc.collect() before main: CPython 3.14 records loop.py's
 ;; main 30 times slower (a collection falls inside it).
 (defvar tt-prog (expand-file-name "editors/tests/dape_loop.py" tt-repo))
 (defvar tt-python (or (getenv "TIMELENS_DAP_PYTHON") "python3.13"))
+(defvar tt-suite "dape")
+(defvar tt-detail-format "%S")
 (defvar tt-wait-s (string-to-number (or (getenv "TIMELENS_WAIT_S") "120")))
-
-(defun tt-out (s) (princ (concat s "\n")))
-
-(defun tt-check (name ok &optional detail)
-  (if ok
-      (progn (cl-incf tt-passed) (tt-out (concat "ok - dape: " name)))
-    (cl-incf tt-failed)
-    (tt-out (format "not ok - dape: %s%s" name (if detail (format ": %S" detail) ""))))
-  ok)
+(load (expand-file-name "tt-tap" (file-name-directory load-file-name)) nil t)
 
 (defun tt-conn () (dape--live-connection 'parent t))
 
@@ -74,13 +66,6 @@
   ;; Else dape's own kill-emacs-hook waits for the adapter, recursively.
   (remove-hook 'kill-emacs-hook #'dape--kill-busy-wait)
   (kill-emacs (if (or (> tt-failed 0) (= tt-passed 0)) 1 0)))
-
-(defun tt-wait (pred &optional secs)
-  "Process events until PRED holds or SECS pass; PRED's value."
-  (let ((deadline (+ (float-time) (or secs tt-wait-s))))
-    (while (and (not (funcall pred)) (< (float-time) deadline))
-      (accept-process-output nil 0.05))
-    (funcall pred)))
 
 ;;;; The oracle: settrace.py's line events, with a current one.
 

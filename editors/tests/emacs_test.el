@@ -8,32 +8,17 @@
 (require 'timelens)
 (require 'python)
 
-(defvar tt-passed 0)
-(defvar tt-failed 0)
 (defvar tt-repo (or (getenv "TIMELENS_REPO") "/work/main"))
 (defvar tt-prog (expand-file-name "testdata/programs/loop.py" tt-repo))
+(defvar tt-suite "emacs")
+(defvar tt-detail-format "%s")
 (defvar tt-wait-s (string-to-number (or (getenv "TIMELENS_WAIT_S") "30")))
-
-(defun tt-out (s) (princ (concat s "\n")))
-
-(defun tt-check (name ok &optional detail)
-  (if ok
-      (progn (cl-incf tt-passed) (tt-out (concat "ok - emacs: " name)))
-    (cl-incf tt-failed)
-    (tt-out (format "not ok - emacs: %s%s" name (if detail (format ": %s" detail) ""))))
-  ok)
+(load (expand-file-name "tt-tap" (file-name-directory load-file-name)) nil t)
 
 (defun tt-finish ()
   (tt-out (format "emacs: %d passed, %d failed" tt-passed tt-failed))
   (ignore-errors (timelens-stop))
   (kill-emacs (if (or (> tt-failed 0) (= tt-passed 0)) 1 0)))
-
-(defun tt-wait (pred &optional secs)
-  "Process events until PRED holds or SECS pass; PRED's value."
-  (let ((deadline (+ (float-time) (or secs tt-wait-s))))
-    (while (and (not (funcall pred)) (< (float-time) deadline))
-      (accept-process-output nil 0.05))
-    (funcall pred)))
 
 (defun tt-line-of (text)
   (with-current-buffer (find-file-noselect tt-prog)
