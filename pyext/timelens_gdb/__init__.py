@@ -19,7 +19,7 @@ state (one time point), debugger (gdb, rr or UDB: time and going back),
 moves (navigation: one engine, each move its acceptance rule; runto's run
 to a line is one), window (records the window), window_state (the window
 and the process it belongs to: one owner; caches reset with the process),
-lastwrite, mi (commands).
+lastwrite, threads (interpreters and their thread states), mi (commands).
 
 Load it with `python import sys; sys.path.insert(0, DIR); import timelens_gdb`
 where DIR holds this package (pyext.Install writes it out).

@@ -43,12 +43,9 @@ on the same machine state (moves.Mover.land_ip), and a line step can go on
 from there.
 """
 
-import time
-
 import gdb
 
-from . import debugger, frames, layout, memory, moves
-from .debugger import resume, stops
+from . import debugger, frames, layout, memory, moves, window_state
 from .errors import edge
 
 
@@ -111,27 +108,35 @@ def _first_traced(ci):
     return ci.firsttraceable if layout.get().co_firsttraceable is not None else 0
 
 
-class _Watched:
-    """The frame whose position the step watches: its code and the value its
-    position field held at the last look."""
+class InstructionWatch(moves.Checked, moves.MoveWatch):
+    """Frame f's position watchpoint whose stop() accepts a store that starts
+    an instruction (starts_instruction): it reads both values of the store,
+    the one now (forward: after the store; reverse: before it, undone) and
+    the one seen at its previous stop. skip: the first store met does not
+    count (reverse, right after the store that made the current instruction
+    current)."""
 
-    def __init__(self, f):
+    def __init__(self, f, ci, reverse, skip=False):
+        super().__init__(frames.ip_watch_expr(f))
         self.f = f
-        self.ci = frames.code_of(f)
-        self.watch = None
-        self.seen = None
-        if self.ci is not None and self.ci.has_source:
-            self.watch = moves.MoveWatch(frames.ip_watch_expr(f))
-            self.seen = frames.ip_index(f, self.ci)
+        self.ci = ci
+        self.reverse = reverse
+        self.skip = skip
+        self.seen = frames.ip_index(f, ci)
 
-    def delete(self):
-        if self.watch is not None:
-            self.watch.delete()
-            self.watch = None
+    def check(self):
+        moves.count_py_stop()
+        if moves.at_window_end():
+            return True
+        hit = self._stored()  # gdb.MemoryError: not there yet, no stop (Checked)
+        if self.skip:
+            self.skip = False
+            return False
+        if hit:
+            window_state.set_var("tl_h", 1)
+        return hit
 
-    def stored(self, reverse):
-        """At a stop of the watch: the store started an instruction. The value
-        now is after the store (forward) or before it (reverse)."""
+    def _stored(self):
         if frames.code_addr(self.f) != self.ci.addr:
             # The frame address now holds another call's frame (3.11, 3.12:
             # set up again before its code was stored): watch that one.
@@ -139,12 +144,22 @@ class _Watched:
             if ci is None or not ci.has_source:
                 return False
             self.ci = ci
-            self.seen = -1 if not reverse else frames.ip_index(self.f, ci)
-            return not reverse and starts_instruction(ci, -1, self.seen)
+            self.seen = -1 if not self.reverse else frames.ip_index(self.f, ci)
+            return not self.reverse and starts_instruction(ci, -1, self.seen)
         now = frames.ip_index(self.f, self.ci)
-        before, after = (now, self.seen) if reverse else (self.seen, now)
+        before, after = (now, self.seen) if self.reverse else (self.seen, now)
         self.seen = now
         return starts_instruction(self.ci, before, after)
+
+
+class InstructionMover(moves.Mover):
+    """The engine's rule for one bytecode instruction: a store that starts an
+    instruction in the followed frame (InstructionWatch); any frame change
+    (a call, return, yield or resumption; reverse: undone) moves the watch
+    to the frame current then."""
+
+    def ip_watch(self, f, ci, skip):
+        return InstructionWatch(f, ci, self.reverse, skip)
 
 
 @moves.move
@@ -154,62 +169,29 @@ def do_step_instruction(reverse):
     out to the caller's next one, through a generator's resumptions. Reply:
     the position (moves.finish_reply) with the instruction's byte offset."""
     t0, state = moves.begin(reverse)
-    m = moves.Mover(reverse, state)
-    cf = frames.current_frame_location()
-    w_cf = moves.MoveWatch(cf.expr)
-    f = cf.read()
-    w = _Watched(f)
-    # Reverse: the first store met going back is the one we are right after,
-    # which made the current instruction current.
-    skip = reverse and moves.is_after_store()
+    m = InstructionMover(reverse, state)
     try:
+        m.arm_cf()
+        # Reverse: the first store met going back is the one we are right
+        # after, which made the current instruction current (arm_ip's first).
+        m.arm_ip(frames.current_frame(), first=True)
         while m.stops < moves.MAX_STOPS:
-            if not reverse and not debugger.replaying():
-                break
-            stops().last = None
-            m.stops += 1
-            resume("reverse-continue" if reverse else "continue")
-            ev = stops().last
-            if not isinstance(ev, gdb.BreakpointEvent):
-                if isinstance(ev, gdb.SignalEvent) and not debugger.end_signal(ev.stop_signal, reverse):
-                    raise moves.refuse(m, state, "interrupted", "instruction step interrupted (signal %s); time unchanged"
-                                       % ev.stop_signal)
-                break
-            if not reverse and moves.at_window_end():
-                break
-            now = cf.read()
-            if now != f:
-                # A call, return, yield or resumption (reverse: undone): watch
-                # the frame that is current now.
-                w.delete()
-                f = now
-                w = _Watched(f)
-                skip = False
-                continue
-            if w.watch is None:
-                continue
-            try:
-                hit = w.stored(reverse)
-            except gdb.MemoryError:
-                continue
-            if skip:
-                skip = False
-                continue
-            if hit:
-                w.delete()
-                w_cf.delete()
-                if reverse:
-                    m.stops += 1
-                    resume("stepi")
-                moves.after_store()
+            what = m.go()
+            if what == "ip":
+                m.land_ip()
                 r = moves.finish_reply(m, t0)
                 r.update(current_instruction())
                 return r
+            if what == "cf":
+                m.arm_ip(frames.current_frame())
+                continue
+            if what == "edge":
+                break
+            raise moves.refuse(m, state, "interrupted", "instruction step interrupted (%s); time unchanged" % what)
         else:
             raise moves.refuse(m, state, "gave-up", "instruction step gave up after %d stops; time unchanged" % m.stops)
         # The edge of the recorded history.
-        w.delete()
-        w_cf.delete()
+        m.cleanup()
         if reverse and moves.window_start_is_event(state):
             # The window's first position is an instruction's start (its
             # store is just before the recording began).
@@ -220,8 +202,7 @@ def do_step_instruction(reverse):
         debugger.restore(state)
         raise edge(reverse, "no %s instruction" % ("earlier" if reverse else "later"))
     finally:
-        w.delete()
-        w_cf.delete()
+        m.cleanup()
 
 
 def current_instruction():

@@ -11,28 +11,12 @@ C-level call pushes, 3.12+) are skipped.
 import gdb
 
 from . import layout, memory, window_state
+from .threads import thread_states
 from .code import code_info, is_code
 from .errors import TimelensError
 
 
 # -- threads ---------------------------------------------------------------
-
-def thread_states(L=None):
-    """Yield (interpreter id, tstate address) for every thread of every interpreter."""
-    L = L or layout.get()
-    interp = memory.u64(L.runtime + L.rt_interp_head)
-    ni = 0
-    while interp and ni < 256:
-        iid = memory.i64(interp + L.is_id)
-        ts = memory.u64(interp + L.is_threads_head)
-        nt = 0
-        while ts and nt < 10000:
-            yield iid, ts
-            ts = memory.u64(ts + L.ts_next)
-            nt += 1
-        interp = memory.u64(interp + L.is_next)
-        ni += 1
-
 
 def _thread_key(thread):
     """What a gdb thread is matched on: its LWP (native ids) or pthread handle."""

@@ -188,12 +188,38 @@ def _version_from_file_names():
 
 # -- the schema: every field, size and bitfield the readers ask for ---------------
 
+# The object readers' offsets (values.Objects), attribute -> (type, field
+# path): the ones every version has.
+OBJECT_FIELDS = {
+    "tp_name": ("PyTypeObject", "tp_name"), "tp_flags": ("PyTypeObject", "tp_flags"),
+    "tp_basicsize": ("PyTypeObject", "tp_basicsize"), "tp_dictoffset": ("PyTypeObject", "tp_dictoffset"),
+    "tp_members": ("PyTypeObject", "tp_members"), "tp_base": ("PyTypeObject", "tp_base"),
+    "tp_dict": ("PyTypeObject", "tp_dict"), "tp_mro": ("PyTypeObject", "tp_mro"),
+    "ht_qualname": ("PyHeapTypeObject", "ht_qualname"), "ht_cached_keys": ("PyHeapTypeObject", "ht_cached_keys"),
+    "m_name": ("PyMemberDef", "name"), "m_type": ("PyMemberDef", "type"), "m_offset": ("PyMemberDef", "offset"),
+    "float_val": ("PyFloatObject", "ob_fval"), "complex_val": ("PyComplexObject", "cval"),
+    "list_items": ("PyListObject", "ob_item"), "dict_used": ("PyDictObject", "ma_used"),
+    "dict_keys": ("PyDictObject", "ma_keys"), "dict_values": ("PyDictObject", "ma_values"),
+    "dk_nentries": ("PyDictKeysObject", "dk_nentries"), "dk_indices": ("PyDictKeysObject", "dk_indices"),
+    "set_table": ("PySetObject", "table"), "set_mask": ("PySetObject", "mask"),
+    "set_used": ("PySetObject", "used"), "cell_ref": ("PyCellObject", "ob_ref"),
+    "func_qualname": ("PyFunctionObject", "func_qualname"),
+}
+# Where the versions differ (the table says which applies).
+OBJECT_LONG_FIELDS = {"lv_tag": {"long_tag": "long_value.lv_tag", "long_digits": "long_value.ob_digit"},
+                      "ob_size": {"long_digits": "ob_digit"}}
+OBJECT_DICT_FIELDS = {"kinds": {"dk_log2_index_bytes": ("PyDictKeysObject", "dk_log2_index_bytes"),
+                                "dk_kind": ("PyDictKeysObject", "dk_kind"), "dv_values": ("values", "values")},
+                      "entries": {"dk_size": ("PyDictKeysObject", "dk_size")}}
+OBJECT_SUFFIX_VALUES = {"dv_capacity": ("values", "capacity"), "dv_size": ("values", "size"),
+                        "dv_valid": ("values", "valid")}
+
+
 def schema(t):
     """(fields, sizes, bits) that readers may ask of a CPython whose version
     table is t: fields and bits as (type, field path), sizes as type names.
     Type names are CPython's, or the logical names of Layout.type ("frame",
     "runtime", "cframe", "values"); a version lacks some of them."""
-    from . import values  # the object readers' own lists (values imports this module)
     fields = [("PyObject", "ob_type"), ("PyVarObject", "ob_size")]
     for p in (t.frame_code, t.frame_previous, t.frame_ip, "f_globals", "f_builtins", "f_locals",
               t.frame_localsplus, t.frame_owner, t.gen_link, "tlbc_index"):
@@ -222,11 +248,11 @@ def schema(t):
         fields.append(("PyFrameObject", t.frame_object_frame))
     fields += [("PyBytesObject", "ob_sval"), ("PyTupleObject", "ob_item"), ("PyASCIIObject", "length"),
                ("PyUnicodeObject", "data"), ("PyFunctionObject", "func_code")]
-    fields += list(values.Objects.FIELDS.values())
-    for group in values.Objects.DICT_FIELDS.values():
+    fields += list(OBJECT_FIELDS.values())
+    for group in OBJECT_DICT_FIELDS.values():
         fields += list(group.values())
-    fields += list(values.Objects.SUFFIX_VALUES.values())
-    for group in values.Objects.LONG_FIELDS.values():
+    fields += list(OBJECT_SUFFIX_VALUES.values())
+    for group in OBJECT_LONG_FIELDS.values():
         fields += [("PyLongObject", p) for p in group.values()]
     fields += [("rangeobject", f) for f in ("start", "stop", "step")]
     fields += [("PyModuleObject", "md_name"), ("PyModuleObject", "md_dict"),

@@ -362,7 +362,7 @@ def run(fn, argv):
         raise TimelensError("unreadable", "%s (is the process at a consistent point?)" % e)
     except gdb.error as e:
         raise gdb_refused(e)
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - a bug of ours: said as "internal" with its type, watchpoints swept
         moves.sweep()
         raise TimelensError("internal", "timelens internal error: %s: %s" % (type(e).__name__, e))
 

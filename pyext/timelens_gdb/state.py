@@ -5,6 +5,7 @@ value and storage of a dotted name. What the editor shows comes from here.
 import gdb
 
 from . import frames, layout, source
+from .threads import thread_states
 from .errors import TimelensError
 from .values import DEFAULT_LIMIT, Reader, render, type_label
 
@@ -80,7 +81,7 @@ def threads():
     sel = gdb.selected_thread()
     L = r.layout
     out = []
-    for iid, ts in frames.thread_states(L):
+    for iid, ts in thread_states(L):
         native = r.mem.ptr(ts + L.ts_native_id) if L.ts_native_id is not None else None
         gdb_thread = by_lwp.get(native) if native is not None else None
         if gdb_thread is None and L.ts_native_id is None:

@@ -9,11 +9,12 @@ import time
 
 import gdb
 
-from . import frames, layout, source
+from . import layout, source
 from . import objects as decode
 from .code import code_info
 from .errors import TimelensError, Unreadable
 from .memory import Memory
+from .threads import thread_states
 
 DEFAULT_LIMIT = 120     # characters of one rendering, "…" included
 DEFAULT_DEPTH = 3       # containers nested deeper render as [...]-like "…"
@@ -51,30 +52,11 @@ class Objects:
     """The object layouts of one Layout, read once: offsets the reader uses and
     the addresses of builtin types."""
 
-    # attribute -> (type, field path): the offsets every version has.
-    FIELDS = {
-        "tp_name": ("PyTypeObject", "tp_name"), "tp_flags": ("PyTypeObject", "tp_flags"),
-        "tp_basicsize": ("PyTypeObject", "tp_basicsize"), "tp_dictoffset": ("PyTypeObject", "tp_dictoffset"),
-        "tp_members": ("PyTypeObject", "tp_members"), "tp_base": ("PyTypeObject", "tp_base"),
-        "tp_dict": ("PyTypeObject", "tp_dict"), "tp_mro": ("PyTypeObject", "tp_mro"),
-        "ht_qualname": ("PyHeapTypeObject", "ht_qualname"), "ht_cached_keys": ("PyHeapTypeObject", "ht_cached_keys"),
-        "m_name": ("PyMemberDef", "name"), "m_type": ("PyMemberDef", "type"), "m_offset": ("PyMemberDef", "offset"),
-        "float_val": ("PyFloatObject", "ob_fval"), "complex_val": ("PyComplexObject", "cval"),
-        "list_items": ("PyListObject", "ob_item"), "dict_used": ("PyDictObject", "ma_used"),
-        "dict_keys": ("PyDictObject", "ma_keys"), "dict_values": ("PyDictObject", "ma_values"),
-        "dk_nentries": ("PyDictKeysObject", "dk_nentries"), "dk_indices": ("PyDictKeysObject", "dk_indices"),
-        "set_table": ("PySetObject", "table"), "set_mask": ("PySetObject", "mask"),
-        "set_used": ("PySetObject", "used"), "cell_ref": ("PyCellObject", "ob_ref"),
-        "func_qualname": ("PyFunctionObject", "func_qualname"),
-    }
-    # Where the versions differ (the table says which applies).
-    LONG_FIELDS = {"lv_tag": {"long_tag": "long_value.lv_tag", "long_digits": "long_value.ob_digit"},
-                   "ob_size": {"long_digits": "ob_digit"}}
-    DICT_FIELDS = {"kinds": {"dk_log2_index_bytes": ("PyDictKeysObject", "dk_log2_index_bytes"),
-                             "dk_kind": ("PyDictKeysObject", "dk_kind"), "dv_values": ("values", "values")},
-                   "entries": {"dk_size": ("PyDictKeysObject", "dk_size")}}
-    SUFFIX_VALUES = {"dv_capacity": ("values", "capacity"), "dv_size": ("values", "size"),
-                     "dv_valid": ("values", "valid")}
+    # The offsets it reads: layout.OBJECT_* (the schema lists them too).
+    FIELDS = layout.OBJECT_FIELDS
+    LONG_FIELDS = layout.OBJECT_LONG_FIELDS
+    DICT_FIELDS = layout.OBJECT_DICT_FIELDS
+    SUFFIX_VALUES = layout.OBJECT_SUFFIX_VALUES
 
     def __init__(self, L):
         off = L.off
@@ -520,7 +502,7 @@ class Reader:
         if L.interp_modules is None or L.ts_interp is None:
             return []
         out = []
-        for _iid, ts in frames.thread_states(self.layout):
+        for _iid, ts in thread_states(self.layout):
             interp = self.mem.ptr(ts + L.ts_interp)
             mods = self.mem.ptr(interp + L.interp_modules)
             if mods and self.type_of(mods) == L.addr["PyDict_Type"]:
