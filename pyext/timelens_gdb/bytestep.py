@@ -1,7 +1,8 @@
 """Bytecode stepping both ways: one instruction of the current thread, as
 sys.settrace reports 'opcode' events with frame.f_trace_opcodes = True.
 
-The mechanism is the line step's (moves.py), with every instruction a stop
+The mechanism is the line step's: moves' engine (Mover) with this
+module's acceptance rule (InstructionMover), every instruction a stop
 instead of the first of a line: every instruction starts with a store of
 the frame's position, so a watchpoint on the current frame's position field
 sees each one, and a second one on where the thread keeps its current frame
