@@ -11,9 +11,9 @@ C-level call pushes, 3.12+) are skipped.
 import gdb
 
 from . import layout, memory, window_state
-from .threads import thread_states
 from .code import code_info, is_code
 from .errors import TimelensError
+from .threads import thread_states
 
 
 # -- threads ---------------------------------------------------------------

@@ -5,8 +5,8 @@ value and storage of a dotted name. What the editor shows comes from here.
 import gdb
 
 from . import frames, layout, source
-from .threads import thread_states
 from .errors import TimelensError
+from .threads import thread_states
 from .values import DEFAULT_LIMIT, Reader, render, type_label
 
 

@@ -52,20 +52,15 @@ class Objects:
     """The object layouts of one Layout, read once: offsets the reader uses and
     the addresses of builtin types."""
 
-    # The offsets it reads: layout.OBJECT_* (the schema lists them too).
-    FIELDS = layout.OBJECT_FIELDS
-    LONG_FIELDS = layout.OBJECT_LONG_FIELDS
-    DICT_FIELDS = layout.OBJECT_DICT_FIELDS
-    SUFFIX_VALUES = layout.OBJECT_SUFFIX_VALUES
-
     def __init__(self, L):
+        # The offsets it reads are layout.OBJECT_* (the schema lists them too).
         off = L.off
         t = L.t
-        fields = dict(self.FIELDS)
-        fields.update(self.DICT_FIELDS[t.dict_keys])
+        fields = dict(layout.OBJECT_FIELDS)
+        fields.update(layout.OBJECT_DICT_FIELDS[t.dict_keys])
         if t.values_order == "suffix":
-            fields.update(self.SUFFIX_VALUES)
-        long_fields = self.LONG_FIELDS[t.long_layout]
+            fields.update(layout.OBJECT_SUFFIX_VALUES)
+        long_fields = layout.OBJECT_LONG_FIELDS[t.long_layout]
         fields.update({name: ("PyLongObject", path) for name, path in long_fields.items()})
         for name, (tname, path) in fields.items():
             setattr(self, name, off(tname, path))
